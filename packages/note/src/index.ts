@@ -1,1 +1,43 @@
-export {};
+export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+export {
+  DeviceKey,
+  deviceKeyFromSeed,
+  deviceKeyFromSignerKey,
+  generateDeviceKey,
+  loadDeviceKey,
+  loadOrCreateDeviceKey,
+  type DeviceKeyFileOptions,
+} from './device-key.js';
+export {
+  AmbiguousVerifierError,
+  DeviceKeyError,
+  InsecureKeyFileError,
+  InvalidSignatureError,
+  MalformedCheckpointError,
+  MalformedKeyError,
+  MalformedNoteError,
+  NoteError,
+  UnverifiedNoteError,
+  formatKeyId,
+  type NoteSignatureData,
+} from './errors.js';
+export {
+  MAX_NOTE_SIGNATURES,
+  openNote,
+  parseSignedNote,
+  signNote,
+  type NoteSignature,
+  type NoteSigner,
+  type OpenedNote,
+  type ParsedNote,
+} from './signed-note.js';
+export {
+  SIGNATURE_TYPE_ED25519,
+  createNoteVerifier,
+  formatVerifierKey,
+  keyIdOf,
+  parseVerifierKey,
+  type NoteVerifier,
+  type VerifierKey,
+} from './verifier-key.js';
+export { openCheckpoint, signCheckpoint, type OpenedCheckpoint } from './signed-checkpoint.js';
