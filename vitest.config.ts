@@ -7,7 +7,10 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources; processes spawned by cross-process tests run the built dist.
     alias: Object.fromEntries(
-      ['db', 'merkle', 'note', 'receipt', 'config', 'api', 'keeper', 'cli'].map((n) => [`@fieldproof/${n}`, pkg(n)]),
+      ['db', 'merkle', 'note', 'receipt', 'config', 'api', 'keeper', 'cli'].map((n) => [
+        `@fieldproof/${n}`,
+        pkg(n),
+      ]),
     ),
   },
   test: {
@@ -15,6 +18,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default'],
   },
 });

@@ -1,1 +1,17 @@
-export {};
+export * from './database.js';
+export * from './ids.js';
+export * from './errors/classify-db-error.js';
+export * from './url/resolve-database-url.js';
+export * from './sqlite/open-sqlite.js';
+export * from './sqlite/sqlite-immediate-dialect.js';
+export * from './postgres/create-postgres-pool.js';
+export * from './migrations/load-migrations.js';
+export * from './migrations/migrator.js';
+export type * from './schema/schema.js';
+export type * from './schema/evidence-table.js';
+export type * from './schema/log-tables.js';
+export type * from './schema/record-tables.js';
+export type * from './schema/anchor-tables.js';
+export type * from './schema/api-key-table.js';
+export * from './queries/api-keys.js';
+export * from './queries/log-meta.js';

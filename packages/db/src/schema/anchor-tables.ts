@@ -1,0 +1,60 @@
+/**
+ * Outbox job states (one job per checkpoint and chain):
+ *
+ *   pending ─▶ signed ─▶ broadcast ─▶ included ─▶ confirmed ─▶ final
+ *      ▲          │          │            │
+ *      │          └──────────┴────────────┴──▶ failed ─(backoff)─▶ pending … ─▶ dead
+ *      └──────── reorged / dropped ◀──────────┘
+ */
+export type AnchorJobState =
+  'pending' | 'signed' | 'broadcast' | 'included' | 'confirmed' | 'final' | 'failed' | 'dead';
+
+export type AnchorTxState =
+  'signed' | 'broadcast' | 'included' | 'confirmed' | 'final' | 'replaced' | 'dropped' | 'reorged' | 'failed';
+
+export interface AnchorJobTable {
+  id: string;
+  chain: string;
+  chain_id: number;
+  tree_size: number;
+  state: AnchorJobState;
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  lease_token: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A signed transaction, persisted before broadcast. Wei amounts are decimal strings (bigint). */
+export interface AnchorTxTable {
+  id: string;
+  job_id: string;
+  chain: string;
+  chain_id: number;
+  from_address: string;
+  nonce: number;
+  tx_hash: string;
+  raw_tx: string;
+  max_fee_per_gas: string;
+  max_priority_fee_per_gas: string;
+  state: AnchorTxState;
+  block_number: number | null;
+  block_hash: string | null;
+  block_timestamp: number | null;
+  gas_used: string | null;
+  effective_gas_price: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Local nonce bookkeeping per chain and sender. */
+export interface ChainAccountTable {
+  chain: string;
+  address: string;
+  chain_id: number;
+  next_nonce: number;
+  updated_at: number;
+}

@@ -1,0 +1,38 @@
+import type { AnchorJobTable, AnchorTxTable, ChainAccountTable } from './anchor-tables.js';
+import type { ApiKeyTable } from './api-key-table.js';
+import type { EvidenceTable, SequenceQueueTable } from './evidence-table.js';
+import type {
+  LeaseTable,
+  LogCheckpointTable,
+  LogLeafTable,
+  LogMetaTable,
+  LogNodeTable,
+} from './log-tables.js';
+import type { CountermeasureTable, JammingOperationTable, SignalDisruptionTable } from './record-tables.js';
+
+/** `schema_migrations`: what the migrator applied. */
+export interface SchemaMigrationTable {
+  version: number;
+  name: string;
+  checksum: string;
+  applied_at: number;
+}
+
+/** The whole database, as kysely sees it. Column names are the SQL ones (snake_case). */
+export interface Schema {
+  schema_migrations: SchemaMigrationTable;
+  evidence: EvidenceTable;
+  sequence_queue: SequenceQueueTable;
+  log_leaves: LogLeafTable;
+  log_nodes: LogNodeTable;
+  log_checkpoints: LogCheckpointTable;
+  log_meta: LogMetaTable;
+  leases: LeaseTable;
+  countermeasures: CountermeasureTable;
+  signal_disruptions: SignalDisruptionTable;
+  jamming_operations: JammingOperationTable;
+  anchor_jobs: AnchorJobTable;
+  anchor_txs: AnchorTxTable;
+  chain_accounts: ChainAccountTable;
+  api_keys: ApiKeyTable;
+}

@@ -1,0 +1,114 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { SQLITE_EXTENDED_CODES, classifyDbError, isUniqueViolation, newId } from '@fieldproof/db';
+import type { Database } from '@fieldproof/db';
+import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+
+afterAll(dropTestDatabases);
+
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an error');
+}
+
+async function rejected(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('SQLite surfaces extended result codes from the driver', () => {
+  it('UNIQUE 2067, PRIMARY KEY 1555, FOREIGN KEY 787, NOT NULL 1299, CHECK 275', async () => {
+    const database = await createTestDatabase('sqlite');
+    const db = database.sqlite!;
+    db.exec(`CREATE TABLE p (id INTEGER PRIMARY KEY, u TEXT UNIQUE, n TEXT NOT NULL, c INTEGER CHECK (c > 0));
+             CREATE TABLE ch (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));
+             INSERT INTO p VALUES (1, 'a', 'n', 1);`);
+    const cases: [string, string, number, string][] = [
+      ["INSERT INTO p VALUES (2, 'a', 'n', 1)", 'SQLITE_CONSTRAINT_UNIQUE', 2067, 'unique'],
+      ["INSERT INTO p VALUES (1, 'b', 'n', 1)", 'SQLITE_CONSTRAINT_PRIMARYKEY', 1555, 'primary_key'],
+      ['INSERT INTO ch VALUES (1, 99)', 'SQLITE_CONSTRAINT_FOREIGNKEY', 787, 'foreign_key'],
+      ["INSERT INTO p VALUES (3, 'c', NULL, 1)", 'SQLITE_CONSTRAINT_NOTNULL', 1299, 'not_null'],
+      ["INSERT INTO p VALUES (4, 'd', 'n', 0)", 'SQLITE_CONSTRAINT_CHECK', 275, 'check'],
+    ];
+    for (const [statement, code, number, klass] of cases) {
+      const err = caught(() => db.prepare(statement).run()) as { code: string };
+      expect(err.code, statement).toBe(code);
+      expect(SQLITE_EXTENDED_CODES[code as keyof typeof SQLITE_EXTENDED_CODES]).toBe(number);
+      expect(classifyDbError(err)).toBe(klass);
+    }
+    await database.close();
+  });
+});
+
+describe.each(testEngines())('database errors are classified by code (%s)', (engine) => {
+  let database: Database;
+  it('maps each schema constraint to its class through kysely', async () => {
+    database = await createTestDatabase(engine);
+    const { db } = database;
+    const evidence = (id: string, digest: string) => ({
+      id,
+      digest,
+      kind: 'photo',
+      source: 'digest' as const,
+      occurred_at: 1,
+      received_at: 2,
+      payload_mime: null,
+      payload_size: null,
+      payload_json: null,
+      metadata: null,
+      content_stored: 0 as const,
+    });
+    const id = newId();
+    await db
+      .insertInto('evidence')
+      .values(evidence(id, 'a'.repeat(64)))
+      .execute();
+
+    const dupDigest = await rejected(
+      db
+        .insertInto('evidence')
+        .values(evidence(newId(), 'a'.repeat(64)))
+        .execute(),
+    );
+    expect(classifyDbError(dupDigest)).toBe('unique');
+    const dupId = await rejected(
+      db
+        .insertInto('evidence')
+        .values(evidence(id, 'b'.repeat(64)))
+        .execute(),
+    );
+    expect(isUniqueViolation(dupId)).toBe(true);
+    expect(classifyDbError(dupId)).toBe(engine === 'sqlite' ? 'primary_key' : 'unique');
+    const badFk = await rejected(
+      db.insertInto('sequence_queue').values({ evidence_id: newId(), enqueued_at: 1 }).execute(),
+    );
+    expect(classifyDbError(badFk)).toBe('foreign_key');
+    const notNull = await rejected(
+      db
+        .insertInto('evidence')
+        .values({ ...evidence(newId(), 'c'.repeat(64)), kind: null as unknown as string })
+        .execute(),
+    );
+    expect(classifyDbError(notNull)).toBe('not_null');
+    const check = await rejected(db.insertInto('evidence').values(evidence(newId(), 'short')).execute());
+    expect(classifyDbError(check)).toBe('check');
+    await database.close();
+  });
+
+  it('classifies retryable codes and ignores message text', () => {
+    expect(classifyDbError({ code: 'SQLITE_BUSY', message: 'unique' })).toBe('retryable');
+    expect(classifyDbError({ code: 'SQLITE_BUSY_SNAPSHOT' })).toBe('retryable');
+    expect(classifyDbError({ code: '40001' })).toBe('retryable');
+    expect(classifyDbError({ code: '40P01' })).toBe('retryable');
+    expect(classifyDbError(new Error('UNIQUE constraint failed'))).toBe('other');
+    expect(classifyDbError({ code: 'SQLITE_CONSTRAINT' })).toBe('other');
+    expect(classifyDbError(null)).toBe('other');
+  });
+});

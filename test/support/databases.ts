@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createDatabase, migrate, parseDatabaseUrl } from '@fieldproof/db';
+import type { Database, DatabaseTarget, Engine } from '@fieldproof/db';
+
+/**
+ * Test databases on real engines. SQLite: a fresh file in a temp folder. PostgreSQL: a fresh database
+ * created from FIELDPROOF_TEST_PG_URL (set by .ci/run); without it the PostgreSQL suites are skipped.
+ */
+export const TEST_PG_URL = process.env.FIELDPROOF_TEST_PG_URL ?? '';
+
+/** The engines the storage suites run on here: always sqlite, postgres when configured. */
+export function testEngines(): Engine[] {
+  return TEST_PG_URL === '' ? ['sqlite'] : ['sqlite', 'postgres'];
+}
+
+export function tempDir(prefix = 'fieldproof-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A URL for a fresh, empty database of this engine (nothing is opened for SQLite). */
+export async function freshDatabaseUrl(engine: Engine): Promise<string> {
+  if (engine === 'sqlite') return `sqlite://${path.join(tempDir(), 'test.sqlite3')}`;
+  if (TEST_PG_URL === '') throw new Error('FIELDPROOF_TEST_PG_URL is not set');
+  const name = `fp_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  createdPgDatabases.push(name);
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+const createdPgDatabases: string[] = [];
+
+/** Drops the PostgreSQL databases this test file created (call from afterAll). */
+export async function dropTestDatabases(): Promise<void> {
+  if (createdPgDatabases.length === 0) return;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  try {
+    for (const name of createdPgDatabases.splice(0)) {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+export function targetOf(url: string): DatabaseTarget {
+  return parseDatabaseUrl(url, 'test');
+}
+
+/** A fresh database of this engine, migrated by the real migrator. */
+export async function createTestDatabase(engine: Engine): Promise<Database> {
+  const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+  await migrate(database);
+  return database;
+}
