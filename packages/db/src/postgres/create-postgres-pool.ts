@@ -17,7 +17,7 @@ export function createPostgresPool(
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
         if (oid === INT8_OID && format !== 'binary') return parseSafeInteger;
-        return pg.types.getTypeParser(oid, format as 'text');
+        return pg.types.getTypeParser(oid, 'text') as (value: string) => unknown;
       }) as typeof pg.types.getTypeParser,
     },
   });
