@@ -1,1 +1,3 @@
-export {};
+export * from './main.js';
+export * from './command.js';
+export { commands } from './commands/index.js';

@@ -1,1 +1,4 @@
-export {};
+export * from './load-config.js';
+export * from './chains.js';
+export * from './config-error.js';
+export * from './units.js';

@@ -1,0 +1,217 @@
+import path from 'node:path';
+import { DatabaseUrlError, resolveDatabaseUrl } from '@fieldproof/db';
+import type { DatabaseTarget, SqliteOptions, SqliteSynchronous } from '@fieldproof/db';
+import { parseChains } from './chains.js';
+import type { ChainConfig } from './chains.js';
+import { ConfigError } from './config-error.js';
+import { KIB, MIB, MINUTE, SECOND } from './units.js';
+
+export type ProviderKind = 'stub' | 'evm' | 'multi';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Everything configurable, validated and frozen. Holds no secret: see `Secrets`. */
+export interface FieldproofConfig {
+  readonly database: { readonly target: DatabaseTarget; readonly sqlite: SqliteOptions };
+  /** Folder for the device key, stored content and backups. */
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  readonly device: {
+    /** The device's Ed25519 checkpoint-signing key file (created 0600 on first start). */
+    readonly keyFile: string;
+    /** The checkpoint origin line; default derived from the device key and fixed on first start. */
+    readonly origin: string | undefined;
+  };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    /** JSON body limit. */
+    readonly bodyLimitBytes: number;
+    /** Raw evidence content limit (application/octet-stream). */
+    readonly contentLimitBytes: number;
+    readonly metadataLimitBytes: number;
+    readonly requestTimeoutMs: number;
+    /** Requests per key per minute before 429. */
+    readonly rateLimitPerMinute: number;
+    /** Group commit: at most this many writes per transaction. */
+    readonly groupCommitMaxBatch: number;
+    /** Shed load (503) when this many writes wait for a commit. */
+    readonly maxPendingWrites: number;
+    /** Shed load (503) when the event loop lags more than this. */
+    readonly maxEventLoopDelayMs: number;
+  };
+  readonly keeper: {
+    readonly host: string;
+    readonly port: number;
+    readonly pollMs: number;
+    readonly confirmPollMs: number;
+    readonly provider: ProviderKind;
+    readonly chains: readonly ChainConfig[];
+    readonly batchMaxLeaves: number;
+    readonly batchMaxWaitMs: number;
+    /** Leaves sequenced per transaction at most. */
+    readonly sequenceBatchMax: number;
+    readonly maxAttempts: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+    readonly leaseMs: number;
+    /** /readyz fails when a chain's RPC has been failing this long. */
+    readonly rpcDownReadyMs: number;
+    /** node-cron expressions; undefined = off. */
+    readonly cronBackup: string | undefined;
+    readonly cronWalCheckpoint: string | undefined;
+    readonly backupKeep: number;
+  };
+}
+
+/** Secrets, kept apart from the config object so that logging the config can never leak them. */
+export interface Secrets {
+  /** KEEPER_SIGNER_KEY_FILE: the EVM signing key file (must be 0600). */
+  readonly signerKeyFile: string | undefined;
+  /** KEEPER_SIGNER_KEY: the EVM signing key itself, from a secret store. */
+  readonly signerKey: string | undefined;
+  /** FIELDPROOF_DEVICE_KEY: the device key itself, from a secret store (instead of the key file). */
+  readonly deviceKey: string | undefined;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The one place `process.env` is turned into configuration. Throws ConfigError (or DatabaseUrlError) with
+ * one line naming the variable. Opens and creates nothing.
+ */
+export function loadConfig(
+  env: Env,
+  cwd: string = process.cwd(),
+): { config: FieldproofConfig; secrets: Secrets } {
+  const target = resolveDatabaseUrl(env, cwd);
+  const dataDir = path.resolve(
+    cwd,
+    nonEmpty(env.FIELDPROOF_DATA_DIR) ??
+      (target.engine === 'sqlite' ? path.dirname(target.path) : path.join(cwd, 'fieldproof-data')),
+  );
+  const provider = oneOf(env, 'KEEPER_PROVIDER', ['stub', 'evm', 'multi'] as const, 'stub');
+  const chains = parseChains(env.KEEPER_CHAINS, cwd);
+  if (provider === 'evm' && chains.length !== 1) {
+    throw new ConfigError(
+      'KEEPER_PROVIDER',
+      `"evm" needs exactly one chain in KEEPER_CHAINS (found ${chains.length})`,
+    );
+  }
+  if (provider === 'multi' && chains.length < 1) {
+    throw new ConfigError('KEEPER_PROVIDER', '"multi" needs at least one chain in KEEPER_CHAINS');
+  }
+  const config: FieldproofConfig = {
+    database: {
+      target,
+      sqlite: {
+        busyTimeoutMs: int(env, 'FIELDPROOF_SQLITE_BUSY_TIMEOUT_MS', 15 * SECOND, 0),
+        synchronous: oneOf(
+          env,
+          'FIELDPROOF_SQLITE_SYNCHRONOUS',
+          ['FULL', 'EXTRA', 'NORMAL', 'OFF'] as const,
+          'FULL',
+        ) as SqliteSynchronous,
+      },
+    },
+    dataDir,
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      'info',
+    ),
+    device: {
+      keyFile: path.resolve(
+        cwd,
+        nonEmpty(env.FIELDPROOF_DEVICE_KEY_FILE) ?? path.join(dataDir, 'device.key'),
+      ),
+      origin: nonEmpty(env.FIELDPROOF_LOG_ORIGIN),
+    },
+    api: {
+      host: nonEmpty(env.API_HOST) ?? '127.0.0.1',
+      port: int(env, 'API_PORT', 8080, 0, 65535),
+      bodyLimitBytes: int(env, 'API_BODY_LIMIT_BYTES', 1 * MIB, 1 * KIB),
+      contentLimitBytes: int(env, 'API_CONTENT_LIMIT_BYTES', 64 * MIB, 1),
+      metadataLimitBytes: int(env, 'API_METADATA_LIMIT_BYTES', 16 * KIB, 64),
+      requestTimeoutMs: int(env, 'API_REQUEST_TIMEOUT_MS', 30 * SECOND, 100),
+      rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 6000, 1),
+      groupCommitMaxBatch: int(env, 'API_GROUP_COMMIT_MAX_BATCH', 256, 1, 10_000),
+      maxPendingWrites: int(env, 'API_MAX_PENDING_WRITES', 4096, 1),
+      maxEventLoopDelayMs: int(env, 'API_MAX_EVENT_LOOP_DELAY_MS', 1000, 10),
+    },
+    keeper: {
+      host: nonEmpty(env.KEEPER_HTTP_HOST) ?? '127.0.0.1',
+      port: int(env, 'KEEPER_HTTP_PORT', 8081, 0, 65535),
+      pollMs: int(env, 'KEEPER_POLL_MS', 5 * SECOND, 10),
+      confirmPollMs: int(env, 'KEEPER_CONFIRM_POLL_MS', 30 * SECOND, 10),
+      provider,
+      chains: provider === 'stub' ? [] : chains,
+      batchMaxLeaves: int(env, 'KEEPER_BATCH_MAX_LEAVES', 1000, 1),
+      batchMaxWaitMs: int(env, 'KEEPER_BATCH_MAX_WAIT_MS', 10 * MINUTE, 0),
+      sequenceBatchMax: int(env, 'KEEPER_SEQUENCE_BATCH_MAX', 5000, 1),
+      maxAttempts: int(env, 'KEEPER_MAX_ATTEMPTS', 12, 1),
+      backoffBaseMs: int(env, 'KEEPER_BACKOFF_BASE_MS', 2 * SECOND, 1),
+      backoffMaxMs: int(env, 'KEEPER_BACKOFF_MAX_MS', 10 * MINUTE, 1),
+      leaseMs: int(env, 'KEEPER_LEASE_MS', 2 * MINUTE, 100),
+      rpcDownReadyMs: int(env, 'KEEPER_RPC_DOWN_READY_MS', 15 * MINUTE, 0),
+      cronBackup: nonEmpty(env.KEEPER_CRON_BACKUP),
+      cronWalCheckpoint: nonEmpty(env.KEEPER_CRON_WAL_CHECKPOINT),
+      backupKeep: int(env, 'FIELDPROOF_BACKUP_KEEP', 7, 1),
+    },
+  };
+  if (config.keeper.backoffMaxMs < config.keeper.backoffBaseMs) {
+    throw new ConfigError('KEEPER_BACKOFF_MAX_MS', 'must be ≥ KEEPER_BACKOFF_BASE_MS');
+  }
+  const secrets: Secrets = {
+    signerKeyFile:
+      nonEmpty(env.KEEPER_SIGNER_KEY_FILE) === undefined
+        ? undefined
+        : path.resolve(cwd, env.KEEPER_SIGNER_KEY_FILE!),
+    signerKey: nonEmpty(env.KEEPER_SIGNER_KEY),
+    deviceKey: nonEmpty(env.FIELDPROOF_DEVICE_KEY),
+  };
+  if (secrets.signerKey !== undefined && secrets.signerKeyFile !== undefined) {
+    throw new ConfigError(
+      'KEEPER_SIGNER_KEY',
+      'set either KEEPER_SIGNER_KEY or KEEPER_SIGNER_KEY_FILE, not both',
+    );
+  }
+  return { config: deepFreeze(config), secrets: Object.freeze(secrets) };
+}
+
+/** Turns the errors loadConfig throws into the one line an operator sees; undefined for anything else. */
+export function configErrorLine(err: unknown): string | undefined {
+  if (err instanceof ConfigError || err instanceof DatabaseUrlError) return `fieldproof: ${err.message}`;
+  return undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `"${raw}" is not a whole number`);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `${raw} is out of range (${min}..${max})`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const match = allowed.find((a) => a.toLowerCase() === raw.toLowerCase());
+  if (match === undefined) throw new ConfigError(name, `"${raw}" is not one of ${allowed.join(', ')}`);
+  return match;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
