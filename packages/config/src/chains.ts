@@ -110,7 +110,7 @@ function parseChain(raw: unknown, i: number): ChainConfig {
     chainId: c.chainId,
     confirmations,
     finality,
-    anchorAddress: c.anchorAddress as string | undefined,
+    anchorAddress: c.anchorAddress,
     maxFeePerGasWei: BigInt(Math.round(capGwei * 1e6)) * (GWEI / 1_000_000n),
     stuckAfterMs,
   });

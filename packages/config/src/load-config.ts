@@ -105,12 +105,12 @@ export function loadConfig(
       target,
       sqlite: {
         busyTimeoutMs: int(env, 'FIELDPROOF_SQLITE_BUSY_TIMEOUT_MS', 15 * SECOND, 0),
-        synchronous: oneOf(
+        synchronous: oneOf<SqliteSynchronous>(
           env,
           'FIELDPROOF_SQLITE_SYNCHRONOUS',
-          ['FULL', 'EXTRA', 'NORMAL', 'OFF'] as const,
+          ['FULL', 'EXTRA', 'NORMAL', 'OFF'],
           'FULL',
-        ) as SqliteSynchronous,
+        ),
       },
     },
     dataDir,
