@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { migrateCommand } from './migrate.js';
+import { startCommand } from './start.js';
 
 /** Every sub-command, in the order --help lists them. */
-export const commands: readonly Command[] = [migrateCommand];
+export const commands: readonly Command[] = [startCommand, migrateCommand];
