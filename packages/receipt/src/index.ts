@@ -1,1 +1,57 @@
-export {};
+/**
+ * `@fieldproof/receipt`: the formats that tie evidence to the log and to chains (docs/FORMATS.md) —
+ * leaf encoding `fieldproof-leaf/v1`, anchor calldata `FPA1`, receipts `fieldproof-receipt/v1` —
+ * and the offline/online receipt verifier.
+ */
+export {
+  ANCHOR_MAGIC,
+  decodeAnchorPayload,
+  encodeAnchorPayload,
+  type AnchorPayload,
+} from './anchor/anchor-payload.js';
+export {
+  AnchorPayloadError,
+  CanonicalJsonError,
+  LeafEncodingError,
+  ReceiptError,
+  ReceiptFormatError,
+} from './errors.js';
+export {
+  canonicalJson,
+  canonicalJsonBytes,
+  sha256Hex,
+  type JsonObject,
+  type JsonValue,
+} from './json/canonical-json.js';
+export {
+  LEAF_FORMAT,
+  encodeLeafData,
+  leafHashOf,
+  leafObjectOf,
+  metadataDigestOf,
+  type EvidenceRecord,
+  type LeafObject,
+} from './leaf/encode-leaf-data.js';
+export { buildReceipt, type ReceiptParts } from './receipt/build-receipt.js';
+export {
+  RECEIPT_FORMAT,
+  isStubAnchor,
+  type AnchorState,
+  type Receipt,
+  type ReceiptAnchor,
+  type ReceiptCheckpoint,
+  type ReceiptDevice,
+  type ReceiptEvidence,
+  type ReceiptInclusion,
+  type ReceiptLeaf,
+} from './receipt/receipt.js';
+export { parseReceipt, validateReceipt } from './receipt/validate-receipt.js';
+export { anchorLinkName, type AnchorCheckOptions } from './verify/anchor-links.js';
+export type { LinkStatus, LinkVerdict, Verification } from './verify/verdict.js';
+export { verifyConsistencyBetween } from './verify/verify-consistency-between.js';
+export {
+  verifyReceipt,
+  verifyReceiptOffline,
+  type OfflineVerifyOptions,
+  type VerifyReceiptOptions,
+} from './verify/verify-receipt.js';

@@ -1,0 +1,167 @@
+import { isJsonObject } from '../json/canonical-json.js';
+import { ReceiptFormatError } from '../errors.js';
+import { EVM_ADDRESS, EVM_HASH_HEX, HASH_HEX } from '../hex.js';
+import { RECEIPT_FORMAT, type Receipt, type ReceiptAnchor } from './receipt.js';
+
+/** Upper bounds that keep a hostile receipt from costing unbounded work. */
+const MAX_PROOF_LENGTH = 64; // tree sizes < 2^53 need at most 53 hashes
+const MAX_NOTE_LENGTH = 1 << 20;
+const MAX_ANCHORS = 64;
+
+type Fields = Record<string, unknown>;
+
+/**
+ * Checks that `value` is a well-formed `fieldproof-receipt/v1` document and returns it typed. Throws
+ * `ReceiptFormatError` naming the first offending path, e.g. `receipt.inclusion.proof[2]`. Unknown
+ * fields are refused: a verifier must not appear to vouch for data it did not check. Well-formed says
+ * nothing about validity — that is `verifyReceipt`'s job.
+ */
+export function validateReceipt(value: unknown): Receipt {
+  const r = object(value, 'receipt', [
+    'format',
+    'evidence',
+    'leaf',
+    'inclusion',
+    'checkpoint',
+    'device',
+    'anchors',
+  ]);
+  if (r.format !== RECEIPT_FORMAT) {
+    fail('receipt.format', `expected "${RECEIPT_FORMAT}", got ${preview(r.format)}`);
+  }
+
+  const e = object(r.evidence, 'receipt.evidence', [
+    'id',
+    'digest',
+    'kind',
+    'occurredAt',
+    'receivedAt',
+    'payloadMime',
+    'metadata',
+  ]);
+  nonEmptyString(e.id, 'receipt.evidence.id');
+  hashHex(e.digest, 'receipt.evidence.digest');
+  nonEmptyString(e.kind, 'receipt.evidence.kind');
+  integer(e.occurredAt, 'receipt.evidence.occurredAt');
+  integer(e.receivedAt, 'receipt.evidence.receivedAt');
+  if (e.payloadMime !== null)
+    nonEmptyString(e.payloadMime, 'receipt.evidence.payloadMime', 'a string or null');
+  if (e.metadata !== null && !isJsonObject(e.metadata))
+    fail('receipt.evidence.metadata', 'expected an object or null');
+
+  const leaf = object(r.leaf, 'receipt.leaf', ['leafIndex', 'leafHash']);
+  integer(leaf.leafIndex, 'receipt.leaf.leafIndex');
+  hashHex(leaf.leafHash, 'receipt.leaf.leafHash');
+
+  const inclusion = object(r.inclusion, 'receipt.inclusion', ['treeSize', 'proof']);
+  integer(inclusion.treeSize, 'receipt.inclusion.treeSize');
+  if (!Array.isArray(inclusion.proof)) fail('receipt.inclusion.proof', 'expected an array of hashes');
+  if (inclusion.proof.length > MAX_PROOF_LENGTH) {
+    fail('receipt.inclusion.proof', `more than ${MAX_PROOF_LENGTH} hashes`);
+  }
+  inclusion.proof.forEach((hash: unknown, i) => hashHex(hash, `receipt.inclusion.proof[${i}]`));
+
+  const checkpoint = object(r.checkpoint, 'receipt.checkpoint', ['note', 'origin', 'treeSize', 'root']);
+  nonEmptyString(checkpoint.note, 'receipt.checkpoint.note');
+  if (checkpoint.note.length > MAX_NOTE_LENGTH) fail('receipt.checkpoint.note', 'longer than 1 MiB');
+  nonEmptyString(checkpoint.origin, 'receipt.checkpoint.origin');
+  integer(checkpoint.treeSize, 'receipt.checkpoint.treeSize');
+  hashHex(checkpoint.root, 'receipt.checkpoint.root');
+
+  const device = object(r.device, 'receipt.device', ['publicKey']);
+  nonEmptyString(device.publicKey, 'receipt.device.publicKey');
+
+  if (!Array.isArray(r.anchors)) fail('receipt.anchors', 'expected an array');
+  if (r.anchors.length > MAX_ANCHORS) fail('receipt.anchors', `more than ${MAX_ANCHORS} anchors`);
+  r.anchors.forEach((anchor: unknown, i) => validateAnchor(anchor, `receipt.anchors[${i}]`));
+
+  return value as Receipt;
+}
+
+/** `JSON.parse` then `validateReceipt`; a JSON syntax error is a `ReceiptFormatError` too. */
+export function parseReceipt(json: string): Receipt {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    fail('receipt', `not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return validateReceipt(value);
+}
+
+function validateAnchor(value: unknown, path: string): asserts value is ReceiptAnchor {
+  const a = object(
+    value,
+    path,
+    ['chain', 'chainId', 'txHash', 'blockNumber', 'blockHash', 'blockTimestamp', 'state'],
+    ['from', 'to'],
+  );
+  nonEmptyString(a.chain, `${path}.chain`);
+  integer(a.chainId, `${path}.chainId`);
+  evmHash(a.txHash, `${path}.txHash`);
+  const blockFields = [a.blockNumber, a.blockHash, a.blockTimestamp];
+  if (blockFields.some((f) => f === null)) {
+    if (!blockFields.every((f) => f === null)) {
+      fail(path, 'blockNumber, blockHash and blockTimestamp must be all set or all null');
+    }
+  } else {
+    integer(a.blockNumber, `${path}.blockNumber`);
+    evmHash(a.blockHash, `${path}.blockHash`);
+    integer(a.blockTimestamp, `${path}.blockTimestamp`);
+  }
+  if (typeof a.state !== 'string' || !/^[a-z][a-z_-]*$/.test(a.state)) {
+    fail(`${path}.state`, `expected a lowercase state word, got ${preview(a.state)}`);
+  }
+  for (const key of ['from', 'to'] as const) {
+    if (key in a && (typeof a[key] !== 'string' || !EVM_ADDRESS.test(a[key]))) {
+      fail(`${path}.${key}`, `expected an EVM address (0x + 40 hex digits), got ${preview(a[key])}`);
+    }
+  }
+}
+
+function object(
+  value: unknown,
+  path: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+): Fields {
+  if (!isJsonObject(value)) fail(path, `expected an object, got ${preview(value)}`);
+  for (const key of required) if (!(key in value)) fail(`${path}.${key}`, 'is missing');
+  for (const key of Object.keys(value)) {
+    if (!required.includes(key) && !optional.includes(key))
+      fail(`${path}.${key}`, 'is not a field of this format');
+  }
+  return value;
+}
+
+function nonEmptyString(value: unknown, path: string, what = 'a non-empty string'): asserts value is string {
+  if (typeof value !== 'string' || value === '') fail(path, `expected ${what}, got ${preview(value)}`);
+}
+
+function integer(value: unknown, path: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    fail(path, `expected a non-negative integer, got ${preview(value)}`);
+  }
+}
+
+function hashHex(value: unknown, path: string): asserts value is string {
+  if (typeof value !== 'string' || !HASH_HEX.test(value)) {
+    fail(path, `expected 64 lowercase hex digits, got ${preview(value)}`);
+  }
+}
+
+function evmHash(value: unknown, path: string): asserts value is string {
+  if (typeof value !== 'string' || !EVM_HASH_HEX.test(value)) {
+    fail(path, `expected 0x and 64 lowercase hex digits, got ${preview(value)}`);
+  }
+}
+
+function fail(path: string, reason: string): never {
+  throw new ReceiptFormatError(path, reason);
+}
+
+function preview(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? typeof value;
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
