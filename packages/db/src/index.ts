@@ -15,3 +15,4 @@ export type * from './schema/anchor-tables.js';
 export type * from './schema/api-key-table.js';
 export * from './queries/api-keys.js';
 export * from './queries/log-meta.js';
+export * from './queries/anchors.js';

@@ -1,0 +1,37 @@
+import type { ChainConfig, FieldproofConfig } from '@fieldproof/config';
+import type { Database } from '@fieldproof/db';
+import type { Logger } from 'pino';
+import type { AnchorSigner } from '../chain/anchor-signer.js';
+import type { EvmChainClient } from '../chain/evm-chain-client.js';
+import type { RpcHealth } from '../chain/rpc-health.js';
+import type { AnchorMetrics } from './anchor-metrics.js';
+
+/**
+ * Named points inside one anchoring step, between a durable write and the network call after it (or
+ * the other way round). FIELDPROOF_TEST_CRASH_AT kills the process at one of them; tests may also pass
+ * a callback that runs there (e.g. to re-claim the job from under the worker).
+ */
+export type AnchorPoint = 'after-persist' | 'after-broadcast';
+
+/** Everything one chain's anchoring work needs. */
+export interface ChainContext {
+  readonly chain: ChainConfig;
+  readonly client: EvmChainClient;
+  readonly health: RpcHealth;
+  readonly signer: AnchorSigner;
+  readonly database: Database;
+  readonly settings: FieldproofConfig['keeper'];
+  readonly logger: Logger;
+  readonly metrics: AnchorMetrics;
+  readonly now: () => number;
+  readonly random: () => number;
+  /** Who holds leases taken by this worker (host, pid, random suffix). */
+  readonly owner: string;
+  readonly atPoint: (point: AnchorPoint) => Promise<void>;
+}
+
+/** The claim a worker holds on a job: every write of the job presents `token`. */
+export interface JobLease {
+  readonly jobId: string;
+  readonly token: number;
+}

@@ -1,0 +1,81 @@
+import { countAnchorJobsByState, newestFinalAnchorTimes } from '@fieldproof/db';
+import type { Database } from '@fieldproof/db';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ChainErrorKind } from '../chain/chain-errors.js';
+
+const JOB_STATES = ['pending', 'signed', 'broadcast', 'included', 'confirmed', 'final', 'failed', 'dead'];
+
+/**
+ * Anchoring metrics on the keeper's registry. The per-state gauge and the final-anchor age are read
+ * from the database at scrape time, so they are right across restarts and with several keepers.
+ */
+export class AnchorMetrics {
+  readonly rpcErrors: Counter<'chain' | 'kind'>;
+  readonly gasUsed: Counter<'chain'>;
+  readonly feesPaidWei: Counter<'chain'>;
+  readonly reorgs: Counter<'chain'>;
+  readonly feeBumps: Counter<'chain'>;
+
+  constructor(registry: Registry, database: Database, chains: readonly string[], now: () => number) {
+    const registers = [registry];
+    new Gauge({
+      name: 'fieldproof_anchor_jobs',
+      help: 'Anchor outbox jobs per chain and state',
+      labelNames: ['chain', 'state'],
+      registers,
+      async collect() {
+        const rows = await countAnchorJobsByState(database.db).catch(() => undefined);
+        if (rows === undefined) return;
+        this.reset();
+        for (const chain of chains) for (const state of JOB_STATES) this.set({ chain, state }, 0);
+        for (const r of rows) this.set({ chain: r.chain, state: r.state }, r.count);
+      },
+    });
+    new Gauge({
+      name: 'fieldproof_anchor_last_final_age_seconds',
+      help: 'Seconds since the block of the newest final anchor, per chain (absent before the first)',
+      labelNames: ['chain'],
+      registers,
+      async collect() {
+        const rows = await newestFinalAnchorTimes(database.db).catch(() => undefined);
+        if (rows === undefined) return;
+        this.reset();
+        for (const r of rows) this.set({ chain: r.chain }, Math.max(0, (now() - r.blockTimestamp) / 1000));
+      },
+    });
+    this.rpcErrors = new Counter({
+      name: 'fieldproof_chain_rpc_errors_total',
+      help: 'Failed JSON-RPC requests per chain, by error kind (transport = no answer)',
+      labelNames: ['chain', 'kind'],
+      registers,
+    });
+    this.gasUsed = new Counter({
+      name: 'fieldproof_anchor_gas_used_total',
+      help: 'Gas used by anchor transactions that reached final (gas units)',
+      labelNames: ['chain'],
+      registers,
+    });
+    this.feesPaidWei = new Counter({
+      name: 'fieldproof_anchor_fees_paid_wei_total',
+      help: 'Fees paid by anchor transactions that reached final (wei; gas used × effective gas price)',
+      labelNames: ['chain'],
+      registers,
+    });
+    this.reorgs = new Counter({
+      name: 'fieldproof_anchor_reorgs_total',
+      help: 'Anchor transactions found no longer in the canonical chain',
+      labelNames: ['chain'],
+      registers,
+    });
+    this.feeBumps = new Counter({
+      name: 'fieldproof_anchor_fee_bumps_total',
+      help: 'Stuck anchor transactions replaced with higher fees (same nonce)',
+      labelNames: ['chain'],
+      registers,
+    });
+  }
+
+  rpcError(chain: string, kind: ChainErrorKind): void {
+    this.rpcErrors.inc({ chain, kind });
+  }
+}

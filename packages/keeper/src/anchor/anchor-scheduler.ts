@@ -1,0 +1,60 @@
+import {
+  anchoredTreeSize,
+  findNewestCheckpointToAnchor,
+  insertAnchorJob,
+  leafSequencedAt,
+  newId,
+} from '@fieldproof/db';
+import type { ChainConfig, FieldproofConfig } from '@fieldproof/config';
+import type { Database } from '@fieldproof/db';
+import type { Logger } from 'pino';
+import type { KeeperTask } from '../task.js';
+
+/**
+ * Creates outbox jobs (`anchor-scheduler` task). One anchor covers every leaf so far: a job anchors the
+ * newest checkpoint. Per chain, the unanchored backlog is the newest checkpoint's size minus the size
+ * covered by the newest job on that chain that is not dead; a job is created when the backlog reaches
+ * `batchMaxLeaves`, or when its oldest leaf (by `sequenced_at`) is `batchMaxWaitMs` old. At most one job
+ * per (checkpoint, chain): UNIQUE(chain, tree_size).
+ *
+ * Reads only (a handful of index lookups) until there is a job to insert.
+ */
+export class AnchorScheduler implements KeeperTask {
+  readonly name = 'anchor-scheduler';
+
+  constructor(
+    private readonly database: Database,
+    private readonly chains: readonly ChainConfig[],
+    private readonly settings: FieldproofConfig['keeper'],
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  async runOnce(): Promise<boolean> {
+    const { db } = this.database;
+    const latest = await findNewestCheckpointToAnchor(db);
+    if (latest === undefined || latest.treeSize === 0) return false;
+    let created = false;
+    for (const chain of this.chains) {
+      const covered = await anchoredTreeSize(db, chain.name);
+      const backlog = latest.treeSize - covered;
+      if (backlog <= 0) continue;
+      const now = this.now();
+      let due = backlog >= this.settings.batchMaxLeaves;
+      if (!due) {
+        const oldest = await leafSequencedAt(db, covered);
+        due = oldest !== undefined && now - oldest >= this.settings.batchMaxWaitMs;
+      }
+      if (!due) continue;
+      const job = { id: newId(), chain: chain.name, chainId: chain.chainId, treeSize: latest.treeSize, now };
+      if (await insertAnchorJob(db, job)) {
+        created = true;
+        this.logger.info(
+          { jobId: job.id, chain: chain.name, treeSize: latest.treeSize, backlog },
+          'anchor job created',
+        );
+      }
+    }
+    return created;
+  }
+}

@@ -1,0 +1,129 @@
+import {
+  CURRENT_ANCHOR_TX_STATES,
+  claimAnchorJob,
+  hasDueAnchorJob,
+  listAnchorTxsOfJob,
+} from '@fieldproof/db';
+import type { AnchorJobRow, AnchorTxRow } from '@fieldproof/db';
+import { classifyChainError, describeChainError } from '../chain/chain-errors.js';
+import { RpcResponseError, RpcTransportError } from '../chain/json-rpc-client.js';
+import type { KeeperTask } from '../task.js';
+import type { ChainContext, JobLease } from './anchor-context.js';
+import { followAnchor } from './follow-anchor.js';
+import { failJob } from './job-failure.js';
+import { LeaseLostError, releaseJob } from './job-lease.js';
+import { sendNewAnchor } from './send-anchor.js';
+
+/**
+ * The anchoring worker of one chain (a KeeperTask named `anchor:<chain>`). Each `runOnce()`:
+ *
+ * 1. reports no work, without touching the RPC or taking a lock, while the chain is halted (chain id
+ *    mismatch) or backing off after a transport failure, or when no job is due (a plain read);
+ * 2. checks once (and again after every RPC outage) that the node's `eth_chainId` is the configured one;
+ * 3. claims the most overdue job (lease + fencing token) in a short write transaction;
+ * 4. takes one step: sign and broadcast a new transaction, or follow the current one.
+ */
+export class ChainAnchorer implements KeeperTask {
+  readonly name: string;
+  readonly idleMs: number;
+  /** `health.outages` when the chain id was last checked (-1: never). */
+  #chainIdCheckedAt = -1;
+
+  constructor(readonly ctx: ChainContext) {
+    this.name = `anchor:${ctx.chain.name}`;
+    this.idleMs = Math.min(ctx.settings.pollMs, ctx.settings.confirmPollMs);
+  }
+
+  async runOnce(): Promise<boolean> {
+    const { ctx } = this;
+    if (ctx.health.halted !== undefined || ctx.health.backingOff()) return false;
+    if (!(await hasDueAnchorJob(ctx.database.db, ctx.chain.name, ctx.now()))) return false;
+    if (!(await this.#checkChainId())) return false;
+    const job = await this.claim();
+    if (job === undefined) return false;
+    await this.step(job);
+    return true;
+  }
+
+  /** Claims the most overdue job of this chain, if any (exposed for tests). */
+  async claim(): Promise<AnchorJobRow | undefined> {
+    const { ctx } = this;
+    return ctx.database.db.transaction().execute((trx) =>
+      claimAnchorJob(trx, {
+        chain: ctx.chain.name,
+        owner: ctx.owner,
+        now: ctx.now(),
+        leaseMs: ctx.settings.leaseMs,
+        skipLocked: ctx.database.capabilities.skipLocked,
+      }),
+    );
+  }
+
+  /** One step of a claimed job. Never throws for chain errors: they are recorded on the job. */
+  async step(job: AnchorJobRow): Promise<void> {
+    const { ctx } = this;
+    const lease: JobLease = { jobId: job.id, token: job.lease_token };
+    let current: AnchorTxRow | undefined;
+    try {
+      const txs = await listAnchorTxsOfJob(ctx.database.db, job.id);
+      current = txs.find((t) => CURRENT_ANCHOR_TX_STATES.includes(t.state));
+      if (current === undefined) await sendNewAnchor(ctx, job, lease);
+      else await followAnchor(ctx, job, lease, current, txs);
+    } catch (err) {
+      await this.#onStepError(job, lease, current !== undefined, err);
+    }
+  }
+
+  async #onStepError(job: AnchorJobRow, lease: JobLease, hasCurrentTx: boolean, err: unknown): Promise<void> {
+    const { ctx } = this;
+    if (err instanceof LeaseLostError) {
+      ctx.logger.warn(
+        { jobId: job.id, token: lease.token },
+        'lease lost to another worker; stopping this step',
+      );
+      return;
+    }
+    const message = describeChainError(err);
+    if (err instanceof RpcTransportError) {
+      // No answer: nothing is known about the outcome. The chain backs off as a whole; the job keeps
+      // its state and is reconciled by hash when the node is back. No attempt is counted.
+      try {
+        await releaseJob(ctx, lease, {
+          last_error: `RPC unreachable: ${message}`,
+          next_attempt_at: Math.max(ctx.health.retryAt, ctx.now()),
+        });
+      } catch (releaseErr) {
+        if (!(releaseErr instanceof LeaseLostError)) throw releaseErr;
+      }
+      return;
+    }
+    const kind = err instanceof RpcResponseError ? classifyChainError(err) : 'internal';
+    if (kind === 'internal')
+      ctx.logger.error({ jobId: job.id, err }, 'unexpected error in an anchoring step');
+    try {
+      await failJob(ctx, job, lease, { kind, message, hasCurrentTx });
+    } catch (failErr) {
+      if (!(failErr instanceof LeaseLostError)) throw failErr;
+    }
+  }
+
+  async #checkChainId(): Promise<boolean> {
+    const { ctx } = this;
+    // Checked once, and again after every outage: the URL may now reach a different node.
+    if (this.#chainIdCheckedAt === ctx.health.outages) return true;
+    let id: number;
+    try {
+      id = await ctx.client.chainId();
+    } catch {
+      return false; // recorded by the client's health tracking
+    }
+    if (id !== ctx.chain.chainId) {
+      const reason = `chain "${ctx.chain.name}": the node reports chainId ${id}, KEEPER_CHAINS says ${ctx.chain.chainId}; not anchoring on it (fix the configuration and restart)`;
+      ctx.health.halt(reason);
+      ctx.logger.error(reason);
+      return false;
+    }
+    this.#chainIdCheckedAt = ctx.health.outages;
+    return true;
+  }
+}

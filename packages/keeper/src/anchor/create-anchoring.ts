@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { ChainConfig } from '@fieldproof/config';
+import { loadAnchorSigner, type AnchorSigner } from '../chain/anchor-signer.js';
+import { classifyChainError, describeChainError } from '../chain/chain-errors.js';
+import { EvmChainClient } from '../chain/evm-chain-client.js';
+import { JsonRpcClient } from '../chain/json-rpc-client.js';
+import { RpcHealth } from '../chain/rpc-health.js';
+import type { KeeperDeps, KeeperTask } from '../task.js';
+import type { AnchorPoint, ChainContext } from './anchor-context.js';
+import { AnchorMetrics } from './anchor-metrics.js';
+import { AnchorScheduler } from './anchor-scheduler.js';
+import { ChainAnchorer } from './chain-anchorer.js';
+
+/** What createKeeper composes: the anchoring tasks, their readiness, and their disposal. */
+export interface Anchoring {
+  /** `anchor-scheduler` plus one `anchor:<chain>` task per chain; empty with the stub provider. */
+  readonly tasks: KeeperTask[];
+  /** Not ok while a chain is halted or its RPC has been failing longer than `rpcDownReadyMs`. */
+  readiness(): { ok: boolean; detail: string };
+  /** Aborts RPC requests in flight. Call after the runner stopped calling runOnce. */
+  close(): Promise<void>;
+}
+
+/** Test seams; production passes nothing. */
+export interface AnchoringOptions {
+  /** Lease owner id (default `<host>:<pid>:<random>`). */
+  readonly owner?: string;
+  readonly random?: () => number;
+  /** Runs at each named point of a step (after the crash point check of FIELDPROOF_TEST_CRASH_AT). */
+  readonly atPoint?: (point: AnchorPoint, chain: string) => void | Promise<void>;
+}
+
+/**
+ * Builds anchoring for the configured provider. `stub`: no chain, no jobs, no tasks — checkpoints are not
+ * anchored anywhere, and a warning says so. `evm` / `multi`: one worker per chain, all signing with the
+ * one key from KEEPER_SIGNER_KEY(_FILE) (throws SignerKeyError with one line when it is missing or its
+ * file is accessible by group or others).
+ */
+export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}): Anchoring {
+  const settings = deps.config.keeper;
+  const logger = deps.logger.child({ component: 'anchor' });
+  const chains = settings.provider === 'stub' ? [] : settings.chains;
+  if (chains.length === 0) {
+    logger.warn(
+      'KEEPER_PROVIDER=stub: checkpoints are NOT anchored on any chain (no anchor jobs are created); set KEEPER_PROVIDER=evm or multi and KEEPER_CHAINS to anchor',
+    );
+    return {
+      tasks: [],
+      readiness: () => ({ ok: true, detail: 'anchoring: stub provider, not anchoring on any chain' }),
+      close: async () => undefined,
+    };
+  }
+  const signer = loadAnchorSigner(deps.secrets);
+  const metrics = new AnchorMetrics(
+    deps.registry,
+    deps.database,
+    chains.map((c) => c.name),
+    deps.now,
+  );
+  const owner = options.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const random = options.random ?? Math.random;
+  const workers = chains.map((chain) =>
+    createChainAnchorer(deps, chain, { signer, metrics, owner, random, options }),
+  );
+  logger.info(
+    {
+      provider: settings.provider,
+      chains: chains.map((c) => `${c.name}/${c.chainId}`),
+      signer: signer.address,
+    },
+    'anchoring enabled',
+  );
+  return {
+    tasks: [
+      new AnchorScheduler(deps.database, chains, settings, logger, deps.now),
+      ...workers.map((w) => w.task),
+    ],
+    readiness() {
+      const parts: string[] = [];
+      let ok = true;
+      for (const { task } of workers) {
+        const { chain, health } = task.ctx;
+        const down = health.downForMs();
+        if (health.halted !== undefined) {
+          ok = false;
+          parts.push(`${chain.name}: halted (${health.halted})`);
+        } else if (down > settings.rpcDownReadyMs) {
+          ok = false;
+          parts.push(
+            `${chain.name}: RPC failing for ${Math.round(down / 1000)} s (${health.lastError ?? 'unknown'})`,
+          );
+        } else if (down > 0) {
+          parts.push(`${chain.name}: RPC failing for ${Math.round(down / 1000)} s`);
+        } else {
+          parts.push(`${chain.name}: ok`);
+        }
+      }
+      return { ok, detail: `anchoring: ${parts.join('; ')}` };
+    },
+    async close() {
+      for (const w of workers) w.rpc.abort();
+    },
+  };
+}
+
+function createChainAnchorer(
+  deps: KeeperDeps,
+  chain: ChainConfig,
+  shared: {
+    signer: AnchorSigner;
+    metrics: AnchorMetrics;
+    owner: string;
+    random: () => number;
+    options: AnchoringOptions;
+  },
+): { task: ChainAnchorer; rpc: JsonRpcClient } {
+  const settings = deps.config.keeper;
+  const logger = deps.logger.child({ component: 'anchor', chain: chain.name });
+  const health = new RpcHealth(
+    deps.now,
+    { baseMs: settings.backoffBaseMs, maxMs: settings.backoffMaxMs },
+    shared.random,
+  );
+  const rpc = new JsonRpcClient({
+    url: chain.rpcUrl,
+    timeoutMs: settings.rpcTimeoutMs,
+    onOutcome(reachable, err) {
+      if (err !== undefined) shared.metrics.rpcError(chain.name, classifyChainError(err));
+      if (reachable) {
+        if (health.failures > 0) logger.info({ downMs: health.downForMs() }, 'chain RPC answers again');
+        health.recordSuccess();
+        return;
+      }
+      const first = health.failures === 0;
+      const delay = health.recordFailure(describeChainError(err));
+      const fields = { error: describeChainError(err), failures: health.failures, retryInMs: delay };
+      if (first) logger.warn(fields, 'chain RPC unreachable; backing off');
+      else logger.debug(fields, 'chain RPC still unreachable');
+    },
+  });
+  const ctx: ChainContext = {
+    chain,
+    client: new EvmChainClient(rpc),
+    health,
+    signer: shared.signer,
+    database: deps.database,
+    settings,
+    logger,
+    metrics: shared.metrics,
+    now: deps.now,
+    random: shared.random,
+    owner: shared.owner,
+    async atPoint(point) {
+      if (settings.testCrashAt === point) {
+        logger.fatal({ point }, 'FIELDPROOF_TEST_CRASH_AT: killing the process');
+        process.kill(process.pid, 'SIGKILL');
+      }
+      await shared.options.atPoint?.(point, chain.name);
+    },
+  };
+  return { task: new ChainAnchorer(ctx), rpc };
+}

@@ -1,0 +1,194 @@
+import { updateAnchorTx } from '@fieldproof/db';
+import type { AnchorJobRow, AnchorJobState, AnchorTxRow, AnchorTxState } from '@fieldproof/db';
+import type { ChainReceipt } from '../chain/evm-chain-client.js';
+import type { ChainContext, JobLease } from './anchor-context.js';
+import { broadcastVariant } from './broadcast-anchor.js';
+import { bumpStuckAnchor } from './bump-anchor.js';
+import { releaseJob } from './job-lease.js';
+import { markBroadcast } from './send-anchor.js';
+
+/**
+ * The job has a current transaction: find out where it is and move the job along.
+ *
+ * 1. Is any variant of its nonce mined (receipt) in a block that is still canonical
+ *    (`eth_getBlockByNumber(n).hash` equals the receipt's block hash)? Then it is included; with
+ *    `confirmations` blocks it is confirmed; and final once the `finalized` tag reaches its block (or,
+ *    with finality 'confirmations' / a node without the tag in 'auto', at confirmation).
+ * 2. Otherwise, if we had recorded it in a block, that block was reorged away: the transaction is
+ *    marked `reorged` and the job goes back to `broadcast`.
+ * 3. A transaction the node does not know (never reached it, dropped from its pool, or reorged out) is
+ *    re-broadcast with the same bytes. One the node has but has not mined for `stuckAfterMs` is
+ *    replaced with higher fees and the same nonce.
+ */
+export async function followAnchor(
+  ctx: ChainContext,
+  job: AnchorJobRow,
+  lease: JobLease,
+  current: AnchorTxRow,
+  txs: readonly AnchorTxRow[],
+): Promise<void> {
+  const group = txs.filter((t) => t.nonce === current.nonce && t.state !== 'failed' && t.state !== 'dropped');
+  const mined = await findMinedVariant(ctx, group);
+  if (mined !== undefined) return recordMined(ctx, job, lease, group, mined);
+
+  const variant = current;
+  if (current.state === 'included' || current.state === 'confirmed') {
+    ctx.metrics.reorgs.inc({ chain: ctx.chain.name });
+    ctx.logger.warn(
+      {
+        jobId: job.id,
+        txHash: current.tx_hash,
+        blockNumber: current.block_number,
+        blockHash: current.block_hash,
+      },
+      'anchor transaction no longer in the canonical chain (reorg); re-anchoring',
+    );
+    const now = ctx.now();
+    await releaseJob(ctx, lease, { state: 'broadcast', next_attempt_at: now }, async (trx) => {
+      await updateAnchorTx(trx, current.id, { state: 'reorged', updated_at: now });
+    });
+    return;
+  }
+
+  const known = await ctx.client.transactionByHash(variant.tx_hash);
+  if (known === null) {
+    // Signed but never broadcast (a crash), dropped from the pool, or reorged out: same bytes again.
+    ctx.logger.info(
+      { jobId: job.id, txHash: variant.tx_hash, state: variant.state },
+      're-broadcasting anchor transaction',
+    );
+    if (await broadcastVariant(ctx, job, lease, group, variant)) await markBroadcast(ctx, lease, variant);
+    return;
+  }
+  if (variant.state !== 'broadcast') {
+    await markBroadcast(ctx, lease, variant);
+    return;
+  }
+  if (known.blockNumber === null && ctx.now() - variant.updated_at >= ctx.chain.stuckAfterMs) {
+    await bumpStuckAnchor(ctx, job, lease, group, variant);
+    return;
+  }
+  await releaseJob(ctx, lease, { next_attempt_at: ctx.now() + ctx.settings.confirmPollMs });
+}
+
+interface Mined {
+  readonly tx: AnchorTxRow;
+  readonly receipt: ChainReceipt;
+  readonly blockTimestamp: number;
+}
+
+/**
+ * The variant of the group the chain mined, in a block that is still canonical. A receipt that points
+ * at a block the node no longer has at that height counts as not mined (a reorg).
+ */
+async function findMinedVariant(
+  ctx: ChainContext,
+  group: readonly AnchorTxRow[],
+): Promise<Mined | undefined> {
+  for (const tx of [...group].reverse()) {
+    const receipt = await ctx.client.receipt(tx.tx_hash);
+    if (receipt === null) continue;
+    const block = await ctx.client.getBlock(receipt.blockNumber);
+    if (block === null || block.hash !== receipt.blockHash) {
+      ctx.logger.warn(
+        { txHash: tx.tx_hash, blockNumber: receipt.blockNumber },
+        'receipt points at a block that is no longer canonical',
+      );
+      continue;
+    }
+    return { tx, receipt, blockTimestamp: block.timestamp * 1000 };
+  }
+  return undefined;
+}
+
+async function recordMined(
+  ctx: ChainContext,
+  job: AnchorJobRow,
+  lease: JobLease,
+  group: readonly AnchorTxRow[],
+  mined: Mined,
+): Promise<void> {
+  const now = ctx.now();
+  const { receipt, tx } = mined;
+  if (receipt.status !== 1) {
+    // The nonce is consumed and the anchor contract refused the data: retrying cannot help.
+    const message = `permanent error: anchor transaction ${tx.tx_hash} reverted in block ${receipt.blockNumber}`;
+    await releaseJob(
+      ctx,
+      lease,
+      { state: 'dead', attempts: job.attempts + 1, last_error: message },
+      async (trx) => {
+        await updateAnchorTx(trx, tx.id, { ...blockFields(mined), state: 'failed', updated_at: now });
+      },
+    );
+    ctx.logger.error({ jobId: job.id, txHash: tx.tx_hash }, message);
+    return;
+  }
+  const head = await ctx.client.blockNumber();
+  const confirmations = head - receipt.blockNumber + 1;
+  let state: AnchorJobState & AnchorTxState =
+    confirmations >= ctx.chain.confirmations ? 'confirmed' : 'included';
+  if (state === 'confirmed') state = (await isFinal(ctx, receipt.blockNumber)) ? 'final' : 'confirmed';
+
+  const changed = tx.state !== state || tx.block_hash !== receipt.blockHash || job.state !== state;
+  await releaseJob(
+    ctx,
+    lease,
+    { state, attempts: 0, last_error: null, next_attempt_at: now + ctx.settings.confirmPollMs },
+    async (trx) => {
+      if (!changed) return;
+      await updateAnchorTx(trx, tx.id, { ...blockFields(mined), state, updated_at: now });
+      for (const other of group) {
+        if (other.id !== tx.id && other.state !== 'replaced') {
+          await updateAnchorTx(trx, other.id, { state: 'replaced', updated_at: now });
+        }
+      }
+    },
+  );
+  if (!changed) return;
+  ctx.logger.info(
+    {
+      jobId: job.id,
+      treeSize: job.tree_size,
+      txHash: tx.tx_hash,
+      blockNumber: receipt.blockNumber,
+      confirmations,
+      state,
+    },
+    `anchor ${state}`,
+  );
+  if (state === 'final') {
+    ctx.metrics.gasUsed.inc({ chain: ctx.chain.name }, Number(receipt.gasUsed));
+    if (receipt.effectiveGasPrice !== undefined) {
+      ctx.metrics.feesPaidWei.inc(
+        { chain: ctx.chain.name },
+        Number(receipt.gasUsed * receipt.effectiveGasPrice),
+      );
+    }
+  }
+}
+
+/**
+ * Whether a confirmed block is final. 'confirmations': confirmation is finality. 'tag': only the
+ * node's `finalized` block counts. 'auto': the tag where the node answers it, else confirmations.
+ */
+async function isFinal(ctx: ChainContext, blockNumber: number): Promise<boolean> {
+  if (ctx.chain.finality === 'confirmations') return true;
+  const finalized = await ctx.client.finalizedBlockNumber();
+  if (finalized === undefined) {
+    if (ctx.chain.finality === 'auto') return true;
+    ctx.logger.warn({ chain: ctx.chain.name }, "the node does not answer the 'finalized' block tag; waiting");
+    return false;
+  }
+  return finalized >= blockNumber;
+}
+
+function blockFields(mined: Mined) {
+  return {
+    block_number: mined.receipt.blockNumber,
+    block_hash: mined.receipt.blockHash,
+    block_timestamp: mined.blockTimestamp,
+    gas_used: mined.receipt.gasUsed.toString(),
+    effective_gas_price: mined.receipt.effectiveGasPrice?.toString() ?? null,
+  };
+}
