@@ -1,1 +1,18 @@
-export {};
+/**
+ * `@fieldproof/api`: the HTTP api (fastify) — evidence intake with group commit, operational records,
+ * lists, anchoring status, API keys, health, metrics and OpenAPI docs. See docs/API.md.
+ */
+export { buildApp, FIRST_KEY_HINT, type BuildAppOptions } from './build-app.js';
+export { startApi, type RunningApi, type StartApiOptions } from './start-api.js';
+export {
+  API_SCOPES,
+  createApiKeySecret,
+  hasScope,
+  hashApiKey,
+  isApiKeySecret,
+  parseScopeList,
+} from './auth/api-key-secret.js';
+export { errorCatalogue, errors } from './errors/catalogue.js';
+export type { ErrorBody } from './errors/error-handler.js';
+export { ContentStore } from './content/content-store.js';
+export { GroupCommitter, type WriteOp } from './write/group-committer.js';

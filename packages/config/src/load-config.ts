@@ -40,6 +40,10 @@ export interface FieldproofConfig {
     readonly maxPendingWrites: number;
     /** Shed load (503) when the event loop lags more than this. */
     readonly maxEventLoopDelayMs: number;
+    /** How long an API key lookup is cached in memory: a revoked key stops working within this long. */
+    readonly keyCacheTtlMs: number;
+    /** On SIGTERM, give in-flight requests and pending commits this long before closing anyway. */
+    readonly shutdownTimeoutMs: number;
   };
   readonly keeper: {
     readonly host: string;
@@ -147,6 +151,8 @@ export function loadConfig(
       groupCommitMaxBatch: int(env, 'API_GROUP_COMMIT_MAX_BATCH', 256, 1, 10_000),
       maxPendingWrites: int(env, 'API_MAX_PENDING_WRITES', 4096, 1),
       maxEventLoopDelayMs: int(env, 'API_MAX_EVENT_LOOP_DELAY_MS', 1000, 10),
+      keyCacheTtlMs: int(env, 'API_KEY_CACHE_MS', 5 * SECOND, 0, 60 * SECOND),
+      shutdownTimeoutMs: int(env, 'API_SHUTDOWN_TIMEOUT_MS', 30 * SECOND, 0),
     },
     keeper: {
       host: nonEmpty(env.KEEPER_HTTP_HOST) ?? '127.0.0.1',

@@ -1,6 +1,13 @@
 import type { Command } from '../command.js';
+import { apiCommand } from './api.js';
+import { keysCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { startCommand } from './start.js';
 
 /** Every sub-command, in the order --help lists them. */
-export const commands: readonly Command[] = [startCommand, migrateCommand];
+export const commands: readonly Command[] = [
+  startCommand,
+  apiCommand,
+  migrateCommand,
+  keysCommand,
+];

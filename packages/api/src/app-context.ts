@@ -1,0 +1,16 @@
+import type { FieldproofConfig } from '@fieldproof/config';
+import type { Database } from '@fieldproof/db';
+import type { ContentStore } from './content/content-store.js';
+import type { ApiMetrics } from './ops/api-metrics.js';
+import type { GroupCommitter } from './write/group-committer.js';
+
+/** What the route plugins share: created once per app by buildApp. */
+export interface AppContext {
+  readonly config: FieldproofConfig;
+  readonly database: Database;
+  readonly committer: GroupCommitter;
+  readonly content: ContentStore;
+  readonly metrics: ApiMetrics;
+  /** The server clock (ms); tests pin it. */
+  readonly now: () => number;
+}

@@ -1,0 +1,46 @@
+import type { ApiScope } from '@fieldproof/db';
+import type { FastifyRequest } from 'fastify';
+import { errors } from '../errors/catalogue.js';
+import { hasScope } from './api-key-secret.js';
+import type { ApiPrincipal, KeyAuthenticator } from './key-authenticator.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a route needs; `none` for the open probes. Unset: read for GET/HEAD, write otherwise. */
+    scope?: ApiScope | 'none';
+  }
+  interface FastifyRequest {
+    /** The authenticated key, set by the auth hook (null on open routes). */
+    principal: ApiPrincipal | null;
+  }
+}
+
+/**
+ * The onRequest hook that guards every route but the open probes: `Authorization: Bearer fp_…`, a live
+ * key (401 otherwise) with the route's scope (403 otherwise). It runs before the body is read, so an
+ * unauthenticated upload is refused without receiving it.
+ */
+export function createAuthHook(authenticator: KeyAuthenticator) {
+  return async function authHook(request: FastifyRequest): Promise<void> {
+    const configured = request.routeOptions.config.scope;
+    if (configured === 'none') return;
+    const needed: ApiScope =
+      configured ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      throw new errors.Unauthorized(
+        'missing Authorization: Bearer <api key> (create one with fieldproof keys create)',
+      );
+    }
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    if (match === null) throw new errors.Unauthorized('the Authorization header must be "Bearer <api key>"');
+    const principal = await authenticator.authenticate(match[1]!);
+    if (principal === null) throw new errors.Unauthorized('unknown or revoked API key');
+    request.principal = principal;
+    if (!hasScope(principal.scopes, needed)) {
+      throw new errors.Forbidden(
+        `this route needs the ${needed} scope; the key has ${principal.scopes.join(', ')}`,
+      );
+    }
+  };
+}

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import underPressure from '@fastify/under-pressure';
+import type { FieldproofConfig } from '@fieldproof/config';
+import { countActiveApiKeys, countSequenceBacklog } from '@fieldproof/db';
+import type { Database } from '@fieldproof/db';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { AppContext } from './app-context.js';
+import { createAuthHook } from './auth/auth-hook.js';
+import { KeyAuthenticator } from './auth/key-authenticator.js';
+import { ContentStore } from './content/content-store.js';
+import { errors } from './errors/catalogue.js';
+import { errorHandler } from './errors/error-handler.js';
+import { evidenceRoutes } from './evidence/evidence-routes.js';
+import { evidenceSchema } from './evidence/evidence-schemas.js';
+import { addQueryCoercion } from './http/query-coercion.js';
+import { errorSchema } from './http/schemas.js';
+import { ApiMetrics } from './ops/api-metrics.js';
+import { opsRoutes } from './ops/ops-routes.js';
+import { countermeasureType } from './records/countermeasures.js';
+import { jammingOperationEndRoute } from './records/jamming-operation-end.js';
+import { jammingOperationType } from './records/jamming-operations.js';
+import { recordRoutes } from './records/record-routes.js';
+import { signalDisruptionType } from './records/signal-disruptions.js';
+import { GroupCommitter } from './write/group-committer.js';
+
+export interface BuildAppOptions {
+  readonly config: FieldproofConfig;
+  /** An open, migrated database. The caller owns it: closing the app does not close it. */
+  readonly database: Database;
+  /** A pino logger; default: none (tests). `startApi` passes the process logger. */
+  readonly logger?: FastifyBaseLogger;
+  /** The server clock in ms (receivedAt, createdAt). */
+  readonly now?: () => number;
+}
+
+/** The one line an operator sees when no admin key exists yet. */
+export const FIRST_KEY_HINT =
+  'no active admin API key: every route but /healthz and /readyz answers 401 until you create one with ' +
+  '`fieldproof keys create --scopes read,write,admin` (works while the api runs)';
+
+/**
+ * Builds the api as a fastify instance, not listening (tests use `inject`; `startApi` listens).
+ * Closing it refuses new writes, waits for every queued group commit, then stops.
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, database } = options;
+  const now = options.now ?? Date.now;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    genReqId: () => randomUUID(),
+    // One access line per request (onResponse below) instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    bodyLimit: config.api.bodyLimitBytes,
+    // Time allowed to receive a whole request (headers and body); Node answers 408 past it.
+    requestTimeout: config.api.requestTimeoutMs,
+    connectionTimeout: config.api.requestTimeoutMs + 5_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    ajv: {
+      // Validation must reject, not repair: no stripping of unknown fields, no type coercion of bodies
+      // (query strings get a narrow, explicit coercion: http/query-coercion.ts).
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
+    },
+  });
+  app.decorateRequest('principal', null);
+
+  const metrics = new ApiMetrics({
+    pendingWrites: () => committer.pending,
+    sequenceBacklog: () => countSequenceBacklog(database.db),
+  });
+  const committer = new GroupCommitter(database, {
+    maxBatch: config.api.groupCommitMaxBatch,
+    maxPending: config.api.maxPendingWrites,
+    onBatch: (size) => metrics.batchSize.observe(size),
+    onBatchError: (err, size) => app.log.error({ err, size }, 'group commit failed'),
+  });
+  const ctx: AppContext = {
+    config,
+    database,
+    committer,
+    content: new ContentStore(config.dataDir),
+    metrics,
+    now,
+  };
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(() => {
+    throw new errors.NotFound('no such route');
+  });
+  app.addHook('onRoute', addQueryCoercion);
+  app.addHook('onRequest', createAuthHook(new KeyAuthenticator(database, config.api.keyCacheTtlMs, now)));
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requestDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+  app.addHook('onReady', async () => {
+    if ((await countActiveApiKeys(database.db, 'admin')) === 0) app.log.warn(FIRST_KEY_HINT);
+  });
+  // onClose runs after the server stopped accepting and the requests in flight were answered (their
+  // writes committed meanwhile); closing the committer then refuses stragglers and drains the queue.
+  app.addHook('onClose', async () => committer.close());
+  // JSON only, besides the octet-stream uploads the evidence route accepts: text/plain is a 415.
+  app.removeContentTypeParser('text/plain');
+
+  app.addSchema(errorSchema);
+  app.addSchema(evidenceSchema);
+  for (const type of [countermeasureType, signalDisruptionType, jammingOperationType]) {
+    app.addSchema({ $id: type.tag, ...type.viewSchema });
+  }
+
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.api.maxEventLoopDelayMs,
+    retryAfter: 1,
+    // Probes override this per route (ops-routes.ts) so that they keep answering.
+    pressureHandler: async (_request, reply, type) => {
+      void reply.header('retry-after', '1');
+      throw new errors.Overloaded(`the server is overloaded (${type}); retry later`);
+    },
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.api.rateLimitPerMinute,
+    timeWindow: 60_000,
+    hook: 'onRequest',
+    keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new errors.RateLimited(
+        `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
+      ),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'fieldproof api',
+        version: '1',
+        description:
+          'Tamper-evident field evidence. Errors: {statusCode, code, error, message}; see docs/API.md.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(async (scope) => opsRoutes(scope, ctx));
+  await app.register(async (scope) => evidenceRoutes(scope, ctx));
+  await app.register(async (scope) => {
+    await recordRoutes(scope, ctx, countermeasureType);
+    await recordRoutes(scope, ctx, signalDisruptionType);
+    await recordRoutes(scope, ctx, jammingOperationType);
+    await jammingOperationEndRoute(scope, ctx);
+  });
+  return app;
+}

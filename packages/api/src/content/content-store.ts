@@ -1,0 +1,124 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { errors } from '../errors/catalogue.js';
+
+/** What `ContentStore.put` stored. */
+export interface StoredContent {
+  readonly digest: string;
+  readonly size: number;
+  readonly path: string;
+}
+
+/**
+ * A content-addressed store on disk: the bytes whose SHA-256 is `abcd…` live at
+ * `<dataDir>/content/ab/cd/abcd…`. A write is durable before `put` resolves:
+ *
+ *   stream → hash + write to content/.tmp/<random> → fsync file → rename to ab/cd/<digest>
+ *          → fsync ab/cd (and any folder created on the way, in its parent)
+ *
+ * so a crash leaves either no file or a complete one under its name (a `.tmp` leftover at most).
+ * Content whose database write never committed stays as an unreferenced file: harmless, since a name is
+ * its hash, and reused if the same bytes come again.
+ */
+export class ContentStore {
+  readonly root: string;
+  readonly #tmp: string;
+
+  constructor(dataDir: string) {
+    this.root = path.join(dataDir, 'content');
+    this.#tmp = path.join(this.root, '.tmp');
+  }
+
+  /** Where the bytes of `digest` are (or would be) stored. */
+  pathOf(digest: string): string {
+    return path.join(this.root, digest.slice(0, 2), digest.slice(2, 4), digest);
+  }
+
+  /**
+   * Streams `source` to the store, hashing as it goes. Throws FP_PAYLOAD_TOO_LARGE past `limitBytes`,
+   * FP_BAD_REQUEST for an empty body, and FP_DIGEST_MISMATCH when `expectedDigest` is given and differs;
+   * nothing is kept in those cases.
+   */
+  async put(
+    source: AsyncIterable<Buffer>,
+    limitBytes: number,
+    expectedDigest?: string,
+  ): Promise<StoredContent> {
+    await mkdirDurable(this.#tmp);
+    const tmpPath = path.join(this.#tmp, `${randomBytes(12).toString('hex')}`);
+    const file = await fs.promises.open(tmpPath, 'wx', 0o600);
+    const hash = createHash('sha256');
+    let size = 0;
+    let kept = false;
+    try {
+      for await (const chunk of source) {
+        size += chunk.length;
+        if (size > limitBytes)
+          throw new errors.PayloadTooLarge(`the content is larger than ${limitBytes} bytes`);
+        hash.update(chunk);
+        await file.write(chunk);
+      }
+      if (size === 0) throw new errors.BadRequest('the content is empty');
+      const digest = hash.digest('hex');
+      if (expectedDigest !== undefined && expectedDigest !== digest) {
+        throw new errors.DigestMismatch(`the content hashes to ${digest}, not to the digest given`);
+      }
+      await file.sync();
+      await file.close();
+      const finalPath = this.pathOf(digest);
+      const dir = path.dirname(finalPath);
+      await mkdirDurable(dir);
+      await fs.promises.rename(tmpPath, finalPath);
+      await fsyncDir(dir);
+      kept = true;
+      return { digest, size, path: finalPath };
+    } finally {
+      if (!kept) {
+        await file.close().catch(() => undefined);
+        await fs.promises.rm(tmpPath, { force: true });
+      }
+    }
+  }
+
+  /** Whether the bytes of `digest` are stored. */
+  async has(digest: string): Promise<boolean> {
+    try {
+      return (await fs.promises.stat(this.pathOf(digest))).isFile();
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** mkdir -p with mode 0700, fsyncing the parent of each folder it created so the entry is durable. */
+async function mkdirDurable(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; !(await exists(d)); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      await fs.promises.mkdir(d, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    await fsyncDir(path.dirname(d));
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.promises.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,155 @@
+import {
+  cursorQuery,
+  digestInput,
+  digestOutput,
+  errorResponses,
+  idParams,
+  idSchema,
+  kindSchema,
+  limitQuery,
+  metadataInput,
+  millis,
+  mimeSchema,
+  orderQuery,
+  pageSchema,
+} from '../http/schemas.js';
+
+export const EVIDENCE_STATUSES = ['pending', 'sequenced', 'anchored', 'confirmed', 'final'] as const;
+
+const anchorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['chain', 'chainId', 'state', 'treeSize', 'txHash', 'blockNumber', 'blockHash', 'blockTimestamp'],
+  properties: {
+    chain: { type: 'string' },
+    chainId: { type: 'integer', description: '0 for a stub anchor (no chain)' },
+    state: { type: 'string', description: 'best state of an anchor covering this leaf on this chain' },
+    treeSize: { type: 'integer', description: 'tree size of the covering checkpoint' },
+    txHash: { type: ['string', 'null'] },
+    blockNumber: { type: ['integer', 'null'] },
+    blockHash: { type: ['string', 'null'] },
+    blockTimestamp: { type: ['integer', 'null'], description: 'Unix milliseconds' },
+  },
+} as const;
+
+const evidenceProperties = {
+  id: idSchema,
+  digest: digestOutput,
+  kind: { type: 'string' },
+  source: { type: 'string', enum: ['digest', 'json', 'bytes', 'record'] },
+  occurredAt: { type: 'integer' },
+  receivedAt: { type: 'integer' },
+  payloadMime: { type: ['string', 'null'] },
+  payloadSize: { type: ['integer', 'null'] },
+  metadata: { type: ['object', 'null'], additionalProperties: true },
+  contentStored: { type: 'boolean', description: 'GET …/content serves the content' },
+  leafIndex: { type: ['integer', 'null'], description: 'position in the log once sequenced' },
+  status: { type: 'string', enum: EVIDENCE_STATUSES },
+} as const;
+
+/** An evidence record as listed. */
+export const evidenceSummarySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: Object.keys(evidenceProperties),
+  properties: evidenceProperties,
+} as const;
+
+/** One evidence record with its anchoring per chain. */
+export const evidenceSchema = {
+  $id: 'Evidence',
+  type: 'object',
+  additionalProperties: false,
+  required: [...Object.keys(evidenceProperties), 'anchors'],
+  properties: { ...evidenceProperties, anchors: { type: 'array', items: anchorSchema } },
+} as const;
+
+/** JSON forms: a digest the client computed, or a JSON payload the server canonicalises and hashes. */
+const evidenceJsonBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'occurredAt'],
+  description: 'exactly one of `digest` (client-computed SHA-256) or `payload` (any JSON value)',
+  properties: {
+    digest: digestInput,
+    payload: { description: 'any JSON value; hashed in its RFC 8785 canonical form and stored' },
+    kind: kindSchema,
+    occurredAt: millis,
+    payloadMime: {
+      ...mimeSchema,
+      description: 'MIME type of the content behind `digest` (digest form only)',
+    },
+    metadata: metadataInput,
+  },
+} as const;
+
+/** Raw bytes (application/octet-stream): the fields travel in the query string. */
+const evidenceBytesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    kind: kindSchema,
+    occurredAt: millis,
+    payloadMime: { ...mimeSchema, description: 'MIME type of the bytes (default application/octet-stream)' },
+    digest: { ...digestInput, description: 'optional: the SHA-256 the client expects; a mismatch is a 422' },
+    metadata: { type: 'string', maxLength: 65_536, description: 'JSON object, as text' },
+  },
+} as const;
+
+export const postEvidenceSchema = {
+  tags: ['evidence'],
+  summary: 'Record evidence (digest, JSON payload, or raw bytes)',
+  description:
+    'application/json: `{digest | payload, kind, occurredAt, payloadMime?, metadata?}`. ' +
+    'application/octet-stream: the raw bytes, with `kind`, `occurredAt`, `payloadMime?`, `digest?`, ' +
+    '`metadata?` in the query string. 201 when recorded, 200 when the same submission was already ' +
+    'recorded, 409 when the digest is recorded with different fields.',
+  querystring: evidenceBytesQuery,
+  body: {
+    content: {
+      'application/json': { schema: evidenceJsonBody },
+      // Not validated here (it is a stream): hashed, counted and limited while stored.
+      'application/octet-stream': { schema: { description: 'the raw bytes' } },
+    },
+  },
+  response: { 200: { $ref: 'Evidence#' }, 201: { $ref: 'Evidence#' }, ...errorResponses },
+} as const;
+
+export const listEvidenceSchema = {
+  tags: ['evidence'],
+  summary: 'List evidence (cursor-paginated)',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      limit: limitQuery,
+      cursor: cursorQuery,
+      order: orderQuery,
+      sort: { type: 'string', enum: ['receivedAt', 'occurredAt'], default: 'receivedAt' },
+      kind: kindSchema,
+      status: { type: 'string', enum: EVIDENCE_STATUSES },
+      receivedFrom: { ...millis, description: 'receivedAt ≥ this (ms)' },
+      receivedTo: { ...millis, description: 'receivedAt < this (ms)' },
+      occurredFrom: { ...millis, description: 'occurredAt ≥ this (ms)' },
+      occurredTo: { ...millis, description: 'occurredAt < this (ms)' },
+    },
+  },
+  response: { 200: pageSchema(evidenceSummarySchema), ...errorResponses },
+} as const;
+
+export const getEvidenceSchema = {
+  tags: ['evidence'],
+  summary: 'One evidence record, its log position and anchoring per chain',
+  params: idParams,
+  response: { 200: { $ref: 'Evidence#' }, ...errorResponses },
+} as const;
+
+export const getContentSchema = {
+  tags: ['evidence'],
+  summary: 'The stored content of an evidence record',
+  params: idParams,
+  response: {
+    200: { description: 'the bytes, with the recorded content type', type: 'string', format: 'binary' },
+    ...errorResponses,
+  },
+} as const;

@@ -1,0 +1,129 @@
+/**
+ * JSON-schema building blocks shared by the routes. Every object schema is closed
+ * (`additionalProperties: false`): an unknown field is a 400, never silently dropped.
+ */
+
+/** Unix milliseconds: a non-negative integer no later than the year 9999. */
+export const millis = {
+  type: 'integer',
+  minimum: 0,
+  maximum: 253_402_300_799_999,
+  description: 'Unix time in milliseconds',
+} as const;
+
+/** A record id: a lowercase canonical UUID (the server issues UUIDv7). */
+export const idSchema = {
+  type: 'string',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  description: 'lowercase UUID',
+} as const;
+
+export const idParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: idSchema },
+} as const;
+
+/** SHA-256 as 64 hex digits; uppercase is accepted and normalised to lowercase. */
+export const digestInput = {
+  type: 'string',
+  pattern: '^[0-9a-fA-F]{64}$',
+  description: 'SHA-256, 64 hex digits (uppercase is normalised to lowercase)',
+} as const;
+
+export const digestOutput = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+
+/** Short identifiers chosen by clients (kinds, types). */
+export const kindSchema = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$',
+  description: '1-64 characters: letters, digits and . _ : / - (starting with a letter or digit)',
+} as const;
+
+export const operationIdSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[\\x21-\\x7e]+$',
+  description: "the client's id for the operation, 1-128 printable ASCII characters; unique per record type",
+} as const;
+
+export function text(maxLength: number, description?: string) {
+  return {
+    type: 'string',
+    minLength: 1,
+    maxLength,
+    ...(description === undefined ? {} : { description }),
+  } as const;
+}
+
+/** A MIME type such as `image/jpeg` or `text/plain; charset=utf-8`. */
+export const mimeSchema = {
+  type: 'string',
+  maxLength: 255,
+  pattern:
+    '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\\s*;\\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$',
+  description: 'MIME type, e.g. image/jpeg',
+} as const;
+
+/** A free-form JSON object (canonicalised and size-limited by the server). */
+export const metadataInput = {
+  type: 'object',
+  description: 'free-form JSON object, stored in RFC 8785 canonical form; size-limited',
+} as const;
+
+export const limitQuery = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 500,
+  default: 50,
+  description: 'page size (1-500, default 50)',
+} as const;
+
+export const cursorQuery = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 512,
+  pattern: '^[A-Za-z0-9_-]+$',
+  description: 'opaque cursor from the previous page (nextCursor)',
+} as const;
+
+export const orderQuery = {
+  type: 'string',
+  enum: ['asc', 'desc'],
+  default: 'asc',
+  description: 'sort order (default asc: oldest first)',
+} as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  additionalProperties: false,
+  required: ['statusCode', 'code', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string', description: 'stable error code, see docs/API.md' },
+    error: { type: 'string', description: 'HTTP reason phrase' },
+    message: { type: 'string', description: 'what was wrong, for humans' },
+  },
+} as const;
+
+/** Error responses every authenticated route can give. */
+export const errorResponses = {
+  '4xx': { $ref: 'Error#' },
+  '5xx': { $ref: 'Error#' },
+} as const;
+
+/** A page of a list: `nextCursor` is null on the last page. */
+export function pageSchema(item: object) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['items', 'nextCursor'],
+    properties: {
+      items: { type: 'array', items: item },
+      nextCursor: { type: ['string', 'null'] },
+    },
+  } as const;
+}

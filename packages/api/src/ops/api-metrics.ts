@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The api's Prometheus metrics, in a registry of its own (no global state shared between apps). */
+export class ApiMetrics {
+  readonly registry = new Registry();
+  readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly intake: Counter<'source'>;
+  readonly batchSize: Histogram;
+
+  /**
+   * `pendingWrites` and `sequenceBacklog` are read at scrape time: the first from memory, the second
+   * with one COUNT over `sequence_queue`, which the keeper keeps short by draining it.
+   */
+  constructor(sources: { pendingWrites: () => number; sequenceBacklog: () => Promise<number> }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'fieldproof_api_' });
+    this.requestDuration = new Histogram({
+      name: 'fieldproof_api_request_duration_seconds',
+      help: 'HTTP request latency by route and status (its _count is the request rate)',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [this.registry],
+    });
+    this.intake = new Counter({
+      name: 'fieldproof_api_evidence_intake_total',
+      help: 'Evidence records newly recorded, by how the digest was obtained (digest, json, bytes, record)',
+      labelNames: ['source'],
+      registers: [this.registry],
+    });
+    this.batchSize = new Histogram({
+      name: 'fieldproof_api_group_commit_batch_size',
+      help: 'Writes committed per database transaction (group commit)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'fieldproof_api_pending_writes',
+      help: 'Writes waiting for or in a group commit',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.pendingWrites());
+      },
+    });
+    new Gauge({
+      name: 'fieldproof_api_sequence_backlog',
+      help: 'Evidence committed but not yet sequenced into the log (rows in sequence_queue)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await sources.sequenceBacklog());
+      },
+    });
+  }
+}

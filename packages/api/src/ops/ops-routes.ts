@@ -1,0 +1,70 @@
+import { assertMigrationsCurrent } from '@fieldproof/db';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app-context.js';
+import { errors } from '../errors/catalogue.js';
+import { errorResponses } from '../http/schemas.js';
+
+const statusSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: { status: { type: 'string' } },
+} as const;
+
+/** Probes keep answering under load shedding and are not rate limited. */
+const openProbe = { scope: 'none', rateLimit: false, pressureHandler: () => undefined } as const;
+
+/** /healthz and /readyz (open), /metrics (read scope). */
+export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: the process is up',
+        security: [],
+        response: { 200: statusSchema },
+      },
+      config: openProbe,
+    },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: the database answers and every migration is applied',
+        security: [],
+        response: { 200: statusSchema, ...errorResponses },
+      },
+      config: openProbe,
+    },
+    async (request) => {
+      try {
+        await assertMigrationsCurrent(ctx.database);
+      } catch (err) {
+        request.log.warn({ err }, 'not ready');
+        throw new errors.NotReady('the database is unreachable or not migrated');
+      }
+      return { status: 'ready' };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics',
+        response: { 200: { type: 'string' }, ...errorResponses },
+      },
+      config: { scope: 'read' },
+    },
+    async (_request, reply) => {
+      const text = await ctx.metrics.registry.metrics();
+      return reply.type(ctx.metrics.registry.contentType).send(text);
+    },
+  );
+}

@@ -1,0 +1,127 @@
+import {
+  findCountermeasure,
+  findCountermeasureByOperationId,
+  insertCountermeasure,
+  listCountermeasures,
+} from '@fieldproof/db';
+import type { CountermeasureRow } from '@fieldproof/db';
+import { idSchema, kindSchema, millis, operationIdSchema, text } from '../http/schemas.js';
+import type { RecordType, RecordViewBase } from './record-type.js';
+
+export interface CountermeasureBody {
+  operationId: string;
+  relatedEvidenceId?: string;
+  countermeasureType: string;
+  target?: string;
+  deployedAt: number;
+  latitude?: number;
+  longitude?: number;
+  authorizedBy?: string;
+  notes?: string;
+}
+
+export interface CountermeasureView extends RecordViewBase {
+  operationId: string;
+  countermeasureType: string;
+  target: string | null;
+  deployedAt: number;
+  latitude: number | null;
+  longitude: number | null;
+  authorizedBy: string | null;
+  notes: string | null;
+}
+
+const bodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['operationId', 'countermeasureType', 'deployedAt'],
+  properties: {
+    operationId: operationIdSchema,
+    relatedEvidenceId: { ...idSchema, description: 'evidence this deployment relates to (must exist)' },
+    countermeasureType: kindSchema,
+    target: text(256),
+    deployedAt: millis,
+    latitude: { type: 'number', minimum: -90, maximum: 90 },
+    longitude: { type: 'number', minimum: -180, maximum: 180 },
+    authorizedBy: text(256),
+    notes: text(4096),
+  },
+} as const;
+
+const nullable = (t: string) => ({ type: [t, 'null'] });
+
+const viewSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'id',
+    'evidenceId',
+    'operationId',
+    'relatedEvidenceId',
+    'countermeasureType',
+    'target',
+    'deployedAt',
+    'latitude',
+    'longitude',
+    'authorizedBy',
+    'notes',
+    'createdAt',
+  ],
+  properties: {
+    id: idSchema,
+    evidenceId: idSchema,
+    operationId: { type: 'string' },
+    relatedEvidenceId: nullable('string'),
+    countermeasureType: { type: 'string' },
+    target: nullable('string'),
+    deployedAt: { type: 'integer' },
+    latitude: nullable('number'),
+    longitude: nullable('number'),
+    authorizedBy: nullable('string'),
+    notes: nullable('string'),
+    createdAt: { type: 'integer' },
+  },
+} as const;
+
+/** Countermeasure deployments: `/v1/countermeasures`. */
+export const countermeasureType: RecordType<CountermeasureBody, CountermeasureRow, CountermeasureView> = {
+  name: 'countermeasure',
+  path: '/v1/countermeasures',
+  tag: 'Countermeasure',
+  bodySchema,
+  viewSchema,
+  timeField: 'deployedAt',
+  occurredAt: (b) => b.deployedAt,
+  toRow: (b, { id, evidenceId, createdAt }) => ({
+    id,
+    operation_id: b.operationId,
+    evidence_id: evidenceId,
+    related_evidence_id: b.relatedEvidenceId ?? null,
+    countermeasure_type: b.countermeasureType,
+    target: b.target ?? null,
+    deployed_at: b.deployedAt,
+    latitude: b.latitude ?? null,
+    longitude: b.longitude ?? null,
+    authorized_by: b.authorizedBy ?? null,
+    notes: b.notes ?? null,
+    created_at: createdAt,
+  }),
+  view: (r) => ({
+    id: r.id,
+    evidenceId: r.evidence_id,
+    operationId: r.operation_id,
+    relatedEvidenceId: r.related_evidence_id,
+    countermeasureType: r.countermeasure_type,
+    target: r.target,
+    deployedAt: Number(r.deployed_at),
+    latitude: r.latitude === null ? null : Number(r.latitude),
+    longitude: r.longitude === null ? null : Number(r.longitude),
+    authorizedBy: r.authorized_by,
+    notes: r.notes,
+    createdAt: Number(r.created_at),
+  }),
+  insert: insertCountermeasure,
+  find: findCountermeasure,
+  findByOperationId: findCountermeasureByOperationId,
+  list: listCountermeasures,
+};

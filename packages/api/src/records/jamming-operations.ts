@@ -1,0 +1,169 @@
+import {
+  findJammingOperation,
+  findJammingOperationByOperationId,
+  insertJammingOperation,
+  listJammingOperations,
+} from '@fieldproof/db';
+import type { JammingOperationRow } from '@fieldproof/db';
+import { errors } from '../errors/catalogue.js';
+import { idSchema, millis, operationIdSchema, text } from '../http/schemas.js';
+import type { RecordType, RecordViewBase } from './record-type.js';
+
+export interface JammingOperationBody {
+  operationId: string;
+  relatedEvidenceId?: string;
+  frequencyLowHz: number;
+  frequencyHighHz: number;
+  powerDbm?: number;
+  target?: string;
+  authorizedBy: string;
+  startedAt: number;
+}
+
+export interface JammingOperationView extends RecordViewBase {
+  operationId: string;
+  frequencyLowHz: number;
+  frequencyHighHz: number;
+  powerDbm: number | null;
+  target: string | null;
+  authorizedBy: string;
+  startedAt: number;
+  endedAt: number | null;
+  successMetric: number | null;
+  /** The evidence entry recording the end, once ended. */
+  endEvidenceId: string | null;
+  updatedAt: number;
+}
+
+const hz = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const;
+
+const bodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['operationId', 'frequencyLowHz', 'frequencyHighHz', 'authorizedBy', 'startedAt'],
+  properties: {
+    operationId: operationIdSchema,
+    relatedEvidenceId: { ...idSchema, description: 'evidence this operation relates to (must exist)' },
+    frequencyLowHz: hz,
+    frequencyHighHz: hz,
+    powerDbm: { type: 'number', minimum: -200, maximum: 200 },
+    target: text(256),
+    authorizedBy: text(256),
+    startedAt: millis,
+  },
+} as const;
+
+/** PATCH body: ending an operation. */
+export const endBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['endedAt'],
+  properties: {
+    endedAt: { ...millis, description: 'when the operation ended (ms); not before startedAt' },
+    successMetric: { type: 'number', minimum: 0, maximum: 1, description: '0..1' },
+  },
+} as const;
+
+const nullable = (t: string) => ({ type: [t, 'null'] });
+
+const viewSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'id',
+    'evidenceId',
+    'operationId',
+    'relatedEvidenceId',
+    'frequencyLowHz',
+    'frequencyHighHz',
+    'powerDbm',
+    'target',
+    'authorizedBy',
+    'startedAt',
+    'endedAt',
+    'successMetric',
+    'endEvidenceId',
+    'createdAt',
+    'updatedAt',
+  ],
+  properties: {
+    id: idSchema,
+    evidenceId: idSchema,
+    operationId: { type: 'string' },
+    relatedEvidenceId: nullable('string'),
+    frequencyLowHz: { type: 'integer' },
+    frequencyHighHz: { type: 'integer' },
+    powerDbm: nullable('number'),
+    target: nullable('string'),
+    authorizedBy: { type: 'string' },
+    startedAt: { type: 'integer' },
+    endedAt: nullable('integer'),
+    successMetric: nullable('number'),
+    endEvidenceId: nullable('string'),
+    createdAt: { type: 'integer' },
+    updatedAt: { type: 'integer' },
+  },
+} as const;
+
+const num = (v: number | null) => (v === null ? null : Number(v));
+
+/** Jamming operations: `/v1/jamming-operations` (ended with PATCH, see jamming-operation-end.ts). */
+export const jammingOperationType: RecordType<
+  JammingOperationBody,
+  JammingOperationRow,
+  JammingOperationView
+> = {
+  name: 'jamming-operation',
+  path: '/v1/jamming-operations',
+  tag: 'JammingOperation',
+  bodySchema,
+  viewSchema,
+  timeField: 'startedAt',
+  listQueryProperties: {
+    state: { type: 'string', enum: ['active', 'ended'], description: 'active: not ended yet' },
+  },
+  validate(b) {
+    if (b.frequencyHighHz < b.frequencyLowHz) {
+      throw new errors.InvalidRange('frequencyHighHz is below frequencyLowHz');
+    }
+  },
+  occurredAt: (b) => b.startedAt,
+  toRow: (b, { id, evidenceId, createdAt }) => ({
+    id,
+    operation_id: b.operationId,
+    evidence_id: evidenceId,
+    end_evidence_id: null,
+    related_evidence_id: b.relatedEvidenceId ?? null,
+    frequency_low_hz: b.frequencyLowHz,
+    frequency_high_hz: b.frequencyHighHz,
+    power_dbm: b.powerDbm ?? null,
+    target: b.target ?? null,
+    authorized_by: b.authorizedBy,
+    started_at: b.startedAt,
+    ended_at: null,
+    success_metric: null,
+    created_at: createdAt,
+    updated_at: createdAt,
+  }),
+  view: (r) => ({
+    id: r.id,
+    evidenceId: r.evidence_id,
+    operationId: r.operation_id,
+    relatedEvidenceId: r.related_evidence_id,
+    frequencyLowHz: Number(r.frequency_low_hz),
+    frequencyHighHz: Number(r.frequency_high_hz),
+    powerDbm: num(r.power_dbm),
+    target: r.target,
+    authorizedBy: r.authorized_by,
+    startedAt: Number(r.started_at),
+    endedAt: num(r.ended_at),
+    successMetric: num(r.success_metric),
+    endEvidenceId: r.end_evidence_id,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  }),
+  insert: insertJammingOperation,
+  find: findJammingOperation,
+  findByOperationId: findJammingOperationByOperationId,
+  list: listJammingOperations,
+};

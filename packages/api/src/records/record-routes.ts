@@ -1,0 +1,187 @@
+import { appendEvidence, classifyDbError, isUniqueViolation, newId } from '@fieldproof/db';
+import type { NewEvidence, SortOrder } from '@fieldproof/db';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app-context.js';
+import { errors } from '../errors/catalogue.js';
+import { canonicalOf, sha256OfText } from '../http/canonical.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import {
+  cursorQuery,
+  errorResponses,
+  idParams,
+  limitQuery,
+  millis,
+  operationIdSchema,
+  orderQuery,
+  pageSchema,
+} from '../http/schemas.js';
+import type { WriteOp } from '../write/group-committer.js';
+import { sameRecord } from './record-type.js';
+import type { RecordType, RecordViewBase } from './record-type.js';
+
+type RecordWriteResult<Row> = { readonly created: boolean; readonly row: Row };
+
+interface ListQuery {
+  limit: number;
+  cursor?: string;
+  order: SortOrder;
+  from?: number;
+  to?: number;
+  operationId?: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * The evidence entry of an operational record: the record as the API shows it (without its own
+ * evidenceId, plus `recordType`) in RFC 8785 canonical form, and its SHA-256 as the digest.
+ */
+export function recordEvidence(
+  kind: string,
+  evidenceId: string,
+  record: object,
+  occurredAt: number,
+  receivedAt: number,
+): NewEvidence {
+  const { evidenceId: _own, ...shown } = record as { evidenceId?: string };
+  const canonical = canonicalOf({ recordType: kind, ...shown }, 'record');
+  return {
+    id: evidenceId,
+    digest: sha256OfText(canonical),
+    kind,
+    source: 'record',
+    occurred_at: occurredAt,
+    received_at: receivedAt,
+    payload_mime: 'application/json',
+    payload_size: Buffer.byteLength(canonical, 'utf8'),
+    payload_json: canonical,
+    metadata: null,
+    content_stored: 0,
+  };
+}
+
+/** The outcome of a constraint violation by a record write: decided from the constraint code. */
+export function recordViolation(err: unknown, relatedEvidenceId: string | null | undefined): Error {
+  if (classifyDbError(err) === 'foreign_key') {
+    return new errors.UnknownReference(`relatedEvidenceId ${String(relatedEvidenceId)} names no evidence`);
+  }
+  return err as Error;
+}
+
+/** POST <path>, GET <path>, GET <path>/:id for one record type. */
+export async function recordRoutes<
+  Body extends object,
+  Row extends { id: string },
+  View extends RecordViewBase,
+>(app: FastifyInstance, ctx: AppContext, type: RecordType<Body, Row, View>): Promise<void> {
+  const { committer, database, metrics, now } = ctx;
+  const fields = Object.keys(type.bodySchema.properties);
+  // The view schema is added once at the root by buildApp (so the OpenAPI document has it).
+  const viewRef = { $ref: `${type.tag}#` };
+
+  app.post<{ Body: Body }>(
+    type.path,
+    {
+      schema: {
+        tags: [type.tag],
+        summary: `Record a ${type.name.replace(/-/g, ' ')} (and its evidence entry)`,
+        description:
+          '201 when recorded; 200 when the same operationId was already recorded with the same fields; ' +
+          '409 when with different ones; 422 when relatedEvidenceId names no evidence.',
+        body: type.bodySchema,
+        response: { 200: viewRef, 201: viewRef, ...errorResponses },
+      },
+      config: { scope: 'write' },
+    },
+    async (request, reply) => {
+      const body = request.body as Body;
+      type.validate?.(body);
+      committer.assertCapacity();
+      const createdAt = now();
+      const row = type.toRow(body, { id: newId(), evidenceId: newId(), createdAt });
+      const view = type.view(row);
+      const evidence = recordEvidence(type.name, view.evidenceId, view, type.occurredAt(body), createdAt);
+      const op: WriteOp<RecordWriteResult<Row>> = {
+        async apply(trx) {
+          await appendEvidence(trx, [evidence]);
+          await type.insert(trx, row);
+          return { created: true, row };
+        },
+        async recover(trx, err) {
+          if (isUniqueViolation(err) && view.operationId !== null) {
+            const existing = await type.findByOperationId(trx, view.operationId);
+            if (existing !== undefined) {
+              if (sameRecord(type.view(existing), body, fields)) return { created: false, row: existing };
+              throw new errors.OperationConflict(
+                `operationId ${view.operationId} is already recorded (${existing.id}) with different fields`,
+              );
+            }
+          }
+          throw recordViolation(err, view.relatedEvidenceId);
+        },
+      };
+      const result = await committer.submit(op);
+      if (result.created) metrics.intake.inc({ source: 'record' });
+      return reply.code(result.created ? 201 : 200).send(type.view(result.row));
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    type.path,
+    {
+      schema: {
+        tags: [type.tag],
+        summary: `List ${type.name.replace(/-/g, ' ')}s in ${type.timeField} order (cursor-paginated)`,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: limitQuery,
+            cursor: cursorQuery,
+            order: orderQuery,
+            from: { ...millis, description: `${type.timeField} ≥ this (ms)` },
+            to: { ...millis, description: `${type.timeField} < this (ms)` },
+            operationId: operationIdSchema,
+            ...type.listQueryProperties,
+          },
+        },
+        response: { 200: pageSchema(viewRef), ...errorResponses },
+      },
+      config: { scope: 'read' },
+    },
+    async (request) => {
+      const q = request.query;
+      if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+        throw new errors.InvalidRange('from is after to');
+      }
+      const scope = `${type.name}:${q.order}`;
+      const after = q.cursor === undefined ? undefined : decodeCursor(scope, q.cursor);
+      const { cursor: _cursor, ...filter } = q;
+      const page = await type.list(database.db, { ...filter, after });
+      const items = page.rows.map((r) => type.view(r));
+      const last = items.at(-1) as (View & Record<string, unknown>) | undefined;
+      const nextCursor =
+        page.more && last !== undefined
+          ? encodeCursor(scope, { key: last[type.timeField] as number, id: last.id })
+          : null;
+      return { items, nextCursor };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    `${type.path}/:id`,
+    {
+      schema: {
+        tags: [type.tag],
+        summary: `One ${type.name.replace(/-/g, ' ')}`,
+        params: idParams,
+        response: { 200: viewRef, ...errorResponses },
+      },
+      config: { scope: 'read' },
+    },
+    async (request) => {
+      const row = await type.find(database.db, request.params.id);
+      if (row === undefined) throw new errors.NotFound(`no ${type.name} ${request.params.id}`);
+      return type.view(row);
+    },
+  );
+}

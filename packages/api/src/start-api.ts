@@ -1,0 +1,69 @@
+import type { FieldproofConfig } from '@fieldproof/config';
+import { createDatabase, migrate, redactUrl } from '@fieldproof/db';
+import type { Database } from '@fieldproof/db';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './build-app.js';
+import { createApiLogger } from './logger.js';
+
+export interface StartApiOptions {
+  readonly logger?: Logger;
+  /** Use this database instead of opening the configured one (the caller then closes it). */
+  readonly database?: Database;
+}
+
+export interface RunningApi {
+  readonly app: FastifyInstance;
+  /** e.g. `http://127.0.0.1:8080` (the real port when API_PORT=0). */
+  readonly address: string;
+  /**
+   * Graceful stop: stop accepting, answer the requests in flight, commit every queued write, close the
+   * database. Gives up waiting after `config.api.shutdownTimeoutMs` (unanswered writes were never
+   * acknowledged, so nothing acknowledged is lost).
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens and migrates the database (migrations are safe when the keeper starts at the same time), builds
+ * the app and listens. Logs one line `{"msg":"api listening","address":…}` when ready.
+ */
+export async function startApi(config: FieldproofConfig, options: StartApiOptions = {}): Promise<RunningApi> {
+  const logger = options.logger ?? createApiLogger(config.logLevel);
+  const ownsDatabase = options.database === undefined;
+  const database =
+    options.database ?? createDatabase(config.database.target, { sqlite: config.database.sqlite });
+  try {
+    logger.info({ database: redactUrl(config.database.target.url), dataDir: config.dataDir }, 'api starting');
+    await migrate(database, {
+      onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied'),
+    });
+    const app = await buildApp({ config, database, logger });
+    const address = await app.listen({ host: config.api.host, port: config.api.port });
+    logger.info({ address }, 'api listening');
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      address,
+      close() {
+        closing ??= (async () => {
+          const timeout = config.api.shutdownTimeoutMs;
+          let timer: NodeJS.Timeout | undefined;
+          const expired = new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), timeout);
+          });
+          const outcome = await Promise.race([app.close().then(() => 'closed' as const), expired]);
+          clearTimeout(timer);
+          if (outcome === 'timeout')
+            logger.warn({ timeoutMs: timeout }, 'shutdown timed out; closing anyway');
+          if (ownsDatabase) await database.close();
+          logger.info('api stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    if (ownsDatabase) await database.close();
+    throw err;
+  }
+}

@@ -1,0 +1,143 @@
+import type { Kysely } from 'kysely';
+import type { AnchorJobState, AnchorTxState } from '../schema/anchor-tables.js';
+import type { Schema } from '../schema/schema.js';
+import type { EvidenceStatus, StatusBounds } from './evidence.js';
+
+/**
+ * Anchoring status is derived, never stored: the keeper writes `anchor_jobs` (one per checkpoint and
+ * chain) and `anchor_txs`; an anchor of tree size N covers leaves 0..N-1. A leaf's state on a chain is
+ * the best state of any job on that chain with `tree_size > leafIndex`.
+ *
+ * Stub anchors (chain id 0: no chain at all) are listed per chain but never raise a leaf's overall
+ * status: nothing is "anchored" or "final" without a chain.
+ */
+
+/** Job states from worst to best; the best covering job decides a chain's state. */
+const JOB_STATE_RANK: Readonly<Record<AnchorJobState, number>> = {
+  dead: 0,
+  failed: 1,
+  pending: 2,
+  signed: 3,
+  broadcast: 4,
+  included: 5,
+  confirmed: 6,
+  final: 7,
+};
+
+/** Transactions that can still carry the anchor (a replaced, dropped or reorged one cannot). */
+const LIVE_TX_STATES: readonly AnchorTxState[] = ['signed', 'broadcast', 'included', 'confirmed', 'final'];
+
+export interface ChainAnchoring {
+  readonly chain: string;
+  readonly chainId: number;
+  readonly state: AnchorJobState;
+  /** Tree size of the anchored checkpoint that covers the leaf. */
+  readonly treeSize: number;
+  readonly txHash: string | null;
+  readonly blockNumber: number | null;
+  readonly blockHash: string | null;
+  readonly blockTimestamp: number | null;
+}
+
+/**
+ * Per chain, the best anchoring state of the leaf at `leafIndex` (see the module comment), with the
+ * transaction that carries it. One grouped query (rows: chains × states) plus one for the transactions.
+ */
+export async function anchoringOfLeaf(db: Kysely<Schema>, leafIndex: number): Promise<ChainAnchoring[]> {
+  const groups = await db
+    .selectFrom('anchor_jobs')
+    .select(['chain', 'chain_id', 'state'])
+    .select((eb) => eb.fn.min('tree_size').as('tree_size'))
+    .where('tree_size', '>', leafIndex)
+    .groupBy(['chain', 'chain_id', 'state'])
+    .execute();
+  const best = new Map<string, { chain: string; chainId: number; state: AnchorJobState; treeSize: number }>();
+  for (const g of groups) {
+    const treeSize = Number(g.tree_size);
+    const current = best.get(g.chain);
+    const better =
+      current === undefined ||
+      JOB_STATE_RANK[g.state] > JOB_STATE_RANK[current.state] ||
+      (g.state === current.state && treeSize < current.treeSize);
+    if (better) best.set(g.chain, { chain: g.chain, chainId: Number(g.chain_id), state: g.state, treeSize });
+  }
+  if (best.size === 0) return [];
+  const chosen = [...best.values()].sort((a, b) => a.chain.localeCompare(b.chain));
+  const txs = await db
+    .selectFrom('anchor_jobs')
+    .innerJoin('anchor_txs', 'anchor_txs.job_id', 'anchor_jobs.id')
+    .select([
+      'anchor_jobs.chain',
+      'anchor_jobs.tree_size',
+      'anchor_txs.tx_hash',
+      'anchor_txs.state',
+      'anchor_txs.block_number',
+      'anchor_txs.block_hash',
+      'anchor_txs.block_timestamp',
+      'anchor_txs.created_at',
+    ])
+    .where('anchor_txs.state', 'in', LIVE_TX_STATES)
+    .where((eb) =>
+      eb.or(
+        chosen.map((c) =>
+          eb.and([eb('anchor_jobs.chain', '=', c.chain), eb('anchor_jobs.tree_size', '=', c.treeSize)]),
+        ),
+      ),
+    )
+    .orderBy('anchor_txs.created_at', 'desc')
+    .execute();
+  return chosen.map((c) => {
+    const forJob = txs.filter((t) => t.chain === c.chain && Number(t.tree_size) === c.treeSize);
+    // Prefer the transaction that made it into a block; else the newest live one.
+    const tx = forJob.find((t) => t.block_number !== null) ?? forJob[0];
+    return {
+      ...c,
+      txHash: tx?.tx_hash ?? null,
+      blockNumber: tx?.block_number ?? null,
+      blockHash: tx?.block_hash ?? null,
+      blockTimestamp: tx?.block_timestamp ?? null,
+    };
+  });
+}
+
+/**
+ * The leaf-index bounds of each status over all real chains: a leaf below the largest tree size anchored
+ * `final` on any chain is final, and so on (an anchor of size N covers every leaf below N).
+ */
+export async function statusBounds(db: Kysely<Schema>): Promise<StatusBounds> {
+  const rows = await db
+    .selectFrom('anchor_jobs')
+    .select('state')
+    .select((eb) => eb.fn.max('tree_size').as('tree_size'))
+    .where('state', 'in', ['included', 'confirmed', 'final'])
+    .where('chain_id', '<>', 0)
+    .groupBy('state')
+    .execute();
+  const size = (state: AnchorJobState) => Number(rows.find((r) => r.state === state)?.tree_size ?? 0);
+  const final = size('final');
+  const confirmed = Math.max(final, size('confirmed'));
+  const anchored = Math.max(confirmed, size('included'));
+  return { anchored, confirmed, final };
+}
+
+/** A leaf's overall status from the bounds; `null` leaf index means not sequenced yet. */
+export function evidenceStatusOf(leafIndex: number | null, bounds: StatusBounds): EvidenceStatus {
+  if (leafIndex === null) return 'pending';
+  if (leafIndex < bounds.final) return 'final';
+  if (leafIndex < bounds.confirmed) return 'confirmed';
+  if (leafIndex < bounds.anchored) return 'anchored';
+  return 'sequenced';
+}
+
+/** A leaf's overall status from its per-chain anchoring (same rule as `statusBounds`). */
+export function evidenceStatusFromChains(
+  leafIndex: number | null,
+  chains: readonly ChainAnchoring[],
+): EvidenceStatus {
+  if (leafIndex === null) return 'pending';
+  const real = chains.filter((c) => c.chainId !== 0);
+  if (real.some((c) => c.state === 'final')) return 'final';
+  if (real.some((c) => c.state === 'confirmed')) return 'confirmed';
+  if (real.some((c) => c.state === 'included')) return 'anchored';
+  return 'sequenced';
+}

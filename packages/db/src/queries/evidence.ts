@@ -1,0 +1,134 @@
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { EvidenceTable } from '../schema/evidence-table.js';
+import type { Schema } from '../schema/schema.js';
+import { afterCursor, pageOf } from './keyset.js';
+import type { KeysetPage, SortOrder } from './keyset.js';
+
+export type EvidenceRow = Selectable<EvidenceTable>;
+export type NewEvidence = Insertable<EvidenceTable> & { readonly id: string; readonly received_at: number };
+
+/** An evidence row with its log position (null until the keeper sequenced it). */
+export type EvidenceWithLeaf = EvidenceRow & { leaf_index: number | null };
+
+/**
+ * Appends evidence rows and, with each, its `sequence_queue` row (the keeper drains the queue).
+ * Call inside a transaction: the two inserts must commit together. One multi-row statement per table,
+ * because per-row statements cost most of a group commit's time; a constraint violation fails the whole
+ * call (callers wanting per-row outcomes call it once per row under a savepoint).
+ */
+export async function appendEvidence(trx: Kysely<Schema>, rows: readonly NewEvidence[]): Promise<void> {
+  if (rows.length === 0) return;
+  await trx.insertInto('evidence').values(rows).execute();
+  await trx
+    .insertInto('sequence_queue')
+    .values(rows.map((r) => ({ evidence_id: r.id, enqueued_at: r.received_at })))
+    .execute();
+}
+
+export async function findEvidenceByDigest(
+  db: Kysely<Schema>,
+  digest: string,
+): Promise<EvidenceRow | undefined> {
+  return db.selectFrom('evidence').selectAll().where('digest', '=', digest).executeTakeFirst();
+}
+
+/** One evidence row with its leaf index, if sequenced. */
+export async function findEvidenceWithLeaf(
+  db: Kysely<Schema>,
+  id: string,
+): Promise<EvidenceWithLeaf | undefined> {
+  return db
+    .selectFrom('evidence')
+    .leftJoin('log_leaves', 'log_leaves.evidence_id', 'evidence.id')
+    .selectAll('evidence')
+    .select('log_leaves.leaf_index')
+    .where('evidence.id', '=', id)
+    .executeTakeFirst();
+}
+
+export type EvidenceSortKey = 'receivedAt' | 'occurredAt';
+
+/**
+ * Which leaves are in which anchoring status, as leaf-index bounds (see anchoring-status.ts):
+ * `[0, final)` final, `[final, confirmed)` confirmed, `[confirmed, anchored)` anchored, the rest sequenced.
+ */
+export interface StatusBounds {
+  readonly anchored: number;
+  readonly confirmed: number;
+  readonly final: number;
+}
+
+export type EvidenceStatus = 'pending' | 'sequenced' | 'anchored' | 'confirmed' | 'final';
+
+export interface EvidenceListFilter {
+  readonly sort: EvidenceSortKey;
+  readonly order: SortOrder;
+  readonly limit: number;
+  readonly after?: { readonly key: number; readonly id: string } | undefined;
+  readonly kind?: string | undefined;
+  /** With `bounds`: only evidence in exactly this status. */
+  readonly status?: { readonly is: EvidenceStatus; readonly bounds: StatusBounds } | undefined;
+  readonly receivedFrom?: number | undefined;
+  readonly receivedTo?: number | undefined;
+  readonly occurredFrom?: number | undefined;
+  readonly occurredTo?: number | undefined;
+}
+
+/**
+ * One page of evidence in (sort key, id) order, keyset-paginated: no OFFSET, and the id breaks ties so
+ * that rows inserted between pages are neither repeated nor skipped. `*From` bounds are inclusive, `*To`
+ * exclusive. Fetches `limit + 1` rows to tell whether another page follows.
+ */
+export async function listEvidence(
+  db: Kysely<Schema>,
+  filter: EvidenceListFilter,
+): Promise<KeysetPage<EvidenceWithLeaf>> {
+  const keyColumn = filter.sort === 'occurredAt' ? 'evidence.occurred_at' : 'evidence.received_at';
+  const direction = filter.order === 'desc' ? 'desc' : 'asc';
+  let query = db
+    .selectFrom('evidence')
+    .leftJoin('log_leaves', 'log_leaves.evidence_id', 'evidence.id')
+    .selectAll('evidence')
+    .select('log_leaves.leaf_index');
+  if (filter.kind !== undefined) query = query.where('evidence.kind', '=', filter.kind);
+  if (filter.receivedFrom !== undefined)
+    query = query.where('evidence.received_at', '>=', filter.receivedFrom);
+  if (filter.receivedTo !== undefined) query = query.where('evidence.received_at', '<', filter.receivedTo);
+  if (filter.occurredFrom !== undefined)
+    query = query.where('evidence.occurred_at', '>=', filter.occurredFrom);
+  if (filter.occurredTo !== undefined) query = query.where('evidence.occurred_at', '<', filter.occurredTo);
+  if (filter.status !== undefined) {
+    const { is, bounds } = filter.status;
+    if (is === 'pending') {
+      query = query.where('log_leaves.leaf_index', 'is', null);
+    } else {
+      const [low, high] =
+        is === 'final'
+          ? [0, bounds.final]
+          : is === 'confirmed'
+            ? [bounds.final, bounds.confirmed]
+            : is === 'anchored'
+              ? [bounds.confirmed, bounds.anchored]
+              : [bounds.anchored, Number.MAX_SAFE_INTEGER];
+      query = query.where('log_leaves.leaf_index', '>=', low).where('log_leaves.leaf_index', '<', high);
+    }
+  }
+  if (filter.after !== undefined) {
+    query = query.where(afterCursor(keyColumn, 'evidence.id', filter.after, filter.order));
+  }
+  const rows = await query
+    .orderBy(keyColumn, direction)
+    .orderBy('evidence.id', direction)
+    .limit(filter.limit + 1)
+    .execute();
+  return pageOf(rows, filter.limit);
+}
+
+/** Rows in `sequence_queue`: evidence committed but not yet sequenced (small while the keeper runs). */
+export async function countSequenceBacklog(db: Kysely<Schema>): Promise<number> {
+  const row = await db
+    .selectFrom('sequence_queue')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
