@@ -338,6 +338,14 @@ export async function updateAnchorTx(trx: Kysely<Schema>, id: string, patch: Anc
   await trx.updateTable('anchor_txs').set(patch).where('id', '=', id).execute();
 }
 
+export async function getAnchorTxByHash(
+  db: Kysely<Schema>,
+  txHash: string,
+): Promise<AnchorTxRow | undefined> {
+  const row = await db.selectFrom('anchor_txs').selectAll().where('tx_hash', '=', txHash).executeTakeFirst();
+  return row === undefined ? undefined : normaliseTx(row);
+}
+
 /** Every transaction signed for a job, oldest first. */
 export async function listAnchorTxsOfJob(db: Kysely<Schema>, jobId: string): Promise<AnchorTxRow[]> {
   const rows = await db

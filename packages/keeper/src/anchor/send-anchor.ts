@@ -1,5 +1,6 @@
 import {
   findCheckpointToAnchor,
+  getAnchorTxByHash,
   hasUnminedAnchorTx,
   insertAnchorTx,
   newId,
@@ -75,11 +76,15 @@ export async function sendNewAnchor(ctx: ChainContext, job: AnchorJobRow, lease:
       created_at: now,
       updated_at: now,
     };
-    await insertAnchorTx(trx, row);
+    // Signing is deterministic (RFC 6979): the same nonce, fees and data give the same bytes. A
+    // transaction refused earlier and signed again is that same row, signed once more.
+    const again = await getAnchorTxByHash(trx, signed.hash);
+    if (again === undefined) await insertAnchorTx(trx, row);
+    else await updateAnchorTx(trx, again.id, { state: 'signed', updated_at: now });
     if (!(await updateAnchorJob(trx, job.id, lease.token, { state: 'signed', updated_at: now }))) {
       throw new LeaseLostError(job.id, lease.token);
     }
-    return row;
+    return again === undefined ? row : { ...row, id: again.id, created_at: again.created_at };
   });
   if (tx === undefined) {
     await releaseJob(ctx, lease, { next_attempt_at: now + ctx.settings.confirmPollMs });
