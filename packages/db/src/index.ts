@@ -23,3 +23,6 @@ export * from './queries/record-list.js';
 export * from './queries/countermeasures.js';
 export * from './queries/signal-disruptions.js';
 export * from './queries/jamming-operations.js';
+export * from './queries/log.js';
+export * from './backup/backup-database.js';
+export * from './backup/wal-checkpoint.js';

@@ -1,0 +1,464 @@
+import { sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, EngineCapabilities } from '../database.js';
+import type { LogCheckpointTable, LogLeafTable } from '../schema/log-tables.js';
+import type { Schema } from '../schema/schema.js';
+
+/**
+ * Queries of the verifiable log: the sequence queue, leaves (level 0), perfect nodes (level ≥ 1),
+ * checkpoints and the sequencer's mutual exclusion. Hashes are 64 lowercase hex characters here, as
+ * everywhere in the database; converting to bytes is the caller's business.
+ *
+ * Bulk writes are multi-row INSERTs in chunks of {@link LOG_INSERT_CHUNK} rows: one statement per chunk
+ * instead of one per row, and small enough for every engine's bound-parameter limit (SQLite 32 766,
+ * PostgreSQL 65 535).
+ */
+
+/** Rows per multi-row statement. 4 columns × 1000 rows = 4000 parameters: far below both engines' limits. */
+export const LOG_INSERT_CHUNK = 1000;
+
+/** A queued evidence record with the fields its `fieldproof-leaf/v1` leaf needs. */
+export interface QueuedEvidence {
+  readonly evidenceId: string;
+  readonly digest: string;
+  readonly kind: string;
+  readonly occurredAt: number;
+  readonly receivedAt: number;
+  readonly payloadMime: string | null;
+  /** Canonical JSON text of the metadata object, as stored. */
+  readonly metadata: string | null;
+}
+
+/** A perfect node's position: covers leaves `[index·2^level, (index+1)·2^level)`; level 0 is a leaf. */
+export interface LogNodeId {
+  readonly level: number;
+  readonly index: number;
+}
+
+/** A perfect node with its hash (hex). */
+export interface LogNode extends LogNodeId {
+  readonly hash: string;
+}
+
+export interface NewLeaf {
+  readonly leafIndex: number;
+  readonly evidenceId: string;
+  readonly leafHash: string;
+  readonly sequencedAt: number;
+}
+
+export interface NewCheckpoint {
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly origin: string;
+  readonly signedNote: string;
+  readonly createdAt: number;
+}
+
+export type LogLeafRow = Selectable<LogLeafTable>;
+export type LogCheckpointRow = Selectable<LogCheckpointTable>;
+
+// ---------------------------------------------------------------------------------------------------
+// Sequence queue
+
+/**
+ * Whether any evidence waits to be sequenced. A plain read of at most one row (the primary key's first
+ * entry): no write lock, so an idle keeper can poll it without slowing the api's commits.
+ */
+export async function hasQueuedEvidence(db: Kysely<Schema>): Promise<boolean> {
+  const row = await db.selectFrom('sequence_queue').select('evidence_id').limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Number of queued evidence records (the sequence backlog). */
+export async function countQueuedEvidence(db: Kysely<Schema>): Promise<number> {
+  const row = await db
+    .selectFrom('sequence_queue')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Up to `limit` queued records in queue (evidence id, i.e. UUIDv7 intake) order, with their leaf fields. */
+export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Promise<QueuedEvidence[]> {
+  const rows = await db
+    .selectFrom('sequence_queue as q')
+    .innerJoin('evidence as e', 'e.id', 'q.evidence_id')
+    .select(['e.id', 'e.digest', 'e.kind', 'e.occurred_at', 'e.received_at', 'e.payload_mime', 'e.metadata'])
+    .orderBy('q.evidence_id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    evidenceId: r.id,
+    digest: r.digest,
+    kind: r.kind,
+    occurredAt: Number(r.occurred_at),
+    receivedAt: Number(r.received_at),
+    payloadMime: r.payload_mime,
+    metadata: r.metadata,
+  }));
+}
+
+/**
+ * Removes sequenced records from the queue, by exact id. (Never by id range: on PostgreSQL an api
+ * transaction may commit a smaller UUIDv7 after the queue was read, and that row must stay queued.)
+ */
+export async function deleteQueuedEvidence(
+  db: Kysely<Schema>,
+  evidenceIds: readonly string[],
+): Promise<void> {
+  for (const chunk of chunks(evidenceIds, LOG_INSERT_CHUNK)) {
+    await db.deleteFrom('sequence_queue').where('evidence_id', 'in', chunk).execute();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Leaves and nodes
+
+/** Inserts leaves (level 0) in multi-row chunks. */
+export async function insertLeaves(db: Kysely<Schema>, leaves: readonly NewLeaf[]): Promise<void> {
+  for (const chunk of chunks(leaves, LOG_INSERT_CHUNK)) {
+    await db
+      .insertInto('log_leaves')
+      .values(
+        chunk.map((l) => ({
+          leaf_index: l.leafIndex,
+          evidence_id: l.evidenceId,
+          leaf_hash: l.leafHash,
+          sequenced_at: l.sequencedAt,
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Inserts perfect nodes of level ≥ 1 in multi-row chunks. */
+export async function insertNodes(db: Kysely<Schema>, nodes: readonly LogNode[]): Promise<void> {
+  for (const chunk of chunks(nodes, LOG_INSERT_CHUNK)) {
+    await db
+      .insertInto('log_nodes')
+      .values(chunk.map((n) => ({ level: n.level, node_index: n.index, hash: n.hash })))
+      .execute();
+  }
+}
+
+/**
+ * The stored perfect nodes among `ids`, in ONE query: level 0 from `log_leaves`, levels ≥ 1 from
+ * `log_nodes`, each looked up by primary key. Use it for the frontier (`frontierNodes(treeSize)`, one id
+ * per set bit of the size) and for proofs (`inclusionProofNodes(...).flat()`): O(log n) rows either way.
+ * Ids not stored are simply absent from the result. Order of the result is unspecified.
+ */
+export async function getNodes(db: Kysely<Schema>, ids: readonly LogNodeId[]): Promise<LogNode[]> {
+  const leafIndices = unique(ids.filter((id) => id.level === 0).map((id) => id.index));
+  const inner = ids.filter((id) => id.level > 0);
+  if (leafIndices.length === 0 && inner.length === 0) return [];
+  const leaves =
+    leafIndices.length === 0
+      ? undefined
+      : db
+          .selectFrom('log_leaves')
+          .select([sql<number>`0`.as('level'), 'leaf_index as node_index', 'leaf_hash as hash'])
+          .where('leaf_index', 'in', leafIndices);
+  // (level = ? AND node_index = ?) OR …: each term is a primary-key lookup on both engines.
+  const nodes =
+    inner.length === 0
+      ? undefined
+      : db
+          .selectFrom('log_nodes')
+          .select(['level', 'node_index', 'hash'])
+          .where((eb) =>
+            eb.or(inner.map((id) => eb.and([eb('level', '=', id.level), eb('node_index', '=', id.index)]))),
+          );
+  const query = leaves !== undefined && nodes !== undefined ? leaves.unionAll(nodes) : (leaves ?? nodes!);
+  const rows = await query.execute();
+  return rows.map((r) => ({ level: Number(r.level), index: Number(r.node_index), hash: r.hash }));
+}
+
+/** The leaf of an evidence record, if it has been sequenced. */
+export async function getLeafByEvidenceId(
+  db: Kysely<Schema>,
+  evidenceId: string,
+): Promise<LogLeafRow | undefined> {
+  return db.selectFrom('log_leaves').selectAll().where('evidence_id', '=', evidenceId).executeTakeFirst();
+}
+
+/** The leaf at `leafIndex`, if any. */
+export async function getLeafByIndex(db: Kysely<Schema>, leafIndex: number): Promise<LogLeafRow | undefined> {
+  return db.selectFrom('log_leaves').selectAll().where('leaf_index', '=', leafIndex).executeTakeFirst();
+}
+
+/** Number of leaves stored: max(leaf_index) + 1, read from the primary key's last entry. */
+export async function countLeaves(db: Kysely<Schema>): Promise<number> {
+  const row = await db
+    .selectFrom('log_leaves')
+    .select('leaf_index')
+    .orderBy('leaf_index', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row === undefined ? 0 : Number(row.leaf_index) + 1;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The sequencer's bulk writes
+
+/** The sequencer's three bulk writes, each run inside the caller's write transaction `trx`. */
+export interface LogAppender {
+  insertLeaves(trx: Kysely<Schema>, leaves: readonly NewLeaf[]): Promise<void>;
+  insertNodes(trx: Kysely<Schema>, nodes: readonly LogNode[]): Promise<void>;
+  deleteQueuedEvidence(trx: Kysely<Schema>, evidenceIds: readonly string[]): Promise<void>;
+}
+
+/** Rows per cached multi-row prepared statement on SQLite (measured: 100 rows ≈ 2× single-row inserts). */
+const SQLITE_BULK_ROWS = 100;
+
+/**
+ * The sequencer's bulk writes for `database`.
+ *
+ * PostgreSQL: the kysely multi-row statements above (one round trip per chunk).
+ *
+ * SQLite: raw SQL, because here kysely is the bottleneck: it compiles a fresh query tree and
+ * better-sqlite3 prepares a fresh statement for every chunk, which costs as much as the inserts
+ * themselves. Instead, statements of {@link SQLITE_BULK_ROWS} rows (plus a one-row statement for the
+ * tail) are prepared once and reused. They run on the database's single better-sqlite3 connection, the
+ * one kysely's transaction runs on, so they are part of the caller's transaction; `trx` itself is not
+ * used, and calling outside a transaction throws.
+ */
+export function createLogAppender(database: Database): LogAppender {
+  const handle = database.sqlite;
+  if (handle === undefined) return { insertLeaves, insertNodes, deleteQueuedEvidence };
+  const leafSql = 'INSERT INTO log_leaves (leaf_index, evidence_id, leaf_hash, sequenced_at) VALUES ';
+  const nodeSql = 'INSERT INTO log_nodes (level, node_index, hash) VALUES ';
+  const deleteSql = 'DELETE FROM sequence_queue WHERE evidence_id IN ';
+  const bulk = <T>(
+    sqlFor: (rows: number) => string,
+    params: (row: T) => unknown[],
+  ): ((rows: readonly T[]) => void) => {
+    const many = handle.prepare(sqlFor(SQLITE_BULK_ROWS));
+    const one = handle.prepare(sqlFor(1));
+    return (rows) => {
+      if (!handle.inTransaction) throw new Error('bug: log appender used outside a write transaction');
+      let i = 0;
+      for (; i + SQLITE_BULK_ROWS <= rows.length; i += SQLITE_BULK_ROWS) {
+        many.run(rows.slice(i, i + SQLITE_BULK_ROWS).flatMap(params));
+      }
+      for (; i < rows.length; i++) one.run(params(rows[i]!));
+    };
+  };
+  const tuples = (n: number, width: number): string =>
+    Array.from({ length: n }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
+  const leaves = bulk<NewLeaf>(
+    (n) => leafSql + tuples(n, 4),
+    (l) => [l.leafIndex, l.evidenceId, l.leafHash, l.sequencedAt],
+  );
+  const nodes = bulk<LogNode>(
+    (n) => nodeSql + tuples(n, 3),
+    (x) => [x.level, x.index, x.hash],
+  );
+  const deletes = bulk<string>(
+    (n) => `${deleteSql}(${Array.from({ length: n }, () => '?').join(', ')})`,
+    (id) => [id],
+  );
+  return {
+    async insertLeaves(_trx, rows) {
+      leaves(rows);
+    },
+    async insertNodes(_trx, rows) {
+      nodes(rows);
+    },
+    async deleteQueuedEvidence(_trx, ids) {
+      deletes(ids);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Checkpoints
+
+export async function insertCheckpoint(db: Kysely<Schema>, checkpoint: NewCheckpoint): Promise<void> {
+  await db
+    .insertInto('log_checkpoints')
+    .values({
+      tree_size: checkpoint.treeSize,
+      root_hash: checkpoint.rootHash,
+      origin: checkpoint.origin,
+      signed_note: checkpoint.signedNote,
+      created_at: checkpoint.createdAt,
+    })
+    .execute();
+}
+
+/** The checkpoint of the largest tree, if any (the primary key's last entry). */
+export async function getLatestCheckpoint(db: Kysely<Schema>): Promise<LogCheckpointRow | undefined> {
+  const row = await db
+    .selectFrom('log_checkpoints')
+    .selectAll()
+    .orderBy('tree_size', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row === undefined ? undefined : normaliseCheckpoint(row);
+}
+
+/** The checkpoint of exactly `treeSize` leaves, if one was written. */
+export async function getCheckpoint(
+  db: Kysely<Schema>,
+  treeSize: number,
+): Promise<LogCheckpointRow | undefined> {
+  const row = await db
+    .selectFrom('log_checkpoints')
+    .selectAll()
+    .where('tree_size', '=', treeSize)
+    .executeTakeFirst();
+  return row === undefined ? undefined : normaliseCheckpoint(row);
+}
+
+/**
+ * Seconds-free building block of the "oldest unanchored leaf" metric: the `sequenced_at` of the first
+ * leaf not covered by any `final` anchor (a final anchor of tree size N covers leaves 0 … N−1), or
+ * undefined when every leaf is covered. Two index reads: the largest final tree size, then one leaf by
+ * primary key.
+ */
+export async function oldestUnanchoredLeafTime(db: Kysely<Schema>): Promise<number | undefined> {
+  const covered = await db
+    .selectFrom('anchor_jobs')
+    .select((eb) => eb.fn.max<number | string | null>('tree_size').as('size'))
+    .where('state', '=', 'final')
+    .executeTakeFirst();
+  const leaf = await getLeafByIndex(db, Number(covered?.size ?? 0));
+  return leaf === undefined ? undefined : Number(leaf.sequenced_at);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The single sequencer
+
+/** pg_try_advisory_xact_lock key of the sequencer: "fieldproof sequencer". */
+export const SEQUENCER_LOCK_KEY = 7_266_047_261_540_103;
+
+/**
+ * Makes the current write transaction the only one that sequences. Call first thing inside the
+ * transaction; returns false when another keeper is sequencing right now (do nothing, try later).
+ *
+ * - Single-writer engines (SQLite): the transaction's write lock (BEGIN IMMEDIATE) already excludes
+ *   every other writer, so this is a no-op.
+ * - PostgreSQL: a transaction-scoped advisory lock, taken without waiting. It is released by the
+ *   engine at COMMIT/ROLLBACK or when the holder's connection dies, so it needs no expiry clock and no
+ *   fencing: nothing the holder writes can outlive the lock, because the writes commit with it.
+ */
+export async function tryLockSequencer(
+  trx: Kysely<Schema>,
+  capabilities: EngineCapabilities,
+): Promise<boolean> {
+  if (capabilities.singleWriter) return true;
+  const result = await sql<{
+    locked: boolean;
+  }>`SELECT pg_try_advisory_xact_lock(${SEQUENCER_LOCK_KEY}) AS locked`.execute(trx);
+  return result.rows[0]?.locked === true;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Leases
+
+export interface Lease {
+  readonly name: string;
+  readonly holder: string;
+  /** Fencing token: grows on every acquisition; a write is valid only while it is still the current one. */
+  readonly token: number;
+  readonly expiresAt: number;
+}
+
+/**
+ * Takes the named lease for `holder` until `now + ttlMs` if it is free, expired, or already held by
+ * `holder`. Every acquisition increments the fencing token. Returns the lease, or undefined when someone
+ * else holds it. One statement (an upsert), so two contenders can never both win.
+ */
+export async function acquireLease(
+  db: Kysely<Schema>,
+  request: { readonly name: string; readonly holder: string; readonly now: number; readonly ttlMs: number },
+): Promise<Lease | undefined> {
+  const expiresAt = request.now + request.ttlMs;
+  const row = await db
+    .insertInto('leases')
+    .values({ name: request.name, holder: request.holder, token: 1, expires_at: expiresAt })
+    .onConflict((oc) =>
+      oc
+        .column('name')
+        .doUpdateSet({
+          holder: request.holder,
+          token: sql<number>`leases.token + 1`,
+          expires_at: expiresAt,
+        })
+        .where((eb) =>
+          eb.or([eb('leases.expires_at', '<=', request.now), eb('leases.holder', '=', request.holder)]),
+        ),
+    )
+    .returning(['name', 'holder', 'token', 'expires_at'])
+    .executeTakeFirst();
+  return row === undefined
+    ? undefined
+    : { name: row.name, holder: row.holder, token: Number(row.token), expiresAt: Number(row.expires_at) };
+}
+
+/**
+ * Extends a lease the caller still holds with this token. Returns false when it was lost (expired and
+ * taken by another holder, which changed the token).
+ */
+export async function renewLease(
+  db: Kysely<Schema>,
+  lease: { readonly name: string; readonly holder: string; readonly token: number },
+  now: number,
+  ttlMs: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('leases')
+    .set({ expires_at: now + ttlMs })
+    .where('name', '=', lease.name)
+    .where('holder', '=', lease.holder)
+    .where('token', '=', lease.token)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Whether `token` is still the current token of the lease and unexpired at `now` (the fencing check). */
+export async function isLeaseCurrent(
+  db: Kysely<Schema>,
+  lease: { readonly name: string; readonly token: number },
+  now: number,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('leases')
+    .select('token')
+    .where('name', '=', lease.name)
+    .where('token', '=', lease.token)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Gives a lease up early (expires it now); the token stays, so the next holder's token is larger. */
+export async function releaseLease(
+  db: Kysely<Schema>,
+  lease: { readonly name: string; readonly holder: string; readonly token: number },
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('leases')
+    .set({ expires_at: now })
+    .where('name', '=', lease.name)
+    .where('holder', '=', lease.holder)
+    .where('token', '=', lease.token)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+function normaliseCheckpoint(row: LogCheckpointRow): LogCheckpointRow {
+  return { ...row, tree_size: Number(row.tree_size), created_at: Number(row.created_at) };
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+function unique(values: readonly number[]): number[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,226 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  acquireLease,
+  countLeaves,
+  countQueuedEvidence,
+  createLogAppender,
+  getCheckpoint,
+  getLatestCheckpoint,
+  getLeafByEvidenceId,
+  getNodes,
+  hasQueuedEvidence,
+  insertCheckpoint,
+  isLeaseCurrent,
+  newId,
+  oldestUnanchoredLeafTime,
+  readSequenceQueue,
+  releaseLease,
+  renewLease,
+} from '@fieldproof/db';
+import type { Database } from '@fieldproof/db';
+import { createTestDatabase, dropTestDatabases, testEngines } from './support/databases.js';
+
+afterAll(dropTestDatabases);
+
+const hex = (n: number) => n.toString(16).padStart(64, '0');
+
+async function addEvidence(database: Database, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => newId());
+  await database.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('evidence')
+      .values(
+        ids.map((id, i) => ({
+          id,
+          digest: hex(Math.floor(Math.random() * 2 ** 40) * 1000 + i),
+          kind: 'detection',
+          source: 'digest' as const,
+          occurred_at: 1000 + i,
+          received_at: 2000 + i,
+          payload_mime: i === 0 ? 'image/jpeg' : null,
+          payload_size: null,
+          payload_json: null,
+          metadata: i === 0 ? '{"a":1}' : null,
+          content_stored: 0 as const,
+        })),
+      )
+      .execute();
+    await trx
+      .insertInto('sequence_queue')
+      .values(ids.map((id) => ({ evidence_id: id, enqueued_at: 1 })))
+      .execute();
+  });
+  return ids;
+}
+
+describe.each(testEngines())('log queries on %s', (engine) => {
+  it('reads the queue in id order with the leaf fields, appends in bulk, and finds nodes in one query', async () => {
+    const database = await createTestDatabase(engine);
+    try {
+      expect(await hasQueuedEvidence(database.db)).toBe(false);
+      const ids = await addEvidence(database, 2_345);
+      expect(await hasQueuedEvidence(database.db)).toBe(true);
+      expect(await countQueuedEvidence(database.db)).toBe(2_345);
+      const queued = await readSequenceQueue(database.db, 2_000);
+      expect(queued.map((q) => q.evidenceId)).toEqual([...ids].sort().slice(0, 2_000));
+      expect(queued.find((q) => q.evidenceId === ids[0])).toMatchObject({
+        occurredAt: 1000,
+        receivedAt: 2000,
+        payloadMime: 'image/jpeg',
+        metadata: '{"a":1}',
+      });
+
+      // 2 345 rows: bulk statements of 100 (SQLite) / 1 000 (PostgreSQL) plus a tail.
+      const appender = createLogAppender(database);
+      await database.db.transaction().execute(async (trx) => {
+        await appender.insertLeaves(
+          trx,
+          ids.map((evidenceId, i) => ({ leafIndex: i, evidenceId, leafHash: hex(i), sequencedAt: 5 })),
+        );
+        await appender.insertNodes(trx, [
+          { level: 1, index: 0, hash: hex(101) },
+          { level: 1, index: 1, hash: hex(102) },
+          { level: 2, index: 0, hash: hex(201) },
+        ]);
+        await appender.deleteQueuedEvidence(trx, ids.slice(0, 2_222));
+      });
+      expect(await countQueuedEvidence(database.db)).toBe(123);
+      expect(await countLeaves(database.db)).toBe(2_345);
+      expect(await getLeafByEvidenceId(database.db, ids[7]!)).toMatchObject({
+        leaf_index: 7,
+        leaf_hash: hex(7),
+      });
+
+      const nodes = await getNodes(database.db, [
+        { level: 2, index: 0 },
+        { level: 0, index: 4 },
+        { level: 1, index: 1 },
+        { level: 0, index: 2_344 },
+        { level: 0, index: 9_999 }, // not stored: absent
+        { level: 3, index: 0 }, // not stored: absent
+      ]);
+      const sorted = [...nodes].sort((a, b) => a.level - b.level || a.index - b.index);
+      expect(sorted).toEqual([
+        { level: 0, index: 4, hash: hex(4) },
+        { level: 0, index: 2_344, hash: hex(2_344) },
+        { level: 1, index: 1, hash: hex(102) },
+        { level: 2, index: 0, hash: hex(201) },
+      ]);
+      expect(await getNodes(database.db, [])).toEqual([]);
+      expect(await getNodes(database.db, [{ level: 1, index: 0 }])).toEqual([
+        { level: 1, index: 0, hash: hex(101) },
+      ]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('the SQLite appender refuses to run outside a transaction', async () => {
+    const database = await createTestDatabase(engine);
+    try {
+      const appender = createLogAppender(database);
+      if (database.sqlite !== undefined) {
+        await expect(appender.deleteQueuedEvidence(database.db, ['x'])).rejects.toThrow(
+          /outside a write transaction/,
+        );
+      }
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('keeps checkpoints by size and reports the oldest leaf no final anchor covers', async () => {
+    const database = await createTestDatabase(engine);
+    try {
+      expect(await getLatestCheckpoint(database.db)).toBeUndefined();
+      expect(await oldestUnanchoredLeafTime(database.db)).toBeUndefined();
+      const ids = await addEvidence(database, 4);
+      await database.db.transaction().execute(async (trx) => {
+        await createLogAppender(database).insertLeaves(
+          trx,
+          ids.map((evidenceId, i) => ({ leafIndex: i, evidenceId, leafHash: hex(i), sequencedAt: 100 + i })),
+        );
+      });
+      for (const size of [2, 4]) {
+        await insertCheckpoint(database.db, {
+          treeSize: size,
+          rootHash: hex(size),
+          origin: 'o',
+          signedNote: `note ${size}`,
+          createdAt: 7,
+        });
+      }
+      expect(await getLatestCheckpoint(database.db)).toMatchObject({ tree_size: 4, signed_note: 'note 4' });
+      expect(await getCheckpoint(database.db, 2)).toMatchObject({ tree_size: 2, root_hash: hex(2) });
+      expect(await getCheckpoint(database.db, 3)).toBeUndefined();
+      expect(await oldestUnanchoredLeafTime(database.db)).toBe(100);
+      const job = (treeSize: number, state: 'final' | 'broadcast', chain: string) => ({
+        id: newId(),
+        chain,
+        chain_id: 1,
+        tree_size: treeSize,
+        state,
+        attempts: 0,
+        next_attempt_at: 0,
+        lease_owner: null,
+        lease_expires_at: null,
+        lease_token: 0,
+        last_error: null,
+        created_at: 0,
+        updated_at: 0,
+      });
+      await database.db
+        .insertInto('anchor_jobs')
+        .values([job(2, 'final', 'a'), job(4, 'broadcast', 'b')])
+        .execute();
+      expect(await oldestUnanchoredLeafTime(database.db)).toBe(102); // leaves 0, 1 are covered
+      await database.db
+        .insertInto('anchor_jobs')
+        .values(job(4, 'final', 'a'))
+        .execute();
+      expect(await oldestUnanchoredLeafTime(database.db)).toBeUndefined();
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('leases: one holder at a time, a token that grows on every acquisition, fencing after expiry', async () => {
+    const database = await createTestDatabase(engine);
+    try {
+      const db = database.db;
+      const a1 = await acquireLease(db, { name: 'sequencer', holder: 'a', now: 1_000, ttlMs: 500 });
+      expect(a1).toEqual({ name: 'sequencer', holder: 'a', token: 1, expiresAt: 1_500 });
+      expect(
+        await acquireLease(db, { name: 'sequencer', holder: 'b', now: 1_200, ttlMs: 500 }),
+      ).toBeUndefined();
+      expect(await renewLease(db, a1!, 1_400, 500)).toBe(true); // now until 1 900
+      expect(
+        await acquireLease(db, { name: 'sequencer', holder: 'b', now: 1_800, ttlMs: 500 }),
+      ).toBeUndefined();
+      expect(await isLeaseCurrent(db, a1!, 1_850)).toBe(true);
+
+      const b = await acquireLease(db, { name: 'sequencer', holder: 'b', now: 1_900, ttlMs: 500 });
+      expect(b).toMatchObject({ holder: 'b', token: 2 });
+      // a's lease expired and was taken: a is fenced out.
+      expect(await isLeaseCurrent(db, a1!, 1_950)).toBe(false);
+      expect(await renewLease(db, a1!, 1_950, 500)).toBe(false);
+      expect(await releaseLease(db, a1!, 1_950)).toBe(false);
+
+      expect(await releaseLease(db, b!, 2_000)).toBe(true);
+      const a2 = await acquireLease(db, { name: 'sequencer', holder: 'a', now: 2_000, ttlMs: 500 });
+      expect(a2?.token).toBe(3);
+      // Re-acquiring while holding it also moves the token on.
+      expect(
+        (await acquireLease(db, { name: 'sequencer', holder: 'a', now: 2_100, ttlMs: 500 }))?.token,
+      ).toBe(4);
+
+      // Racing acquisitions: exactly one wins.
+      const racers = await Promise.all(
+        ['x', 'y', 'z', 'w'].map((holder) => acquireLease(db, { name: 'race', holder, now: 10, ttlMs: 100 })),
+      );
+      expect(racers.filter((r) => r !== undefined)).toHaveLength(1);
+    } finally {
+      await database.close();
+    }
+  });
+});
