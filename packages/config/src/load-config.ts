@@ -138,7 +138,7 @@ export function loadConfig(
         cwd,
         nonEmpty(env.FIELDPROOF_DEVICE_KEY_FILE) ?? path.join(dataDir, 'device.key'),
       ),
-      origin: nonEmpty(env.FIELDPROOF_LOG_ORIGIN),
+      origin: logOrigin(nonEmpty(env.FIELDPROOF_LOG_ORIGIN)),
     },
     api: {
       host: nonEmpty(env.API_HOST) ?? '127.0.0.1',
@@ -203,6 +203,22 @@ export function loadConfig(
 export function configErrorLine(err: unknown): string | undefined {
   if (err instanceof ConfigError || err instanceof DatabaseUrlError) return `fieldproof: ${err.message}`;
   return undefined;
+}
+
+/**
+ * FIELDPROOF_LOG_ORIGIN: the checkpoint origin line. C2SP tlog-checkpoint recommends a schema-less URL
+ * without spaces or `+`; we require that, so the origin is also a valid signed-note key name.
+ */
+function logOrigin(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (/[\s+\u0000-\u001f\u007f]/u.test(value) || value.length > 255) {
+    throw new ConfigError(
+      'FIELDPROOF_LOG_ORIGIN',
+      'must be at most 255 characters without spaces, "+" or control characters (e.g. example.com/log/unit-7)',
+    );
+  }
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,1 +1,29 @@
+/**
+ * `@fieldproof/keeper`: the keeper process — the sequencer (gap-free leaf indices, stored nodes, one
+ * signed checkpoint per batch), anchoring (`./anchor/`), scheduled maintenance, and the health server.
+ */
 export type * from './task.js';
+export { createKeeper, type Anchoring, type Keeper, type KeeperProcessDeps } from './keeper.js';
+export { runKeeper, startupErrorLine, type RunKeeperOptions } from './run-keeper.js';
+export { createTaskRunner, backoffMs, type TaskRunner, type TaskRunnerOptions } from './task-runner.js';
+export { createSequencer, type SequencerTask } from './sequencer/sequencer.js';
+export {
+  LeafEncodingFailure,
+  LogInconsistencyError,
+  sequenceBatch,
+  type SequenceContext,
+  type SequencedBatch,
+} from './sequencer/sequence-batch.js';
+export {
+  DEFAULT_KEY_NAME,
+  DeviceIdentityError,
+  defaultOrigin,
+  openDeviceIdentity,
+  type DeviceIdentity,
+  type OpenDeviceIdentityDeps,
+} from './device/device-identity.js';
+export { createHealthServer, type HealthServer, type Readiness } from './health/health-server.js';
+export { registerLogGauges } from './health/keeper-metrics.js';
+export { createMaintenance, MaintenanceConfigError, type Maintenance } from './maintenance/maintenance.js';
+export { backupFileName, pruneBackups } from './maintenance/backup-files.js';
+export { createKeeperLogger } from './logger.js';

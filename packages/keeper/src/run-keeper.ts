@@ -1,0 +1,128 @@
+import type { FieldproofConfig, Secrets } from '@fieldproof/config';
+import { DatabaseNewerThanCodeError, MigrationChecksumError, createDatabase, migrate } from '@fieldproof/db';
+import type { Database } from '@fieldproof/db';
+import { DeviceKeyError } from '@fieldproof/note';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { SignerKeyError, createAnchoring } from './anchor/index.js';
+import { DeviceIdentityError, openDeviceIdentity } from './device/device-identity.js';
+import { createKeeper } from './keeper.js';
+import type { Keeper } from './keeper.js';
+import { createKeeperLogger } from './logger.js';
+import { MaintenanceConfigError } from './maintenance/maintenance.js';
+
+export interface RunKeeperOptions {
+  readonly config: FieldproofConfig;
+  readonly secrets: Secrets;
+  /** Log lines (pino JSON). Default process.stdout. */
+  readonly stdout?: NodeJS.WritableStream;
+  /** The one line of a fatal startup error. Default process.stderr. */
+  readonly stderr?: NodeJS.WritableStream;
+  /** Stop on this signal instead of SIGTERM/SIGINT (tests). */
+  readonly stopSignal?: AbortSignal;
+  readonly now?: () => number;
+}
+
+/**
+ * The keeper process from start to exit: open and migrate the database, open the device identity, warn
+ * when no chain is configured, compose sequencer + anchoring, start, and on SIGTERM/SIGINT stop (awaiting
+ * in-flight work), close the database and resolve 0. A fatal startup error is written to stderr as one
+ * line and resolves 1. Never calls process.exit: the caller sets process.exitCode.
+ */
+export async function runKeeper(options: RunKeeperOptions): Promise<number> {
+  const { config, secrets } = options;
+  const stderr = options.stderr ?? process.stderr;
+  const now = options.now ?? Date.now;
+  const logger = createKeeperLogger(config.logLevel, options.stdout ?? process.stdout);
+  const stopRequested = stopSignalPromise(options.stopSignal);
+  let database: Database | undefined;
+  let keeper: Keeper | undefined;
+  try {
+    database = createDatabase(config.database.target, { sqlite: config.database.sqlite });
+    await migrate(database, {
+      now,
+      onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied'),
+    });
+    const device = await openDeviceIdentity({ database, config, secrets, now });
+    logger.info(
+      {
+        origin: device.origin,
+        verifierKey: device.verifierKey,
+        keySource: device.source.kind,
+        ...(device.source.kind === 'file'
+          ? { keyFile: device.source.path, created: device.source.created }
+          : {}),
+      },
+      device.source.kind === 'file' && device.source.created ? 'device key created' : 'device key loaded',
+    );
+    if (config.keeper.provider === 'stub') {
+      logger.warn('no chain configured: anchors are NOT on any chain and never final');
+    }
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const deps = { database, config, secrets, logger, registry, now };
+    keeper = createKeeper({ ...deps, device, anchoring: createAnchoring(deps) });
+    await keeper.start();
+  } catch (err) {
+    stderr.write(`fieldproof keeper: refusing to start: ${startupErrorLine(err)}\n`);
+    await keeper?.stop().catch(() => undefined);
+    await database?.close().catch(() => undefined);
+    stopRequested.dispose();
+    return 1;
+  }
+
+  const signal = await stopRequested.promise;
+  logger.info({ signal }, 'stopping: finishing in-flight work');
+  try {
+    await keeper.stop();
+    await database.close();
+  } catch (err) {
+    logger.error({ err }, 'error while stopping');
+    return 1;
+  }
+  logger.info('keeper stopped');
+  return 0;
+}
+
+/** The one line an operator sees for an error that stops the keeper from starting. */
+export function startupErrorLine(err: unknown): string {
+  if (
+    err instanceof DeviceIdentityError ||
+    err instanceof DeviceKeyError ||
+    err instanceof MaintenanceConfigError ||
+    err instanceof SignerKeyError ||
+    err instanceof MigrationChecksumError ||
+    err instanceof DatabaseNewerThanCodeError
+  ) {
+    return err.message;
+  }
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
+    return `cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} (${e.code}); set KEEPER_HTTP_HOST / KEEPER_HTTP_PORT`;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0] ?? message;
+}
+
+/** Resolves with the signal name on SIGTERM/SIGINT (or when `signal` aborts); `dispose` removes the handlers. */
+function stopSignalPromise(signal: AbortSignal | undefined): { promise: Promise<string>; dispose(): void } {
+  let dispose = () => {};
+  const promise = new Promise<string>((resolve) => {
+    if (signal !== undefined) {
+      const onAbort = () => resolve('abort');
+      signal.addEventListener('abort', onAbort, { once: true });
+      dispose = () => signal.removeEventListener('abort', onAbort);
+      return;
+    }
+    const onSignal = (name: NodeJS.Signals) => {
+      dispose();
+      resolve(name);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    dispose = () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    };
+  });
+  return { promise, dispose: () => dispose() };
+}
