@@ -1,5 +1,7 @@
 import type { Command } from '../command.js';
 import { apiCommand } from './api.js';
+import { deviceCommand } from './device.js';
+import { keeperCommand } from './keeper.js';
 import { keysCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { startCommand } from './start.js';
@@ -9,5 +11,7 @@ export const commands: readonly Command[] = [
   startCommand,
   apiCommand,
   migrateCommand,
+  keeperCommand,
   keysCommand,
+  deviceCommand,
 ];
