@@ -186,3 +186,48 @@ export async function allJobsIn(
   const jobs = await jobsOf(database, chain);
   return jobs.length > 0 && jobs.every((j) => j.state === state);
 }
+
+export interface TaskLoops {
+  /** runOnce calls per task name: all, and those that reported work. */
+  readonly counts: Map<string, { rounds: number; busy: number }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs each task in its own loop on the real clock, as the keeper's runner does: runOnce again at once
+ * after work, sleep `idleMs` (or `defaultIdleMs`) when there was none.
+ */
+export function startTaskLoops(tasks: readonly KeeperTask[], defaultIdleMs: number): TaskLoops {
+  let stopped = false;
+  const counts = new Map<string, { rounds: number; busy: number }>();
+  const loops = tasks.map(async (task) => {
+    const count = { rounds: 0, busy: 0 };
+    counts.set(task.name, count);
+    while (!stopped) {
+      const busy = await task.runOnce();
+      count.rounds += 1;
+      if (busy) count.busy += 1;
+      else await new Promise((r) => setTimeout(r, task.idleMs ?? defaultIdleMs));
+    }
+  });
+  return {
+    counts,
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Polls `done()` every 25 ms until it holds; fails after `timeoutMs`. */
+export async function waitFor(
+  done: () => Promise<boolean>,
+  timeoutMs = 15_000,
+  label = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`waitFor: ${label} not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -6,6 +6,8 @@ import net from 'node:net';
  *   connection error);
  * - `pause('hang')`: open connections are reset and new ones are accepted but never answered (the
  *   client sees its own timeout);
+ * - `pause('swallow')`: requests still reach the node, on open and new connections, but its answers
+ *   are dropped (the request happened, the client never learns its outcome: an ambiguous failure);
  * - `resume()`: connections are forwarded again.
  * `connections` counts every connection attempt, so a test can bound how often a client retried.
  */
@@ -13,8 +15,8 @@ export interface TcpProxy {
   readonly url: string;
   readonly port: number;
   readonly connections: number;
-  readonly mode: 'forward' | 'refuse' | 'hang';
-  pause(mode?: 'refuse' | 'hang'): void;
+  readonly mode: 'forward' | 'refuse' | 'hang' | 'swallow';
+  pause(mode?: 'refuse' | 'hang' | 'swallow'): void;
   resume(): void;
   close(): Promise<void>;
 }
@@ -41,7 +43,10 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
     client.pipe(upstream);
-    upstream.pipe(client);
+    // Answers are dropped while swallowing (checked per chunk, so open connections are affected too).
+    upstream.on('data', (chunk: Buffer) => {
+      if (mode !== 'swallow') client.write(chunk);
+    });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -67,7 +72,7 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     },
     pause(next = 'refuse') {
       mode = next;
-      cutAll();
+      if (next !== 'swallow') cutAll();
     },
     resume() {
       mode = 'forward';
