@@ -143,6 +143,26 @@ describe('fieldproof keeper (process)', () => {
     );
   });
 
+  it('a health port already in use is a fatal start-up error: one line, non-zero exit', async () => {
+    const dir = tempDir();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const result = await runNode(
+        [BIN, 'keeper'],
+        { ...deviceEnv(dir), KEEPER_HTTP_PORT: String(port) },
+        { cwd: dir },
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `fieldproof keeper: refusing to start: cannot listen on 127.0.0.1:${port} (EADDRINUSE); set KEEPER_HTTP_HOST / KEEPER_HTTP_PORT\n`,
+      );
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
   it('fieldproof device prints the verifier key and origin; a changed origin is refused by the keeper', async () => {
     const dir = tempDir();
     const env = deviceEnv(dir);

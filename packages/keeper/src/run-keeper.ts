@@ -63,6 +63,7 @@ export async function runKeeper(options: RunKeeperOptions): Promise<number> {
     keeper = createKeeper({ ...deps, device, anchoring: createAnchoring(deps) });
     await keeper.start();
   } catch (err) {
+    if (!isOperatorError(err)) logger.error({ err }, 'keeper failed to start'); // the stack, for debugging
     stderr.write(`fieldproof keeper: refusing to start: ${startupErrorLine(err)}\n`);
     await keeper?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
@@ -85,22 +86,25 @@ export async function runKeeper(options: RunKeeperOptions): Promise<number> {
 
 /** The one line an operator sees for an error that stops the keeper from starting. */
 export function startupErrorLine(err: unknown): string {
-  if (
-    err instanceof DeviceIdentityError ||
-    err instanceof DeviceKeyError ||
-    err instanceof MaintenanceConfigError ||
-    err instanceof SignerKeyError ||
-    err instanceof MigrationChecksumError ||
-    err instanceof DatabaseNewerThanCodeError
-  ) {
-    return err.message;
-  }
+  if (isOperatorError(err)) return err.message;
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
     return `cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} (${e.code}); set KEEPER_HTTP_HOST / KEEPER_HTTP_PORT`;
   }
   const message = err instanceof Error ? err.message : String(err);
   return message.split('\n')[0] ?? message;
+}
+
+/** Errors whose message is already the one line an operator needs (no stack wanted). */
+function isOperatorError(err: unknown): err is Error {
+  return (
+    err instanceof DeviceIdentityError ||
+    err instanceof DeviceKeyError ||
+    err instanceof MaintenanceConfigError ||
+    err instanceof SignerKeyError ||
+    err instanceof MigrationChecksumError ||
+    err instanceof DatabaseNewerThanCodeError
+  );
 }
 
 /** Resolves with the signal name on SIGTERM/SIGINT (or when `signal` aborts); `dispose` removes the handlers. */
