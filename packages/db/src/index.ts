@@ -26,3 +26,4 @@ export * from './queries/jamming-operations.js';
 export * from './queries/log.js';
 export * from './backup/backup-database.js';
 export * from './backup/wal-checkpoint.js';
+export * from './queries/receipts.js';

@@ -1,0 +1,137 @@
+import { findEvidenceWithLeaf, statusBounds } from '@fieldproof/db';
+import type { EvidenceWithLeaf, Schema, StatusBounds } from '@fieldproof/db';
+import { buildReceipt, verifyReceiptOffline } from '@fieldproof/receipt';
+import type { JsonObject, Receipt, ReceiptAnchor } from '@fieldproof/receipt';
+import type { Kysely } from 'kysely';
+import {
+  checkpointAt,
+  deviceVerifierKeyOrThrow,
+  latestCheckpoint,
+  type CheckpointView,
+} from '../checkpoint/checkpoint-view.js';
+import { EvidenceNotFoundError, LogInconsistencyError, NotSequencedError } from '../errors.js';
+import { inclusionProofFor } from '../proof/inclusion-proof-for.js';
+import { receiptAnchorsOf } from './receipt-anchors.js';
+
+/**
+ * Builds receipts against one view of the log, taken when it is created: the newest checkpoint, the
+ * anchoring bounds and the device key. Reuse one reader for many receipts (an export): each checkpoint's
+ * note and anchors are read once, and every receipt then costs one query for its O(log n) proof nodes.
+ */
+export interface ReceiptReader {
+  /** Tree size of the newest checkpoint when the reader was created (0: none yet). */
+  readonly treeSize: number;
+  /** The device verifier key, once a checkpoint exists. */
+  readonly verifierKey: string | undefined;
+  /**
+   * The receipt of one evidence row (`findEvidenceWithLeaf` / `listEvidence` rows). Throws
+   * {@link NotSequencedError} for a row beyond {@link treeSize}, and {@link LogInconsistencyError}
+   * rather than return a receipt that does not verify.
+   */
+  receiptOf(row: EvidenceWithLeaf): Promise<Receipt>;
+}
+
+/**
+ * Which checkpoint a receipt proves inclusion in. The newest checkpoint that covers the leaf and is
+ * anchored `final` on a chain; else the newest that is included (or confirmed) on a chain; else, while
+ * no anchor covers the leaf, the newest signed checkpoint. An anchor of tree size N covers leaves
+ * 0 … N−1; stub anchors (chain id 0) are on no chain and never count.
+ */
+export function receiptTreeSize(
+  leafIndex: number,
+  bounds: StatusBounds,
+  latestTreeSize: number,
+): number | undefined {
+  if (leafIndex < bounds.final) return bounds.final;
+  if (leafIndex < bounds.anchored) return bounds.anchored;
+  if (leafIndex < latestTreeSize) return latestTreeSize;
+  return undefined;
+}
+
+export async function createReceiptReader(db: Kysely<Schema>): Promise<ReceiptReader> {
+  const latest = await latestCheckpoint(db);
+  const bounds = await statusBounds(db);
+  const verifierKey = latest === undefined ? undefined : await deviceVerifierKeyOrThrow(db);
+  const targets = new Map<number, Promise<{ checkpoint: CheckpointView; anchors: ReceiptAnchor[] }>>();
+  const targetOf = (treeSize: number) => {
+    let target = targets.get(treeSize);
+    if (target === undefined) {
+      target = loadTarget(db, treeSize, latest);
+      targets.set(treeSize, target);
+    }
+    return target;
+  };
+  const treeSize = latest?.treeSize ?? 0;
+  return {
+    treeSize,
+    verifierKey,
+    async receiptOf(row) {
+      const leafIndex = row.leaf_index === null ? undefined : Number(row.leaf_index);
+      const size = leafIndex === undefined ? undefined : receiptTreeSize(leafIndex, bounds, treeSize);
+      if (leafIndex === undefined || size === undefined || verifierKey === undefined) {
+        throw new NotSequencedError(row.id);
+      }
+      const { checkpoint, anchors } = await targetOf(size);
+      const receipt = buildReceipt({
+        evidence: {
+          id: row.id,
+          digest: row.digest,
+          kind: row.kind,
+          occurredAt: Number(row.occurred_at),
+          receivedAt: Number(row.received_at),
+          payloadMime: row.payload_mime,
+          metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as JsonObject),
+        },
+        leafIndex,
+        inclusionProof: await inclusionProofFor(db, leafIndex, size),
+        checkpointNote: checkpoint.note,
+        devicePublicKey: verifierKey,
+        anchors,
+      });
+      assertVerifies(receipt);
+      return receipt;
+    },
+  };
+}
+
+/**
+ * The receipt of one evidence record (see {@link ReceiptReader} and {@link receiptTreeSize}). Throws
+ * {@link EvidenceNotFoundError}, {@link NotSequencedError} or {@link LogInconsistencyError}.
+ */
+export async function receiptFor(db: Kysely<Schema>, evidenceId: string): Promise<Receipt> {
+  const row = await findEvidenceWithLeaf(db, evidenceId);
+  if (row === undefined) throw new EvidenceNotFoundError(evidenceId);
+  if (row.leaf_index === null) throw new NotSequencedError(evidenceId);
+  // Created after the leaf was read: the newest checkpoint then covers it (leaves and their checkpoint
+  // commit together).
+  const reader = await createReceiptReader(db);
+  return reader.receiptOf(row);
+}
+
+async function loadTarget(
+  db: Kysely<Schema>,
+  treeSize: number,
+  latest: CheckpointView | undefined,
+): Promise<{ checkpoint: CheckpointView; anchors: ReceiptAnchor[] }> {
+  const checkpoint = latest?.treeSize === treeSize ? latest : await checkpointAt(db, treeSize);
+  if (checkpoint === undefined) {
+    throw new LogInconsistencyError(`an anchor names tree size ${treeSize}, which has no checkpoint`);
+  }
+  return { checkpoint, anchors: await receiptAnchorsOf(db, treeSize) };
+}
+
+/**
+ * Every receipt is verified offline before it leaves (≈ log n hashes; the note's signature is checked
+ * once per checkpoint): a store that disagrees with itself must fail loudly here, not at an auditor's.
+ */
+function assertVerifies(receipt: Receipt): void {
+  const verification = verifyReceiptOffline(receipt);
+  if (verification.ok) return;
+  const broken = verification.links
+    .filter((l) => l.status === 'failed')
+    .map((l) => `${l.link}: ${l.detail}`)
+    .join('; ');
+  throw new LogInconsistencyError(
+    `the receipt of ${receipt.evidence.id} built from the store does not verify: ${broken}`,
+  );
+}
