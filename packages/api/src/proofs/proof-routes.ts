@@ -1,0 +1,154 @@
+import {
+  countAnchorJobsByState,
+  countQueuedEvidence,
+  listAnchorsPage,
+  listDeadAnchorJobs,
+  oldestActiveAnchorJobs,
+} from '@fieldproof/db';
+import type { AnchorJobState, SortOrder } from '@fieldproof/db';
+import { toHex } from '@fieldproof/merkle';
+import {
+  EvidenceNotFoundError,
+  NotSequencedError,
+  checkpointAt,
+  consistencyProofFor,
+  deviceVerifierKeyOrThrow,
+  latestCheckpoint,
+  receiptFor,
+} from '@fieldproof/proofs';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app-context.js';
+import { errors } from '../errors/catalogue.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import {
+  ANCHOR_JOB_STATES,
+  getCheckpointSchema,
+  getConsistencySchema,
+  getOutboxSchema,
+  getReceiptSchema,
+  listAnchorsSchema,
+  receiptSchema,
+} from './proof-schemas.js';
+
+interface AnchorsQuery {
+  limit: number;
+  cursor?: string;
+  order: SortOrder;
+  chain?: string;
+  state?: AnchorJobState;
+}
+
+/**
+ * What lets anyone check the log without trusting the server: GET /v1/evidence/:id/receipt,
+ * /v1/log/checkpoint, /v1/log/consistency; and the anchoring status pages GET /v1/anchors, /v1/outbox.
+ * All read-only, scope `read`. Proofs and receipts come from `@fieldproof/proofs` (O(log n) node reads).
+ */
+export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { database, now } = ctx;
+  const db = database.db;
+  app.addSchema(receiptSchema);
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/evidence/:id/receipt',
+    { schema: getReceiptSchema, config: { scope: 'read' } },
+    async (request) => {
+      try {
+        return await receiptFor(db, request.params.id);
+      } catch (err) {
+        if (err instanceof EvidenceNotFoundError) throw new errors.NotFound(`no evidence ${err.evidenceId}`);
+        if (err instanceof NotSequencedError) {
+          throw new errors.NotSequenced(
+            `evidence ${err.evidenceId} is not in the log yet; its receipt exists once the keeper sequenced it`,
+          );
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.get('/v1/log/checkpoint', { schema: getCheckpointSchema, config: { scope: 'read' } }, async () => {
+    const checkpoint = await latestCheckpoint(db);
+    if (checkpoint === undefined) throw new errors.CheckpointNotFound('the log has no signed checkpoint yet');
+    return { ...checkpoint, verifierKey: await deviceVerifierKeyOrThrow(db) };
+  });
+
+  app.get<{ Querystring: { from: number; to: number } }>(
+    '/v1/log/consistency',
+    { schema: getConsistencySchema, config: { scope: 'read' } },
+    async (request) => {
+      const { from, to } = request.query;
+      if (from > to) throw new errors.InvalidRange(`from (${from}) is larger than to (${to})`);
+      for (const size of from === to ? [to] : [from, to]) {
+        if ((await checkpointAt(db, size)) === undefined) {
+          throw new errors.CheckpointNotFound(`no checkpoint of tree size ${size} was written`);
+        }
+      }
+      const proof = await consistencyProofFor(db, from, to);
+      return { from, to, proof: proof.map(toHex) };
+    },
+  );
+
+  app.get<{ Querystring: AnchorsQuery }>(
+    '/v1/anchors',
+    { schema: listAnchorsSchema, config: { scope: 'read' } },
+    async (request) => {
+      const q = request.query;
+      const scope = `anchors:${q.order}`;
+      const after = q.cursor === undefined ? undefined : decodeCursor(scope, q.cursor);
+      const page = await listAnchorsPage(db, {
+        order: q.order,
+        limit: q.limit,
+        after: after === undefined ? undefined : { treeSize: after.key, id: after.id },
+        chain: q.chain,
+        state: q.state,
+      });
+      const last = page.rows.at(-1);
+      const nextCursor =
+        page.more && last !== undefined ? encodeCursor(scope, { key: last.treeSize, id: last.id }) : null;
+      return { items: page.rows, nextCursor };
+    },
+  );
+
+  app.get<{ Querystring: { deadLimit: number } }>(
+    '/v1/outbox',
+    { schema: getOutboxSchema, config: { scope: 'read' } },
+    async (request) => {
+      const at = now();
+      const [counts, oldest, dead, sequenceBacklog] = await Promise.all([
+        countAnchorJobsByState(db),
+        oldestActiveAnchorJobs(db),
+        listDeadAnchorJobs(db, request.query.deadLimit),
+        countQueuedEvidence(db),
+      ]);
+      const chains = [...new Set([...counts.map((c) => c.chain), ...oldest.map((o) => o.chain)])].sort();
+      return {
+        now: at,
+        sequenceBacklog,
+        chains: chains.map((chain) => {
+          const waiting = oldest.find((o) => o.chain === chain);
+          return {
+            chain,
+            byState: Object.fromEntries(
+              ANCHOR_JOB_STATES.map((s) => [
+                s,
+                counts.find((c) => c.chain === chain && c.state === s)?.count ?? 0,
+              ]),
+            ),
+            oldestPending:
+              waiting === undefined
+                ? null
+                : {
+                    treeSize: waiting.treeSize,
+                    createdAt: waiting.createdAt,
+                    ageMs: Math.max(0, at - waiting.createdAt),
+                  },
+          };
+        }),
+        dead: {
+          total: counts.filter((c) => c.state === 'dead').reduce((sum, c) => sum + c.count, 0),
+          jobs: dead,
+        },
+      };
+    },
+  );
+}

@@ -1,0 +1,298 @@
+import {
+  cursorQuery,
+  digestOutput,
+  errorResponses,
+  idParams,
+  idSchema,
+  limitQuery,
+  orderQuery,
+  pageSchema,
+} from '../http/schemas.js';
+
+/**
+ * Schemas of the proof routes (proof-routes.ts). Receipts follow `fieldproof-receipt/v1`
+ * (docs/FORMATS.md §6) field for field: the response schema is closed, so nothing leaks into a receipt
+ * and nothing a verifier needs is dropped.
+ */
+
+const ANCHOR_JOB_STATES = [
+  'pending',
+  'signed',
+  'broadcast',
+  'included',
+  'confirmed',
+  'final',
+  'failed',
+  'dead',
+] as const;
+const evmHash = { type: 'string', pattern: '^0x[0-9a-f]{64}$' } as const;
+const nullable = (type: 'integer' | 'string') => ({ type: [type, 'null'] }) as const;
+
+const receiptAnchorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['chain', 'chainId', 'txHash', 'blockNumber', 'blockHash', 'blockTimestamp', 'state'],
+  properties: {
+    chain: { type: 'string', description: 'configured chain name (informative)' },
+    chainId: { type: 'integer', description: 'EIP-155 chain id; 0 for a stub anchor (no chain)' },
+    txHash: evmHash,
+    blockNumber: nullable('integer'),
+    blockHash: { type: ['string', 'null'], pattern: '^0x[0-9a-f]{64}$' },
+    blockTimestamp: { ...nullable('integer'), description: 'block time, Unix ms' },
+    state: {
+      type: 'string',
+      description: 'keeper state of the transaction when the receipt was made, or stub',
+    },
+    from: { type: 'string', description: 'sender address; checked against the chain' },
+    to: { type: 'string', description: 'recipient address; checked against the chain' },
+  },
+} as const;
+
+export const receiptSchema = {
+  $id: 'Receipt',
+  type: 'object',
+  additionalProperties: false,
+  description: 'fieldproof-receipt/v1: verify offline with `fieldproof verify` (docs/RECEIPTS.md)',
+  required: ['format', 'evidence', 'leaf', 'inclusion', 'checkpoint', 'device', 'anchors'],
+  properties: {
+    format: { type: 'string', enum: ['fieldproof-receipt/v1'] },
+    evidence: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
+      properties: {
+        id: { type: 'string' },
+        digest: digestOutput,
+        kind: { type: 'string' },
+        occurredAt: { type: 'integer' },
+        receivedAt: { type: 'integer' },
+        payloadMime: { type: ['string', 'null'] },
+        metadata: { type: ['object', 'null'], additionalProperties: true },
+      },
+    },
+    leaf: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['leafIndex', 'leafHash'],
+      properties: { leafIndex: { type: 'integer' }, leafHash: digestOutput },
+    },
+    inclusion: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['treeSize', 'proof'],
+      properties: { treeSize: { type: 'integer' }, proof: { type: 'array', items: digestOutput } },
+    },
+    checkpoint: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['note', 'origin', 'treeSize', 'root'],
+      properties: {
+        note: { type: 'string', description: 'the C2SP signed checkpoint note, exactly as signed' },
+        origin: { type: 'string' },
+        treeSize: { type: 'integer' },
+        root: digestOutput,
+      },
+    },
+    device: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['publicKey'],
+      properties: { publicKey: { type: 'string', description: 'C2SP verifier key of the device' } },
+    },
+    anchors: { type: 'array', items: receiptAnchorSchema },
+  },
+} as const;
+
+export const getReceiptSchema = {
+  tags: ['proofs'],
+  summary: 'The receipt of one evidence record (fieldproof-receipt/v1)',
+  description:
+    'Inclusion proof to the newest checkpoint covering the record that is anchored final on a chain ' +
+    '(else included on one; else the latest signed checkpoint), the signed note, the device key and ' +
+    "that checkpoint's anchors. 404 FP_NOT_SEQUENCED while the keeper has not sequenced the record.",
+  params: idParams,
+  response: { 200: { $ref: 'Receipt#' }, ...errorResponses },
+} as const;
+
+export const getCheckpointSchema = {
+  tags: ['proofs'],
+  summary: 'The latest signed checkpoint of the device log',
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['note', 'origin', 'treeSize', 'root', 'createdAt', 'verifierKey'],
+      properties: {
+        note: { type: 'string', description: 'C2SP signed note; keep it to check consistency later' },
+        origin: { type: 'string' },
+        treeSize: { type: 'integer' },
+        root: { ...digestOutput, description: 'root hash, hex (the note holds it in base64)' },
+        createdAt: { type: 'integer', description: 'when the keeper signed it, Unix ms' },
+        verifierKey: { type: 'string', description: 'the device verifier key the note is signed with' },
+      },
+    },
+    ...errorResponses,
+  },
+} as const;
+
+const treeSizeQuery = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
+export const getConsistencySchema = {
+  tags: ['proofs'],
+  summary: 'Consistency proof between two checkpoints (the log of `to` extends that of `from`)',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['from', 'to'],
+    properties: {
+      from: { ...treeSizeQuery, description: 'tree size of the older checkpoint' },
+      to: { ...treeSizeQuery, description: 'tree size of the newer checkpoint' },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from', 'to', 'proof'],
+      properties: {
+        from: { type: 'integer' },
+        to: { type: 'integer' },
+        proof: { type: 'array', items: digestOutput, description: 'RFC 9162 §2.1.4 consistency proof' },
+      },
+    },
+    ...errorResponses,
+  },
+} as const;
+
+const anchorListItem = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'id',
+    'chain',
+    'chainId',
+    'treeSize',
+    'state',
+    'attempts',
+    'lastError',
+    'txHash',
+    'txState',
+    'blockNumber',
+    'blockHash',
+    'blockTimestamp',
+    'createdAt',
+    'updatedAt',
+  ],
+  properties: {
+    id: idSchema,
+    chain: { type: 'string' },
+    chainId: { type: 'integer', description: '0 for a stub anchor (no chain)' },
+    treeSize: { type: 'integer', description: 'tree size of the anchored checkpoint' },
+    state: { type: 'string', enum: ANCHOR_JOB_STATES },
+    attempts: { type: 'integer' },
+    lastError: nullable('string'),
+    txHash: nullable('string'),
+    txState: { ...nullable('string'), description: 'state of the current transaction, if any' },
+    blockNumber: nullable('integer'),
+    blockHash: nullable('string'),
+    blockTimestamp: { ...nullable('integer'), description: 'Unix ms' },
+    createdAt: { type: 'integer' },
+    updatedAt: { type: 'integer' },
+  },
+} as const;
+
+export const listAnchorsSchema = {
+  tags: ['proofs'],
+  summary: 'Anchors (outbox jobs and their current transactions) and their states, per chain',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      limit: limitQuery,
+      cursor: cursorQuery,
+      order: orderQuery,
+      chain: { type: 'string', minLength: 1, maxLength: 64 },
+      state: { type: 'string', enum: ANCHOR_JOB_STATES },
+    },
+  },
+  response: { 200: pageSchema(anchorListItem), ...errorResponses },
+} as const;
+
+const deadJob = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'chain', 'chainId', 'treeSize', 'attempts', 'lastError', 'createdAt', 'updatedAt'],
+  properties: {
+    id: idSchema,
+    chain: { type: 'string' },
+    chainId: { type: 'integer' },
+    treeSize: { type: 'integer' },
+    attempts: { type: 'integer' },
+    lastError: nullable('string'),
+    createdAt: { type: 'integer' },
+    updatedAt: { type: 'integer', description: 'when it was dead-lettered, Unix ms' },
+  },
+} as const;
+
+export const getOutboxSchema = {
+  tags: ['proofs'],
+  summary: 'The anchoring outbox: backlog by state, oldest pending age, dead-lettered jobs',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      deadLimit: { ...limitQuery, description: 'dead-lettered jobs to list (1-500, default 50)' },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['now', 'sequenceBacklog', 'chains', 'dead'],
+      properties: {
+        now: { type: 'integer', description: 'server time of this answer, Unix ms' },
+        sequenceBacklog: { type: 'integer', description: 'evidence waiting for a leaf index' },
+        chains: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['chain', 'byState', 'oldestPending'],
+            properties: {
+              chain: { type: 'string' },
+              byState: {
+                type: 'object',
+                additionalProperties: false,
+                required: [...ANCHOR_JOB_STATES],
+                properties: Object.fromEntries(ANCHOR_JOB_STATES.map((s) => [s, { type: 'integer' }])),
+              },
+              oldestPending: {
+                type: ['object', 'null'],
+                additionalProperties: false,
+                required: ['treeSize', 'createdAt', 'ageMs'],
+                description: 'among jobs neither final nor dead: the oldest, or null when none waits',
+                properties: {
+                  treeSize: { type: 'integer', description: 'smallest tree size waiting' },
+                  createdAt: { type: 'integer' },
+                  ageMs: { type: 'integer' },
+                },
+              },
+            },
+          },
+        },
+        dead: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['total', 'jobs'],
+          properties: {
+            total: { type: 'integer' },
+            jobs: { type: 'array', items: deadJob, description: 'newest first' },
+          },
+        },
+      },
+    },
+    ...errorResponses,
+  },
+} as const;
+
+export { ANCHOR_JOB_STATES };
