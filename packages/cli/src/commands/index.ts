@@ -1,10 +1,12 @@
 import type { Command } from '../command.js';
 import { apiCommand } from './api.js';
 import { deviceCommand } from './device.js';
+import { exportCommand } from './export.js';
 import { keeperCommand } from './keeper.js';
 import { keysCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { startCommand } from './start.js';
+import { verifyCommand } from './verify.js';
 
 /** Every sub-command, in the order --help lists them. */
 export const commands: readonly Command[] = [
@@ -14,4 +16,6 @@ export const commands: readonly Command[] = [
   keeperCommand,
   keysCommand,
   deviceCommand,
+  verifyCommand,
+  exportCommand,
 ];

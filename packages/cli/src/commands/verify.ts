@@ -1,0 +1,399 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createReceiptChecker, isBundle, validateBundleEnvelope } from '@fieldproof/proofs';
+import type { ReceiptCheckerOptions } from '@fieldproof/proofs';
+import { verifyConsistencyBetween } from '@fieldproof/receipt';
+import type { LinkVerdict, Verification } from '@fieldproof/receipt';
+import type { Command, CommandContext } from '../command.js';
+import { UsageError } from '../command.js';
+
+/**
+ * `fieldproof verify`: checks a receipt, a bundle of receipts, or the consistency of two checkpoints —
+ * with nothing but the files (and, if asked, chain RPC URLs): no device, no database, no api needed for
+ * receipts. Exit 0 only if every requested check holds, 1 if one failed, 2 for a usage error or input
+ * that cannot be read. docs/RECEIPTS.md explains every link.
+ */
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'verify a receipt or a bundle of receipts offline (and on chain with --rpc), or log consistency',
+  usage: `fieldproof verify <receipt.json | bundle.json> [--content FILE | --content-dir DIR] [--rpc URL ...]
+                  [--min-confirmations N] [--require-final] [--expect-key VKEY] [--json]
+      One verdict per link: format, content, leaf, inclusion, checkpoint, signature, one per anchor
+      (anchor:<chainId>:<txHash>), and with --rpc "anchors". Each is ok, failed or unchecked.
+      --content FILE        the record's content: its SHA-256 (or that of its RFC 8785 JSON) must be the digest
+      --content-dir DIR     for a bundle: content files named by digest or by evidence id, where present
+      --rpc URL             a JSON-RPC endpoint (repeat for several chains; matched by eth_chainId). Each
+                            anchor's transaction, calldata, block, time and confirmations are checked, and
+                            at least one anchor must verify. Without --rpc the anchors stay unchecked.
+      --min-confirmations N confirmations an anchor's block needs (default 1)
+      --require-final       an anchor's block must be at or below the chain's finalized block
+      --expect-key VKEY     the device verifier key (from "fieldproof device") the checkpoint must be signed
+                            by; without it a receipt is only shown to be signed by the key it names
+      --json                one JSON object instead of lines
+
+fieldproof verify --consistency OLD [NEW] (--proof FILE | --api URL [--api-key KEY]) [--expect-key VKEY] [--json]
+      Proves the log of NEW extends the log of OLD (it only appended). OLD and NEW are checkpoint notes as
+      files: a signed note, a receipt, or a GET /v1/log/checkpoint answer. The key comes from --expect-key,
+      else from OLD (a receipt or checkpoint answer names it). --proof FILE is a GET /v1/log/consistency
+      answer {"from","to","proof"}; --api fetches it (and, without NEW, the api's latest checkpoint) with
+      the read key from --api-key or FIELDPROOF_API_KEY.
+
+Exit status: 0 every requested check holds (unchecked links are listed), 1 a check failed, 2 usage or
+unreadable input.`,
+  example: `fieldproof verify receipt.json --content photo.jpg --expect-key 'unit-7+d9100086+ASMOt6…'
+fieldproof verify receipt.json --rpc https://sepolia.example/rpc --min-confirmations 12 --json
+fieldproof verify bundle.json --content-dir ./evidence --rpc https://sepolia.example/rpc
+FIELDPROOF_API_KEY=fp_… fieldproof verify --consistency kept-checkpoint.txt --api https://unit-7.example:8080`,
+  options: {
+    content: { type: 'string' },
+    'content-dir': { type: 'string' },
+    rpc: { type: 'string', multiple: true },
+    'min-confirmations': { type: 'string' },
+    'require-final': { type: 'boolean' },
+    'expect-key': { type: 'string' },
+    json: { type: 'boolean' },
+    consistency: { type: 'boolean' },
+    proof: { type: 'string' },
+    api: { type: 'string' },
+    'api-key': { type: 'string' },
+  },
+  async run(ctx) {
+    return ctx.values.consistency === true ? verifyConsistency(ctx) : verifyReceipts(ctx);
+  },
+};
+
+type Values = CommandContext['values'];
+
+const str = (values: Values, name: string): string | undefined =>
+  typeof values[name] === 'string' ? values[name] : undefined;
+
+// ---------------------------------------------------------------------------------------------------
+// Receipts and bundles
+
+async function verifyReceipts(ctx: CommandContext): Promise<number> {
+  const { positionals, values, cwd, stdout } = ctx;
+  for (const name of ['proof', 'api', 'api-key']) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} belongs to verify --consistency`);
+  }
+  if (positionals.length !== 1) throw new UsageError('give exactly one receipt or bundle file');
+  const file = positionals[0]!;
+  const rpcUrls = (Array.isArray(values.rpc) ? values.rpc : []).filter(
+    (u): u is string => typeof u === 'string',
+  );
+  for (const url of rpcUrls) {
+    if (!/^https?:\/\//.test(url)) throw new UsageError(`--rpc ${url}: expected an http(s) URL`);
+  }
+  const minConfirmations = str(values, 'min-confirmations');
+  if (minConfirmations !== undefined && !/^[1-9][0-9]{0,8}$/.test(minConfirmations)) {
+    throw new UsageError('--min-confirmations must be a whole number ≥ 1');
+  }
+  if (rpcUrls.length === 0 && (minConfirmations !== undefined || values['require-final'] === true)) {
+    throw new UsageError('--min-confirmations and --require-final need --rpc');
+  }
+  const options: ReceiptCheckerOptions = {
+    rpcUrls,
+    ...(minConfirmations === undefined ? {} : { minConfirmations: Number(minConfirmations) }),
+    ...(values['require-final'] === true ? { requireFinality: true } : {}),
+    ...(str(values, 'expect-key') === undefined ? {} : { expectedPublicKey: str(values, 'expect-key') }),
+  };
+  const checker = createReceiptChecker(options);
+  const json = values.json === true;
+  const document = await readJson(path.resolve(cwd, file), 'receipt or bundle');
+  const contentFile = str(values, 'content');
+  const contentDir = str(values, 'content-dir');
+
+  if (!isBundle(document)) {
+    if (contentDir !== undefined) throw new UsageError('--content-dir is for bundles; use --content FILE');
+    const content =
+      contentFile === undefined ? undefined : await readBytes(path.resolve(cwd, contentFile), 'content');
+    const verification = await checker.check(document, content);
+    stdout.write(
+      json ? `${JSON.stringify(receiptJson(file, verification))}\n` : receiptText(file, verification),
+    );
+    return verification.ok ? 0 : 1;
+  }
+
+  if (contentFile !== undefined)
+    throw new UsageError('--content is for one receipt; use --content-dir DIR for a bundle');
+  let bundle;
+  try {
+    bundle = validateBundleEnvelope(document);
+  } catch (err) {
+    const verdict: LinkVerdict = { link: 'bundle', status: 'failed', detail: (err as Error).message };
+    stdout.write(json ? `${JSON.stringify({ file, ok: false, links: [verdict] })}\n` : `${line(verdict)}\n`);
+    return 1;
+  }
+  const bundleKey = typeof bundle.log?.publicKey === 'string' ? bundle.log.publicKey : undefined;
+  const reports: ReturnType<typeof receiptJson>[] = [];
+  let failed = 0;
+  const unchecked = new Map<string, number>();
+  for (const [i, receipt] of bundle.receipts.entries()) {
+    const content =
+      contentDir === undefined ? undefined : await contentFromDir(path.resolve(cwd, contentDir), receipt);
+    let verification = await checker.check(receipt, content);
+    const named = (receipt as { device?: { publicKey?: unknown } }).device?.publicKey;
+    if (bundleKey !== undefined && verification.links[0]?.status === 'ok' && named !== bundleKey) {
+      // Not a proof of anything on its own, but a bundle mixing devices unannounced is not what it claims.
+      const verdict: LinkVerdict = {
+        link: 'bundle',
+        status: 'failed',
+        detail: `signed by another key than the bundle's ${bundleKey}`,
+      };
+      verification = { ok: false, links: [...verification.links, verdict] };
+    }
+    if (!verification.ok) failed++;
+    for (const l of verification.links) {
+      if (l.status === 'unchecked') unchecked.set(kindOf(l.link), (unchecked.get(kindOf(l.link)) ?? 0) + 1);
+    }
+    const report = receiptJson(`${file}#receipts[${i}]`, verification);
+    if (json) reports.push(report);
+    else stdout.write(bundleLine(i, receipt, verification));
+  }
+  const total = bundle.receipts.length;
+  const summary = { total, verified: total - failed, failed, unchecked: Object.fromEntries(unchecked) };
+  if (json) {
+    stdout.write(
+      `${JSON.stringify({ file, format: bundle.format, ok: failed === 0, summary, receipts: reports })}\n`,
+    );
+  } else {
+    const uncheckedText = [...unchecked].map(([link, n]) => `${link} on ${n}`).join(', ');
+    stdout.write(
+      `bundle ${file}: ${total} receipt(s), ${summary.verified} verified, ${failed} failed` +
+        (uncheckedText === '' ? '' : `; unchecked: ${uncheckedText}`) +
+        `\nverdict: ${failed === 0 ? 'VERIFIED — every requested check holds for every receipt' : 'FAILED'}\n`,
+    );
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+function receiptJson(file: string, verification: Verification) {
+  return {
+    file,
+    ok: verification.ok,
+    links: verification.links,
+    failed: verification.links.filter((l) => l.status === 'failed').map((l) => l.link),
+    unchecked: verification.links.filter((l) => l.status === 'unchecked').map((l) => l.link),
+  };
+}
+
+function receiptText(file: string, verification: Verification): string {
+  const report = receiptJson(file, verification);
+  const verdict = verification.ok
+    ? `VERIFIED — every requested check holds${report.unchecked.length > 0 ? `; unchecked: ${report.unchecked.join(', ')}` : ''}`
+    : `FAILED — broken: ${report.failed.join(', ')}`;
+  return `${verification.links.map(line).join('\n')}\nverdict: ${verdict}\n`;
+}
+
+function bundleLine(i: number, receipt: unknown, verification: Verification): string {
+  const r = receipt as { evidence?: { id?: unknown }; leaf?: { leafIndex?: unknown } };
+  const id = typeof r.evidence?.id === 'string' ? r.evidence.id : '?';
+  const leaf = typeof r.leaf?.leafIndex === 'number' ? `leaf ${r.leaf.leafIndex}` : '';
+  const head = `${verification.ok ? 'ok    ' : 'FAILED'} receipts[${i}] ${id} ${leaf}`.trimEnd();
+  if (verification.ok) return `${head}\n`;
+  const broken = verification.links.filter((l) => l.status === 'failed').map((l) => `    ${line(l)}`);
+  return `${head}\n${broken.join('\n')}\n`;
+}
+
+function line(verdict: LinkVerdict): string {
+  return `${verdict.status.padEnd(9)} ${verdict.link}: ${verdict.detail}`;
+}
+
+/** `anchor:<chainId>:<txHash>` counts as `anchor` in a bundle summary. */
+function kindOf(link: string): string {
+  return link.startsWith('anchor:') ? 'anchor' : link;
+}
+
+/** The content of a bundle receipt: `DIR/<digest>` or `DIR/<evidence id>`, when one exists. */
+async function contentFromDir(dir: string, receipt: unknown): Promise<Uint8Array | undefined> {
+  const evidence = (receipt as { evidence?: { id?: unknown; digest?: unknown } }).evidence;
+  for (const name of [evidence?.digest, evidence?.id]) {
+    if (typeof name !== 'string' || !/^[A-Za-z0-9-]+$/.test(name)) continue;
+    try {
+      return await fs.readFile(path.join(dir, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Consistency
+
+interface CheckpointFile {
+  readonly note: string;
+  /** The verifier key the file names (a receipt's device key, a checkpoint answer's verifierKey). */
+  readonly key?: string;
+}
+
+async function verifyConsistency(ctx: CommandContext): Promise<number> {
+  const { positionals, values, env, cwd, stdout } = ctx;
+  for (const name of ['content', 'content-dir', 'rpc', 'min-confirmations', 'require-final']) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} is for receipts, not --consistency`);
+  }
+  const proofFile = str(values, 'proof');
+  const api = str(values, 'api');
+  if ((proofFile === undefined) === (api === undefined))
+    throw new UsageError('give one of --proof FILE or --api URL');
+  if (positionals.length < 1 || positionals.length > 2)
+    throw new UsageError('give OLD and NEW checkpoint files (NEW may be left out with --api)');
+  if (positionals.length === 1 && api === undefined)
+    throw new UsageError('without NEW, --api URL must provide the latest checkpoint');
+  if (api !== undefined && !/^https?:\/\//.test(api))
+    throw new UsageError(`--api ${api}: expected an http(s) URL`);
+  const apiKey = str(values, 'api-key') ?? env.FIELDPROOF_API_KEY;
+  const older = await readCheckpointFile(path.resolve(cwd, positionals[0]!));
+  const key = str(values, 'expect-key') ?? older.key;
+  if (key === undefined) {
+    throw new UsageError(
+      '--expect-key VKEY is needed: a bare checkpoint note does not say which key must sign it',
+    );
+  }
+  const fetchJson = async (route: string) => apiGet(api!, route, apiKey);
+  const newer =
+    positionals[1] !== undefined
+      ? await readCheckpointFile(path.resolve(cwd, positionals[1]))
+      : checkpointFromJson(await fetchJson('/v1/log/checkpoint'), `${api}/v1/log/checkpoint`);
+  const sizes = { from: noteSize(older.note), to: noteSize(newer.note) };
+
+  let proof: string[] = [];
+  const extra: LinkVerdict[] = [];
+  if (sizes.from !== undefined && sizes.to !== undefined && sizes.from <= sizes.to && sizes.from > 0) {
+    const answer =
+      proofFile !== undefined
+        ? await readJson(path.resolve(cwd, proofFile), 'consistency proof')
+        : await fetchJson(`/v1/log/consistency?from=${sizes.from}&to=${sizes.to}`);
+    const parsed = proofFromJson(answer);
+    if (parsed.from !== undefined && (parsed.from !== sizes.from || parsed.to !== sizes.to)) {
+      extra.push({
+        link: 'proof',
+        status: 'failed',
+        detail: `the proof is for tree sizes ${parsed.from} → ${String(parsed.to)}, the checkpoints are ${sizes.from} → ${sizes.to}`,
+      });
+    }
+    proof = parsed.proof;
+  }
+  const result = verifyConsistencyBetween(older.note, newer.note, proof, key);
+  const links = [...extra, ...result.links];
+  const ok = links.every((l) => l.status !== 'failed');
+  if (values.json === true) {
+    stdout.write(`${JSON.stringify({ ok, from: sizes.from ?? null, to: sizes.to ?? null, key, links })}\n`);
+  } else {
+    stdout.write(
+      `${links.map(line).join('\n')}\nverdict: ${
+        ok
+          ? `VERIFIED — the log at tree size ${sizes.to} extends the kept checkpoint at ${sizes.from}`
+          : `FAILED — broken: ${links
+              .filter((l) => l.status === 'failed')
+              .map((l) => l.link)
+              .join(', ')}`
+      }\n`,
+    );
+  }
+  return ok ? 0 : 1;
+}
+
+async function readCheckpointFile(file: string): Promise<CheckpointFile> {
+  const text = await readText(file, 'checkpoint');
+  if (!text.trimStart().startsWith('{')) return { note: text };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file}: not JSON and not a checkpoint note (${(err as Error).message})`);
+  }
+  return checkpointFromJson(value, file);
+}
+
+/** A receipt (`checkpoint.note`, `device.publicKey`) or a checkpoint answer (`note`, `verifierKey`). */
+function checkpointFromJson(value: unknown, where: string): CheckpointFile {
+  const v = value as {
+    note?: unknown;
+    verifierKey?: unknown;
+    checkpoint?: { note?: unknown };
+    device?: { publicKey?: unknown };
+  };
+  const note = typeof v?.note === 'string' ? v.note : v?.checkpoint?.note;
+  const key = typeof v?.verifierKey === 'string' ? v.verifierKey : v?.device?.publicKey;
+  if (typeof note !== 'string')
+    throw new UsageError(`${where}: holds no checkpoint note (expected a receipt or a checkpoint answer)`);
+  return typeof key === 'string' ? { note, key } : { note };
+}
+
+/** The size line of a note, for choosing the proof to fetch; the verifier parses the note for real. */
+function noteSize(note: string): number | undefined {
+  const size = note.split('\n')[1];
+  return size !== undefined && /^(0|[1-9][0-9]{0,15})$/.test(size) ? Number(size) : undefined;
+}
+
+function proofFromJson(value: unknown): { from?: number; to?: number; proof: string[] } {
+  if (Array.isArray(value)) return { proof: value.map(String) };
+  const v = value as { from?: unknown; to?: unknown; proof?: unknown };
+  if (!Array.isArray(v?.proof)) throw new UsageError('the consistency proof holds no "proof" array');
+  return {
+    ...(typeof v.from === 'number' ? { from: v.from } : {}),
+    ...(typeof v.to === 'number' ? { to: v.to } : {}),
+    proof: v.proof.map(String),
+  };
+}
+
+async function apiGet(base: string, route: string, apiKey: string | undefined): Promise<unknown> {
+  const url = `${base.replace(/\/+$/, '').replace(/\/v1$/, '')}${route}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: {
+        accept: 'application/json',
+        ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+      },
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (err) {
+    throw new InputError(`GET ${url}: ${(err as Error).message}`);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let message = text.slice(0, 200);
+    try {
+      const body = JSON.parse(text) as { code?: string; message?: string };
+      message = `${body.code ?? ''} ${body.message ?? ''}`.trim();
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new InputError(`GET ${url}: ${response.status} ${message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new InputError(`GET ${url}: the answer is not JSON`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Input
+
+/** Input that cannot be read: reported as one line, exit 2 like a usage error. */
+class InputError extends UsageError {}
+
+async function readBytes(file: string, what: string): Promise<Uint8Array> {
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    throw new InputError(
+      `cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  return Buffer.from(await readBytes(file, what)).toString('utf8');
+}
+
+async function readJson(file: string, what: string): Promise<unknown> {
+  const text = await readText(file, what);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new InputError(`${file} is not JSON: ${(err as Error).message}`);
+  }
+}
