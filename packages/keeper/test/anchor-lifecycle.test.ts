@@ -13,7 +13,12 @@ import {
   tempDir,
   testEngines,
 } from '../../../test/support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from '../../../test/support/hardhat.js';
+import {
+  HARDHAT_ACCOUNTS,
+  freePort,
+  startHardhatNode,
+  type HardhatNode,
+} from '../../../test/support/hardhat.js';
 import {
   CapturedLogs,
   TEST_ORIGIN,
@@ -503,6 +508,32 @@ describe.each(testEngines())('%s', (engine) => {
       });
       const warn = logs.entries().find((e) => e.level === 40);
       expect(warn?.msg).toMatch(/KEEPER_PROVIDER=stub: checkpoints are NOT anchored on any chain/);
+    });
+
+    it('an idle keeper still notices an unreachable RPC: readiness fails after rpcDownReadyMs', async () => {
+      const database = await freshDatabase(engine);
+      const clock = new TestClock();
+      const deadUrl = `http://127.0.0.1:${await freePort()}`;
+      const deps = anchorDeps({
+        database,
+        chains: [localChain({ rpcUrl: deadUrl })],
+        signerKey: SIGNER.privateKey,
+        clock,
+        env: { KEEPER_RPC_DOWN_READY_MS: '60000' },
+      });
+      const anchoring = createAnchoring(deps);
+      const worker = anchoring.tasks[1]!;
+      expect(await worker.runOnce()).toBe(false); // no job: a probe, which fails
+      expect(anchoring.readiness().ok).toBe(true); // not down for long yet
+      for (let i = 0; i < 40; i++) {
+        clock.advance(2000);
+        expect(await worker.runOnce()).toBe(false);
+      }
+      expect(anchoring.readiness()).toMatchObject({ ok: false });
+      expect(anchoring.readiness().detail).toMatch(
+        /^anchoring: local: RPC failing for 80 s \(eth_chainId: connection failed/,
+      );
+      await anchoring.close();
     });
 
     it('batches: a job only when the backlog reaches batchMaxLeaves or its oldest leaf batchMaxWaitMs', async () => {

@@ -18,7 +18,8 @@ import { sendNewAnchor } from './send-anchor.js';
  * The anchoring worker of one chain (a KeeperTask named `anchor:<chain>`). Each `runOnce()`:
  *
  * 1. reports no work, without touching the RPC or taking a lock, while the chain is halted (chain id
- *    mismatch) or backing off after a transport failure, or when no job is due (a plain read);
+ *    mismatch) or backing off after a transport failure; or when no job is due (a plain read) — then
+ *    at most every `confirmPollMs` it probes the node (`eth_chainId`) so readiness stays truthful;
  * 2. checks once (and again after every RPC outage) that the node's `eth_chainId` is the configured one;
  * 3. claims the most overdue job (lease + fencing token) in a short write transaction;
  * 4. takes one step: sign and broadcast a new transaction, or follow the current one.
@@ -28,6 +29,7 @@ export class ChainAnchorer implements KeeperTask {
   readonly idleMs: number;
   /** `health.outages` when the chain id was last checked (-1: never). */
   #chainIdCheckedAt = -1;
+  #lastProbeAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly ctx: ChainContext) {
     this.name = `anchor:${ctx.chain.name}`;
@@ -37,8 +39,11 @@ export class ChainAnchorer implements KeeperTask {
   async runOnce(): Promise<boolean> {
     const { ctx } = this;
     if (ctx.health.halted !== undefined || ctx.health.backingOff()) return false;
-    if (!(await hasDueAnchorJob(ctx.database.db, ctx.chain.name, ctx.now()))) return false;
-    if (!(await this.#checkChainId())) return false;
+    if (!(await hasDueAnchorJob(ctx.database.db, ctx.chain.name, ctx.now()))) {
+      await this.#probeWhenIdle();
+      return false;
+    }
+    if (!(await this.#checkChainId(false))) return false;
     const job = await this.claim();
     if (job === undefined) return false;
     await this.step(job);
@@ -107,10 +112,21 @@ export class ChainAnchorer implements KeeperTask {
     }
   }
 
-  async #checkChainId(): Promise<boolean> {
+  /**
+   * With nothing to do, asks the node for its chain id at most every `confirmPollMs`: a wrong URL, a
+   * wrong chain or a dead node shows in readiness before the first anchor is due, not after.
+   */
+  async #probeWhenIdle(): Promise<void> {
+    const now = this.ctx.now();
+    if (now - this.#lastProbeAt < this.ctx.settings.confirmPollMs) return;
+    this.#lastProbeAt = now;
+    await this.#checkChainId(true);
+  }
+
+  async #checkChainId(force: boolean): Promise<boolean> {
     const { ctx } = this;
     // Checked once, and again after every outage: the URL may now reach a different node.
-    if (this.#chainIdCheckedAt === ctx.health.outages) return true;
+    if (!force && this.#chainIdCheckedAt === ctx.health.outages) return true;
     let id: number;
     try {
       id = await ctx.client.chainId();
