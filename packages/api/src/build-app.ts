@@ -20,7 +20,6 @@ import { addQueryCoercion } from './http/query-coercion.js';
 import { errorSchema } from './http/schemas.js';
 import { ApiMetrics } from './ops/api-metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
-import { proofRoutes } from './proofs/proof-routes.js';
 import { countermeasureType } from './records/countermeasures.js';
 import { jammingOperationEndRoute } from './records/jamming-operation-end.js';
 import { jammingOperationType } from './records/jamming-operations.js';
@@ -114,7 +113,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     );
   });
   app.addHook('onReady', async () => {
-    if ((await countActiveApiKeys(database.db, 'admin')) === 0) app.log.warn(FIRST_KEY_HINT);
+    try {
+      if ((await countActiveApiKeys(database.db, 'admin')) === 0) app.log.warn(FIRST_KEY_HINT);
+    } catch (err) {
+      app.log.warn({ err }, 'cannot count API keys (is the database migrated? see /readyz)');
+    }
   });
   // onClose runs after the server stopped accepting and the requests in flight were answered (their
   // writes committed meanwhile); closing the committer then refuses stragglers and drains the queue.
@@ -168,7 +171,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(async (scope) => opsRoutes(scope, ctx));
   await app.register(async (scope) => evidenceRoutes(scope, ctx));
-  await app.register(async (scope) => proofRoutes(scope, ctx));
   await app.register(async (scope) => {
     await recordRoutes(scope, ctx, countermeasureType);
     await recordRoutes(scope, ctx, signalDisruptionType);

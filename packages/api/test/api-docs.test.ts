@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { errorCatalogue } from '@fieldproof/api';
+import { createTestApi } from '../../../test/support/api.js';
+import { dropTestDatabases } from '../../../test/support/databases.js';
+
+afterAll(dropTestDatabases);
+
+const doc = fs.readFileSync(new URL('../../../docs/API.md', import.meta.url), 'utf8');
+
+describe('docs/API.md cannot drift from the code', () => {
+  it('lists exactly the catalogued error codes, with their statuses', () => {
+    const section = doc.slice(doc.indexOf('## Errors'), doc.indexOf('\n## ', doc.indexOf('## Errors') + 1));
+    const documented = [...section.matchAll(/^\| `(FP_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => ({
+      code: m[1]!,
+      statusCode: Number(m[2]),
+    }));
+    const sort = (xs: { code: string; statusCode: number }[]) =>
+      [...xs].sort((a, b) => a.code.localeCompare(b.code));
+    expect(sort(documented)).toEqual(sort(errorCatalogue()));
+  });
+
+  it('documents every route the OpenAPI document has', async () => {
+    const t = await createTestApi('sqlite');
+    const res = await t.app.inject({ method: 'GET', url: '/docs/json', headers: t.auth.read });
+    const paths = Object.keys(res.json<{ paths: Record<string, unknown> }>().paths);
+    await t.close();
+    expect(paths.length).toBeGreaterThan(10);
+    const undocumented = paths
+      .map((p) => p.replace(/\{(\w+)\}/g, ':$1'))
+      .filter((p) => !new RegExp(`${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\`,? ]`).test(doc));
+    expect(undocumented).toEqual([]);
+  });
+});

@@ -1,0 +1,67 @@
+import http from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { startApi } from '@fieldproof/api';
+import { loadConfig } from '@fieldproof/config';
+import { createKey, randomDigest } from '../../../test/support/api.js';
+import {
+  createTestDatabase,
+  dropTestDatabases,
+  tempDir,
+  testEngines,
+} from '../../../test/support/databases.js';
+
+afterAll(dropTestDatabases);
+
+describe.each(testEngines())('graceful shutdown (%s)', (engine) => {
+  it('answers the requests in flight, commits their writes, then stops listening', async () => {
+    const database = await createTestDatabase(engine);
+    const { config } = loadConfig({
+      API_DB_URL: database.target.url,
+      FIELDPROOF_DATA_DIR: tempDir(),
+      API_PORT: '0',
+      API_RATE_LIMIT_PER_MINUTE: '100000',
+    });
+    const api = await startApi(config, { database, logger: pino({ level: 'silent' }) });
+    const { authorization } = await createKey(database, ['write']);
+    const url = new URL(`${api.address}/v1/evidence`);
+    // Requests truly in flight: headers and half the body sent before the close begins, the rest after.
+    const inFlight = Array.from({ length: 10 }, () => {
+      const body = JSON.stringify({ digest: randomDigest(), kind: 'shutdown', occurredAt: 1 });
+      const req = http.request(url, {
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      });
+      const answered = new Promise<{ status: number; body: { id?: string } }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { id?: string } }),
+          );
+        });
+        req.on('error', reject);
+      });
+      req.write(body.slice(0, 20));
+      return { finish: () => req.end(body.slice(20)), answered };
+    });
+    await new Promise((r) => setTimeout(r, 200)); // the server has every request's headers
+    const closed = api.close();
+    await new Promise((r) => setTimeout(r, 50));
+    for (const r of inFlight) r.finish();
+    const results = await Promise.all(inFlight.map((r) => r.answered));
+    await closed;
+    expect(results.map((r) => r.status)).toEqual(Array<number>(10).fill(201));
+    // startApi was given the database, so it is still open here: every 2xx is committed.
+    const rows = await database.db.selectFrom('evidence').select('id').execute();
+    const stored = new Set(rows.map((r) => r.id));
+    for (const r of results) expect(stored.has(r.body.id!)).toBe(true);
+    await expect(fetch(`${api.address}/healthz`)).rejects.toThrow();
+    await database.close();
+  });
+});
