@@ -368,6 +368,21 @@ describe('fieldproof verify --consistency', () => {
     expect(result.stdout).toMatch(
       /^verdict: VERIFIED — the log at tree size 21 extends the kept checkpoint at 5$/m,
     );
+    // A copy that went through a Windows editor (CRLF, no final newline) is still the same note.
+    const crlf = write(
+      'checkpoint-5-crlf.txt',
+      fs.readFileSync(old5, 'utf8').replace(/\n/g, '\r\n').trimEnd(),
+    );
+    const edited = await verify([
+      '--consistency',
+      crlf,
+      new21,
+      '--proof',
+      proofFile,
+      '--expect-key',
+      log.key.verifierKey,
+    ]);
+    expect(edited.code, edited.stdout).toBe(0);
     // A receipt names its key: keeping a receipt is keeping a checkpoint.
     const fromReceipt = await verify([
       '--consistency',

@@ -295,7 +295,8 @@ async function verifyConsistency(ctx: CommandContext): Promise<number> {
 
 async function readCheckpointFile(file: string): Promise<CheckpointFile> {
   const text = await readText(file, 'checkpoint');
-  if (!text.trimStart().startsWith('{')) return { note: text };
+  // A signed note never holds a CR, and ends with a newline: undo what editors and mail do to a kept copy.
+  if (!text.trimStart().startsWith('{')) return { note: `${text.replace(/\r\n/g, '\n').trimEnd()}\n` };
   let value: unknown;
   try {
     value = JSON.parse(text);
