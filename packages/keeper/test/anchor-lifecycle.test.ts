@@ -546,19 +546,31 @@ describe.each(testEngines())('%s', (engine) => {
         clock,
         env: { KEEPER_BATCH_MAX_LEAVES: '10', KEEPER_BATCH_MAX_WAIT_MS: '60000' },
       });
-      const [scheduler] = createAnchoring(deps).tasks;
+      const anchoring = createAnchoring(deps);
+      const [scheduler, worker] = anchoring.tasks;
       await appendCheckpoint(database, 4, { now: clock.value });
       expect(await scheduler!.runOnce()).toBe(false);
       await appendCheckpoint(database, 6, { now: clock.value }); // backlog 10
       expect(await scheduler!.runOnce()).toBe(true);
       expect((await jobsOf(database)).map((j) => j.tree_size)).toEqual([10]);
       expect(await scheduler!.runOnce()).toBe(false); // one job per checkpoint and chain
+      expect(await worker!.runOnce()).toBe(true); // signed and sent: this job is no longer movable
       clock.advance(1000);
       await appendCheckpoint(database, 3, { now: clock.value }); // backlog 3, young
       expect(await scheduler!.runOnce()).toBe(false);
       clock.advance(60_000); // the oldest unanchored leaf (index 10) is now a minute old
       expect(await scheduler!.runOnce()).toBe(true);
       expect((await jobsOf(database)).map((j) => j.tree_size)).toEqual([10, 13]);
+
+      // The newest job has signed nothing yet: newer checkpoints move it instead of queueing more jobs.
+      await appendCheckpoint(database, 10, { now: clock.value });
+      expect(await scheduler!.runOnce()).toBe(true);
+      const jobs = await jobsOf(database);
+      expect(jobs.map((j) => [j.tree_size, j.state])).toEqual([
+        [10, 'broadcast'],
+        [23, 'pending'],
+      ]);
+      await anchoring.close();
     });
 
     it('exports anchors per state, gas and fees spent, and the age of the newest final anchor', async () => {

@@ -4,6 +4,7 @@ import {
   insertAnchorJob,
   leafSequencedAt,
   newId,
+  retargetUntouchedAnchorJob,
 } from '@fieldproof/db';
 import type { ChainConfig, FieldproofConfig } from '@fieldproof/config';
 import type { Database } from '@fieldproof/db';
@@ -15,7 +16,9 @@ import type { KeeperTask } from '../task.js';
  * newest checkpoint. Per chain, the unanchored backlog is the newest checkpoint's size minus the size
  * covered by the newest job on that chain that is not dead; a job is created when the backlog reaches
  * `batchMaxLeaves`, or when its oldest leaf (by `sequenced_at`) is `batchMaxWaitMs` old. At most one job
- * per (checkpoint, chain): UNIQUE(chain, tree_size).
+ * per (checkpoint, chain): UNIQUE(chain, tree_size). When the newest job of the chain is still untouched
+ * (nothing signed, not claimed) it is moved to the newer checkpoint instead: a backlog that builds up
+ * while a chain is unreachable costs one transaction, not one per checkpoint.
  *
  * Reads only (a handful of index lookups) until there is a job to insert.
  */
@@ -46,6 +49,16 @@ export class AnchorScheduler implements KeeperTask {
         due = oldest !== undefined && now - oldest >= this.settings.batchMaxWaitMs;
       }
       if (!due) continue;
+      // The newest job has not signed anything yet (e.g. its chain is down): it anchors the newer
+      // checkpoint instead of a second job queueing behind it.
+      if (await retargetUntouchedAnchorJob(db, { chain: chain.name, treeSize: latest.treeSize, now })) {
+        created = true;
+        this.logger.info(
+          { chain: chain.name, treeSize: latest.treeSize, backlog },
+          'anchor job moved to the newer checkpoint',
+        );
+        continue;
+      }
       const job = { id: newId(), chain: chain.name, chainId: chain.chainId, treeSize: latest.treeSize, now };
       if (await insertAnchorJob(db, job)) {
         created = true;
