@@ -76,8 +76,9 @@ function parseChain(raw: unknown, i: number): ChainConfig {
   if (typeof c.name !== 'string' || !NAME.test(c.name)) {
     throw new ConfigError(where, 'name must be 1-32 of a-z 0-9 _ - (starting with a letter or digit)');
   }
-  if (typeof c.rpcUrl !== 'string' || !/^(https?|wss?):\/\/./.test(c.rpcUrl)) {
-    throw new ConfigError(where, 'rpcUrl must be an http(s):// or ws(s):// URL');
+  // The keeper speaks JSON-RPC over HTTP(S) only (one request, one answer, a timeout each).
+  if (typeof c.rpcUrl !== 'string' || !/^https?:\/\/./.test(c.rpcUrl)) {
+    throw new ConfigError(where, 'rpcUrl must be an http:// or https:// URL');
   }
   if (typeof c.chainId !== 'number' || !Number.isSafeInteger(c.chainId) || c.chainId <= 0) {
     throw new ConfigError(where, 'chainId must be a positive integer');
