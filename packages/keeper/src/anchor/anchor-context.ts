@@ -28,6 +28,11 @@ export interface ChainContext {
   /** Who holds leases taken by this worker (host, pid, random suffix). */
   readonly owner: string;
   readonly atPoint: (point: AnchorPoint) => Promise<void>;
+  /**
+   * Logs a warning once per `key` (a condition that persists across polls — fee cap reached, no
+   * `finalized` tag — is said once, not every `confirmPollMs`).
+   */
+  readonly warnOnce: (key: string, fields: Record<string, unknown>, message: string) => void;
 }
 
 /** The claim a worker holds on a job: every write of the job presents `token`. */

@@ -32,7 +32,11 @@ export async function bumpStuckAnchor(
   const fees = bumpFees(prev, await suggestFees(ctx.client), ctx.chain.maxFeePerGasWei);
   if (fees === undefined) {
     const message = `stuck since ${now - current.updated_at} ms at the fee cap (${ctx.chain.maxFeePerGasWei} wei per gas); waiting`;
-    log.warn({ maxFeePerGas: current.max_fee_per_gas }, message);
+    ctx.warnOnce(
+      `cap:${current.id}`,
+      { jobId: job.id, txHash: current.tx_hash, maxFeePerGas: current.max_fee_per_gas },
+      message,
+    );
     await releaseJob(ctx, lease, { last_error: message, next_attempt_at: now + ctx.settings.confirmPollMs });
     return;
   }

@@ -139,6 +139,7 @@ function createChainAnchorer(
       else logger.debug(fields, 'chain RPC still unreachable');
     },
   });
+  const warned = new Set<string>();
   const ctx: ChainContext = {
     chain,
     client: new EvmChainClient(rpc),
@@ -151,6 +152,12 @@ function createChainAnchorer(
     now: deps.now,
     random: shared.random,
     owner: shared.owner,
+    warnOnce(key, fields, message) {
+      if (warned.has(key)) return;
+      if (warned.size > 10_000) warned.clear();
+      warned.add(key);
+      logger.warn(fields, message);
+    },
     async atPoint(point) {
       if (settings.testCrashAt === point) {
         logger.fatal({ point }, 'FIELDPROOF_TEST_CRASH_AT: killing the process');

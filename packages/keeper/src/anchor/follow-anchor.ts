@@ -177,7 +177,11 @@ async function isFinal(ctx: ChainContext, blockNumber: number): Promise<boolean>
   const finalized = await ctx.client.finalizedBlockNumber();
   if (finalized === undefined) {
     if (ctx.chain.finality === 'auto') return true;
-    ctx.logger.warn({ chain: ctx.chain.name }, "the node does not answer the 'finalized' block tag; waiting");
+    ctx.warnOnce(
+      'no-finalized-tag',
+      {},
+      "finality 'tag': the node does not answer the 'finalized' block tag; waiting",
+    );
     return false;
   }
   return finalized >= blockNumber;

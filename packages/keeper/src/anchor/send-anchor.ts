@@ -43,7 +43,7 @@ export async function sendNewAnchor(ctx: ChainContext, job: AnchorJobRow, lease:
   const fees = initialFees(await suggestFees(ctx.client), ctx.chain.maxFeePerGasWei);
   if (fees === undefined) {
     const message = `current fees exceed the cap of ${ctx.chain.maxFeePerGasWei} wei per gas; waiting`;
-    ctx.logger.warn({ jobId: job.id }, message);
+    ctx.warnOnce(`cap:${job.id}`, { jobId: job.id }, message);
     await releaseJob(ctx, lease, { last_error: message, next_attempt_at: now + ctx.settings.confirmPollMs });
     return;
   }
