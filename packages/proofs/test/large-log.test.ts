@@ -1,9 +1,18 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { Database } from '@fieldproof/db';
 import { verifyReceiptOffline } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import {
+  createTestDatabase,
+  dropTestDatabases,
+  tempDir,
+  testEngines,
+} from '../../../test/support/databases.js';
 import { createLogFixture, type LogFixture } from '../../../test/support/log-fixture.js';
+import { runNode } from '../../../test/support/processes.js';
 import {
   BUNDLE_FORMAT,
   BundleFormatError,
@@ -14,6 +23,7 @@ import {
   type BundleProgress,
 } from '../src/index.js';
 
+const BIN = fileURLToPath(new URL('../../cli/bin/fieldproof.js', import.meta.url));
 const LEAVES = 5000;
 const BATCH = 250;
 
@@ -97,6 +107,26 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
       if (i % 97 !== 0) continue;
       expect(verifyReceiptOffline(receipt, { content: log.records[i]!.content }).ok).toBe(true);
     }
+  });
+
+  // The built CLI (`npm run build` first) on a bundle of thousands: one process, every receipt checked.
+  it.runIf(engine === 'sqlite')('the built cli verifies a bundle of thousands of receipts', async () => {
+    const file = path.join(tempDir('fieldproof-bundle-'), 'bundle.json');
+    const out = fs.createWriteStream(file);
+    await writeBundle(database.db, out, { selection: { since: null, until: null, kind: null }, now: 1 });
+    out.end();
+    await new Promise((resolve) => out.on('close', resolve));
+    const started = performance.now();
+    const result = await runNode([BIN, 'verify', file, '--expect-key', log.key.verifierKey, '--json'], {});
+    const elapsed = performance.now() - started;
+    console.log(
+      `[${engine}] fieldproof verify of a ${LEAVES}-receipt bundle (${(fs.statSync(file).size / 1e6).toFixed(1)} MB): ${elapsed.toFixed(0)} ms`,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: true,
+      summary: { total: LEAVES, verified: LEAVES, failed: 0 },
+    });
   });
 
   it('exports a selection by kind and time range, and counts what is not in the log yet', async () => {
