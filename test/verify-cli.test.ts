@@ -324,6 +324,13 @@ describe('fieldproof export and verify <bundle>', () => {
     expect(bundle.receipts.map((r) => r.evidence.id)).toEqual(expected.map((r) => r.id));
     expect(bundle.selection).toEqual({ since: log.records[3]!.receivedAt, until: null, kind: 'detection' });
 
+    // Another export to the same file is running (or died): its partial file is left alone.
+    fs.writeFileSync(`${out}.partial`, 'in progress');
+    const busy = await runNode([BIN, 'export', '--all', '--out', out], env(), { cwd: dir });
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/detections\.json\.partial exists: another export/);
+    expect(fs.readFileSync(`${out}.partial`, 'utf8')).toBe('in progress');
+
     for (const args of [
       ['--all'],
       ['--out', out],

@@ -48,8 +48,19 @@ API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof export --a
     const partial = target === undefined ? undefined : `${target}.partial`;
     try {
       await assertMigrationsCurrent(database);
-      const sink =
-        partial === undefined ? stdout : fs.createWriteStream(partial, { flags: 'wx', mode: 0o644 });
+      let fd: number | undefined;
+      if (partial !== undefined) {
+        try {
+          fd = fs.openSync(partial, 'wx', 0o644);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          stderr.write(
+            `fieldproof export: ${partial} exists: another export to ${out} is running, or one was interrupted (then remove it)\n`,
+          );
+          return 1;
+        }
+      }
+      const sink = fd === undefined ? stdout : fs.createWriteStream('', { fd });
       const progress = (p: { written: number; skipped: number; elapsedMs: number; done: boolean }) => {
         if (!quiet && !p.done) {
           stderr.write(
@@ -65,11 +76,11 @@ API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof export --a
           file.end();
           await finished(file);
           // Durable before it gets its final name: a bundle under FILE is always complete.
-          const fd = fs.openSync(partial!, 'r');
+          const check = fs.openSync(partial!, 'r');
           try {
-            fs.fsyncSync(fd);
+            fs.fsyncSync(check);
           } finally {
-            fs.closeSync(fd);
+            fs.closeSync(check);
           }
           fs.renameSync(partial!, target!);
         }
