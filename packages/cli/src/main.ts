@@ -1,7 +1,12 @@
 import { parseArgs } from 'node:util';
 import { configErrorLine } from '@fieldproof/config';
 import type { Env } from '@fieldproof/config';
-import { MigrationChecksumError, DatabaseNewerThanCodeError } from '@fieldproof/db';
+import {
+  BackupError,
+  DatabaseNewerThanCodeError,
+  MigrationChecksumError,
+  RestoreError,
+} from '@fieldproof/db';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 import { commands } from './commands/index.js';
@@ -66,6 +71,7 @@ export function operatorLine(err: unknown): string | undefined {
   if (err instanceof MigrationChecksumError || err instanceof DatabaseNewerThanCodeError) {
     return `fieldproof: refusing to start: ${err.message}`;
   }
+  if (err instanceof BackupError || err instanceof RestoreError) return `fieldproof: ${err.message}`;
   return undefined;
 }
 

@@ -1,10 +1,12 @@
 import type { Command } from '../command.js';
 import { apiCommand } from './api.js';
+import { backupCommand } from './backup.js';
 import { deviceCommand } from './device.js';
 import { exportCommand } from './export.js';
 import { keeperCommand } from './keeper.js';
 import { keysCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { restoreCommand } from './restore.js';
 import { startCommand } from './start.js';
 import { verifyCommand } from './verify.js';
 
@@ -18,4 +20,6 @@ export const commands: readonly Command[] = [
   deviceCommand,
   verifyCommand,
   exportCommand,
+  backupCommand,
+  restoreCommand,
 ];
