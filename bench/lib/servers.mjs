@@ -1,0 +1,121 @@
+// Starting the real processes the way an operator does: `fieldproof keys create`, `fieldproof api`,
+// `fieldproof keeper` (packages/cli/bin/fieldproof.js), each on its own free port on 127.0.0.1.
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { CLI, freePort, runNode, startChild, waitForHttp } from './processes.mjs';
+
+const NOOP_SERVER = fileURLToPath(new URL('../noop-server.mjs', import.meta.url));
+
+/**
+ * The environment every fieldproof process of one installation gets. The per-key rate limit (default
+ * 6000/min) is raised so that the load generator measures intake, not 429s; everything else is the default
+ * (synchronous=FULL, group commit of ≤ 256, LOG_LEVEL=info).
+ */
+export function installation(dir, name) {
+  const dbFile = path.join(dir, `${name}.sqlite3`);
+  fs.mkdirSync(path.join(dir, `${name}-data`), { recursive: true, mode: 0o700 });
+  return {
+    name,
+    dbFile,
+    env: {
+      API_DB_URL: `sqlite://${dbFile}`,
+      KEEPER_DB_URL: '',
+      FIELDPROOF_DATA_DIR: path.join(dir, `${name}-data`),
+      LOG_LEVEL: 'info',
+      API_RATE_LIMIT_PER_MINUTE: '1000000000',
+    },
+  };
+}
+
+/** `fieldproof keys create --scopes read,write --json`: migrates the database and returns the new key. */
+export async function createKey(inst) {
+  const out = await runNode(
+    [CLI, 'keys', 'create', '--scopes', 'read,write', '--label', 'bench', '--json'],
+    inst.env,
+  );
+  const line = out
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{') && l.includes('"key"'));
+  if (line === undefined) throw new Error(`fieldproof keys create printed no key:\n${out}`);
+  return /** @type {{ key: string }} */ (JSON.parse(line)).key;
+}
+
+/** `fieldproof api` on a free port; resolves once /healthz answers. */
+export async function startApi(inst, options = {}) {
+  const port = await freePort();
+  const child = startChild(`api (${inst.name})`, [CLI, 'api'], {
+    env: { ...inst.env, API_HOST: '127.0.0.1', API_PORT: String(port), ...options.env },
+    nodeArgs: options.nodeArgs,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, child);
+  return { child, url };
+}
+
+/** `fieldproof keeper` with a health server on a free port; resolves once /healthz answers. */
+export async function startKeeper(inst, options = {}) {
+  const port = await freePort();
+  const child = startChild(`keeper (${inst.name})`, [CLI, 'keeper'], {
+    env: { ...inst.env, KEEPER_HTTP_HOST: '127.0.0.1', KEEPER_HTTP_PORT: String(port), ...options.env },
+    nodeArgs: options.nodeArgs,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, child);
+  return { child, url };
+}
+
+/** The no-op peer server (bench/noop-server.mjs) with the same LOG_LEVEL. */
+export async function startNoop(logLevel) {
+  const port = await freePort();
+  const child = startChild('no-op server', [NOOP_SERVER], {
+    env: { PORT: String(port), LOG_LEVEL: logLevel },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, child);
+  return { child, url };
+}
+
+/** GET with the API key; returns the parsed JSON body (throws on a non-2xx). */
+export async function getJson(url, key) {
+  const res = await fetch(url, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** POSTs one digest record; returns the evidence view. */
+export async function postDigest(apiUrl, key, digest, kind = 'bench') {
+  const res = await fetch(`${apiUrl}/v1/evidence`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ digest, kind, occurredAt: Date.now() }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = await res.json();
+  if (res.status !== 201) throw new Error(`POST /v1/evidence: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Polls `check()` every `everyMs` until it returns a value other than undefined, or throws after `timeoutMs`. */
+export async function waitFor(what, check, { timeoutMs = 60_000, everyMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** The api's sequence backlog (GET /v1/outbox). */
+export async function sequenceBacklog(apiUrl, key) {
+  return /** @type {{ sequenceBacklog: number }} */ (await getJson(`${apiUrl}/v1/outbox`, key))
+    .sequenceBacklog;
+}
