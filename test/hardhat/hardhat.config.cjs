@@ -5,6 +5,11 @@ module.exports = {
   networks: {
     hardhat: {
       chainId: Number(process.env.FIELDPROOF_HARDHAT_CHAIN_ID || 31337),
+      // FIELDPROOF_HARDHAT_HARDFORK=berlin: a pre-London chain (no base fee, legacy transactions) that
+      // does not know the `finalized` tag.
+      ...(process.env.FIELDPROOF_HARDHAT_HARDFORK
+        ? { hardfork: process.env.FIELDPROOF_HARDHAT_HARDFORK }
+        : {}),
       mining: { auto: true, interval: 0 },
     },
   },

@@ -86,7 +86,12 @@ export async function jsonRpc<T>(url: string, method: string, params: readonly u
 }
 
 /** Starts `hardhat node` and waits until it answers eth_chainId. */
-export async function startHardhatNode(options: { chainId?: number } = {}): Promise<HardhatNode> {
+export async function startHardhatNode(
+  options: {
+    chainId?: number;
+    /** e.g. 'berlin': pre-London, no base fee, no `finalized` tag */ hardfork?: string;
+  } = {},
+): Promise<HardhatNode> {
   const chainId = options.chainId ?? 31337;
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -97,6 +102,7 @@ export async function startHardhatNode(options: { chainId?: number } = {}): Prom
       env: {
         ...process.env,
         FIELDPROOF_HARDHAT_CHAIN_ID: String(chainId),
+        FIELDPROOF_HARDHAT_HARDFORK: options.hardfork ?? '',
         HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true',
         DO_NOT_TRACK: '1',
       },
