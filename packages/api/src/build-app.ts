@@ -20,13 +20,13 @@ import { addQueryCoercion } from './http/query-coercion.js';
 import { errorSchema } from './http/schemas.js';
 import { ApiMetrics } from './ops/api-metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
-import { proofRoutes } from './proofs/proof-routes.js';
 import { countermeasureType } from './records/countermeasures.js';
 import { jammingOperationEndRoute } from './records/jamming-operation-end.js';
 import { jammingOperationType } from './records/jamming-operations.js';
 import { recordRoutes } from './records/record-routes.js';
 import { signalDisruptionType } from './records/signal-disruptions.js';
 import { GroupCommitter } from './write/group-committer.js';
+import { createWriteExecutor } from './write/write-executor.js';
 
 export interface BuildAppOptions {
   readonly config: FieldproofConfig;
@@ -76,10 +76,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     pendingWrites: () => committer.pending,
     sequenceBacklog: () => countSequenceBacklog(database.db),
   });
-  const committer = new GroupCommitter(database, {
+  const executor = createWriteExecutor(database, config.database.sqlite);
+  const committer = new GroupCommitter(executor, {
     maxBatch: config.api.groupCommitMaxBatch,
     maxPending: config.api.maxPendingWrites,
-    onBatch: (size) => metrics.batchSize.observe(size),
+    onBatch: (requests, results) => {
+      metrics.batchSize.observe(requests.length);
+      requests.forEach((r, i) => {
+        if (results[i]?.ok === true) metrics.intake.inc({ source: r.evidence.source });
+      });
+    },
     onBatchError: (err, size) => app.log.error({ err, size }, 'group commit failed'),
   });
   const ctx: AppContext = {
@@ -122,7 +128,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   // onClose runs after the server stopped accepting and the requests in flight were answered (their
   // writes committed meanwhile); closing the committer then refuses stragglers and drains the queue.
-  app.addHook('onClose', async () => committer.close());
+  app.addHook('onClose', async () => {
+    await committer.close();
+    await executor.close();
+  });
   // JSON only, besides the octet-stream uploads the evidence route accepts: text/plain is a 415.
   app.removeContentTypeParser('text/plain');
 
@@ -172,7 +181,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(async (scope) => opsRoutes(scope, ctx));
   await app.register(async (scope) => evidenceRoutes(scope, ctx));
-  await app.register(async (scope) => proofRoutes(scope, ctx));
   await app.register(async (scope) => {
     await recordRoutes(scope, ctx, countermeasureType);
     await recordRoutes(scope, ctx, signalDisruptionType);

@@ -15,4 +15,7 @@ export {
 export { errorCatalogue, errors } from './errors/catalogue.js';
 export type { ErrorBody } from './errors/error-handler.js';
 export { ContentStore } from './content/content-store.js';
-export { GroupCommitter, type WriteOp } from './write/group-committer.js';
+export { GroupCommitter } from './write/group-committer.js';
+export { applyWrites } from './write/apply-writes.js';
+export { createWriteExecutor, type WriteExecutor } from './write/write-executor.js';
+export type { WriteRequest, WriteResult, WriteViolation } from './write/write-request.js';

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { GroupCommitter } from '@fieldproof/api';
-import type { WriteOp } from '@fieldproof/api';
-import { appendEvidence, newId } from '@fieldproof/db';
+import { GroupCommitter, applyWrites, createWriteExecutor } from '@fieldproof/api';
+import type { WriteRequest } from '@fieldproof/api';
+import { DEFAULT_SQLITE_OPTIONS, newId } from '@fieldproof/db';
 import type { NewEvidence } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
@@ -94,8 +94,8 @@ describe.each(testEngines())('group commit (%s)', (engine) => {
   });
 });
 
-describe.each(testEngines())('GroupCommitter (%s)', (engine) => {
-  const row = (): NewEvidence => ({
+describe.each(testEngines())('GroupCommitter and applyWrites (%s)', (engine) => {
+  const row = (overrides: Partial<NewEvidence> = {}): NewEvidence => ({
     id: newId(),
     digest: randomDigest(),
     kind: 'unit',
@@ -107,91 +107,104 @@ describe.each(testEngines())('GroupCommitter (%s)', (engine) => {
     payload_json: null,
     metadata: null,
     content_stored: 0,
+    ...overrides,
   });
-  const appendOp = (r: NewEvidence): WriteOp<string> => ({
-    append: { row: r, result: r.id },
-    apply: async (trx) => {
-      await appendEvidence(trx, [r]);
-      return r.id;
-    },
-    recover: async (_trx, err) => {
-      throw err;
-    },
-  });
+  const write = (evidence: NewEvidence = row()): WriteRequest => ({ kind: 'evidence', evidence });
+
+  async function setup(options: { maxBatch: number; maxPending: number }) {
+    const database = await createTestDatabase(engine);
+    const executor = createWriteExecutor(database, DEFAULT_SQLITE_OPTIONS);
+    const batches: number[] = [];
+    const committer = new GroupCommitter(executor, {
+      ...options,
+      onBatch: (requests) => batches.push(requests.length),
+    });
+    return { database, executor, committer, batches };
+  }
 
   it('sheds load with FP_OVERLOADED past maxPending, and refuses writes once closed', async () => {
-    const database = await createTestDatabase(engine);
-    const batches: number[] = [];
-    const committer = new GroupCommitter(database, {
-      maxBatch: 100,
-      maxPending: 3,
-      onBatch: (s) => batches.push(s),
-    });
-    const accepted = [
-      committer.submit(appendOp(row())),
-      committer.submit(appendOp(row())),
-      committer.submit(appendOp(row())),
-    ];
-    expect(() => committer.submit(appendOp(row()))).toThrow(
+    const { database, executor, committer, batches } = await setup({ maxBatch: 100, maxPending: 3 });
+    const accepted = [committer.submit(write()), committer.submit(write()), committer.submit(write())];
+    expect(() => committer.submit(write())).toThrow(
       expect.objectContaining({ code: 'FP_OVERLOADED', statusCode: 503 }),
     );
-    await Promise.all(accepted);
+    expect((await Promise.all(accepted)).every((r) => r.ok)).toBe(true);
     expect(batches).toEqual([3]);
     expect(committer.pending).toBe(0);
     await committer.close();
-    expect(() => committer.submit(appendOp(row()))).toThrow(
-      expect.objectContaining({ code: 'FP_UNAVAILABLE' }),
-    );
+    expect(() => committer.submit(write())).toThrow(expect.objectContaining({ code: 'FP_UNAVAILABLE' }));
+    await executor.close();
     await database.close();
   });
 
   it('splits the queue into batches of at most maxBatch, and close() waits for all of them', async () => {
-    const database = await createTestDatabase(engine);
-    const batches: number[] = [];
-    const committer = new GroupCommitter(database, {
-      maxBatch: 4,
-      maxPending: 100,
-      onBatch: (s) => batches.push(s),
-    });
-    const all = Array.from({ length: 10 }, () => committer.submit(appendOp(row())));
+    const { database, executor, committer, batches } = await setup({ maxBatch: 4, maxPending: 100 });
+    const all = Array.from({ length: 10 }, () => committer.submit(write()));
     await committer.close();
     expect(batches).toEqual([4, 4, 2]);
     expect(await Promise.all(all)).toHaveLength(10);
+    const rows = await database.db.selectFrom('evidence').select('id').execute();
+    expect(rows).toHaveLength(10);
+    await executor.close();
     await database.close();
   });
 
-  it('fails only the write whose apply threw something unexpected', async () => {
+  it('reports each violation with the row it points at, and fails only that write', async () => {
     const database = await createTestDatabase(engine);
-    const committer = new GroupCommitter(database, { maxBatch: 10, maxPending: 10 });
-    const broken: WriteOp<string> = {
-      apply: async (trx) => {
-        await appendEvidence(trx, [row()]);
-        throw new Error('bug in a handler');
-      },
-      recover: async (_trx, err) => {
-        throw err;
-      },
-    };
-    const results = await Promise.allSettled([
-      committer.submit(appendOp(row())),
-      committer.submit(broken),
-      committer.submit(appendOp(row())),
+    const taken = row();
+    expect(await applyWrites(database.db, [write(taken)])).toEqual([{ ok: true, row: undefined }]);
+    const results = await applyWrites(
+      database.db,
+      [
+        write(),
+        write(row({ digest: taken.digest })),
+        write(row({ source: 'bogus' as NewEvidence['source'] })),
+        write(),
+        {
+          kind: 'countermeasure',
+          evidence: row({ source: 'record' }),
+          row: {
+            id: newId(),
+            operation_id: 'op',
+            evidence_id: 'replaced below',
+            related_evidence_id: '01a1fff6-ff7b-7424-b0d7-69df5f9c8323',
+            countermeasure_type: 't',
+            target: null,
+            deployed_at: 1,
+            latitude: null,
+            longitude: null,
+            authorized_by: null,
+            notes: null,
+            created_at: 1,
+          },
+        },
+      ].map((r) =>
+        r.kind === 'countermeasure' ? { ...r, row: { ...r.row, evidence_id: r.evidence.id } } : r,
+      ),
+    );
+    expect(results.map((r) => (r.ok ? 'ok' : r.violation))).toEqual([
+      'ok',
+      'unique',
+      'check',
+      'ok',
+      'foreign_key',
     ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(results[1]).toMatchObject({ ok: false, existing: { id: taken.id, digest: taken.digest } });
     const rows = await database.db.selectFrom('evidence').select('id').execute();
-    expect(rows).toHaveLength(2); // the broken write's insert was rolled back to its savepoint
-    await committer.close();
+    expect(rows).toHaveLength(3); // the violations were rolled back to their savepoints
+    const queue = await database.db.selectFrom('sequence_queue').select('evidence_id').execute();
+    expect(queue).toHaveLength(3);
     await database.close();
   });
 
   it('rejects every write of a batch whose transaction cannot commit', async () => {
     const database = await createTestDatabase(engine);
-    const committer = new GroupCommitter(database, { maxBatch: 10, maxPending: 10 });
+    const committer = new GroupCommitter(
+      { execute: (requests) => applyWrites(database.db, requests), close: async () => undefined },
+      { maxBatch: 10, maxPending: 10 },
+    );
     await database.close(); // nothing can begin or commit now
-    const results = await Promise.allSettled([
-      committer.submit(appendOp(row())),
-      committer.submit(appendOp(row())),
-    ]);
+    const results = await Promise.allSettled([committer.submit(write()), committer.submit(write())]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 });

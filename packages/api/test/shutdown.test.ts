@@ -25,7 +25,8 @@ describe.each(testEngines())('graceful shutdown (%s)', (engine) => {
     const api = await startApi(config, { database, logger: pino({ level: 'silent' }) });
     const { authorization } = await createKey(database, ['write']);
     const url = new URL(`${api.address}/v1/evidence`);
-    // Requests truly in flight: headers and half the body sent before the close begins, the rest after.
+    // Requests truly in flight: the server has parsed their headers (it answered 100 Continue) and is
+    // waiting for the body when the close begins; the body follows after.
     const inFlight = Array.from({ length: 10 }, () => {
       const body = JSON.stringify({ digest: randomDigest(), kind: 'shutdown', occurredAt: 1 });
       const req = http.request(url, {
@@ -35,8 +36,10 @@ describe.each(testEngines())('graceful shutdown (%s)', (engine) => {
           authorization,
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
+          expect: '100-continue',
         },
       });
+      const continued = new Promise<void>((resolve) => req.once('continue', () => resolve()));
       const answered = new Promise<{ status: number; body: { id?: string } }>((resolve, reject) => {
         req.on('response', (res) => {
           let text = '';
@@ -47,10 +50,10 @@ describe.each(testEngines())('graceful shutdown (%s)', (engine) => {
         });
         req.on('error', reject);
       });
-      req.write(body.slice(0, 20));
-      return { finish: () => req.end(body.slice(20)), answered };
+      req.flushHeaders();
+      return { continued, finish: () => req.end(body), answered };
     });
-    await new Promise((r) => setTimeout(r, 200)); // the server has every request's headers
+    await Promise.all(inFlight.map((r) => r.continued));
     const closed = api.close();
     await new Promise((r) => setTimeout(r, 50));
     for (const r of inFlight) r.finish();

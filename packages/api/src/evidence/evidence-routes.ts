@@ -9,7 +9,7 @@ import { canonicalMetadata, canonicalOf, sha256OfText } from '../http/canonical.
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { evidenceSummaryView, evidenceView } from './evidence-view.js';
 import type { EvidenceView } from './evidence-view.js';
-import { evidenceWrite } from './evidence-write.js';
+import { evidenceOutcome } from './evidence-write.js';
 import {
   getContentSchema,
   getEvidenceSchema,
@@ -51,7 +51,7 @@ const OCTET_STREAM = 'application/octet-stream';
 
 /** POST/GET /v1/evidence, GET /v1/evidence/:id, GET /v1/evidence/:id/content. */
 export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const { config, database, committer, content, metrics, now } = ctx;
+  const { config, database, committer, content, now } = ctx;
 
   // Raw bytes are not parsed here: the handler streams request.raw into the content store (hashing and
   // counting as it goes), so a large upload never sits in memory. Only this plugin accepts them.
@@ -65,12 +65,9 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       const row = isOctetStream(request.headers['content-type'])
         ? await bytesEvidence(request.raw, request.query, request.headers['content-length'])
         : jsonEvidence(request.body, request.query);
-      const result = await committer.submit(evidenceWrite(row));
-      if (result.created) {
-        metrics.intake.inc({ source: row.source });
-        return reply.code(201).send(evidenceView(row, null, []));
-      }
-      return reply.code(200).send(await viewOf(result.existing.id));
+      const outcome = evidenceOutcome(row, await committer.submit({ kind: 'evidence', evidence: row }));
+      if (outcome.created) return reply.code(201).send(evidenceView(row, null, []));
+      return reply.code(200).send(await viewOf(outcome.existing.id));
     },
   );
 

@@ -1,9 +1,4 @@
-import {
-  findCountermeasure,
-  findCountermeasureByOperationId,
-  insertCountermeasure,
-  listCountermeasures,
-} from '@fieldproof/db';
+import { findCountermeasure, findCountermeasureByOperationId, listCountermeasures } from '@fieldproof/db';
 import type { CountermeasureRow } from '@fieldproof/db';
 import { idSchema, kindSchema, millis, operationIdSchema, text } from '../http/schemas.js';
 import type { RecordType, RecordViewBase } from './record-type.js';
@@ -120,7 +115,7 @@ export const countermeasureType: RecordType<CountermeasureBody, CountermeasureRo
     notes: r.notes,
     createdAt: Number(r.created_at),
   }),
-  insert: insertCountermeasure,
+  request: (evidence, row) => ({ kind: 'countermeasure', evidence, row }),
   find: findCountermeasure,
   findByOperationId: findCountermeasureByOperationId,
   list: listCountermeasures,

@@ -1,17 +1,10 @@
-import {
-  appendEvidence,
-  classifyDbError,
-  endJammingOperation,
-  findJammingOperation,
-  isUniqueViolation,
-  newId,
-} from '@fieldproof/db';
+import { newId } from '@fieldproof/db';
 import type { JammingOperationRow } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { errors } from '../errors/catalogue.js';
 import { errorResponses, idParams } from '../http/schemas.js';
-import type { WriteOp } from '../write/group-committer.js';
+import { unexpectedWriteFailure } from '../write/write-request.js';
 import { endBodySchema, jammingOperationType } from './jamming-operations.js';
 import { recordEvidence } from './record-routes.js';
 
@@ -20,17 +13,14 @@ interface EndBody {
   successMetric?: number;
 }
 
-/** The conditional UPDATE matched no running operation: missing, or already ended. */
-class NotRunning extends Error {}
-
 /**
  * PATCH /v1/jamming-operations/:id ends a running operation. The end is itself evidence (kind
- * `jamming-operation-end`), written with the update in one transaction. Ending again with the same
- * endedAt and successMetric is a replay (200); with others, 409; before startedAt, 422 (the table's
- * CHECK constraint, decided from its code).
+ * `jamming-operation-end`), written with the conditional update in one transaction. Ending again with
+ * the same endedAt and successMetric is a replay (200); with others, 409; before startedAt, 422 (the
+ * table's CHECK constraint, decided from its code); an unknown id, 404.
  */
 export async function jammingOperationEndRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const { committer, metrics, now } = ctx;
+  const { committer, now } = ctx;
   app.patch<{ Params: { id: string }; Body: EndBody }>(
     '/v1/jamming-operations/:id',
     {
@@ -56,38 +46,25 @@ export async function jammingOperationEndRoute(app: FastifyInstance, ctx: AppCon
         endedAt,
         recordedAt,
       );
-      const op: WriteOp<{ row: JammingOperationRow | undefined; ended: boolean }> = {
-        async apply(trx) {
-          await appendEvidence(trx, [evidence]);
-          const ended = await endJammingOperation(trx, {
-            id,
-            endedAt,
-            successMetric,
-            endEvidenceId: evidence.id,
-            updatedAt: recordedAt,
-          });
-          if (!ended) throw new NotRunning();
-          return { row: await findJammingOperation(trx, id), ended: true };
-        },
-        async recover(trx, err) {
-          const row = await findJammingOperation(trx, id);
-          if (row === undefined) throw new errors.NotFound(`no jamming-operation ${id}`);
-          if (classifyDbError(err) === 'check') {
-            throw new errors.EndedBeforeStart(
-              `endedAt ${endedAt} is before startedAt ${Number(row.started_at)}`,
-            );
-          }
-          if (!(err instanceof NotRunning) && !isUniqueViolation(err)) throw err;
-          if (row.ended_at === null) throw err;
-          const same = Number(row.ended_at) === endedAt && (row.success_metric ?? null) === successMetric;
-          if (!same)
-            throw new errors.AlreadyEnded(`jamming-operation ${id} already ended at ${Number(row.ended_at)}`);
-          return { row, ended: false };
-        },
-      };
-      const result = await committer.submit(op);
-      if (result.ended) metrics.intake.inc({ source: 'record' });
-      return jammingOperationType.view(result.row!);
+      const result = await committer.submit({
+        kind: 'jamming-operation-end',
+        evidence,
+        end: { id, endedAt, successMetric, endEvidenceId: evidence.id, updatedAt: recordedAt },
+      });
+      if (result.ok && result.row !== undefined) return jammingOperationType.view(result.row);
+      if (result.ok) throw unexpectedWriteFailure(result);
+      const row = result.existing as JammingOperationRow | undefined;
+      if (row === undefined) throw new errors.NotFound(`no jamming-operation ${id}`);
+      if (result.violation === 'check') {
+        throw new errors.EndedBeforeStart(`endedAt ${endedAt} is before startedAt ${Number(row.started_at)}`);
+      }
+      if ((result.violation === 'not_running' || result.violation === 'unique') && row.ended_at !== null) {
+        const same = Number(row.ended_at) === endedAt && (row.success_metric ?? null) === successMetric;
+        if (!same)
+          throw new errors.AlreadyEnded(`jamming-operation ${id} already ended at ${Number(row.ended_at)}`);
+        return jammingOperationType.view(row);
+      }
+      throw unexpectedWriteFailure(result);
     },
   );
 }

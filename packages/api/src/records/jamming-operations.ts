@@ -1,7 +1,6 @@
 import {
   findJammingOperation,
   findJammingOperationByOperationId,
-  insertJammingOperation,
   listJammingOperations,
 } from '@fieldproof/db';
 import type { JammingOperationRow } from '@fieldproof/db';
@@ -162,7 +161,7 @@ export const jammingOperationType: RecordType<
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   }),
-  insert: insertJammingOperation,
+  request: (evidence, row) => ({ kind: 'jamming-operation', evidence, row }),
   find: findJammingOperation,
   findByOperationId: findJammingOperationByOperationId,
   list: listJammingOperations,

@@ -1,4 +1,4 @@
-import { appendEvidence, classifyDbError, isUniqueViolation, newId } from '@fieldproof/db';
+import { newId } from '@fieldproof/db';
 import type { NewEvidence, SortOrder } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
@@ -15,11 +15,9 @@ import {
   orderQuery,
   pageSchema,
 } from '../http/schemas.js';
-import type { WriteOp } from '../write/group-committer.js';
+import { unexpectedWriteFailure } from '../write/write-request.js';
 import { sameRecord } from './record-type.js';
 import type { RecordType, RecordViewBase } from './record-type.js';
-
-type RecordWriteResult<Row> = { readonly created: boolean; readonly row: Row };
 
 interface ListQuery {
   limit: number;
@@ -59,21 +57,13 @@ export function recordEvidence(
   };
 }
 
-/** The outcome of a constraint violation by a record write: decided from the constraint code. */
-export function recordViolation(err: unknown, relatedEvidenceId: string | null | undefined): Error {
-  if (classifyDbError(err) === 'foreign_key') {
-    return new errors.UnknownReference(`relatedEvidenceId ${String(relatedEvidenceId)} names no evidence`);
-  }
-  return err as Error;
-}
-
 /** POST <path>, GET <path>, GET <path>/:id for one record type. */
 export async function recordRoutes<
   Body extends object,
   Row extends { id: string },
   View extends RecordViewBase,
 >(app: FastifyInstance, ctx: AppContext, type: RecordType<Body, Row, View>): Promise<void> {
-  const { committer, database, metrics, now } = ctx;
+  const { committer, database, now } = ctx;
   const fields = Object.keys(type.bodySchema.properties);
   // The view schema is added once at the root by buildApp (so the OpenAPI document has it).
   const viewRef = { $ref: `${type.tag}#` };
@@ -100,28 +90,23 @@ export async function recordRoutes<
       const row = type.toRow(body, { id: newId(), evidenceId: newId(), createdAt });
       const view = type.view(row);
       const evidence = recordEvidence(type.name, view.evidenceId, view, type.occurredAt(body), createdAt);
-      const op: WriteOp<RecordWriteResult<Row>> = {
-        async apply(trx) {
-          await appendEvidence(trx, [evidence]);
-          await type.insert(trx, row);
-          return { created: true, row };
-        },
-        async recover(trx, err) {
-          if (isUniqueViolation(err) && view.operationId !== null) {
-            const existing = await type.findByOperationId(trx, view.operationId);
-            if (existing !== undefined) {
-              if (sameRecord(type.view(existing), body, fields)) return { created: false, row: existing };
-              throw new errors.OperationConflict(
-                `operationId ${view.operationId} is already recorded (${existing.id}) with different fields`,
-              );
-            }
-          }
-          throw recordViolation(err, view.relatedEvidenceId);
-        },
-      };
-      const result = await committer.submit(op);
-      if (result.created) metrics.intake.inc({ source: 'record' });
-      return reply.code(result.created ? 201 : 200).send(type.view(result.row));
+      const result = await committer.submit(type.request(evidence, row));
+      if (result.ok) return reply.code(201).send(view);
+      if (result.violation === 'foreign_key') {
+        throw new errors.UnknownReference(
+          `relatedEvidenceId ${String(view.relatedEvidenceId)} names no evidence`,
+        );
+      }
+      const existing = result.existing as Row | undefined;
+      if ((result.violation === 'unique' || result.violation === 'primary_key') && existing !== undefined) {
+        if (!sameRecord(type.view(existing), body, fields)) {
+          throw new errors.OperationConflict(
+            `operationId ${String(view.operationId)} is already recorded (${existing.id}) with different fields`,
+          );
+        }
+        return reply.code(200).send(type.view(existing));
+      }
+      throw unexpectedWriteFailure(result);
     },
   );
 

@@ -1,5 +1,6 @@
-import type { KeysetPage, RecordListFilter, Schema } from '@fieldproof/db';
+import type { KeysetPage, NewEvidence, RecordListFilter, Schema } from '@fieldproof/db';
 import type { Kysely } from 'kysely';
+import type { WriteRequest } from '../write/write-request.js';
 
 /** The fields every operational record shows, whatever its type. */
 export interface RecordViewBase {
@@ -35,7 +36,8 @@ export interface RecordType<Body extends object, Row extends { id: string }, Vie
   occurredAt(body: Body): number;
   toRow(body: Body, ids: { id: string; evidenceId: string; createdAt: number }): Row;
   view(row: Row): View;
-  insert(trx: Kysely<Schema>, row: Row): Promise<void>;
+  /** The write of a new record with its evidence entry (see applyWrites). */
+  request(evidence: NewEvidence, row: Row): WriteRequest;
   find(db: Kysely<Schema>, id: string): Promise<Row | undefined>;
   findByOperationId(db: Kysely<Schema>, operationId: string): Promise<Row | undefined>;
   list(db: Kysely<Schema>, filter: RecordListFilter & Record<string, unknown>): Promise<KeysetPage<Row>>;

@@ -1,7 +1,6 @@
 import {
   findSignalDisruption,
   findSignalDisruptionByOperationId,
-  insertSignalDisruption,
   listSignalDisruptions,
 } from '@fieldproof/db';
 import type { SignalDisruptionRow } from '@fieldproof/db';
@@ -132,7 +131,7 @@ export const signalDisruptionType: RecordType<
     notes: r.notes,
     createdAt: Number(r.created_at),
   }),
-  insert: insertSignalDisruption,
+  request: (evidence, row) => ({ kind: 'signal-disruption', evidence, row }),
   find: findSignalDisruption,
   findByOperationId: findSignalDisruptionByOperationId,
   list: listSignalDisruptions,
