@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '@fieldproof/config';
 import {
   RpcResponseError,
   RpcTransportError,
@@ -192,5 +193,50 @@ describe('backoffDelay', () => {
       50, 100, 200, 400, 500, 500,
     ]);
     expect(backoffDelay(1000, 100, 1000, hi)).toBe(1000); // no overflow
+  });
+});
+
+describe('anchoring settings', () => {
+  const base = { API_DB_URL: 'sqlite:///tmp/fieldproof-never-opened.sqlite3' };
+  const chain = { name: 'local', rpcUrl: 'http://127.0.0.1:8545', chainId: 31337 };
+
+  it('defaults: 10 s RPC timeout, no crash point', () => {
+    const { config } = loadConfig(base);
+    expect(config.keeper.rpcTimeoutMs).toBe(10_000);
+    expect(config.keeper.testCrashAt).toBeUndefined();
+  });
+
+  it.each([
+    { env: { KEEPER_RPC_TIMEOUT_MS: '10' }, line: 'KEEPER_RPC_TIMEOUT_MS: 10 is out of range' },
+    {
+      env: { FIELDPROOF_TEST_CRASH_AT: 'before-sign' },
+      line: 'FIELDPROOF_TEST_CRASH_AT: "before-sign" is not one of',
+    },
+    {
+      env: {
+        KEEPER_PROVIDER: 'evm',
+        KEEPER_CHAINS: JSON.stringify([{ ...chain, rpcUrl: 'wss://node.example/KEY' }]),
+      },
+      line: 'KEEPER_CHAINS[0]: rpcUrl must be an http:// or https:// URL',
+    },
+  ])('refuses $line', ({ env, line }) => {
+    let message = '';
+    try {
+      loadConfig({ ...base, ...env });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.startsWith(line)).toBe(true);
+    expect(message).not.toContain('KEY'); // an RPC URL may hold an API key: never echoed
+  });
+
+  it('reads the crash point used by the crash-safety tests', () => {
+    const { config } = loadConfig({
+      ...base,
+      FIELDPROOF_TEST_CRASH_AT: 'after-broadcast',
+      KEEPER_RPC_TIMEOUT_MS: '250',
+    });
+    expect(config.keeper.testCrashAt).toBe('after-broadcast');
+    expect(config.keeper.rpcTimeoutMs).toBe(250);
   });
 });
