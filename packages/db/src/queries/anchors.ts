@@ -121,6 +121,17 @@ export async function leafSequencedAt(db: Kysely<Schema>, leafIndex: number): Pr
   return row === undefined ? undefined : Number(row.sequenced_at);
 }
 
+/** Whether `chain` has a job (in any state, dead included) for the checkpoint of `treeSize`. */
+export async function hasAnchorJobFor(db: Kysely<Schema>, chain: string, treeSize: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('anchor_jobs')
+    .select('id')
+    .where('chain', '=', chain)
+    .where('tree_size', '=', treeSize)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export interface NewAnchorJob {
   readonly id: string;
   readonly chain: string;

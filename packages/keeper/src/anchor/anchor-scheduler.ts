@@ -1,6 +1,7 @@
 import {
   anchoredTreeSize,
   findNewestCheckpointToAnchor,
+  hasAnchorJobFor,
   insertAnchorJob,
   leafSequencedAt,
   newId,
@@ -49,6 +50,8 @@ export class AnchorScheduler implements KeeperTask {
         due = oldest !== undefined && now - oldest >= this.settings.batchMaxWaitMs;
       }
       if (!due) continue;
+      // A dead job for this very checkpoint: nothing to write until a newer checkpoint exists.
+      if (await hasAnchorJobFor(db, chain.name, latest.treeSize)) continue;
       // The newest job has not signed anything yet (e.g. its chain is down): it anchors the newer
       // checkpoint instead of a second job queueing behind it.
       if (await retargetUntouchedAnchorJob(db, { chain: chain.name, treeSize: latest.treeSize, now })) {
