@@ -25,7 +25,13 @@ const SECTIONS = ['merkle', 'log', 'intake', 'anchoring'];
 const SIZES = {
   full: {
     merkle: { leaves: 16_384, proofs: 10_000 },
-    log: { leaves: 100_000, batch1Ms: 2_000, proofs: 10_000, receipts: 3_000, coldReceipts: 1_000 },
+    log: {
+      leaves: 100_000,
+      batchMs: 1_500,
+      proofs: 10_000,
+      receipts: 3_000,
+      coldReceipts: 1_000,
+    },
     intake: {
       seconds: 3,
       settleMs: 1_000,
@@ -39,7 +45,7 @@ const SIZES = {
   },
   quick: {
     merkle: { leaves: 1_024, proofs: 500 },
-    log: { leaves: 3_000, batch1Ms: 200, proofs: 500, receipts: 200, coldReceipts: 100 },
+    log: { leaves: 3_000, batchMs: 200, proofs: 500, receipts: 200, coldReceipts: 100 },
     intake: {
       seconds: 1,
       settleMs: 300,
@@ -148,7 +154,11 @@ async function main() {
       (await import('./lib/bench-merkle.mjs')).benchMerkle(report, sizes.merkle),
     );
     const log = await phase('log', async () =>
-      (await import('./lib/bench-log.mjs')).benchLog(report, { dir, ...sizes.log }),
+      (await import('./lib/bench-log.mjs')).benchLog(report, {
+        dir,
+        ...sizes.log,
+        batches: sizes.intake.concurrencies,
+      }),
     );
     await phase('intake', async () =>
       (await import('./lib/bench-intake.mjs')).benchIntake(

@@ -66,11 +66,12 @@ async function startHardhat() {
  * @param {{ dir: string, batches: number[], confirmations: number, blockMs: number, latencyRuns: number, nodeArgs?: string[] }} size
  */
 export async function benchAnchoring(report, size) {
-  const chain = await startHardhat();
-  await rpc(chain.url, 'evm_setIntervalMining', [size.blockMs]);
   const inst = installation(size.dir, 'anchor');
-  const key = await createKey(inst);
-  const api = await startApi(inst, { nodeArgs: size.nodeArgs });
+  const [chain, { key, api }] = await Promise.all([
+    startHardhat(),
+    createKey(inst).then(async (k) => ({ key: k, api: await startApi(inst, { nodeArgs: size.nodeArgs }) })),
+  ]);
+  await rpc(chain.url, 'evm_setIntervalMining', [size.blockMs]);
   const keeperEnv = (batch) => ({
     KEEPER_PROVIDER: 'evm',
     KEEPER_CHAINS: JSON.stringify([
