@@ -62,6 +62,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     connectionTimeout: config.api.requestTimeoutMs + 5_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors fastify raises before routing (a malformed URL, an overlong parameter) get the same shape.
+    frameworkErrors: (error, request, reply) => {
+      void errorHandler(error, request, reply);
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     ajv: {

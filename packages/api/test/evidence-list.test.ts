@@ -290,13 +290,16 @@ describe.each(testEngines())('GET /v1/evidence lists (%s)', (engine) => {
     expect(res.json<ApiJson>().code).toBe(c.code);
   });
 
-  it('answers 400 for a malformed id and 404 for an unknown one', async () => {
+  it('answers 400 for a malformed id or URL, 414 for an overlong one, 404 for an unknown one', async () => {
     for (const [url, status, code] of [
       ['/v1/evidence/nope', 400, 'FP_VALIDATION'],
       ['/v1/evidence/01A1FFF6-FF7B-7424-B0D7-69DF5F9C8323', 400, 'FP_VALIDATION'],
       ['/v1/evidence/01a1fff6-ff7b-7424-b0d7-69df5f9c8323', 404, 'FP_NOT_FOUND'],
       ['/v1/evidence/01a1fff6-ff7b-7424-b0d7-69df5f9c8323/content', 404, 'FP_NOT_FOUND'],
       [`/v1/evidence/${ids[0]}/content`, 404, 'FP_CONTENT_NOT_STORED'],
+      [`/v1/evidence/${ids[0]}?verbose=1`, 400, 'FP_VALIDATION'],
+      [`/v1/evidence/${'a'.repeat(200)}`, 414, 'FP_URI_TOO_LONG'],
+      ['/v1/evidence/%', 400, 'FP_BAD_REQUEST'],
     ] as const) {
       const res = await t.app.inject({ method: 'GET', url, headers: t.auth.read });
       expect(res.statusCode, url).toBe(status);

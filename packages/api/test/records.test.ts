@@ -289,6 +289,13 @@ describe.each(testEngines())('operational records (%s)', (engine) => {
       code: 'FP_UNSUPPORTED_MEDIA_TYPE',
     },
     {
+      name: 'countermeasure with a query parameter',
+      url: '/v1/countermeasures?dryRun=1',
+      payload: cm,
+      status: 400,
+      code: 'FP_VALIDATION',
+    },
+    {
       name: 'countermeasure with malformed JSON',
       url: '/v1/countermeasures',
       headers: { 'content-type': 'application/json' },

@@ -42,6 +42,8 @@ export const errors = {
   PayloadTooLarge: coded('FP_PAYLOAD_TOO_LARGE', 413),
   /** `metadata` is larger than the configured limit. */
   MetadataTooLarge: coded('FP_METADATA_TOO_LARGE', 413),
+  /** A path parameter longer than any valid one (fastify's router limit). */
+  UriTooLong: coded('FP_URI_TOO_LONG', 414),
   /** The content type is not one this route accepts. */
   UnsupportedMediaType: coded('FP_UNSUPPORTED_MEDIA_TYPE', 415),
   /** `relatedEvidenceId` names evidence that does not exist. */

@@ -24,6 +24,8 @@ const FASTIFY_CODES: Readonly<Record<string, (message: string) => CataloguedErro
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
     new errors.BadRequest('the body size does not match Content-Length'),
   FST_ERR_NOT_FOUND: () => new errors.NotFound('no such route'),
+  FST_ERR_BAD_URL: () => new errors.BadRequest('the URL is malformed'),
+  FST_ERR_MAX_PARAM_LENGTH: () => new errors.UriTooLong('a path parameter is too long'),
 };
 
 /** Client errors fastify or a plugin raised without a code we know, mapped by status. */
@@ -31,6 +33,7 @@ const BY_STATUS: Readonly<Record<number, (message: string) => CataloguedError>> 
   404: (m) => new errors.NotFound(m),
   408: (m) => new errors.RequestTimeout(m),
   413: (m) => new errors.PayloadTooLarge(m),
+  414: (m) => new errors.UriTooLong(m),
   415: (m) => new errors.UnsupportedMediaType(m),
   429: (m) => new errors.RateLimited(m),
   503: () => new errors.Unavailable('the service is unavailable; retry later'),

@@ -4,6 +4,7 @@ import {
   digestOutput,
   errorResponses,
   idParams,
+  noQuery,
   idSchema,
   kindSchema,
   limitQuery,
@@ -141,6 +142,7 @@ export const getEvidenceSchema = {
   tags: ['evidence'],
   summary: 'One evidence record, its log position and anchoring per chain',
   params: idParams,
+  querystring: noQuery,
   response: { 200: { $ref: 'Evidence#' }, ...errorResponses },
 } as const;
 
@@ -148,6 +150,7 @@ export const getContentSchema = {
   tags: ['evidence'],
   summary: 'The stored content of an evidence record',
   params: idParams,
+  querystring: noQuery,
   response: {
     200: { description: 'the bytes, with the recorded content type', type: 'string', format: 'binary' },
     ...errorResponses,

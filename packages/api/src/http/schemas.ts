@@ -18,6 +18,9 @@ export const idSchema = {
   description: 'lowercase UUID',
 } as const;
 
+/** For routes that take no query parameters: any is an unknown field (400). */
+export const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
 export const idParams = {
   type: 'object',
   additionalProperties: false,

@@ -2,7 +2,7 @@ import { assertMigrationsCurrent } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { errors } from '../errors/catalogue.js';
-import { errorResponses } from '../http/schemas.js';
+import { errorResponses, noQuery } from '../http/schemas.js';
 
 const statusSchema = {
   type: 'object',
@@ -22,6 +22,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       schema: {
         tags: ['operations'],
         summary: 'Liveness: the process is up',
+        querystring: noQuery,
         security: [],
         response: { 200: statusSchema },
       },
@@ -36,6 +37,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       schema: {
         tags: ['operations'],
         summary: 'Readiness: the database answers and every migration is applied',
+        querystring: noQuery,
         security: [],
         response: { 200: statusSchema, ...errorResponses },
       },
@@ -58,6 +60,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       schema: {
         tags: ['operations'],
         summary: 'Prometheus metrics',
+        querystring: noQuery,
         response: { 200: { type: 'string' }, ...errorResponses },
       },
       config: { scope: 'read' },

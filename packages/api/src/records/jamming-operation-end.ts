@@ -3,7 +3,7 @@ import type { JammingOperationRow } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { errors } from '../errors/catalogue.js';
-import { errorResponses, idParams } from '../http/schemas.js';
+import { errorResponses, idParams, noQuery } from '../http/schemas.js';
 import { unexpectedWriteFailure } from '../write/write-request.js';
 import { endBodySchema, jammingOperationType } from './jamming-operations.js';
 import { recordEvidence } from './record-routes.js';
@@ -28,6 +28,7 @@ export async function jammingOperationEndRoute(app: FastifyInstance, ctx: AppCon
         tags: [jammingOperationType.tag],
         summary: 'End a jamming operation (endedAt, successMetric)',
         params: idParams,
+        querystring: noQuery,
         body: endBodySchema,
         response: { 200: { $ref: `${jammingOperationType.tag}#` }, ...errorResponses },
       },

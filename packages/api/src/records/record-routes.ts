@@ -11,6 +11,7 @@ import {
   idParams,
   limitQuery,
   millis,
+  noQuery,
   operationIdSchema,
   orderQuery,
   pageSchema,
@@ -77,6 +78,7 @@ export async function recordRoutes<
         description:
           '201 when recorded; 200 when the same operationId was already recorded with the same fields; ' +
           '409 when with different ones; 422 when relatedEvidenceId names no evidence.',
+        querystring: noQuery,
         body: type.bodySchema,
         response: { 200: viewRef, 201: viewRef, ...errorResponses },
       },
@@ -159,6 +161,7 @@ export async function recordRoutes<
         tags: [type.tag],
         summary: `One ${type.name.replace(/-/g, ' ')}`,
         params: idParams,
+        querystring: noQuery,
         response: { 200: viewRef, ...errorResponses },
       },
       config: { scope: 'read' },
