@@ -1,9 +1,11 @@
+import { HOUR } from '@fieldproof/config';
 import type { FieldproofConfig } from '@fieldproof/config';
 import { createDatabase, migrate, redactUrl } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './build-app.js';
+import { ContentStore } from './content/content-store.js';
 import { createApiLogger } from './logger.js';
 
 export interface StartApiOptions {
@@ -38,6 +40,8 @@ export async function startApi(config: FieldproofConfig, options: StartApiOption
     await migrate(database, {
       onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied'),
     });
+    const removed = await new ContentStore(config.dataDir).removeStaleUploads(HOUR);
+    if (removed > 0) logger.info({ removed }, 'removed partial uploads left by an earlier crash');
     const app = await buildApp({ config, database, logger });
     const address = await app.listen({ host: config.api.host, port: config.api.port });
     logger.info({ address }, 'api listening');

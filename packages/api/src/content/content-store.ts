@@ -81,13 +81,30 @@ export class ContentStore {
     }
   }
 
-  /** Whether the bytes of `digest` are stored. */
-  async has(digest: string): Promise<boolean> {
+  /**
+   * Removes partial uploads a crash left in `content/.tmp` that are older than `olderThanMs` (a running
+   * upload keeps writing to its file, so a recent one may still be in progress). Returns how many.
+   */
+  async removeStaleUploads(olderThanMs: number, now: number = Date.now()): Promise<number> {
+    let names: string[];
     try {
-      return (await fs.promises.stat(this.pathOf(digest))).isFile();
+      names = await fs.promises.readdir(this.#tmp);
     } catch {
-      return false;
+      return 0;
     }
+    let removed = 0;
+    for (const name of names) {
+      const file = path.join(this.#tmp, name);
+      try {
+        if (now - (await fs.promises.stat(file)).mtimeMs > olderThanMs) {
+          await fs.promises.rm(file, { force: true });
+          removed++;
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return removed;
   }
 }
 
