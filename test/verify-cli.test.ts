@@ -22,6 +22,7 @@ import { runNode } from './support/processes.js';
  * content — makes it exit non-zero and name the broken link.
  */
 const BIN = fileURLToPath(new URL('../packages/cli/bin/fieldproof.js', import.meta.url));
+// Every spawn of the cli costs about a second, more on a loaded machine: the suites get generous limits.
 
 interface JsonReport {
   ok: boolean;
@@ -73,7 +74,7 @@ afterAll(async () => {
   await database?.close();
 });
 
-describe('fieldproof verify <receipt>', () => {
+describe('fieldproof verify <receipt>', { timeout: 120_000 }, () => {
   it('verifies an honest receipt offline, with its content and the pinned key; anchors unchecked', async () => {
     const file = write('receipt.json', receipt);
     const text = await verify([file, '--content', contentFile, '--expect-key', log.key.verifierKey]);
@@ -253,7 +254,7 @@ describe('fieldproof verify <receipt>', () => {
   });
 });
 
-describe('fieldproof export and verify <bundle>', () => {
+describe('fieldproof export and verify <bundle>', { timeout: 120_000 }, () => {
   let bundleFile: string;
   const env = () => ({ API_DB_URL: database.target.url, KEEPER_DB_URL: '', FIELDPROOF_DATA_DIR: dir });
 
@@ -344,7 +345,7 @@ describe('fieldproof export and verify <bundle>', () => {
   });
 });
 
-describe('fieldproof verify --consistency', () => {
+describe('fieldproof verify --consistency', { timeout: 120_000 }, () => {
   let old5: string;
   let new21: string;
   let proofFile: string;
