@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 import { digestSource } from './bench-log.mjs';
-import { rssBytes, sampleRss, writeBytes } from './processes.mjs';
+import { cpuMs, rssBytes, sampleRss, writeBytes } from './processes.mjs';
 import { ratio } from './report.mjs';
 import {
   createKey,
@@ -63,6 +63,20 @@ export async function load({ url, path = '/v1/evidence', connections, seconds, a
     bodyBytes: bodies === 0 ? 0 : bodyBytes / bodies,
     completed,
     seconds: elapsed,
+  };
+}
+
+/** The api's group-commit batch-size histogram totals (GET /metrics): batches and writes so far. */
+async function groupCommits(apiUrl, key) {
+  const res = await fetch(`${apiUrl}/metrics`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  const read = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    count: read('fieldproof_api_group_commit_batch_size_count'),
+    sum: read('fieldproof_api_group_commit_batch_size_sum'),
   };
 }
 
@@ -197,19 +211,42 @@ export async function benchIntake(report, size, ceiling) {
     await warmUp(size.warmupRequests, { url: noop.url, connections: c, headers, makeBody });
     await warmUp(size.warmupRequests, { url: api.url, connections: c, headers, makeBody });
     for (let round = 0; round < size.rounds; round++) {
+      const peerCpu = cpuMs(noop.child.pid);
       const peerRun = await load({ url: noop.url, connections: c, seconds: size.seconds, headers, makeBody });
+      peerRun.cpuMs = (cpuMs(noop.child.pid) ?? 0) - (peerCpu ?? 0);
       assertAll(peerRun, 201, `no-op c=${c}`);
       peers.push(peerRun);
       const before = writeBytes(api.child.pid);
+      const commitsBefore = await groupCommits(api.url, key);
+      const apiCpu = cpuMs(api.child.pid);
       const apiRun = await load({ url: api.url, connections: c, seconds: size.seconds, headers, makeBody });
+      apiRun.cpuMs = (cpuMs(api.child.pid) ?? 0) - (apiCpu ?? 0);
       written += (writeBytes(api.child.pid) ?? 0) - (before ?? 0);
+      const commitsAfter = await groupCommits(api.url, key);
+      apiRun.commits = commitsAfter.count - commitsBefore.count;
+      apiRun.committedWrites = commitsAfter.sum - commitsBefore.sum;
       assertAll(apiRun, 201, `api c=${c}`);
       runs.push(apiRun);
     }
     const peer = medianRun(peers);
     const run = medianRun(runs);
     const bytesPerRecord = written / runs.reduce((sum, x) => sum + x.completed, 0);
-    details.runs.push({ concurrency: c, api: runs, noop: peers, apiBytesWrittenPerRecord: bytesPerRecord });
+    const commits = runs.reduce((sum, x) => sum + x.commits, 0);
+    const commitsPerSecond = commits / runs.reduce((sum, x) => sum + x.seconds, 0);
+    const meanBatch = runs.reduce((sum, x) => sum + x.committedWrites, 0) / commits;
+    // CPU time per request (µs), over all rounds: a figure a busy machine disturbs far less than rates.
+    const cpuPerRequest = (list) =>
+      (1000 * list.reduce((sum, x) => sum + x.cpuMs, 0)) / list.reduce((sum, x) => sum + x.completed, 0);
+    const apiCpuUs = cpuPerRequest(runs);
+    const peerCpuUs = cpuPerRequest(peers);
+    details.runs.push({
+      concurrency: c,
+      api: runs,
+      noop: peers,
+      apiBytesWrittenPerRecord: bytesPerRecord,
+      groupCommit: { commitsPerSecond, meanBatch },
+      cpuMicrosecondsPerRequest: { api: apiCpuUs, noop: peerCpuUs },
+    });
     const r = ratio(run.requestsPerSecond, peer.requestsPerSecond);
     report.add({
       section: 'intake',
@@ -221,6 +258,7 @@ export async function benchIntake(report, size, ceiling) {
       ratio: r,
       target: '≥ 0.5× peer',
       met: r !== undefined && r >= 0.5,
+      note: `group commit: ${Math.round(commitsPerSecond)} commits/s, ${meanBatch.toFixed(1)} writes per commit on average (the api's /metrics)`,
     });
     report.add({
       section: 'intake',
@@ -236,6 +274,19 @@ export async function benchIntake(report, size, ceiling) {
       met: run.p99 < 25,
     });
     const raw = ceiling?.get(c);
+    report.add({
+      section: 'intake',
+      measure: `  CPU time per request, ${c} connection${c === 1 ? '' : 's'}`,
+      value: apiCpuUs,
+      unit: 'µs',
+      peer: 'no-op fastify route, same schema',
+      peerValue: peerCpuUs,
+      ratio: ratio(apiCpuUs, peerCpuUs),
+      note:
+        c === size.concurrencies[0]
+          ? 'user + system time of the server process (all threads: the api commits on a writer thread) from /proc/<pid>/stat ÷ requests answered'
+          : undefined,
+    });
     if (raw !== undefined) {
       report.add({
         section: 'intake',

@@ -156,6 +156,19 @@ export function writeBytes(pid = 'self') {
   }
 }
 
+/**
+ * CPU time (user + system, every thread) `pid` has used so far, in ms: fields 14 and 15 of /proc/<pid>/stat,
+ * in clock ticks of USER_HZ = 100 (the value on every mainstream Linux architecture, arm64 included).
+ */
+export function cpuMs(pid = process.pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Samples VmRSS of `pids` every `everyMs` until `stop()`; returns the maximum seen per pid. */
 export function sampleRss(pids, everyMs = 100) {
   const max = new Map(pids.map((p) => [p, rssBytes(p) ?? 0]));
