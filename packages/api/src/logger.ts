@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { destination, pino } from 'pino';
 import type { Logger } from 'pino';
 import type { LogLevel } from '@fieldproof/config';
 
@@ -15,11 +15,18 @@ export const REDACTED_PATHS = [
   '*.secret',
 ];
 
-/** The api's logger: pino JSON lines on stdout, secrets redacted. */
+/**
+ * The api's logger: pino JSON lines on stdout, secrets redacted. Written asynchronously (one request
+ * line each would otherwise be one blocking write each); pino flushes what is pending when the process
+ * exits, so only a kill -9 can lose the last lines — never data, which is in the database.
+ */
 export function createApiLogger(level: LogLevel): Logger {
-  return pino({
-    level,
-    base: { service: 'fieldproof-api', pid: process.pid },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-  });
+  return pino(
+    {
+      level,
+      base: { service: 'fieldproof-api', pid: process.pid },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    destination({ dest: 1, sync: false }),
+  );
 }
