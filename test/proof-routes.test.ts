@@ -146,6 +146,18 @@ describe.each(testEngines())('proof routes (%s)', (engine) => {
       code: 'FP_INVALID_CURSOR',
     },
     { name: 'outbox with a bad limit', url: '/v1/outbox?deadLimit=0', status: 400, code: 'FP_VALIDATION' },
+    {
+      name: 'checkpoint with a query',
+      url: '/v1/log/checkpoint?treeSize=3',
+      status: 400,
+      code: 'FP_VALIDATION',
+    },
+    {
+      name: 'receipt with a query',
+      url: '/v1/evidence/01930000-0000-7000-8000-000000000000/receipt?leaf=1',
+      status: 400,
+      code: 'FP_VALIDATION',
+    },
   ])('$name → $status $code', async ({ url, status, code }) => {
     const res = await get(url);
     expect(res.statusCode).toBe(status);

@@ -5,6 +5,7 @@ import {
   idParams,
   idSchema,
   limitQuery,
+  noQuery,
   orderQuery,
   pageSchema,
 } from '../http/schemas.js';
@@ -111,12 +112,14 @@ export const getReceiptSchema = {
     '(else included on one; else the latest signed checkpoint), the signed note, the device key and ' +
     "that checkpoint's anchors. 404 FP_NOT_SEQUENCED while the keeper has not sequenced the record.",
   params: idParams,
+  querystring: noQuery,
   response: { 200: { $ref: 'Receipt#' }, ...errorResponses },
 } as const;
 
 export const getCheckpointSchema = {
   tags: ['proofs'],
   summary: 'The latest signed checkpoint of the device log',
+  querystring: noQuery,
   response: {
     200: {
       type: 'object',
