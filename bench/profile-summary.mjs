@@ -15,7 +15,9 @@ const selfUs = new Map();
 const deltas = profile.timeDeltas ?? [];
 profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i] ?? 0)));
 const sampled = [...selfUs.values()].reduce((a, b) => a + b, 0);
-const idle = [...selfUs].filter(([id]) => byId.get(id).callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0);
+const idle = [...selfUs]
+  .filter(([id]) => byId.get(id).callFrame.functionName === '(idle)')
+  .reduce((a, [, us]) => a + us, 0);
 // Percentages are of busy time (idle samples left out): what the thread spent its CPU on.
 const total = sampled - idle;
 
@@ -41,7 +43,9 @@ for (const [id, us] of selfUs) {
   pkgs.set(origin(frame), (pkgs.get(origin(frame)) ?? 0) + us);
 }
 const show = (title, map) => {
-  console.log(`${title}: % of busy self time (${(total / 1e6).toFixed(2)} s busy of ${(sampled / 1e6).toFixed(2)} s sampled)`);
+  console.log(
+    `${title}: % of busy self time (${(total / 1e6).toFixed(2)} s busy of ${(sampled / 1e6).toFixed(2)} s sampled)`,
+  );
   for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${name}`);
   }

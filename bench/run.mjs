@@ -24,7 +24,7 @@ const SECTIONS = ['merkle', 'log', 'intake', 'anchoring'];
 /** Sizes of a full run (a few minutes on a 2-core machine) and of a smoke run (well under a minute). */
 const SIZES = {
   full: {
-    merkle: { leaves: 16_384, proofs: 10_000 },
+    merkle: { leaves: 8_192, proofs: 10_000, rounds: 3 },
     log: {
       leaves: 100_000,
       batchMs: 1_500,
@@ -44,7 +44,7 @@ const SIZES = {
     anchoring: { batches: [1, 100, 10_000], confirmations: 3, blockMs: 1_000, latencyRuns: 3 },
   },
   quick: {
-    merkle: { leaves: 1_024, proofs: 500 },
+    merkle: { leaves: 1_024, proofs: 500, rounds: 1 },
     log: { leaves: 3_000, batchMs: 200, proofs: 500, receipts: 200, coldReceipts: 100 },
     intake: {
       seconds: 1,
