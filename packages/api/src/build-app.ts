@@ -20,7 +20,6 @@ import { addQueryCoercion } from './http/query-coercion.js';
 import { errorSchema } from './http/schemas.js';
 import { ApiMetrics } from './ops/api-metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
-import { proofRoutes } from './proofs/proof-routes.js';
 import { countermeasureType } from './records/countermeasures.js';
 import { jammingOperationEndRoute } from './records/jamming-operation-end.js';
 import { jammingOperationType } from './records/jamming-operations.js';
@@ -61,7 +60,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Time allowed to receive a whole request (headers and body); Node answers 408 past it.
     requestTimeout: config.api.requestTimeoutMs,
     connectionTimeout: config.api.requestTimeoutMs + 5_000,
-    return503OnClosing: true,
+    // Requests that arrive while closing get our 503 (the hook below), not fastify's code-less one.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Errors fastify raises before routing (a malformed URL, an overlong parameter) get the same shape.
     frameworkErrors: (error, request, reply) => {
@@ -107,6 +107,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     throw new errors.NotFound('no such route');
   });
   app.addHook('onRoute', addQueryCoercion);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (closing) {
+      void reply.header('connection', 'close');
+      throw new errors.Unavailable('the server is shutting down; retry later');
+    }
+  });
   app.addHook('onRequest', createAuthHook(new KeyAuthenticator(database, config.api.keyCacheTtlMs, now)));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -186,7 +196,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(async (scope) => opsRoutes(scope, ctx));
   await app.register(async (scope) => evidenceRoutes(scope, ctx));
-  await app.register(async (scope) => proofRoutes(scope, ctx));
   await app.register(async (scope) => {
     await recordRoutes(scope, ctx, countermeasureType);
     await recordRoutes(scope, ctx, signalDisruptionType);

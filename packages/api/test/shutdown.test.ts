@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startApi } from '@fieldproof/api';
@@ -65,6 +66,40 @@ describe.each(testEngines())('graceful shutdown (%s)', (engine) => {
     const stored = new Set(rows.map((r) => r.id));
     for (const r of results) expect(stored.has(r.body.id!)).toBe(true);
     await expect(fetch(`${api.address}/healthz`)).rejects.toThrow();
+    await database.close();
+  });
+});
+
+describe('requests arriving during shutdown', () => {
+  it('are answered 503 FP_UNAVAILABLE in the catalogue shape', async () => {
+    const database = await createTestDatabase('sqlite');
+    const { config } = loadConfig({
+      API_DB_URL: database.target.url,
+      FIELDPROOF_DATA_DIR: tempDir(),
+      API_PORT: '0',
+    });
+    const api = await startApi(config, { database, logger: pino({ level: 'silent' }) });
+    const { authorization } = await createKey(database, ['read', 'write']);
+    const { port } = new URL(api.address);
+    // One connection: a POST held open (the server answered 100 Continue), then, once the close has
+    // begun, its body followed by a second, pipelined request on the same connection.
+    const socket = net.connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    const body = JSON.stringify({ digest: randomDigest(), kind: 'k', occurredAt: 1 });
+    socket.write(
+      `POST /v1/evidence HTTP/1.1\r\nhost: x\r\nauthorization: ${authorization}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nexpect: 100-continue\r\n\r\n`,
+    );
+    while (!received.includes('100 Continue')) await new Promise((r) => setTimeout(r, 5));
+    const closed = api.close();
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(`${body}GET /v1/evidence HTTP/1.1\r\nhost: x\r\nauthorization: ${authorization}\r\n\r\n`);
+    await new Promise((resolve) => socket.on('close', resolve));
+    await closed;
+    expect(received).toMatch(/HTTP\/1\.1 201/);
+    expect(received).toMatch(/HTTP\/1\.1 503/);
+    expect(received).toContain('"code":"FP_UNAVAILABLE"');
     await database.close();
   });
 });
