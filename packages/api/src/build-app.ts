@@ -20,6 +20,7 @@ import { addQueryCoercion } from './http/query-coercion.js';
 import { errorSchema } from './http/schemas.js';
 import { ApiMetrics } from './ops/api-metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
+import { proofRoutes } from './proofs/proof-routes.js';
 import { countermeasureType } from './records/countermeasures.js';
 import { jammingOperationEndRoute } from './records/jamming-operation-end.js';
 import { jammingOperationType } from './records/jamming-operations.js';
@@ -196,6 +197,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(async (scope) => opsRoutes(scope, ctx));
   await app.register(async (scope) => evidenceRoutes(scope, ctx));
+  await app.register(async (scope) => proofRoutes(scope, ctx));
   await app.register(async (scope) => {
     await recordRoutes(scope, ctx, countermeasureType);
     await recordRoutes(scope, ctx, signalDisruptionType);
