@@ -24,7 +24,7 @@ const SECTIONS = ['merkle', 'log', 'intake', 'anchoring'];
 /** Sizes of a full run (a few minutes on a 2-core machine) and of a smoke run (well under a minute). */
 const SIZES = {
   full: {
-    merkle: { leaves: 8_192, proofs: 10_000, rounds: 3 },
+    merkle: { leaves: 8_192, proofs: 3_000, rounds: 3 },
     log: {
       leaves: 100_000,
       batchMs: 1_500,

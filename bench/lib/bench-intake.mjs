@@ -258,7 +258,7 @@ export async function benchIntake(report, size, ceiling) {
       ratio: r,
       target: '≥ 0.5× peer',
       met: r !== undefined && r >= 0.5,
-      note: `group commit: ${Math.round(commitsPerSecond)} commits/s, ${meanBatch.toFixed(1)} writes per commit on average (the api's /metrics)`,
+      note: `group commit: ${Math.round(commitsPerSecond)} commits/s, ${meanBatch.toFixed(1)} writes per commit on average (the api's /metrics), ${Math.round((bytesPerRecord * meanBatch) / 1024)} KiB written per commit`,
     });
     report.add({
       section: 'intake',
