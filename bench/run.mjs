@@ -144,6 +144,7 @@ async function main() {
       report.fail(name, err);
       return undefined;
     } finally {
+      await killAll(); // a failed phase must not leave its processes running into the next one
       timings[name] = Math.round(performance.now() - t);
       console.log(`${(timings[name] / 1000).toFixed(1)} s`);
     }
