@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import type { FieldproofConfig } from '@fieldproof/config';
-import { countActiveApiKeys, countSequenceBacklog } from '@fieldproof/db';
+import { countActiveApiKeys, countQueuedEvidence } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -80,7 +80,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const metrics = new ApiMetrics({
     pendingWrites: () => committer.pending,
-    sequenceBacklog: () => countSequenceBacklog(database.db),
+    sequenceBacklog: () => countQueuedEvidence(database.db),
   });
   const executor = createWriteExecutor(database, config.database.sqlite);
   const committer = new GroupCommitter(executor, {

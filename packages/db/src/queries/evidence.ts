@@ -123,12 +123,3 @@ export async function listEvidence(
     .execute();
   return pageOf(rows, filter.limit);
 }
-
-/** Rows in `sequence_queue`: evidence committed but not yet sequenced (small while the keeper runs). */
-export async function countSequenceBacklog(db: Kysely<Schema>): Promise<number> {
-  const row = await db
-    .selectFrom('sequence_queue')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
