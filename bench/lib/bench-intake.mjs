@@ -492,6 +492,8 @@ export async function benchIntake(report, size, ceiling) {
   });
   details.mixed = {
     run: mixed,
+    alone,
+    aloneAfter,
     apiWritten,
     keeperWritten,
     backlog,
