@@ -32,6 +32,12 @@
 #                         receipts-per-second throughput check. Empty = skip nothing.
 #   FP_ARM64_WORKERS      vitest worker processes (default 1: emulated processes competing for the
 #                         CPU stall their event loops, and the API's load shedding then answers 503)
+#   FP_ARM64_EVENT_LOOP_DELAY_MS  the API's load-shedding threshold under emulation (default 60000).
+#                         Emulated, fastify's schema compilation alone blocks the event loop for
+#                         more than the production 1 s, and every write is answered 503
+#                         FP_OVERLOADED. Passed as API_MAX_EVENT_LOOP_DELAY_MS (api processes the
+#                         tests spawn) and FIELDPROOF_TEST_EVENT_LOOP_DELAY_MS (for in-process test
+#                         apps whose config helper honours it).
 #   FP_ARM64_TEST_TIMEOUT_MS  per-test/hook timeout for tests without their own (default 300000)
 #   FP_ARM64_SUITE_TIMEOUT    seconds before the whole vitest run is stopped (default 5400)
 #   FP_ARM64_SOURCE       worktree (default) or head
@@ -57,6 +63,7 @@ repo_root=$(git -C "$script_dir" rev-parse --show-toplevel)
 tests=${FP_ARM64_TESTS-packages/db packages/api packages/merkle packages/note packages/receipt}
 skip=${FP_ARM64_SKIP-several processes starting at once|receipts per second}
 workers=${FP_ARM64_WORKERS:-1}
+event_loop_delay_ms=${FP_ARM64_EVENT_LOOP_DELAY_MS:-60000}
 test_timeout_ms=${FP_ARM64_TEST_TIMEOUT_MS:-300000}
 suite_timeout=${FP_ARM64_SUITE_TIMEOUT:-5400}
 source_mode=${FP_ARM64_SOURCE:-worktree}
@@ -293,7 +300,8 @@ args=(run "--testTimeout=$test_timeout_ms" "--hookTimeout=$test_timeout_ms" "--m
 step "vitest under qemu-aarch64: ${filters[*]:-whole suite}${skip:+ (skipping /$skip/)}"
 echo "log: $work/logs/vitest.log"
 set +e
-(cd "$src" && CI=true timeout "$suite_timeout" env "${emu_env[@]}" "$wrapper" \
+(cd "$src" && CI=true timeout "$suite_timeout" env "${emu_env[@]}" \
+  API_MAX_EVENT_LOOP_DELAY_MS="$event_loop_delay_ms" FIELDPROOF_TEST_EVENT_LOOP_DELAY_MS="$event_loop_delay_ms" "$wrapper" \
   node_modules/vitest/vitest.mjs "${args[@]}" "${filters[@]}") 2>&1 | tee "$work/logs/vitest.log"
 rc=${PIPESTATUS[0]}
 set -e
