@@ -153,35 +153,32 @@ describe.each(testEngines())('GroupCommitter and applyWrites (%s)', (engine) => 
     const database = await createTestDatabase(engine);
     const taken = row();
     expect(await applyWrites(database.db, [write(taken)])).toEqual([{ ok: true, row: undefined }]);
-    const results = await applyWrites(
-      database.db,
-      [
-        write(),
-        write(row({ digest: taken.digest })),
-        write(row({ source: 'bogus' as NewEvidence['source'] })),
-        write(),
-        {
-          kind: 'countermeasure',
-          evidence: row({ source: 'record' }),
-          row: {
-            id: newId(),
-            operation_id: 'op',
-            evidence_id: 'replaced below',
-            related_evidence_id: '01a1fff6-ff7b-7424-b0d7-69df5f9c8323',
-            countermeasure_type: 't',
-            target: null,
-            deployed_at: 1,
-            latitude: null,
-            longitude: null,
-            authorized_by: null,
-            notes: null,
-            created_at: 1,
-          },
-        },
-      ].map((r) =>
-        r.kind === 'countermeasure' ? { ...r, row: { ...r.row, evidence_id: r.evidence.id } } : r,
-      ),
-    );
+    const recordEvidence = row({ source: 'record' });
+    const countermeasure: WriteRequest = {
+      kind: 'countermeasure',
+      evidence: recordEvidence,
+      row: {
+        id: newId(),
+        operation_id: 'op',
+        evidence_id: recordEvidence.id,
+        related_evidence_id: '01a1fff6-ff7b-7424-b0d7-69df5f9c8323',
+        countermeasure_type: 't',
+        target: null,
+        deployed_at: 1,
+        latitude: null,
+        longitude: null,
+        authorized_by: null,
+        notes: null,
+        created_at: 1,
+      },
+    };
+    const results = await applyWrites(database.db, [
+      write(),
+      write(row({ digest: taken.digest })),
+      write(row({ source: 'bogus' as NewEvidence['source'] })),
+      write(),
+      countermeasure,
+    ]);
     expect(results.map((r) => (r.ok ? 'ok' : r.violation))).toEqual([
       'ok',
       'unique',

@@ -111,7 +111,7 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
     const out = fs.createWriteStream(file);
     await writeBundle(database.db, out, { selection: { since: null, until: null, kind: null }, now: 1 });
     out.end();
-    await new Promise((resolve) => out.on('close', resolve));
+    await new Promise<void>((resolve) => out.on('close', () => resolve()));
     const started = performance.now();
     const result = await runNode([BIN, 'verify', file, '--expect-key', log.key.verifierKey, '--json'], {});
     const elapsed = performance.now() - started;
