@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter } from 'kysely';
+import type { SqliteDatabase } from 'kysely';
 import type pg from 'pg';
 import { createPostgresPool } from './postgres/create-postgres-pool.js';
 import type { Schema } from './schema/schema.js';
@@ -62,7 +63,9 @@ function createSqliteDatabase(
   options: SqliteOptions,
 ): Database {
   const handle = openSqlite(target.path, options);
-  const db = new Kysely<Schema>({ dialect: new SqliteImmediateDialect({ database: handle }) });
+  const db = new Kysely<Schema>({
+    dialect: new SqliteImmediateDialect({ database: withStatementCache(handle) }),
+  });
   const raw: RawConnection = {
     async exec(sql) {
       handle.exec(sql);
@@ -104,6 +107,36 @@ function createSqliteDatabase(
     },
     async close() {
       await db.destroy(); // closes the better-sqlite3 handle
+    },
+  };
+}
+
+/**
+ * kysely's SQLite driver prepares every query anew; for a statement that runs thousands of times a second
+ * (proof node reads, the sequencer's reads) parsing and planning cost more than running it. This keeps
+ * the most recently used statements by SQL text. A statement still being iterated (`busy`) is never handed
+ * out twice: that caller gets a fresh one.
+ */
+function withStatementCache(handle: BetterSqlite3.Database, max = 256): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(text: string) {
+      const cached = cache.get(text);
+      if (cached !== undefined && !cached.busy) {
+        cache.delete(text); // re-insert: most recently used last
+        cache.set(text, cached);
+        return cached;
+      }
+      const stmt = handle.prepare(text);
+      if (cached === undefined) {
+        cache.set(text, stmt);
+        if (cache.size > max) cache.delete(cache.keys().next().value!);
+      }
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      handle.close();
     },
   };
 }
@@ -170,4 +203,12 @@ function toDollarParams(sql: string): string {
 /** Reads back the PRAGMAs of a SQLite database (undefined on PostgreSQL). */
 export function sqlitePragmasOf(database: Database): SqlitePragmas | undefined {
   return database.sqlite === undefined ? undefined : readPragmas(database.sqlite);
+}
+
+/**
+ * The engine behind a kysely instance or transaction, for the few hot statements that are written once
+ * per engine (each explained where it is). Everything else is portable kysely.
+ */
+export function engineOf(db: Kysely<Schema>): Engine {
+  return db.getExecutor().adapter instanceof SqliteAdapter ? 'sqlite' : 'postgres';
 }

@@ -312,7 +312,10 @@ class TreeReadCounter implements KyselyPlugin {
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    if (this.#treeQueries.delete(args.queryId)) this.rows += args.result.rows.length;
+    // getNodes runs one pre-written statement (no query tree to inspect): recognise its rows by shape.
+    const first = args.result.rows[0];
+    const nodeRows = first !== undefined && 'level' in first && 'node_index' in first && 'hash' in first;
+    if (this.#treeQueries.delete(args.queryId) || nodeRows) this.rows += args.result.rows.length;
     return args.result;
   }
 }

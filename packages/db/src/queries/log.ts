@@ -1,5 +1,7 @@
+import { CompiledQuery } from 'kysely';
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
+import { engineOf } from '../database.js';
 import type { Database, EngineCapabilities } from '../database.js';
 import type { LogCheckpointTable, LogLeafTable } from '../schema/log-tables.js';
 import type { Schema } from '../schema/schema.js';
@@ -152,27 +154,34 @@ export async function getNodes(db: Kysely<Schema>, ids: readonly LogNodeId[]): P
   const leafIndices = unique(ids.filter((id) => id.level === 0).map((id) => id.index));
   const inner = ids.filter((id) => id.level > 0);
   if (leafIndices.length === 0 && inner.length === 0) return [];
-  const leaves =
-    leafIndices.length === 0
-      ? undefined
-      : db
-          .selectFrom('log_leaves')
-          .select([sql<number>`0`.as('level'), 'leaf_index as node_index', 'leaf_hash as hash'])
-          .where('leaf_index', 'in', leafIndices);
-  // (level = ? AND node_index = ?) OR …: each term is a primary-key lookup on both engines.
-  const nodes =
-    inner.length === 0
-      ? undefined
-      : db
-          .selectFrom('log_nodes')
-          .select(['level', 'node_index', 'hash'])
-          .where((eb) =>
-            eb.or(inner.map((id) => eb.and([eb('level', '=', id.level), eb('node_index', '=', id.index)]))),
-          );
-  const query = leaves !== undefined && nodes !== undefined ? leaves.unionAll(nodes) : (leaves ?? nodes!);
-  const rows = await query.execute();
+  // Hot path (every proof, every sequenced batch): one statement whose text never changes, with the ids
+  // passed as parameters, so neither kysely nor the engine re-plans an OR of log n terms each time.
+  const sqlite = engineOf(db) === 'sqlite';
+  const query = CompiledQuery.raw(
+    sqlite ? SQLITE_GET_NODES : POSTGRES_GET_NODES,
+    sqlite
+      ? [JSON.stringify(leafIndices), JSON.stringify(inner.map((id) => [id.level, id.index]))]
+      : [leafIndices, inner.map((id) => id.level), inner.map((id) => id.index)],
+  );
+  const { rows } = await db.executeQuery<{ level: number; node_index: number; hash: string }>(query);
   return rows.map((r) => ({ level: Number(r.level), index: Number(r.node_index), hash: r.hash }));
 }
+
+/** getNodes on SQLite: the ids arrive as JSON arrays ([index…] and [[level, index]…]). */
+const SQLITE_GET_NODES = `SELECT 0 AS level, leaf_index AS node_index, leaf_hash AS hash
+FROM log_leaves WHERE leaf_index IN (SELECT value FROM json_each(?))
+UNION ALL
+SELECT n.level, n.node_index, n.hash
+FROM json_each(?) AS j
+JOIN log_nodes AS n ON n.level = j.value ->> 0 AND n.node_index = j.value ->> 1`;
+
+/** getNodes on PostgreSQL: the ids arrive as arrays. */
+const POSTGRES_GET_NODES = `SELECT 0 AS level, leaf_index AS node_index, leaf_hash AS hash
+FROM log_leaves WHERE leaf_index = ANY($1::bigint[])
+UNION ALL
+SELECT n.level, n.node_index, n.hash
+FROM unnest($2::int[], $3::bigint[]) AS j(level, node_index)
+JOIN log_nodes AS n ON n.level = j.level AND n.node_index = j.node_index`;
 
 /** The leaf of an evidence record, if it has been sequenced. */
 export async function getLeafByEvidenceId(
