@@ -17,12 +17,28 @@ export type EvidenceWithLeaf = EvidenceRow & { leaf_index: number | null };
  * call (callers wanting per-row outcomes call it once per row under a savepoint).
  */
 export async function appendEvidence(trx: Kysely<Schema>, rows: readonly NewEvidence[]): Promise<void> {
-  if (rows.length === 0) return;
-  await trx.insertInto('evidence').values(rows).execute();
-  await trx
-    .insertInto('sequence_queue')
-    .values(rows.map((r) => ({ evidence_id: r.id, enqueued_at: r.received_at })))
-    .execute();
+  for (let start = 0; start < rows.length;) {
+    const chunk = rows.slice(start, start + appendChunkSize(rows.length - start));
+    start += chunk.length;
+    await trx.insertInto('evidence').values(chunk).execute();
+    await trx
+      .insertInto('sequence_queue')
+      .values(chunk.map((r) => ({ evidence_id: r.id, enqueued_at: r.received_at })))
+      .execute();
+  }
+}
+
+/** The largest multi-row insert appendEvidence issues (× 11 columns: far below SQLite's 32,766 parameters). */
+const APPEND_CHUNK_MAX = 128;
+
+/**
+ * Rows go in chunks of a power of two (≤ 128): the SQL text of a multi-row insert depends on its row
+ * count, and with the driver's prepared-statement cache (SQLite) only 8 texts per table are ever
+ * compiled, instead of one per batch size. A batch of n rows takes at most log2(n) + 1 chunks.
+ */
+function appendChunkSize(remaining: number): number {
+  if (remaining >= APPEND_CHUNK_MAX) return APPEND_CHUNK_MAX;
+  return 2 ** Math.floor(Math.log2(remaining));
 }
 
 export async function findEvidenceByDigest(
