@@ -63,7 +63,7 @@ export function toCataloguedError(err: unknown, requestId: string): CataloguedEr
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const coded = toCataloguedError(err, request.id);
   if (coded.statusCode >= 500) {
-    request.log.error({ err, code: coded.code }, 'request failed');
+    request.log.error({ err, code: coded.code, method: request.method, url: request.url }, 'request failed');
   } else {
     request.log.info({ code: coded.code, reason: coded.message }, 'request rejected');
   }
