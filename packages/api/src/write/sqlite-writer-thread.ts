@@ -10,10 +10,27 @@ import type { WriteRequest, WriteResult } from './write-request.js';
  */
 const WORKER_URL = new URL('../../dist/write/sqlite-writer-worker.js', import.meta.url);
 
-/** What the writer thread answers for one batch. */
+/**
+ * What crosses to the writer thread for one batch: the requests as ONE JSON string (they are plain
+ * strings, numbers and nulls). Copying one string is cheaper for both threads than a structured clone of
+ * an object graph per request.
+ */
+export interface WriterBatch {
+  readonly type: 'batch';
+  readonly id: number;
+  readonly requests: string;
+}
+
+/**
+ * What the writer thread answers for one batch: `allOk` when every write was applied and returned no row
+ * (the usual case: no per-write objects are built or copied), else every result as one JSON string.
+ */
 export type WriterReply =
-  | { readonly id: number; readonly results: WriteResult[] }
+  | { readonly id: number; readonly allOk: true }
+  | { readonly id: number; readonly results: string }
   | { readonly id: number; readonly error: { readonly message: string; readonly code?: string } };
+
+const OK: WriteResult = Object.freeze({ ok: true });
 
 /** A database error from the writer thread; keeps the driver's `code` for classifyDbError. */
 export class SqliteWriterError extends Error {
@@ -38,7 +55,10 @@ export class SqliteWriterThread implements WriteExecutor {
   readonly #target: DatabaseTarget;
   readonly #options: SqliteOptions;
   #worker: Worker | undefined;
-  readonly #waiting = new Map<number, { resolve: (r: WriteResult[]) => void; reject: (e: Error) => void }>();
+  readonly #waiting = new Map<
+    number,
+    { resolve: (r: WriteResult[]) => void; reject: (e: Error) => void; size: number }
+  >();
   #nextId = 1;
 
   constructor(target: DatabaseTarget, options: SqliteOptions) {
@@ -51,8 +71,8 @@ export class SqliteWriterThread implements WriteExecutor {
     const worker = this.#worker ?? this.#spawn();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      worker.postMessage({ type: 'batch', id, requests });
+      this.#waiting.set(id, { resolve, reject, size: requests.length });
+      worker.postMessage({ type: 'batch', id, requests: JSON.stringify(requests) } satisfies WriterBatch);
     });
   }
 
@@ -72,7 +92,8 @@ export class SqliteWriterThread implements WriteExecutor {
       const waiter = this.#waiting.get(reply.id);
       if (waiter === undefined) return;
       this.#waiting.delete(reply.id);
-      if ('results' in reply) waiter.resolve(reply.results);
+      if ('allOk' in reply) waiter.resolve(new Array<WriteResult>(waiter.size).fill(OK));
+      else if ('results' in reply) waiter.resolve(JSON.parse(reply.results) as WriteResult[]);
       else waiter.reject(new SqliteWriterError(reply.error.message, reply.error.code));
     });
     const fail = (err: Error) => {

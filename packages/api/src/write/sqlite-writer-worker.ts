@@ -3,10 +3,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createDatabase } from '@fieldproof/db';
 import type { DatabaseTarget, SqliteOptions } from '@fieldproof/db';
 import { applyWrites } from './apply-writes.js';
-import type { WriterReply } from './sqlite-writer-thread.js';
+import type { WriterBatch, WriterReply } from './sqlite-writer-thread.js';
 import type { WriteRequest } from './write-request.js';
 
-type Message = { type: 'batch'; id: number; requests: WriteRequest[] } | { type: 'close' };
+type Message = WriterBatch | { type: 'close' };
 
 const { target, sqlite } = workerData as { target: DatabaseTarget; sqlite: SqliteOptions };
 const database = createDatabase(target, { sqlite });
@@ -26,7 +26,10 @@ async function handle(message: Message): Promise<void> {
   }
   let reply: WriterReply;
   try {
-    reply = { id: message.id, results: await applyWrites(database.db, message.requests) };
+    const results = await applyWrites(database.db, JSON.parse(message.requests) as WriteRequest[]);
+    reply = results.every((r) => r.ok && r.row === undefined)
+      ? { id: message.id, allOk: true }
+      : { id: message.id, results: JSON.stringify(results) };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     reply = {
