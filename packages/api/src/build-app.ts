@@ -74,7 +74,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
-    // One access line per request (onResponse below) instead of fastify's two.
+    // Our own access line (onResponse below, at debug) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     bodyLimit: config.api.bodyLimitBytes,
