@@ -32,6 +32,7 @@ export async function createTestApi(
     FIELDPROOF_DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     API_RATE_LIMIT_PER_MINUTE: '100000',
+    ...emulationOverrides(),
     ...env,
   });
   const auth = {
@@ -87,4 +88,13 @@ export interface ApiJson {
   leafIndex: number | null;
   items: ApiJson[];
   nextCursor: string | null;
+}
+
+/**
+ * Under slow emulation (deploy/arm64/cross-test.sh runs the suite under qemu) the event loop lags past the
+ * api's load-shedding threshold and healthy requests would be shed with 503; the script raises it here.
+ */
+export function emulationOverrides(): Record<string, string> {
+  const delay = process.env.FIELDPROOF_TEST_EVENT_LOOP_DELAY_MS;
+  return delay === undefined || delay === '' ? {} : { API_MAX_EVENT_LOOP_DELAY_MS: delay };
 }

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import { createDatabase } from '@fieldproof/db';
-import { createKey, createTestApi, randomDigest } from '../../../test/support/api.js';
+import { createKey, createTestApi, randomDigest, emulationOverrides } from '../../../test/support/api.js';
 import type { ApiJson } from '../../../test/support/api.js';
 import {
   dropTestDatabases,
@@ -25,6 +25,7 @@ describe.each(testEngines())('health, readiness, metrics, docs (%s)', (engine) =
     const { config } = loadConfig({
       API_DB_URL: database.target.url,
       FIELDPROOF_DATA_DIR: tempDir(),
+      ...emulationOverrides(),
       LOG_LEVEL: 'silent',
     });
     const app = await buildApp({ config, database });
