@@ -4,6 +4,10 @@
  */
 
 /** Unix milliseconds: a non-negative integer no later than the year 9999. */
+/** A JSON-schema type that also admits null (response fields that may be empty). */
+export const nullable = (type: 'integer' | 'number' | 'string' | 'array') =>
+  ({ type: [type, 'null'] }) as const;
+
 export const millis = {
   type: 'integer',
   minimum: 0,

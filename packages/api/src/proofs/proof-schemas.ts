@@ -6,6 +6,7 @@ import {
   idSchema,
   limitQuery,
   noQuery,
+  nullable,
   orderQuery,
   pageSchema,
 } from '../http/schemas.js';
@@ -27,7 +28,6 @@ const ANCHOR_JOB_STATES = [
   'dead',
 ] as const;
 const evmHash = { type: 'string', pattern: '^0x[0-9a-f]{64}$' } as const;
-const nullable = (type: 'integer' | 'string') => ({ type: [type, 'null'] }) as const;
 
 const receiptAnchorSchema = {
   type: 'object',

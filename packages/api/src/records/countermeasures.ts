@@ -1,6 +1,6 @@
 import { findCountermeasure, findCountermeasureByOperationId, listCountermeasures } from '@fieldproof/db';
 import type { CountermeasureRow } from '@fieldproof/db';
-import { idSchema, kindSchema, millis, operationIdSchema, text } from '../http/schemas.js';
+import { idSchema, kindSchema, millis, nullable, operationIdSchema, text } from '../http/schemas.js';
 import type { RecordType, RecordViewBase } from './record-type.js';
 
 export interface CountermeasureBody {
@@ -42,8 +42,6 @@ const bodySchema = {
     notes: text(4096),
   },
 } as const;
-
-const nullable = (t: string) => ({ type: [t, 'null'] });
 
 const viewSchema = {
   type: 'object',

@@ -5,7 +5,7 @@ import {
 } from '@fieldproof/db';
 import type { JammingOperationRow } from '@fieldproof/db';
 import { errors } from '../errors/catalogue.js';
-import { idSchema, millis, operationIdSchema, text } from '../http/schemas.js';
+import { idSchema, millis, nullable, operationIdSchema, text } from '../http/schemas.js';
 import type { RecordType, RecordViewBase } from './record-type.js';
 
 export interface JammingOperationBody {
@@ -62,8 +62,6 @@ export const endBodySchema = {
     successMetric: { type: 'number', minimum: 0, maximum: 1, description: '0..1' },
   },
 } as const;
-
-const nullable = (t: string) => ({ type: [t, 'null'] });
 
 const viewSchema = {
   type: 'object',

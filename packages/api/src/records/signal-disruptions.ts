@@ -5,7 +5,7 @@ import {
 } from '@fieldproof/db';
 import type { SignalDisruptionRow } from '@fieldproof/db';
 import { errors } from '../errors/catalogue.js';
-import { idSchema, millis, operationIdSchema, text } from '../http/schemas.js';
+import { idSchema, millis, nullable, operationIdSchema, text } from '../http/schemas.js';
 import type { RecordType, RecordViewBase } from './record-type.js';
 
 export interface SignalDisruptionBody {
@@ -49,8 +49,6 @@ const bodySchema = {
     notes: text(4096),
   },
 } as const;
-
-const nullable = (t: string) => ({ type: [t, 'null'] });
 
 const viewSchema = {
   type: 'object',
