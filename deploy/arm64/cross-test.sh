@@ -25,7 +25,8 @@
 # Settings (environment):
 #   FP_ARM64_TESTS        vitest filters, or "all", or empty for no suite. Default: the storage,
 #                         API, log and verify suites:
-#                         "packages/db packages/api packages/merkle packages/note packages/receipt"
+#                         "packages/db packages/api packages/merkle packages/keeper/test/sequencer.test.ts packages/note
+#                         packages/receipt packages/proofs/test/proofs.test.ts packages/proofs/test/receipts.test.ts"
 #   FP_ARM64_SKIP         regex of test names to skip under emulation, because they measure speed
 #                         rather than behaviour. Default: the multi-process migration race, whose
 #                         fixed 120 s budget 48 emulated node starts cannot meet, and the
@@ -60,7 +61,7 @@ set -euo pipefail
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(git -C "$script_dir" rev-parse --show-toplevel)
 
-tests=${FP_ARM64_TESTS-packages/db packages/api packages/merkle packages/note packages/receipt}
+tests=${FP_ARM64_TESTS-packages/db packages/api packages/merkle packages/keeper/test/sequencer.test.ts packages/note packages/receipt packages/proofs/test/proofs.test.ts packages/proofs/test/receipts.test.ts}
 skip=${FP_ARM64_SKIP-several processes starting at once|receipts per second}
 workers=${FP_ARM64_WORKERS:-1}
 event_loop_delay_ms=${FP_ARM64_EVENT_LOOP_DELAY_MS:-60000}
