@@ -54,9 +54,6 @@ export async function runKeeper(options: RunKeeperOptions): Promise<number> {
       },
       device.source.kind === 'file' && device.source.created ? 'device key created' : 'device key loaded',
     );
-    if (config.keeper.provider === 'stub') {
-      logger.warn('no chain configured: anchors are NOT on any chain and never final');
-    }
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const deps = { database, config, secrets, logger, registry, now };

@@ -43,7 +43,7 @@ export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}
   const chains = settings.provider === 'stub' ? [] : settings.chains;
   if (chains.length === 0) {
     logger.warn(
-      'KEEPER_PROVIDER=stub: checkpoints are NOT anchored on any chain (no anchor jobs are created); set KEEPER_PROVIDER=evm or multi and KEEPER_CHAINS to anchor',
+      'KEEPER_PROVIDER=stub: checkpoints are NOT anchored on any chain and never final (no anchor jobs are created); set KEEPER_PROVIDER=evm or multi and KEEPER_CHAINS to anchor',
     );
     return {
       tasks: [],
