@@ -66,9 +66,9 @@ export function openSqlite(
 
 /** Sets and reads back every PRAGMA; throws SqlitePragmaError when one did not take. */
 export function applyPragmas(db: BetterSqlite3.Database, options: SqliteOptions): SqlitePragmas {
-  if (!db.readonly) db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
+  if (!db.readonly) switchToWal(db, options.busyTimeoutMs);
+  db.pragma('foreign_keys = ON');
   db.pragma(`synchronous = ${options.synchronous}`);
   const pragmas = readPragmas(db);
   if (pragmas.journalMode !== 'wal') throw new SqlitePragmaError('journal_mode', 'wal', pragmas.journalMode);
@@ -80,6 +80,28 @@ export function applyPragmas(db: BetterSqlite3.Database, options: SqliteOptions)
   }
   return pragmas;
 }
+
+/**
+ * `journal_mode = WAL`, retried while another connection holds the lock it needs. Processes opening a
+ * fresh file together (api and keeper on first start) can each hold a shared lock while asking for the
+ * exclusive one; SQLite then answers SQLITE_BUSY at once, without its busy handler (which would wait for
+ * each other forever). The mode is stored in the file, so this only races on a database's first opening.
+ */
+function switchToWal(db: BetterSqlite3.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      // Back off a little longer each time, with jitter so that two waiters do not collide again.
+      Atomics.wait(PAUSE, 0, 0, Math.min(50, attempt * 2) + Math.random() * 5);
+    }
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 export function readPragmas(db: BetterSqlite3.Database): SqlitePragmas {
   return {
