@@ -1,5 +1,6 @@
+import { CompiledQuery } from 'kysely';
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { EvidenceTable } from '../schema/evidence-table.js';
+import type { EvidenceTable, SequenceQueueTable } from '../schema/evidence-table.js';
 import type { Schema } from '../schema/schema.js';
 import { afterCursor, pageOf } from './keyset.js';
 import type { KeysetPage, SortOrder } from './keyset.js';
@@ -17,15 +18,72 @@ export type EvidenceWithLeaf = EvidenceRow & { leaf_index: number | null };
  * call (callers wanting per-row outcomes call it once per row under a savepoint).
  */
 export async function appendEvidence(trx: Kysely<Schema>, rows: readonly NewEvidence[]): Promise<void> {
+  const dialect = dialectOf(trx);
   for (let start = 0; start < rows.length;) {
     const chunk = rows.slice(start, start + appendChunkSize(rows.length - start));
     start += chunk.length;
-    await trx.insertInto('evidence').values(chunk).execute();
-    await trx
-      .insertInto('sequence_queue')
-      .values(chunk.map((r) => ({ evidence_id: r.id, enqueued_at: r.received_at })))
-      .execute();
+    const sql = appendSql(trx, dialect, chunk.length);
+    await trx.executeQuery(CompiledQuery.raw(sql.evidence, chunk.flatMap(evidenceValues)));
+    await trx.executeQuery(CompiledQuery.raw(sql.queue, chunk.flatMap(queueValues)));
   }
+}
+
+/** The evidence columns in the order of their values in appendEvidence's statements. */
+const EVIDENCE_COLUMNS = [
+  'id',
+  'digest',
+  'kind',
+  'source',
+  'occurred_at',
+  'received_at',
+  'payload_mime',
+  'payload_size',
+  'payload_json',
+  'metadata',
+  'content_stored',
+] as const satisfies readonly (keyof EvidenceTable)[];
+
+const evidenceValues = (row: NewEvidence): unknown[] => EVIDENCE_COLUMNS.map((c) => row[c]);
+const queueValues = (row: NewEvidence): unknown[] => [row.id, row.received_at];
+
+/** Every column set (to null: only the SQL text is used), so kysely lists them all, in this order. */
+const TEMPLATE_EVIDENCE = Object.fromEntries(
+  EVIDENCE_COLUMNS.map((c) => [c, null]),
+) as unknown as NewEvidence;
+const TEMPLATE_QUEUE = { evidence_id: null, enqueued_at: null } as unknown as Insertable<SequenceQueueTable>;
+
+/** Compiled insert texts by dialect (see dialectOf) and row count. */
+const appendSqlCache = new Map<string, { readonly evidence: string; readonly queue: string }>();
+
+/**
+ * The SQL texts of n-row inserts into both tables. kysely's builder costs about as much per row as the
+ * database's own insert, and the text depends only on the dialect and n: each is compiled once (by
+ * kysely, so quoting and placeholders are the dialect's) and later batches only bind their values.
+ */
+function appendSql(
+  trx: Kysely<Schema>,
+  dialect: string,
+  n: number,
+): { readonly evidence: string; readonly queue: string } {
+  const key = `${n}:${dialect}`;
+  let sql = appendSqlCache.get(key);
+  if (sql === undefined) {
+    sql = {
+      evidence: trx.insertInto('evidence').values(new Array<NewEvidence>(n).fill(TEMPLATE_EVIDENCE)).compile()
+        .sql,
+      queue: trx
+        .insertInto('sequence_queue')
+        .values(new Array<Insertable<SequenceQueueTable>>(n).fill(TEMPLATE_QUEUE))
+        .compile().sql,
+    };
+    appendSqlCache.set(key, sql);
+  }
+  return sql;
+}
+
+/** Tells the dialects apart by the text of a one-row insert, which differs in its placeholders. */
+function dialectOf(trx: Kysely<Schema>): string {
+  return trx.insertInto('sequence_queue').values(TEMPLATE_QUEUE).compile().sql;
 }
 
 /** The largest multi-row insert appendEvidence issues (× 11 columns: far below SQLite's 32,766 parameters). */
@@ -33,8 +91,8 @@ const APPEND_CHUNK_MAX = 128;
 
 /**
  * Rows go in chunks of a power of two (≤ 128): the SQL text of a multi-row insert depends on its row
- * count, and with the driver's prepared-statement cache (SQLite) only 8 texts per table are ever
- * compiled, instead of one per batch size. A batch of n rows takes at most log2(n) + 1 chunks.
+ * count, so only 8 texts per table and dialect are ever compiled (and, on SQLite, prepared), instead of
+ * one per batch size. A batch of n rows takes at most log2(n) + 1 chunks.
  */
 function appendChunkSize(remaining: number): number {
   if (remaining >= APPEND_CHUNK_MAX) return APPEND_CHUNK_MAX;

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { appendEvidence, newId } from '@fieldproof/db';
+import type { NewEvidence } from '@fieldproof/db';
+import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+
+afterAll(dropTestDatabases);
+
+let made = 0;
+/** Rows that use every column, nulls included, in a key order unlike the table's. */
+function rows(n: number): NewEvidence[] {
+  return Array.from({ length: n }, () => {
+    const i = made++;
+    return {
+      content_stored: (i % 2) as 0 | 1,
+      metadata: i % 3 === 0 ? null : `{"i":${i}}`,
+      payload_json: i % 5 === 0 ? `{"p":${i}}` : null,
+      payload_size: i % 5 === 0 ? 7 : null,
+      payload_mime: i % 4 === 0 ? 'application/json' : null,
+      received_at: 1_700_000_000_000 + i,
+      occurred_at: 1_600_000_000_000 + i,
+      source: i % 5 === 0 ? 'json' : 'digest',
+      kind: `kind-${i % 7}`,
+      digest: createHash('sha256').update(`row ${i}`).digest('hex'),
+      id: newId(),
+    };
+  });
+}
+
+describe.each(testEngines())('appendEvidence on %s', (engine) => {
+  // appendEvidence binds values to SQL texts compiled once per dialect and chunk size: every column of
+  // every row must land where it belongs, for batch sizes that take one chunk and several.
+  it.each([1, 2, 3, 7, 64, 129, 300])(
+    'stores %i rows column for column, each with its queue row',
+    async (n) => {
+      const database = await createTestDatabase(engine);
+      try {
+        const written = rows(n);
+        await database.db.transaction().execute((trx) => appendEvidence(trx, written));
+        const stored = await database.db.selectFrom('evidence').selectAll().orderBy('id').execute();
+        const normalised = stored.map((r) => ({
+          ...r,
+          occurred_at: Number(r.occurred_at),
+          received_at: Number(r.received_at),
+          payload_size: r.payload_size === null ? null : Number(r.payload_size),
+          content_stored: Number(r.content_stored),
+        }));
+        const byId = [...written].sort((a, b) => (a.id < b.id ? -1 : 1));
+        expect(normalised).toEqual(byId.map((r) => ({ ...r })));
+        const queue = await database.db
+          .selectFrom('sequence_queue')
+          .selectAll()
+          .orderBy('evidence_id')
+          .execute();
+        expect(queue.map((q) => [q.evidence_id, Number(q.enqueued_at)])).toEqual(
+          byId.map((r) => [r.id, r.received_at]),
+        );
+      } finally {
+        await database.close();
+      }
+    },
+  );
+
+  it('a duplicate digest fails the whole call and leaves nothing behind', async () => {
+    const database = await createTestDatabase(engine);
+    try {
+      const [first] = rows(1);
+      await database.db.transaction().execute((trx) => appendEvidence(trx, [first!]));
+      const batch = rows(3);
+      batch[2] = { ...batch[2]!, digest: first!.digest };
+      await expect(database.db.transaction().execute((trx) => appendEvidence(trx, batch))).rejects.toThrow();
+      const count = await database.db
+        .selectFrom('evidence')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(count.n)).toBe(1);
+    } finally {
+      await database.close();
+    }
+  });
+});
