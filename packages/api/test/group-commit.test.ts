@@ -113,7 +113,9 @@ describe.each(testEngines())('GroupCommitter and applyWrites (%s)', (engine) => 
 
   async function setup(options: { maxBatch: number; maxPending: number }) {
     const database = await createTestDatabase(engine);
-    const executor = createWriteExecutor(database, DEFAULT_SQLITE_OPTIONS);
+    const executor = createWriteExecutor(database, DEFAULT_SQLITE_OPTIONS, {
+      maxTransactionWrites: options.maxBatch,
+    });
     const batches: number[] = [];
     const committer = new GroupCommitter(executor, {
       ...options,
@@ -194,10 +196,46 @@ describe.each(testEngines())('GroupCommitter and applyWrites (%s)', (engine) => 
     await database.close();
   });
 
+  it('the executor answers each batch with its own results, also when batches share a transaction', async () => {
+    const database = await createTestDatabase(engine);
+    const transactions: number[] = [];
+    const executor = createWriteExecutor(database, DEFAULT_SQLITE_OPTIONS, {
+      maxTransactionWrites: 10,
+      onTransaction: (writes) => transactions.push(writes),
+    });
+    const taken = row();
+    expect(await executor.execute([write(taken)])).toEqual([{ ok: true }]);
+    transactions.length = 0;
+    // 40 batches handed over at once (the SQLite writer thread takes them all and merges what queued up
+    // while it was committing; PostgreSQL gets them one by one from the committer, here all at once).
+    const batches = Array.from({ length: 40 }, (_, i) =>
+      i % 3 === 1 ? [write(), write(row({ digest: taken.digest })), write()] : [write()],
+    );
+    const answers = await Promise.all(batches.map((b) => executor.execute(b)));
+    answers.forEach((results, i) => {
+      expect(results.map((r) => (r.ok ? 'ok' : r.violation))).toEqual(
+        i % 3 === 1 ? ['ok', 'unique', 'ok'] : ['ok'],
+      );
+    });
+    const writes = batches.reduce((sum, b) => sum + b.length, 0);
+    expect(transactions.reduce((a, b) => a + b, 0)).toBe(writes);
+    expect(Math.max(...transactions)).toBeLessThanOrEqual(10);
+    if (engine === 'sqlite') expect(transactions.length).toBeLessThan(batches.length); // merged
+    const rows = await database.db.selectFrom('evidence').select('id').execute();
+    const conflicts = batches.filter((_, i) => i % 3 === 1).length; // one duplicate digest each
+    expect(rows).toHaveLength(1 + writes - conflicts);
+    await executor.close();
+    await database.close();
+  });
+
   it('rejects every write of a batch whose transaction cannot commit', async () => {
     const database = await createTestDatabase(engine);
     const committer = new GroupCommitter(
-      { execute: (requests) => applyWrites(database.db, requests), close: async () => undefined },
+      {
+        maxBatchesInFlight: 1,
+        execute: (requests) => applyWrites(database.db, requests),
+        close: async () => undefined,
+      },
       { maxBatch: 10, maxPending: 10 },
     );
     await database.close(); // nothing can begin or commit now

@@ -20,21 +20,25 @@ interface Pending {
 }
 
 /**
- * Group commit: writes submitted while a batch is being committed — or during the same turn of the event
- * loop — are committed together in ONE transaction (at most `maxBatch`), so the cost of a durable commit
- * (an fsync under `synchronous=FULL`) is paid once per batch instead of once per request. Each
- * submitter's promise settles only after its batch committed: a 2xx is never sent for a write that is not
- * on disk. How one write's constraint violation is kept from failing the others: see applyWrites.
+ * Group commit: writes submitted during the same turn of the event loop — or while the executor cannot
+ * take another batch — are handed over together (at most `maxBatch`), and the executor commits each batch
+ * in one transaction, so the cost of a durable commit (an fsync under `synchronous=FULL`) is paid once per
+ * batch instead of once per request. Each submitter's promise settles only after its batch committed: a
+ * 2xx is never sent for a write that is not on disk. How one write's constraint violation is kept from
+ * failing the others: see applyWrites.
  *
- * One batch at a time: SQLite has one writer anyway, and on PostgreSQL it keeps batches large.
+ * How many batches are handed over before the first is answered is the executor's choice
+ * (maxBatchesInFlight): the SQLite writer thread takes them as they come and merges what queued up while
+ * it was committing; on PostgreSQL one batch at a time keeps batches large.
  */
 export class GroupCommitter {
   readonly #executor: WriteExecutor;
   readonly #options: GroupCommitterOptions;
   #queue: Pending[] = [];
+  /** Writes handed to the executor and not yet answered. */
   #inFlight = 0;
+  #batchesInFlight = 0;
   #scheduled = false;
-  #flushing = false;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
 
@@ -43,7 +47,7 @@ export class GroupCommitter {
     this.#options = options;
   }
 
-  /** Writes queued or in the transaction being committed. */
+  /** Writes queued or in a transaction being committed. */
   get pending(): number {
     return this.#queue.length + this.#inFlight;
   }
@@ -70,42 +74,63 @@ export class GroupCommitter {
   /** Refuses new writes and resolves when every queued write has been committed (or failed). */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#queue.length > 0 || this.#flushing || this.#scheduled) {
-      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    }
+    if (!this.#idle()) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #idle(): boolean {
+    return this.#queue.length === 0 && this.#batchesInFlight === 0 && !this.#scheduled;
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#flushing) return;
+    if (this.#scheduled || this.#batchesInFlight >= this.#executor.maxBatchesInFlight) return;
     this.#scheduled = true;
     // setImmediate runs after the event loop's I/O phase: requests that arrived meanwhile join the batch.
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#flush();
+      this.#dispatch();
+      this.#wakeIfIdle();
     });
   }
 
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    const batch = this.#queue.splice(0, this.#options.maxBatch);
-    this.#inFlight = batch.length;
-    const requests = batch.map((p) => p.request);
-    try {
-      const results = await this.#executor.execute(requests);
-      this.#options.onBatch?.(requests, results);
-      batch.forEach((p, i) => p.resolve(results[i]!));
-    } catch (err) {
-      this.#options.onBatchError?.(err, batch.length);
-      const failure =
-        classifyDbError(err) === 'retryable'
-          ? new errors.Unavailable('the database is busy; retry later')
-          : err;
-      for (const p of batch) p.reject(failure);
-    } finally {
-      this.#inFlight = 0;
-      this.#flushing = false;
-      if (this.#queue.length > 0) this.#schedule();
-      else for (const w of this.#idleWaiters.splice(0)) w();
+  /** Hands batches to the executor while there are writes queued and it takes more. */
+  #dispatch(): void {
+    while (this.#queue.length > 0 && this.#batchesInFlight < this.#executor.maxBatchesInFlight) {
+      void this.#commit(this.#queue.splice(0, this.#options.maxBatch));
     }
+  }
+
+  #wakeIfIdle(): void {
+    if (this.#idle()) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    this.#batchesInFlight++;
+    this.#inFlight += batch.length;
+    const requests = batch.map((p) => p.request);
+    let outcome: { results: WriteResult[] } | { error: unknown };
+    try {
+      outcome = { results: await this.#executor.execute(requests) };
+    } catch (error) {
+      outcome = { error };
+    }
+    this.#batchesInFlight--;
+    this.#inFlight -= batch.length;
+    // Writes that queued meanwhile go to the executor BEFORE this batch's submitters are answered:
+    // answering a batch (serialising and writing each response) keeps the event loop busy about as long
+    // as a commit takes, so the two overlap instead of taking turns.
+    this.#dispatch();
+    if ('results' in outcome) {
+      const { results } = outcome;
+      batch.forEach((p, i) => p.resolve(results[i]!));
+      this.#options.onBatch?.(requests, results);
+    } else {
+      this.#options.onBatchError?.(outcome.error, batch.length);
+      const failure =
+        classifyDbError(outcome.error) === 'retryable'
+          ? new errors.Unavailable('the database is busy; retry later')
+          : outcome.error;
+      for (const p of batch) p.reject(failure);
+    }
+    this.#wakeIfIdle();
   }
 }

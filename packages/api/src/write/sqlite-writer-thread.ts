@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { DatabaseTarget, SqliteOptions } from '@fieldproof/db';
-import type { WriteExecutor } from './write-executor.js';
+import type { WriteExecutor, WriteExecutorOptions } from './write-executor.js';
 import type { WriteRequest, WriteResult } from './write-request.js';
 
 /**
@@ -9,6 +9,13 @@ import type { WriteRequest, WriteResult } from './write-request.js';
  * must have run — `npm test` does it first.
  */
 const WORKER_URL = new URL('../../dist/write/sqlite-writer-worker.js', import.meta.url);
+
+/** What the writer thread is started with. */
+export interface WriterData {
+  readonly target: DatabaseTarget;
+  readonly sqlite: SqliteOptions;
+  readonly maxTransactionWrites: number;
+}
 
 /**
  * What crosses to the writer thread for one batch: the requests as ONE JSON string (they are plain
@@ -22,13 +29,17 @@ export interface WriterBatch {
 }
 
 /**
- * What the writer thread answers for one batch: `allOk` when every write was applied and returned no row
- * (the usual case: no per-write objects are built or copied), else every result as one JSON string.
+ * What the writer thread answers for one transaction, which held the batches `ids`: `allOk` when every
+ * write was applied and returned no row (the usual case: no per-write objects are built or copied), else
+ * each batch's results as one JSON string, in the order of `ids`.
  */
 export type WriterReply =
-  | { readonly id: number; readonly allOk: true }
-  | { readonly id: number; readonly results: string }
-  | { readonly id: number; readonly error: { readonly message: string; readonly code?: string } };
+  | { readonly ids: readonly number[]; readonly allOk: true }
+  | { readonly ids: readonly number[]; readonly results: readonly string[] }
+  | {
+      readonly ids: readonly number[];
+      readonly error: { readonly message: string; readonly code?: string };
+    };
 
 const OK: WriteResult = Object.freeze({ ok: true });
 
@@ -47,13 +58,18 @@ export class SqliteWriterError extends Error {
  * SQLite writes on a worker thread with its own connection (opened like every other: WAL, foreign keys
  * verified, busy timeout, synchronous FULL by default). better-sqlite3 is synchronous, so a COMMIT's
  * fsync would otherwise stall the event loop — and every request — for its whole duration; here it
- * stalls only the writer while the main thread keeps parsing, validating and answering requests (and
- * collecting the next batch). Reads stay on the main connection: WAL readers see each commit at once.
- * One batch at a time is in the thread (the GroupCommitter sends the next when this one is answered).
+ * stalls only the writer while the main thread keeps parsing, validating and answering requests. Reads
+ * stay on the main connection: WAL readers see each commit at once.
+ *
+ * Batches are posted as soon as the committer has them; the thread commits everything that arrived while
+ * it was committing the previous transaction as the next one (up to maxTransactionWrites writes). So the
+ * writer never waits for a round trip through the main thread's event loop between two commits, and a
+ * transaction holds every write that was waiting for it.
  */
 export class SqliteWriterThread implements WriteExecutor {
-  readonly #target: DatabaseTarget;
-  readonly #options: SqliteOptions;
+  readonly maxBatchesInFlight = Number.POSITIVE_INFINITY;
+  readonly #data: WriterData;
+  readonly #onTransaction: ((writes: number) => void) | undefined;
   #worker: Worker | undefined;
   readonly #waiting = new Map<
     number,
@@ -61,9 +77,9 @@ export class SqliteWriterThread implements WriteExecutor {
   >();
   #nextId = 1;
 
-  constructor(target: DatabaseTarget, options: SqliteOptions) {
-    this.#target = target;
-    this.#options = options;
+  constructor(target: DatabaseTarget, sqlite: SqliteOptions, options: WriteExecutorOptions) {
+    this.#data = { target, sqlite, maxTransactionWrites: options.maxTransactionWrites };
+    this.#onTransaction = options.onTransaction;
     this.#spawn();
   }
 
@@ -81,21 +97,30 @@ export class SqliteWriterThread implements WriteExecutor {
     if (worker === undefined) return;
     this.#worker = undefined;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage({ type: 'close' }); // after any batch already posted: the thread closes its database
+    worker.postMessage({ type: 'close' }); // after every batch already posted: the thread closes its database
     await exited;
   }
 
-  #spawn(): Worker {
-    const worker = new Worker(WORKER_URL, { workerData: { target: this.#target, sqlite: this.#options } });
-    worker.unref();
-    worker.on('message', (reply: WriterReply) => {
-      const waiter = this.#waiting.get(reply.id);
-      if (waiter === undefined) return;
-      this.#waiting.delete(reply.id);
-      if ('allOk' in reply) waiter.resolve(new Array<WriteResult>(waiter.size).fill(OK));
-      else if ('results' in reply) waiter.resolve(JSON.parse(reply.results) as WriteResult[]);
-      else waiter.reject(new SqliteWriterError(reply.error.message, reply.error.code));
+  #settle(reply: WriterReply): void {
+    const err = 'error' in reply ? new SqliteWriterError(reply.error.message, reply.error.code) : undefined;
+    const results = 'results' in reply ? reply.results : undefined;
+    let writes = 0;
+    reply.ids.forEach((id, i) => {
+      const waiter = this.#waiting.get(id);
+      if (waiter === undefined) return; // already failed with its thread
+      this.#waiting.delete(id);
+      writes += waiter.size;
+      if (err !== undefined) waiter.reject(err);
+      else if (results !== undefined) waiter.resolve(JSON.parse(results[i]!) as WriteResult[]);
+      else waiter.resolve(new Array<WriteResult>(waiter.size).fill(OK));
     });
+    if (err === undefined) this.#onTransaction?.(writes);
+  }
+
+  #spawn(): Worker {
+    const worker = new Worker(WORKER_URL, { workerData: this.#data });
+    worker.unref();
+    worker.on('message', (reply: WriterReply) => this.#settle(reply));
     const fail = (err: Error) => {
       if (this.#worker === worker) this.#worker = undefined; // the next batch starts a new thread
       for (const w of this.#waiting.values()) w.reject(err);
