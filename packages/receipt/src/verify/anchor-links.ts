@@ -1,4 +1,6 @@
-import { FetchRequest, JsonRpcProvider, Network } from 'ethers';
+// ethers is loaded only when an endpoint is checked: everything else that imports this package (the api
+// server builds receipts; offline verification) would otherwise carry its ~10 MB for nothing.
+import type { FetchRequest, JsonRpcProvider } from 'ethers';
 import { decodeAnchorPayload } from '../anchor/anchor-payload.js';
 import { toHex } from '../hex.js';
 import { isStubAnchor, type Receipt, type ReceiptAnchor } from '../receipt/receipt.js';
@@ -103,6 +105,12 @@ async function connect(url: string, timeoutMs: number): Promise<Endpoint> {
     return { host: '(invalid URL)', error: 'not a URL' };
   }
   try {
+    const { FetchRequest, JsonRpcProvider, Network } = await import('ethers');
+    const request = (target: string, ms: number): FetchRequest => {
+      const req = new FetchRequest(target);
+      req.timeout = ms;
+      return req;
+    };
     const probe = request(url, timeoutMs);
     probe.setHeader('content-type', 'application/json');
     probe.body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] });
@@ -123,12 +131,6 @@ async function connect(url: string, timeoutMs: number): Promise<Endpoint> {
   } catch (err) {
     return { host, error: errorText(err) };
   }
-}
-
-function request(url: string, timeoutMs: number): FetchRequest {
-  const req = new FetchRequest(url);
-  req.timeout = timeoutMs;
-  return req;
 }
 
 /**
