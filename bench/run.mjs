@@ -15,7 +15,7 @@ const USAGE = `Usage: npm run bench [-- options]      (or: node bench/run.mjs [o
   --quick          smoke run (seconds): small sizes, one round; checks the benchmark works, not the numbers
   --out FILE       write the JSON here (default bench/results/<timestamp>.json)
   --only LIST      comma-separated sections: merkle, log, intake, anchoring (default: all)
-  --cpu-prof       run the api and keeper with node --cpu-prof (profiles next to the JSON)
+  --cpu-prof       run the api, the keeper and the no-op peer with node --cpu-prof (profiles next to the JSON)
   --keep           keep the temporary folder (databases, logs) and print where it is
   -h, --help       this text`;
 
@@ -35,9 +35,9 @@ const SIZES = {
     intake: {
       seconds: 3,
       settleMs: 1_000,
-      rounds: 3,
+      rounds: 5,
       warmupRequests: 500,
-      concurrencies: [1, 16, 64],
+      concurrencies: [1, 16, 64, 128],
       bytesSize: 256 * 1024,
       mixedSeconds: 4,
     },

@@ -178,7 +178,7 @@ export async function benchIntake(report, size, ceiling) {
   // keeper is stopped before any load (it comes back later, to sequence).
   const [api, noop, idleKeeper] = await Promise.all([
     startApi(inst, { nodeArgs: size.nodeArgs }),
-    startNoop(inst.env.LOG_LEVEL),
+    startNoop(inst.env.LOG_LEVEL, size.nodeArgs),
     startKeeper(inst, { nodeArgs: size.nodeArgs }),
   ]);
   await new Promise((r) => setTimeout(r, size.settleMs));

@@ -68,11 +68,12 @@ export async function startKeeper(inst, options = {}) {
   return { child, url };
 }
 
-/** The no-op peer server (bench/noop-server.mjs) with the same LOG_LEVEL. */
-export async function startNoop(logLevel) {
+/** The no-op peer server (bench/noop-server.mjs) with the same LOG_LEVEL (and node flags, e.g. --cpu-prof). */
+export async function startNoop(logLevel, nodeArgs) {
   const port = await freePort();
   const child = startChild('no-op server', [NOOP_SERVER], {
     env: { PORT: String(port), LOG_LEVEL: logLevel },
+    nodeArgs,
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, child);
