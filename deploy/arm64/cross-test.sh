@@ -33,10 +33,11 @@
 #                         receipts-per-second throughput check. Empty = skip nothing.
 #   FP_ARM64_WORKERS      vitest worker processes (default 1: emulated processes competing for the
 #                         CPU stall their event loops, and the API's load shedding then answers 503)
-#   FP_ARM64_EVENT_LOOP_DELAY_MS  the API's load-shedding threshold under emulation (default 60000).
+#   FP_ARM64_EVENT_LOOP_DELAY_MS  the API's load-shedding threshold under emulation (default 0: off).
 #                         Emulated, fastify's schema compilation alone blocks the event loop for
 #                         more than the production 1 s, and every write is answered 503
-#                         FP_OVERLOADED. Passed as API_MAX_EVENT_LOOP_DELAY_MS (api processes the
+#                         FP_OVERLOADED. A high threshold is not enough: a loop blocked through a
+#                         whole one-second sample reads as an infinite delay. Passed as API_MAX_EVENT_LOOP_DELAY_MS (api processes the
 #                         tests spawn) and FIELDPROOF_TEST_EVENT_LOOP_DELAY_MS (for in-process test
 #                         apps whose config helper honours it).
 #   FP_ARM64_TEST_TIMEOUT_MS  per-test/hook timeout for tests without their own (default 300000)
@@ -64,7 +65,7 @@ repo_root=$(git -C "$script_dir" rev-parse --show-toplevel)
 tests=${FP_ARM64_TESTS-packages/db packages/api packages/merkle packages/keeper/test/sequencer.test.ts packages/note packages/receipt packages/proofs/test/proofs.test.ts packages/proofs/test/receipts.test.ts}
 skip=${FP_ARM64_SKIP-several processes starting at once|receipts per second}
 workers=${FP_ARM64_WORKERS:-1}
-event_loop_delay_ms=${FP_ARM64_EVENT_LOOP_DELAY_MS:-60000}
+event_loop_delay_ms=${FP_ARM64_EVENT_LOOP_DELAY_MS:-0}
 test_timeout_ms=${FP_ARM64_TEST_TIMEOUT_MS:-300000}
 suite_timeout=${FP_ARM64_SUITE_TIMEOUT:-5400}
 source_mode=${FP_ARM64_SOURCE:-worktree}

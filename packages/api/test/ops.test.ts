@@ -132,20 +132,30 @@ describe.each(testEngines())('health, readiness, metrics, docs (%s)', (engine) =
   });
 });
 
+/**
+ * Blocks the event loop for 1.8 s in 150 ms steps, then once for 1.2 s: under-pressure samples the delay
+ * once a second, and a sample with no reading at all (the loop blocked throughout) counts as infinite.
+ */
+async function lagThroughASample(): Promise<void> {
+  const block = (ms: number) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until);
+  };
+  for (let j = 0; j < 12; j++) {
+    block(150);
+    await new Promise((r) => setImmediate(r));
+  }
+  block(1200);
+  // Let the sample that spans the block be taken before the next request.
+  await new Promise((r) => setTimeout(r, 20));
+}
+
 describe('overload', () => {
   it('sheds load with 503 FP_OVERLOADED while the event loop lags; probes keep answering', async () => {
     const t = await createTestApi('sqlite', { API_MAX_EVENT_LOOP_DELAY_MS: '10' });
-    const block = (ms: number) => {
-      const until = Date.now() + ms;
-      while (Date.now() < until);
-    };
-    // under-pressure samples the event-loop delay once a second: lag through a whole sample.
     let shed: ApiJson | undefined;
     for (let i = 0; i < 3 && shed === undefined; i++) {
-      for (let j = 0; j < 12; j++) {
-        block(150);
-        await new Promise((r) => setImmediate(r));
-      }
+      await lagThroughASample();
       const res = await t.app.inject({
         method: 'POST',
         url: '/v1/evidence',
@@ -159,6 +169,19 @@ describe('overload', () => {
       }
     }
     expect(shed).toMatchObject({ statusCode: 503, code: 'FP_OVERLOADED' });
+    await t.close();
+  });
+
+  it('API_MAX_EVENT_LOOP_DELAY_MS=0: a lagging event loop sheds nothing', async () => {
+    const t = await createTestApi('sqlite', { API_MAX_EVENT_LOOP_DELAY_MS: '0' });
+    await lagThroughASample();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/evidence',
+      headers: t.auth.write,
+      payload: { digest: randomDigest(), kind: 'k', occurredAt: 1 },
+    });
+    expect(res.statusCode).toBe(201);
     await t.close();
   });
 

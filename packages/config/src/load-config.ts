@@ -38,7 +38,7 @@ export interface FieldproofConfig {
     readonly groupCommitMaxBatch: number;
     /** Shed load (503) when this many writes wait for a commit. */
     readonly maxPendingWrites: number;
-    /** Shed load (503) when the event loop lags more than this. */
+    /** Shed load (503) when the event loop lags more than this; 0: never on this ground. */
     readonly maxEventLoopDelayMs: number;
     /** How long an API key lookup is cached in memory: a revoked key stops working within this long. */
     readonly keyCacheTtlMs: number;
@@ -150,7 +150,7 @@ export function loadConfig(
       rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 6000, 1),
       groupCommitMaxBatch: int(env, 'API_GROUP_COMMIT_MAX_BATCH', 256, 1, 10_000),
       maxPendingWrites: int(env, 'API_MAX_PENDING_WRITES', 4096, 1),
-      maxEventLoopDelayMs: int(env, 'API_MAX_EVENT_LOOP_DELAY_MS', 1000, 10),
+      maxEventLoopDelayMs: eventLoopDelay(env),
       keyCacheTtlMs: int(env, 'API_KEY_CACHE_MS', 5 * SECOND, 0, 60 * SECOND),
       shutdownTimeoutMs: int(env, 'API_SHUTDOWN_TIMEOUT_MS', 30 * SECOND, 0),
     },
@@ -223,6 +223,17 @@ function logOrigin(value: string | undefined): string | undefined {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * API_MAX_EVENT_LOOP_DELAY_MS: 0 turns the check off; otherwise at least 10 ms, the resolution of the
+ * delay monitor (@fastify/under-pressure subtracts it from every reading).
+ */
+function eventLoopDelay(env: Env): number {
+  const name = 'API_MAX_EVENT_LOOP_DELAY_MS';
+  const ms = int(env, name, 1000, 0);
+  if (ms > 0 && ms < 10) throw new ConfigError(name, `${ms} is out of range (0 = off, or 10 and more)`);
+  return ms;
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {

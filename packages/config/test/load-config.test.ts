@@ -36,6 +36,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ FIELDPROOF_DATA_DIR: 'data' }, '/srv').config.dataDir).toBe('/srv/data');
   });
 
+  it('API_MAX_EVENT_LOOP_DELAY_MS: 1000 by default, 0 turns the check off', () => {
+    expect(loadConfig({}, '/').config.api.maxEventLoopDelayMs).toBe(1000);
+    expect(loadConfig({ API_MAX_EVENT_LOOP_DELAY_MS: '0' }, '/').config.api.maxEventLoopDelayMs).toBe(0);
+    expect(loadConfig({ API_MAX_EVENT_LOOP_DELAY_MS: '10' }, '/').config.api.maxEventLoopDelayMs).toBe(10);
+  });
+
   it('reads KEEPER_CHAINS inline and from @file', () => {
     const evm = loadConfig({ KEEPER_PROVIDER: 'evm', KEEPER_CHAINS: JSON.stringify([chain]) }, '/');
     expect(evm.config.keeper.chains[0]).toMatchObject({ ...chain, finality: 'auto' });
@@ -62,6 +68,11 @@ describe('loadConfig', () => {
   const bad: { name: string; env: Record<string, string>; variable: string }[] = [
     { name: 'port not a number', env: { API_PORT: 'eighty' }, variable: 'API_PORT' },
     { name: 'port out of range', env: { KEEPER_HTTP_PORT: '70000' }, variable: 'KEEPER_HTTP_PORT' },
+    {
+      name: 'event-loop delay below the monitor resolution',
+      env: { API_MAX_EVENT_LOOP_DELAY_MS: '5' },
+      variable: 'API_MAX_EVENT_LOOP_DELAY_MS',
+    },
     { name: 'unknown provider', env: { KEEPER_PROVIDER: 'solana' }, variable: 'KEEPER_PROVIDER' },
     { name: 'evm without chain', env: { KEEPER_PROVIDER: 'evm' }, variable: 'KEEPER_PROVIDER' },
     { name: 'chains not JSON', env: { KEEPER_CHAINS: '[{' }, variable: 'KEEPER_CHAINS' },
