@@ -37,8 +37,9 @@
 #                         Emulated, fastify's schema compilation alone blocks the event loop for
 #                         more than the production 1 s, and every write is answered 503
 #                         FP_OVERLOADED. A high threshold is not enough: a loop blocked through a
-#                         whole one-second sample reads as an infinite delay. Passed as API_MAX_EVENT_LOOP_DELAY_MS (api processes the
-#                         tests spawn) and FIELDPROOF_TEST_EVENT_LOOP_DELAY_MS (for in-process test
+#                         whole one-second sample reads as an infinite delay. Passed as
+#                         API_MAX_EVENT_LOOP_DELAY_MS (api processes the tests spawn) and
+#                         FIELDPROOF_TEST_EVENT_LOOP_DELAY_MS (for in-process test
 #                         apps whose config helper honours it).
 #   FP_ARM64_TEST_TIMEOUT_MS  per-test/hook timeout for tests without their own (default 300000)
 #   FP_ARM64_SUITE_TIMEOUT    seconds before the whole vitest run is stopped (default 5400)

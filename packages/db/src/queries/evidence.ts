@@ -2,6 +2,8 @@ import { CompiledQuery } from 'kysely';
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { EvidenceTable, SequenceQueueTable } from '../schema/evidence-table.js';
 import type { Schema } from '../schema/schema.js';
+import { engineOf } from '../database.js';
+import type { Engine } from '../database.js';
 import { afterCursor, pageOf } from './keyset.js';
 import type { KeysetPage, SortOrder } from './keyset.js';
 
@@ -18,11 +20,11 @@ export type EvidenceWithLeaf = EvidenceRow & { leaf_index: number | null };
  * call (callers wanting per-row outcomes call it once per row under a savepoint).
  */
 export async function appendEvidence(trx: Kysely<Schema>, rows: readonly NewEvidence[]): Promise<void> {
-  const dialect = dialectOf(trx);
+  const engine = engineOf(trx);
   for (let start = 0; start < rows.length;) {
     const chunk = rows.slice(start, start + appendChunkSize(rows.length - start));
     start += chunk.length;
-    const sql = appendSql(trx, dialect, chunk.length);
+    const sql = appendSql(trx, engine, chunk.length);
     await trx.executeQuery(CompiledQuery.raw(sql.evidence, chunk.flatMap(evidenceValues)));
     await trx.executeQuery(CompiledQuery.raw(sql.queue, chunk.flatMap(queueValues)));
   }
@@ -52,7 +54,7 @@ const TEMPLATE_EVIDENCE = Object.fromEntries(
 ) as unknown as NewEvidence;
 const TEMPLATE_QUEUE = { evidence_id: null, enqueued_at: null } as unknown as Insertable<SequenceQueueTable>;
 
-/** Compiled insert texts by dialect (see dialectOf) and row count. */
+/** Compiled insert texts by engine and row count. */
 const appendSqlCache = new Map<string, { readonly evidence: string; readonly queue: string }>();
 
 /**
@@ -62,10 +64,10 @@ const appendSqlCache = new Map<string, { readonly evidence: string; readonly que
  */
 function appendSql(
   trx: Kysely<Schema>,
-  dialect: string,
+  engine: Engine,
   n: number,
 ): { readonly evidence: string; readonly queue: string } {
-  const key = `${n}:${dialect}`;
+  const key = `${n}:${engine}`;
   let sql = appendSqlCache.get(key);
   if (sql === undefined) {
     sql = {
@@ -79,11 +81,6 @@ function appendSql(
     appendSqlCache.set(key, sql);
   }
   return sql;
-}
-
-/** Tells the dialects apart by the text of a one-row insert, which differs in its placeholders. */
-function dialectOf(trx: Kysely<Schema>): string {
-  return trx.insertInto('sequence_queue').values(TEMPLATE_QUEUE).compile().sql;
 }
 
 /** The largest multi-row insert appendEvidence issues (× 11 columns: far below SQLite's 32,766 parameters). */
