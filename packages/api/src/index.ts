@@ -4,6 +4,7 @@
  */
 export { buildApp, FIRST_KEY_HINT, type BuildAppOptions } from './build-app.js';
 export { startApi, type RunningApi, type StartApiOptions } from './start-api.js';
+export { createApiLogger } from './logger.js';
 export {
   API_SCOPES,
   createApiKeySecret,

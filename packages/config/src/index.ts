@@ -1,4 +1,5 @@
 export * from './load-config.js';
 export * from './chains.js';
 export * from './config-error.js';
+export * from './exit-status.js';
 export * from './units.js';

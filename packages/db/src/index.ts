@@ -7,6 +7,7 @@ export * from './sqlite/sqlite-immediate-dialect.js';
 export * from './postgres/create-postgres-pool.js';
 export * from './migrations/load-migrations.js';
 export * from './migrations/migrator.js';
+export * from './migrations/open-migrated-database.js';
 export type * from './schema/schema.js';
 export type * from './schema/evidence-table.js';
 export type * from './schema/log-tables.js';

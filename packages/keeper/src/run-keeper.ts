@@ -1,5 +1,11 @@
+import { EXIT_STATUS } from '@fieldproof/config';
 import type { FieldproofConfig, Secrets } from '@fieldproof/config';
-import { DatabaseNewerThanCodeError, MigrationChecksumError, createDatabase, migrate } from '@fieldproof/db';
+import {
+  DatabaseNewerThanCodeError,
+  MigrationChecksumError,
+  MigrationFileError,
+  openMigratedDatabase,
+} from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { DeviceKeyError } from '@fieldproof/note';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -26,7 +32,9 @@ export interface RunKeeperOptions {
  * The keeper process from start to exit: open and migrate the database, open the device identity, warn
  * when no chain is configured, compose sequencer + anchoring, start, and on SIGTERM/SIGINT stop (awaiting
  * in-flight work), close the database and resolve 0. A fatal startup error is written to stderr as one
- * line and resolves 1. Never calls process.exit: the caller sets process.exitCode.
+ * line and resolves EXIT_STATUS.refused (2) when the operator must fix something first (a key, the
+ * origin, a migration, a maintenance setting), else EXIT_STATUS.failed (1). Never calls process.exit:
+ * the caller sets process.exitCode.
  */
 export async function runKeeper(options: RunKeeperOptions): Promise<number> {
   const { config, secrets } = options;
@@ -37,10 +45,12 @@ export async function runKeeper(options: RunKeeperOptions): Promise<number> {
   let database: Database | undefined;
   let keeper: Keeper | undefined;
   try {
-    database = createDatabase(config.database.target, { sqlite: config.database.sqlite });
-    await migrate(database, {
-      now,
-      onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied'),
+    database = await openMigratedDatabase(config.database.target, {
+      sqlite: config.database.sqlite,
+      migrate: {
+        now,
+        onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied'),
+      },
     });
     const device = await openDeviceIdentity({ database, config, secrets, now });
     logger.info(
@@ -65,7 +75,7 @@ export async function runKeeper(options: RunKeeperOptions): Promise<number> {
     await keeper?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
     stopRequested.dispose();
-    return 1;
+    return isOperatorError(err) ? EXIT_STATUS.refused : EXIT_STATUS.failed;
   }
 
   const signal = await stopRequested.promise;
@@ -75,10 +85,10 @@ export async function runKeeper(options: RunKeeperOptions): Promise<number> {
     await database.close();
   } catch (err) {
     logger.error({ err }, 'error while stopping');
-    return 1;
+    return EXIT_STATUS.failed;
   }
   logger.info('keeper stopped');
-  return 0;
+  return EXIT_STATUS.stopped;
 }
 
 /** The one line an operator sees for an error that stops the keeper from starting. */
@@ -92,7 +102,7 @@ export function startupErrorLine(err: unknown): string {
   return message.split('\n')[0] ?? message;
 }
 
-/** Errors whose message is already the one line an operator needs (no stack wanted). */
+/** Errors whose message is already the one line an operator needs (no stack wanted), and that no restart fixes. */
 function isOperatorError(err: unknown): err is Error {
   return (
     err instanceof DeviceIdentityError ||
@@ -100,7 +110,8 @@ function isOperatorError(err: unknown): err is Error {
     err instanceof MaintenanceConfigError ||
     err instanceof SignerKeyError ||
     err instanceof MigrationChecksumError ||
-    err instanceof DatabaseNewerThanCodeError
+    err instanceof DatabaseNewerThanCodeError ||
+    err instanceof MigrationFileError
   );
 }
 

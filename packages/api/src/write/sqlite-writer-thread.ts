@@ -118,8 +118,9 @@ export class SqliteWriterThread implements WriteExecutor {
   }
 
   #spawn(): Worker {
+    // The thread holds the event loop until close(): whoever builds the app must close it, also when a
+    // later start-up step fails (startApi does). No unref(): a 'message' listener re-refs the port anyway.
     const worker = new Worker(WORKER_URL, { workerData: this.#data });
-    worker.unref();
     worker.on('message', (reply: WriterReply) => this.#settle(reply));
     const fail = (err: Error) => {
       if (this.#worker === worker) this.#worker = undefined; // the next batch starts a new thread

@@ -15,6 +15,8 @@ export class AnchorMetrics {
   readonly feesPaidWei: Counter<'chain'>;
   readonly reorgs: Counter<'chain'>;
   readonly feeBumps: Counter<'chain'>;
+  readonly signerBalanceWei: Gauge<'chain'>;
+  readonly anchorCostWei: Gauge<'chain'>;
 
   constructor(registry: Registry, database: Database, chains: readonly string[], now: () => number) {
     const registers = [registry];
@@ -70,6 +72,20 @@ export class AnchorMetrics {
     this.feeBumps = new Counter({
       name: 'fieldproof_anchor_fee_bumps_total',
       help: 'Stuck anchor transactions replaced with higher fees (same nonce)',
+      labelNames: ['chain'],
+      registers,
+    });
+    // Set by each chain's funds check (every confirmPollMs), not at scrape time: a scrape must not wait
+    // for a chain's RPC. Absent until the first check.
+    this.signerBalanceWei = new Gauge({
+      name: 'fieldproof_anchor_signer_balance_wei',
+      help: "The anchoring signer's balance per chain (wei), as last checked",
+      labelNames: ['chain'],
+      registers,
+    });
+    this.anchorCostWei = new Gauge({
+      name: 'fieldproof_anchor_estimated_cost_wei',
+      help: 'What one anchor may cost per chain (wei; gas limit × max fee per gas), as last checked',
       labelNames: ['chain'],
       registers,
     });

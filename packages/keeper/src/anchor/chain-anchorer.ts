@@ -13,6 +13,7 @@ import { followAnchor } from './follow-anchor.js';
 import { failJob } from './job-failure.js';
 import { LeaseLostError, releaseJob } from './job-lease.js';
 import { sendNewAnchor } from './send-anchor.js';
+import { SignerFunds } from './signer-funds.js';
 
 /**
  * The anchoring worker of one chain (a KeeperTask named `anchor:<chain>`). Each `runOnce()`:
@@ -21,12 +22,15 @@ import { sendNewAnchor } from './send-anchor.js';
  *    mismatch) or backing off after a transport failure; or when no job is due (a plain read) — then
  *    at most every `confirmPollMs` it probes the node (`eth_chainId`) so readiness stays truthful;
  * 2. checks once (and again after every RPC outage) that the node's `eth_chainId` is the configured one;
+ *    and, busy or idle, at most every `confirmPollMs`, that the signer can pay for one anchor (`funds`);
  * 3. claims the most overdue job (lease + fencing token) in a short write transaction;
  * 4. takes one step: sign and broadcast a new transaction, or follow the current one.
  */
 export class ChainAnchorer implements KeeperTask {
   readonly name: string;
   readonly idleMs: number;
+  /** Whether the signer can pay for one anchor on this chain (readiness and a metric). */
+  readonly funds: SignerFunds;
   /** `health.outages` when the chain id was last checked (-1: never). */
   #chainIdCheckedAt = -1;
   #lastProbeAt = Number.NEGATIVE_INFINITY;
@@ -34,6 +38,7 @@ export class ChainAnchorer implements KeeperTask {
   constructor(readonly ctx: ChainContext) {
     this.name = `anchor:${ctx.chain.name}`;
     this.idleMs = Math.min(ctx.settings.pollMs, ctx.settings.confirmPollMs);
+    this.funds = new SignerFunds(ctx);
   }
 
   async runOnce(): Promise<boolean> {
@@ -41,9 +46,11 @@ export class ChainAnchorer implements KeeperTask {
     if (ctx.health.halted !== undefined || ctx.health.backingOff()) return false;
     if (!(await hasDueAnchorJob(ctx.database.db, ctx.chain.name, ctx.now()))) {
       await this.#probeWhenIdle();
+      await this.#checkFundsWhenDue();
       return false;
     }
     if (!(await this.#checkChainId(false))) return false;
+    await this.#checkFundsWhenDue();
     const job = await this.claim();
     if (job === undefined) return false;
     await this.step(job);
@@ -121,6 +128,13 @@ export class ChainAnchorer implements KeeperTask {
     if (now - this.#lastProbeAt < this.ctx.settings.confirmPollMs) return;
     this.#lastProbeAt = now;
     await this.#checkChainId(true);
+  }
+
+  /** Only on a node that answers and is the configured chain: a balance elsewhere would mislead. */
+  async #checkFundsWhenDue(): Promise<void> {
+    const { health } = this.ctx;
+    if (health.halted !== undefined || health.backingOff()) return;
+    await this.funds.checkWhenDue();
   }
 
   async #checkChainId(force: boolean): Promise<boolean> {

@@ -16,7 +16,10 @@ import { ChainAnchorer } from './chain-anchorer.js';
 export interface Anchoring {
   /** `anchor-scheduler` plus one `anchor:<chain>` task per chain; empty with the stub provider. */
   readonly tasks: KeeperTask[];
-  /** Not ok while a chain is halted or its RPC has been failing longer than `rpcDownReadyMs`. */
+  /**
+   * Not ok while a chain is halted, its RPC has been failing longer than `rpcDownReadyMs`, or its signer
+   * cannot pay for one anchor at the current fees.
+   */
   readiness(): { ok: boolean; detail: string };
   /** Aborts RPC requests in flight. Call after the runner stopped calling runOnce. */
   close(): Promise<void>;
@@ -90,6 +93,9 @@ export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}
           parts.push(
             `${chain.name}: RPC failing for ${Math.round(down / 1000)} s (${health.lastError ?? 'unknown'})`,
           );
+        } else if (task.funds.shortfall() !== undefined) {
+          ok = false;
+          parts.push(`${chain.name}: ${task.funds.shortfall()}`);
         } else if (down > 0) {
           parts.push(`${chain.name}: RPC failing for ${Math.round(down / 1000)} s`);
         } else {

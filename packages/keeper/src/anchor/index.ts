@@ -7,6 +7,7 @@ export type { AnchorPoint, ChainContext, JobLease } from './anchor-context.js';
 export { AnchorMetrics } from './anchor-metrics.js';
 export { AnchorScheduler } from './anchor-scheduler.js';
 export { ChainAnchorer } from './chain-anchorer.js';
+export { SignerFunds, calldataGasUpperBound, type FundsStatus } from './signer-funds.js';
 export { LeaseLostError } from './job-lease.js';
 export { AnchorSigner, SignerKeyError, loadAnchorSigner } from '../chain/anchor-signer.js';
 export { classifyChainError, isPermanentChainError, type ChainErrorKind } from '../chain/chain-errors.js';

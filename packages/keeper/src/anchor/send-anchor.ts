@@ -19,6 +19,11 @@ import { allocateNonce, ensureChainAccount } from './nonces.js';
 /** Gas estimates get this much headroom (a plain-calldata transfer needs none; a contract may). */
 const GAS_HEADROOM_PERCENT = 20n;
 
+/** The gas limit an anchor is signed with, from the node's estimate. */
+export function withGasHeadroom(estimate: bigint): bigint {
+  return estimate + (estimate * GAS_HEADROOM_PERCENT) / 100n;
+}
+
 /**
  * The job has no live transaction: sign one for its checkpoint and broadcast it.
  *
@@ -48,7 +53,7 @@ export async function sendNewAnchor(ctx: ChainContext, job: AnchorJobRow, lease:
     return;
   }
   const estimate = await ctx.client.estimateGas({ from: ctx.signer.address, to, data });
-  const gasLimit = estimate + (estimate * GAS_HEADROOM_PERCENT) / 100n;
+  const gasLimit = withGasHeadroom(estimate);
   await ensureChainAccount(ctx);
 
   const tx = await withFence(ctx, lease, async (trx): Promise<AnchorTxRow | undefined> => {

@@ -60,6 +60,11 @@ export class EvmChainClient {
     }
   }
 
+  /** The account's balance in wei at the latest block. */
+  async balance(address: string): Promise<bigint> {
+    return BigInt(await this.rpc.call<string>('eth_getBalance', [address, 'latest']));
+  }
+
   async transactionCount(address: string, tag: 'pending' | 'latest'): Promise<number> {
     return Number(await this.rpc.call<string>('eth_getTransactionCount', [address, tag]));
   }
