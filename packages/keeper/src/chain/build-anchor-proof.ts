@@ -145,7 +145,11 @@ export async function anchorProofFromBlock(
     rawHeader: hexlify(rawHeader),
     txIndex,
     rawTx: hexlify(rawTx),
-    txProof: (await createMerkleProof(trie, RLP.encode(txIndex))).map((node) => hexlify(node)),
+    // Inline (< 32-byte) nodes sit inside their parent; @ethereumjs/mpt lists them too, the format does
+    // not. A transactions trie has none (its values are signed transactions), so this is a guard.
+    txProof: (await createMerkleProof(trie, RLP.encode(txIndex)))
+      .filter((node, i) => i === 0 || node.length >= 32)
+      .map((node) => hexlify(node)),
   };
   try {
     // The offline verifier must accept what is stored; better to learn it now than from an auditor.

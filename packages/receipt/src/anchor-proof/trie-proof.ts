@@ -12,7 +12,10 @@ import { bytesEqual, decodeRlp, hex0x, rlpBytes, rlpList, type RlpItem } from '.
  * ```
  *
  * A child reference is the keccak256 of the child's RLP (32 bytes), or the child itself, inline, when
- * its RLP is shorter than 32 bytes; `@ethereumjs/mpt`'s proofs list only the hashed nodes.
+ * its RLP is shorter than 32 bytes. A proof lists the root and the hashed nodes only, as geth's
+ * `eth_getProof` does; an inline node is read inside its parent. (`@ethereumjs/mpt`'s
+ * `createMerkleProof` also lists inline nodes: drop those nodes of under 32 bytes after the first. A
+ * transactions trie never has any — every value is a signed transaction, longer than 32 bytes.)
  */
 
 const BRANCH_LENGTH = 17;
