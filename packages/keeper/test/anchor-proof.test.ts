@@ -81,12 +81,14 @@ async function mineBlockOf(count: number, target: HardhatNode = node): Promise<M
 
   function requestOf(i: number, nonce: number, chainId: number): TransactionRequest {
     // Calldata of varied length, like FPA1 payloads of different origins.
-    const data = encodeAnchorPayload({
-      origin: `fieldproof.test/unit-${i}${'x'.repeat(i % 40)}`,
-      treeSize: i + 1,
-      root: new Uint8Array(32).fill(i % 256),
-    });
-    const base = { chainId, nonce, to: HARDHAT_ACCOUNTS[(i + 1) % 4].address, data, gasLimit: 100_000n };
+    const data = hexlify(
+      encodeAnchorPayload({
+        origin: `fieldproof.test/unit-${i}${'x'.repeat(i % 40)}`,
+        treeSize: i + 1,
+        root: new Uint8Array(32).fill(i % 256),
+      }),
+    );
+    const base = { chainId, nonce, to: HARDHAT_ACCOUNTS[(i + 1) % 4]!.address, data, gasLimit: 100_000n };
     switch (i % 3) {
       case 0:
         return { ...base, type: 2, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 10n ** 9n };
@@ -309,6 +311,56 @@ describe('the builder refuses rather than guesses', () => {
       nonces.delete(`${node.url}/${wallet.address}`);
     } finally {
       await node.setAutomine(true);
+    }
+  });
+});
+
+describe('other envelopes and forks', () => {
+  it('proves an EIP-7702 transaction (authorization list) re-serialised from JSON', async () => {
+    const [sender, delegator] = [wallets[0]!, wallets[2]!];
+    const senderNonce = Number(
+      await node.rpc<string>('eth_getTransactionCount', [sender.address, 'pending']),
+    );
+    const delegatorNonce = Number(
+      await node.rpc<string>('eth_getTransactionCount', [delegator.address, 'pending']),
+    );
+    const authorization = await delegator.authorize({
+      address: HARDHAT_ACCOUNTS[3].address,
+      nonce: delegatorNonce,
+      chainId: node.chainId,
+    });
+    const raw = await sender.signTransaction({
+      type: 4,
+      chainId: node.chainId,
+      nonce: senderNonce,
+      to: delegator.address,
+      data: '0x46504131',
+      gasLimit: 100_000n,
+      maxFeePerGas: 10n ** 10n,
+      maxPriorityFeePerGas: 10n ** 9n,
+      authorizationList: [authorization],
+    });
+    const hash = await node.rpc<string>('eth_sendRawTransaction', [raw]);
+    nonces.clear();
+    const proof = await buildAnchorProof(rpc, hash);
+    expect(proof.rawTx).toBe(raw);
+    expect(verifyAnchorProof(proof)).toMatchObject({ txType: 4, to: delegator.address.toLowerCase() });
+  });
+
+  it.each([
+    ['london', 16],
+    ['shanghai', 17],
+    ['cancun', 20],
+  ])('encodes a %s header (%i fields) that hashes to the block hash', async (hardfork, fields) => {
+    const forkNode = await startHardhatNode({ hardfork, chainId: 31338 });
+    try {
+      const mined = await mineBlockOf(3, forkNode);
+      const forkRpc = new JsonRpcClient({ url: forkNode.url, timeoutMs: 10_000 });
+      const proof = await buildAnchorProof(forkRpc, mined.hashes[1]!);
+      expect(decodeBlockHeader(getBytes(proof.rawHeader)).fieldCount).toBe(fields);
+      expect(verifyAnchorProof(proof)).toMatchObject({ chainId: 31338, txIndex: 1 });
+    } finally {
+      await forkNode.stop();
     }
   });
 });
