@@ -12,6 +12,7 @@ import {
   decodeTransactionEnvelope,
   trieProofValue,
   verifyAnchorProof,
+  type AnchorProof,
 } from '@fieldproof/receipt';
 import { getBytes, hexlify, keccak256 } from 'ethers';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +78,21 @@ describe('mainnet block 2 924 874 (pre-London)', () => {
     const nodes = await createMerkleProof(trie, RLP.encode(1));
     const root = decodeBlockHeader(encodeBlockHeader(block)).transactionsRoot;
     expect(hexlify(trieProofValue(root, RLP.encode(1), nodes))).toBe(tx.raw);
+  });
+
+  it('is the example of docs/FORMATS.md', async () => {
+    const proof = await anchorProofFromBlock(block, { chainId: 1, txHash: block.transactions[0]!.hash });
+    const doc = readFileSync(new URL('../../../docs/FORMATS.md', import.meta.url), 'utf8');
+    expect(doc).toContain(`\`\`\`json\n${JSON.stringify(proof, null, 2)}\n\`\`\``);
+  });
+
+  it('refuses unknown and missing fields', async () => {
+    const proof = await anchorProofFromBlock(block, { chainId: 1, txHash: block.transactions[0]!.hash });
+    expect(() => verifyAnchorProof({ ...proof, note: 'x' } as AnchorProof)).toThrow(
+      /format: unknown field note/,
+    );
+    const { txIndex: _dropped, ...rest } = proof;
+    expect(() => verifyAnchorProof(rest as AnchorProof)).toThrow(/format: missing txIndex/);
   });
 
   it('refuses the proof under another chain id', async () => {

@@ -46,6 +46,16 @@ export interface VerifiedAnchorProof {
   readonly data: Uint8Array;
 }
 
+const PROOF_FIELDS = [
+  'chainId',
+  'blockNumber',
+  'blockHash',
+  'rawHeader',
+  'txIndex',
+  'rawTx',
+  'txProof',
+] as const;
+
 /** At most this many trie nodes: a key of 9 bytes (any JSON-safe index) is 18 nibbles deep. */
 const MAX_PROOF_NODES = 64;
 const BLOCK_HASH = /^0x[0-9a-f]{64}$/;
@@ -58,6 +68,15 @@ const BLOCK_HASH = /^0x[0-9a-f]{64}$/;
  * canonical: that is the caller's (trusted block list or RPC). Throws `AnchorProofError`.
  */
 export function verifyAnchorProof(proof: AnchorProof): VerifiedAnchorProof {
+  if (typeof proof !== 'object' || proof === null) throw new AnchorProofError('format', 'not an object');
+  const fields = Object.keys(proof);
+  const extra = fields.filter((f) => !(PROOF_FIELDS as readonly string[]).includes(f));
+  const missing = PROOF_FIELDS.filter((f) => !fields.includes(f));
+  if (extra.length > 0 || missing.length > 0) {
+    // An unknown field would look vouched for without being checked.
+    const parts = [...missing.map((f) => `missing ${f}`), ...extra.map((f) => `unknown field ${f}`)];
+    throw new AnchorProofError('format', parts.join(', '));
+  }
   const { chainId, blockNumber, txIndex } = proof;
   for (const [name, value] of [
     ['chainId', chainId],
