@@ -8,6 +8,7 @@ import {
   type RpcTransaction,
 } from '@fieldproof/keeper';
 import {
+  ANCHOR_PROOF_CHECKS,
   decodeBlockHeader,
   decodeTransactionEnvelope,
   trieProofValue,
@@ -84,6 +85,8 @@ describe('mainnet block 2 924 874 (pre-London)', () => {
     const proof = await anchorProofFromBlock(block, { chainId: 1, txHash: block.transactions[0]!.hash });
     const doc = readFileSync(new URL('../../../docs/FORMATS.md', import.meta.url), 'utf8');
     expect(doc).toContain(`\`\`\`json\n${JSON.stringify(proof, null, 2)}\n\`\`\``);
+    // The checks, numbered in the order the verifier runs them.
+    ANCHOR_PROOF_CHECKS.forEach((check, i) => expect(doc).toContain(`\n${i + 1}. \`${check}\` — `));
   });
 
   it('refuses unknown and missing fields', async () => {
