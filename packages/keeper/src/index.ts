@@ -27,3 +27,19 @@ export { registerLogGauges } from './health/keeper-metrics.js';
 export { createMaintenance, MaintenanceConfigError, type Maintenance } from './maintenance/maintenance.js';
 export { backupFileName, pruneBackups } from './maintenance/backup-files.js';
 export { createKeeperLogger } from './logger.js';
+export {
+  AnchorProofBuildError,
+  anchorProofFromBlock,
+  buildAnchorProof,
+  type AnchorProofBuildCheck,
+  type BuildAnchorProofOptions,
+  type RpcBlock,
+} from './chain/build-anchor-proof.js';
+export {
+  HEADER_FIELDS,
+  HeaderEncodingError,
+  encodeBlockHeader,
+  type HeaderFieldName,
+  type RpcBlockHeader,
+} from './chain/block-header-rlp.js';
+export { rawTransactionOf, type RpcTransaction } from './chain/raw-transaction.js';

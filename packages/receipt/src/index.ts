@@ -1,6 +1,7 @@
 /**
  * `@fieldproof/receipt`: the formats that tie evidence to the log and to chains (docs/FORMATS.md) —
- * leaf encoding `fieldproof-leaf/v1`, anchor calldata `FPA1`, receipts `fieldproof-receipt/v1` —
+ * leaf encoding `fieldproof-leaf/v1`, anchor calldata `FPA1`, receipts `fieldproof-receipt/v1`, the
+ * anchor proof (EVM header and transactions trie) —
  * and the offline/online receipt verifier.
  */
 export {
@@ -9,6 +10,23 @@ export {
   encodeAnchorPayload,
   type AnchorPayload,
 } from './anchor/anchor-payload.js';
+export {
+  ANCHOR_PROOF_CHECKS,
+  AnchorProofError,
+  type AnchorProofCheck,
+} from './anchor-proof/anchor-proof-error.js';
+export {
+  verifyAnchorProof,
+  type AnchorProof,
+  type VerifiedAnchorProof,
+} from './anchor-proof/anchor-proof.js';
+export {
+  BASE_HEADER_FIELD_COUNT,
+  decodeBlockHeader,
+  type BlockHeaderFields,
+} from './anchor-proof/block-header.js';
+export { decodeTransactionEnvelope, type TransactionEnvelope } from './anchor-proof/transaction-envelope.js';
+export { trieProofValue } from './anchor-proof/trie-proof.js';
 export {
   AnchorPayloadError,
   CanonicalJsonError,
