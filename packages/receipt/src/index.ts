@@ -9,6 +9,7 @@ export {
   encodeAnchorPayload,
   type AnchorPayload,
 } from './anchor/anchor-payload.js';
+export { validateConsistencyProof, type ConsistencyProof } from './consistency/consistency-proof.js';
 export {
   AnchorPayloadError,
   CanonicalJsonError,
