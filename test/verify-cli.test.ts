@@ -549,6 +549,54 @@ describe('fieldproof verify --consistency', { timeout: 120_000 }, () => {
   });
 });
 
+describe('fieldproof verify --consistency reads checkpoint files strictly', { timeout: 120_000 }, () => {
+  it('takes a checkpoint answer as it is, and refuses unknown fields, bad types and copies that are not the note', async () => {
+    const answer = { ...(await checkpointAt(database.db, 5))!, verifierKey: log.key.verifierKey };
+    const new21 = write('strict-checkpoint-21.txt', (await checkpointAt(database.db, 21))!.note);
+    const proof = write('strict-proof.json', {
+      from: 5,
+      to: 21,
+      proof: (await consistencyProofFor(database.db, 5, 21)).map(toHex),
+    });
+    const run = (name: string, old: unknown) =>
+      verify(['--consistency', write(`strict-${name}.json`, old), new21, '--proof', proof]);
+
+    const honest = await run('honest', answer);
+    expect(honest.code, honest.stdout + honest.stderr).toBe(0);
+
+    const cases: { name: string; old: unknown; message: RegExp }[] = [
+      { name: 'unknown-field', old: { ...answer, trusted: true }, message: /trusted is not a field/ },
+      { name: 'size-as-string', old: { ...answer, treeSize: '5' }, message: /treeSize is malformed/ },
+      {
+        name: 'size-copy',
+        old: { ...answer, treeSize: 4 },
+        message: /treeSize 4 is not the signed note's 5/,
+      },
+      {
+        name: 'root-copy',
+        old: { ...answer, root: flip(answer.root) },
+        message: /root "[0-9a-f]+" is not the signed note's/,
+      },
+      {
+        name: 'receipt-added-field',
+        old: { ...receipt, trusted: true },
+        message: /receipt\.trusted: is not a field/,
+      },
+      {
+        name: 'receipt-size-copy',
+        old: { ...receipt, checkpoint: { ...receipt.checkpoint, treeSize: 20 } },
+        message: /receipt\.checkpoint: treeSize 20 is not the signed note's 21/,
+      },
+    ];
+    for (const { name, old, message } of cases) {
+      const result = await run(name, old);
+      expect(result.code, name).toBe(2);
+      expect(result.stdout, name).toBe('');
+      expect(result.stderr, name).toMatch(message);
+    }
+  });
+});
+
 /** Changes one byte of the first signature (inside its base64, keeping it valid base64). */
 function flipSignatureByte(note: string): string {
   const start = note.lastIndexOf('\n\n') + 2;

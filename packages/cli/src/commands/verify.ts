@@ -2,9 +2,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createReceiptChecker, isBundle, validateBundleEnvelope } from '@fieldproof/proofs';
 import type { ReceiptCheckerOptions } from '@fieldproof/proofs';
-import { formatKeyId, parseSignedNote } from '@fieldproof/note';
-import { ReceiptFormatError, validateConsistencyProof, verifyConsistencyBetween } from '@fieldproof/receipt';
-import type { ConsistencyProof, LinkVerdict, Verification } from '@fieldproof/receipt';
+import { toHex } from '@fieldproof/merkle';
+import { formatKeyId, parseCheckpoint, parseSignedNote } from '@fieldproof/note';
+import {
+  ReceiptFormatError,
+  validateConsistencyProof,
+  validateReceipt,
+  verifyConsistencyBetween,
+} from '@fieldproof/receipt';
+import type { ConsistencyProof, LinkVerdict, Receipt, Verification } from '@fieldproof/receipt';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../command.js';
 
@@ -326,19 +332,72 @@ async function readCheckpointFile(file: string): Promise<CheckpointFile> {
   return checkpointFromJson(value, file);
 }
 
-/** A receipt (`checkpoint.note`, `device.publicKey`) or a checkpoint answer (`note`, `verifierKey`). */
+/**
+ * A receipt (`checkpoint.note`, `device.publicKey`) or a checkpoint answer (`note`, `verifierKey`), read
+ * strictly: a malformed receipt, an unknown field, or a copy (origin, treeSize, root) that is not what the
+ * signed note says is refused — only the note is verified, so anything else in the file must agree with it
+ * or be absent, never silently ignored.
+ */
 function checkpointFromJson(value: unknown, where: string): CheckpointFile {
-  const v = value as {
-    note?: unknown;
-    verifierKey?: unknown;
-    checkpoint?: { note?: unknown };
-    device?: { publicKey?: unknown };
+  if (isObject(value) && 'format' in value) {
+    let receipt: Receipt;
+    try {
+      receipt = validateReceipt(value);
+    } catch (err) {
+      if (err instanceof ReceiptFormatError) throw new InputError(`${where}: ${err.message}`);
+      throw err;
+    }
+    checkCopies(receipt.checkpoint.note, receipt.checkpoint, `${where}: receipt.checkpoint`);
+    return { note: receipt.checkpoint.note, key: receipt.device.publicKey };
+  }
+  if (!isObject(value) || typeof value.note !== 'string') {
+    throw new InputError(
+      `${where}: holds no checkpoint note (expected a receipt or a GET /v1/log/checkpoint answer)`,
+    );
+  }
+  const types: Record<string, (v: unknown) => boolean> = {
+    note: (v) => typeof v === 'string',
+    verifierKey: (v) => typeof v === 'string' && v !== '',
+    origin: (v) => typeof v === 'string',
+    treeSize: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+    root: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+    createdAt: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
   };
-  const note = typeof v?.note === 'string' ? v.note : v?.checkpoint?.note;
-  const key = typeof v?.verifierKey === 'string' ? v.verifierKey : v?.device?.publicKey;
-  if (typeof note !== 'string')
-    throw new UsageError(`${where}: holds no checkpoint note (expected a receipt or a checkpoint answer)`);
-  return typeof key === 'string' ? { note, key } : { note };
+  for (const [field, v] of Object.entries(value)) {
+    const check = types[field];
+    if (check === undefined) throw new InputError(`${where}: ${field} is not a field of a checkpoint answer`);
+    if (!check(v))
+      throw new InputError(`${where}: ${field} is malformed (${JSON.stringify(v).slice(0, 40)})`);
+  }
+  checkCopies(value.note, value, where);
+  return typeof value.verifierKey === 'string'
+    ? { note: value.note, key: value.verifierKey }
+    : { note: value.note };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Refuses a file whose copies of origin, tree size or root are not those of its signed note. */
+function checkCopies(
+  note: string,
+  copies: { origin?: unknown; treeSize?: unknown; root?: unknown },
+  where: string,
+) {
+  let checkpoint;
+  try {
+    checkpoint = parseCheckpoint(parseSignedNote(note).text);
+  } catch {
+    return; // a malformed note fails its checkpoint link
+  }
+  const signed = { origin: checkpoint.origin, treeSize: checkpoint.treeSize, root: toHex(checkpoint.root) };
+  for (const field of ['origin', 'treeSize', 'root'] as const) {
+    if (copies[field] !== undefined && copies[field] !== signed[field]) {
+      throw new InputError(
+        `${where}: ${field} ${JSON.stringify(copies[field])} is not the signed note's ${JSON.stringify(signed[field])}`,
+      );
+    }
+  }
 }
 
 /** The size line of a note, for choosing the proof to fetch; the verifier parses the note for real. */
