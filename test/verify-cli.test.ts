@@ -308,6 +308,35 @@ describe('fieldproof export and verify <bundle>', { timeout: 120_000 }, () => {
     expect(short.stdout).toMatch(/^failed {4}bundle: bundle.count: says 21 receipts, the bundle holds 20/m);
   });
 
+  it('refuses to pass a bundle that holds no receipts: nothing was verified', async () => {
+    const bundle = JSON.parse(fs.readFileSync(bundleFile, 'utf8')) as Record<string, unknown>;
+    const empty = write('bundle-empty.json', { ...bundle, receipts: [], count: 0 });
+    const words = await verify([empty, '--expect-key', log.key.verifierKey]);
+    expect(words.code, words.stdout).toBe(1);
+    expect(words.stdout).toMatch(/^failed {4}bundle: bundle.receipts: holds no receipts/m);
+    expect(words.stdout).not.toMatch(/VERIFIED/);
+    const json = await verify([empty, '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false });
+  });
+
+  it("refuses a --content-dir that does not exist, is not a folder, or holds no receipt's content", async () => {
+    const noContent = path.join(dir, 'unrelated');
+    fs.mkdirSync(noContent, { recursive: true });
+    fs.writeFileSync(path.join(noContent, 'notes.txt'), 'not evidence\n');
+    for (const [contentDir, message] of [
+      [path.join(dir, 'no-such-folder'), /no-such-folder.*ENOENT/],
+      [contentFile, /content\.bin.*ENOTDIR/],
+      [noContent, /unrelated holds the content of none of the 21 receipts/],
+    ] as const) {
+      const result = await verify([bundleFile, '--content-dir', contentDir]);
+      expect(result.code, contentDir).toBe(2);
+      expect(result.stdout, contentDir).toBe('');
+      expect(result.stderr.trim().split('\n'), contentDir).toHaveLength(1);
+      expect(result.stderr, contentDir).toMatch(message);
+    }
+  });
+
   it('exports a selection, and refuses contradictory or missing selections', async () => {
     const out = path.join(dir, 'detections.json');
     const since = new Date(log.records[3]!.receivedAt).toISOString();
@@ -468,10 +497,103 @@ describe('fieldproof verify --consistency', { timeout: 120_000 }, () => {
     ]);
     expect(mismatch.code).toBe(1);
     expect(mismatch.json?.links[0]).toMatchObject({ link: 'proof', status: 'failed' });
+  });
 
+  it('without --expect-key, a bare note is refused with the key to pin and where to find it', async () => {
     const noKey = await verify(['--consistency', old5, new21, '--proof', proofFile]);
     expect(noKey.code).toBe(2);
-    expect(noKey.stderr).toMatch(/--expect-key/);
+    expect(noKey.stdout).toBe('');
+    expect(noKey.stderr.trim().split('\n')).toHaveLength(1);
+    // The note's signature line names the key (name and id): the message says which key to pin.
+    const [name, id] = log.key.verifierKey.split('+');
+    expect(noKey.stderr).toContain(`--expect-key '${name}+${id}+…'`);
+    expect(noKey.stderr).toMatch(/printed by "fieldproof device"/);
+  });
+
+  it('refuses a consistency proof file that is not exactly {from, to, proof} with exit 2', async () => {
+    const proof = JSON.parse(fs.readFileSync(proofFile, 'utf8')) as { proof: string[] };
+    const cases: { name: string; value: unknown; message: RegExp }[] = [
+      {
+        name: 'from as a string',
+        value: { ...proof, from: '5', to: 21 },
+        message: /proof\.from: expected a non-negative integer, got "5"/,
+      },
+      { name: 'to as a string', value: { ...proof, from: 5, to: '21' }, message: /proof\.to: expected/ },
+      { name: 'from missing', value: { to: 21, proof: proof.proof }, message: /proof\.from: is missing/ },
+      {
+        name: 'an unknown field',
+        value: { from: 5, to: 21, proof: proof.proof, trusted: true },
+        message: /proof\.trusted: is not a field/,
+      },
+      {
+        name: 'a hash as a number',
+        value: { from: 5, to: 21, proof: [1, ...proof.proof.slice(1)] },
+        message: /proof\.proof\[0\]: expected 64 lowercase hex/,
+      },
+      { name: 'a bare array', value: proof.proof, message: /proof: expected an object/ },
+    ];
+    for (const { name, value, message } of cases) {
+      const result = await verify([
+        '--consistency',
+        old5,
+        new21,
+        '--proof',
+        write(`proof-${name.replace(/\W+/g, '-')}.json`, value),
+        '--expect-key',
+        log.key.verifierKey,
+      ]);
+      expect(result.code, name).toBe(2);
+      expect(result.stdout, name).toBe('');
+      expect(result.stderr, name).toMatch(message);
+    }
+  });
+});
+
+describe('fieldproof verify --consistency reads checkpoint files strictly', { timeout: 120_000 }, () => {
+  it('takes a checkpoint answer as it is, and refuses unknown fields, bad types and copies that are not the note', async () => {
+    const answer = { ...(await checkpointAt(database.db, 5))!, verifierKey: log.key.verifierKey };
+    const new21 = write('strict-checkpoint-21.txt', (await checkpointAt(database.db, 21))!.note);
+    const proof = write('strict-proof.json', {
+      from: 5,
+      to: 21,
+      proof: (await consistencyProofFor(database.db, 5, 21)).map(toHex),
+    });
+    const run = (name: string, old: unknown) =>
+      verify(['--consistency', write(`strict-${name}.json`, old), new21, '--proof', proof]);
+
+    const honest = await run('honest', answer);
+    expect(honest.code, honest.stdout + honest.stderr).toBe(0);
+
+    const cases: { name: string; old: unknown; message: RegExp }[] = [
+      { name: 'unknown-field', old: { ...answer, trusted: true }, message: /trusted is not a field/ },
+      { name: 'size-as-string', old: { ...answer, treeSize: '5' }, message: /treeSize is malformed/ },
+      {
+        name: 'size-copy',
+        old: { ...answer, treeSize: 4 },
+        message: /treeSize 4 is not the signed note's 5/,
+      },
+      {
+        name: 'root-copy',
+        old: { ...answer, root: flip(answer.root) },
+        message: /root "[0-9a-f]+" is not the signed note's/,
+      },
+      {
+        name: 'receipt-added-field',
+        old: { ...receipt, trusted: true },
+        message: /receipt\.trusted: is not a field/,
+      },
+      {
+        name: 'receipt-size-copy',
+        old: { ...receipt, checkpoint: { ...receipt.checkpoint, treeSize: 20 } },
+        message: /receipt\.checkpoint: treeSize 20 is not the signed note's 21/,
+      },
+    ];
+    for (const { name, old, message } of cases) {
+      const result = await run(name, old);
+      expect(result.code, name).toBe(2);
+      expect(result.stdout, name).toBe('');
+      expect(result.stderr, name).toMatch(message);
+    }
   });
 });
 

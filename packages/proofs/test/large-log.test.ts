@@ -170,9 +170,12 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
     ).toBe(3);
   });
 
-  it('refuses a bundle whose count does not match its receipts', () => {
+  it('refuses a bundle whose count does not match its receipts, and an empty one', () => {
     const bundle = { format: BUNDLE_FORMAT, receipts: [{}, {}], count: 3 };
     expect(() => validateBundleEnvelope(bundle)).toThrow(BundleFormatError);
     expect(() => validateBundleEnvelope({ format: 'x' })).toThrow(/bundle.format/);
+    expect(() => validateBundleEnvelope({ format: BUNDLE_FORMAT, receipts: [], count: 0 })).toThrow(
+      /bundle.receipts: holds no receipts/,
+    );
   });
 });

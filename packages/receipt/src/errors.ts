@@ -40,10 +40,10 @@ export class AnchorPayloadError extends ReceiptError {
   }
 }
 
-/** A receipt that does not follow `fieldproof-receipt/v1`. */
+/** A receipt that does not follow `fieldproof-receipt/v1`, or a consistency proof that is not `{from, to, proof}`. */
 export class ReceiptFormatError extends ReceiptError {
   constructor(
-    /** JSON path of the offending value, e.g. `receipt.inclusion.proof[3]`. */
+    /** JSON path of the offending value, e.g. `receipt.inclusion.proof[3]` or `proof.from`. */
     readonly path: string,
     readonly reason: string,
   ) {

@@ -10,6 +10,7 @@ export {
   encodeAnchorPayload,
   type AnchorPayload,
 } from './anchor/anchor-payload.js';
+export { validateConsistencyProof, type ConsistencyProof } from './consistency/consistency-proof.js';
 export {
   ANCHOR_PROOF_CHECKS,
   AnchorProofError,

@@ -2,8 +2,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createReceiptChecker, isBundle, validateBundleEnvelope } from '@fieldproof/proofs';
 import type { ReceiptCheckerOptions } from '@fieldproof/proofs';
-import { verifyConsistencyBetween } from '@fieldproof/receipt';
-import type { LinkVerdict, Verification } from '@fieldproof/receipt';
+import { toHex } from '@fieldproof/merkle';
+import { formatKeyId, parseCheckpoint, parseSignedNote } from '@fieldproof/note';
+import {
+  ReceiptFormatError,
+  validateConsistencyProof,
+  validateReceipt,
+  verifyConsistencyBetween,
+} from '@fieldproof/receipt';
+import type { ConsistencyProof, LinkVerdict, Receipt, Verification } from '@fieldproof/receipt';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../command.js';
 
@@ -21,7 +28,8 @@ export const verifyCommand: Command = {
       One verdict per link: format, content, leaf, inclusion, checkpoint, signature, one per anchor
       (anchor:<chainId>:<txHash>), and with --rpc "anchors". Each is ok, failed or unchecked.
       --content FILE        the record's content: its SHA-256 (or that of its RFC 8785 JSON) must be the digest
-      --content-dir DIR     for a bundle: content files named by digest or by evidence id, where present
+      --content-dir DIR     for a bundle: content files named by digest or by evidence id, where present;
+                            a folder that cannot be read, or holds the content of no receipt, is refused
       --rpc URL             a JSON-RPC endpoint (repeat for several chains; matched by eth_chainId). Each
                             anchor's transaction, calldata, block, time and confirmations are checked, and
                             at least one anchor must verify. Without --rpc the anchors stay unchecked.
@@ -34,16 +42,18 @@ export const verifyCommand: Command = {
 fieldproof verify --consistency OLD [NEW] (--proof FILE | --api URL [--api-key KEY]) [--expect-key VKEY] [--json]
       Proves the log of NEW extends the log of OLD (it only appended). OLD and NEW are checkpoint notes as
       files: a signed note, a receipt, or a GET /v1/log/checkpoint answer. The key comes from --expect-key,
-      else from OLD (a receipt or checkpoint answer names it). --proof FILE is a GET /v1/log/consistency
-      answer {"from","to","proof"}; --api fetches it (and, without NEW, the api's latest checkpoint) with
-      the read key from --api-key or FIELDPROOF_API_KEY.
+      else from OLD (a receipt or checkpoint answer names it); a bare note needs --expect-key (the key
+      "fieldproof device" prints). --proof FILE is a GET /v1/log/consistency answer, exactly
+      {"from","to","proof"}; --api fetches it (and, without NEW, the api's latest checkpoint) with the
+      read key from --api-key or FIELDPROOF_API_KEY.
 
-Exit status: 0 every requested check holds (unchecked links are listed), 1 a check failed, 2 usage or
-unreadable input.`,
+Exit status: 0 every requested check holds (unchecked links are listed), 1 a check failed (a bundle
+with no receipts fails: nothing was verified), 2 usage or unreadable input.`,
   example: `fieldproof verify receipt.json --content photo.jpg --expect-key 'unit-7+d9100086+ASMOt6…'
 fieldproof verify receipt.json --rpc https://sepolia.example/rpc --min-confirmations 12 --json
 fieldproof verify bundle.json --content-dir ./evidence --rpc https://sepolia.example/rpc
-FIELDPROOF_API_KEY=fp_… fieldproof verify --consistency kept-checkpoint.txt --api https://unit-7.example:8080`,
+FIELDPROOF_API_KEY=fp_… fieldproof verify --consistency kept-checkpoint.txt --api https://unit-7.example:8080 \
+    --expect-key 'unit-7+d9100086+ASMOt6…'`,
   options: {
     content: { type: 'string' },
     'content-dir': { type: 'string' },
@@ -115,6 +125,7 @@ async function verifyReceipts(ctx: CommandContext): Promise<number> {
 
   if (contentFile !== undefined)
     throw new UsageError('--content is for one receipt; use --content-dir DIR for a bundle');
+  const contents = contentDir === undefined ? undefined : await listContentDir(path.resolve(cwd, contentDir));
   let bundle;
   try {
     bundle = validateBundleEnvelope(document);
@@ -123,13 +134,21 @@ async function verifyReceipts(ctx: CommandContext): Promise<number> {
     stdout.write(json ? `${JSON.stringify({ file, ok: false, links: [verdict] })}\n` : `${line(verdict)}\n`);
     return 1;
   }
+  if (contents !== undefined && !bundle.receipts.some((r) => contentNameOf(r, contents) !== undefined)) {
+    // Asked to compare content, it could compare none: passing would vouch for a check never made.
+    throw new InputError(
+      `--content-dir ${contents.dir} holds the content of none of the ${bundle.receipts.length} receipts ` +
+        '(files are looked up by evidence digest or evidence id)',
+    );
+  }
   const bundleKey = typeof bundle.log?.publicKey === 'string' ? bundle.log.publicKey : undefined;
   const reports: ReturnType<typeof receiptJson>[] = [];
   let failed = 0;
   const unchecked = new Map<string, number>();
   for (const [i, receipt] of bundle.receipts.entries()) {
+    const name = contents === undefined ? undefined : contentNameOf(receipt, contents);
     const content =
-      contentDir === undefined ? undefined : await contentFromDir(path.resolve(cwd, contentDir), receipt);
+      name === undefined ? undefined : await readBytes(path.join(contents!.dir, name), 'content');
     let verification = await checker.check(receipt, content);
     const named = (receipt as { device?: { publicKey?: unknown } }).device?.publicKey;
     if (bundleKey !== undefined && verification.links[0]?.status === 'ok' && named !== bundleKey) {
@@ -203,16 +222,27 @@ function kindOf(link: string): string {
   return link.startsWith('anchor:') ? 'anchor' : link;
 }
 
-/** The content of a bundle receipt: `DIR/<digest>` or `DIR/<evidence id>`, when one exists. */
-async function contentFromDir(dir: string, receipt: unknown): Promise<Uint8Array | undefined> {
+interface ContentDir {
+  readonly dir: string;
+  readonly names: ReadonlySet<string>;
+}
+
+/** The file names of `--content-dir`, read once: a folder that cannot be listed is an input error. */
+async function listContentDir(dir: string): Promise<ContentDir> {
+  try {
+    return { dir, names: new Set(await fs.readdir(dir)) };
+  } catch (err) {
+    throw new InputError(
+      `cannot read the --content-dir folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
+
+/** The content file of a bundle receipt: `DIR/<digest>`, else `DIR/<evidence id>`, when one exists. */
+function contentNameOf(receipt: unknown, contents: ContentDir): string | undefined {
   const evidence = (receipt as { evidence?: { id?: unknown; digest?: unknown } }).evidence;
   for (const name of [evidence?.digest, evidence?.id]) {
-    if (typeof name !== 'string' || !/^[A-Za-z0-9-]+$/.test(name)) continue;
-    try {
-      return await fs.readFile(path.join(dir, name));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    if (typeof name === 'string' && /^[A-Za-z0-9-]+$/.test(name) && contents.names.has(name)) return name;
   }
   return undefined;
 }
@@ -244,11 +274,7 @@ async function verifyConsistency(ctx: CommandContext): Promise<number> {
   const apiKey = str(values, 'api-key') ?? env.FIELDPROOF_API_KEY;
   const older = await readCheckpointFile(path.resolve(cwd, positionals[0]!));
   const key = str(values, 'expect-key') ?? older.key;
-  if (key === undefined) {
-    throw new UsageError(
-      '--expect-key VKEY is needed: a bare checkpoint note does not say which key must sign it',
-    );
-  }
+  if (key === undefined) throw new UsageError(missingKeyMessage(positionals[0]!, older.note));
   const fetchJson = async (route: string) => apiGet(api!, route, apiKey);
   const newer =
     positionals[1] !== undefined
@@ -263,15 +289,15 @@ async function verifyConsistency(ctx: CommandContext): Promise<number> {
       proofFile !== undefined
         ? await readJson(path.resolve(cwd, proofFile), 'consistency proof')
         : await fetchJson(`/v1/log/consistency?from=${sizes.from}&to=${sizes.to}`);
-    const parsed = proofFromJson(answer);
-    if (parsed.from !== undefined && (parsed.from !== sizes.from || parsed.to !== sizes.to)) {
+    const parsed = proofFromJson(answer, proofFile ?? `${api}/v1/log/consistency`);
+    if (parsed.from !== sizes.from || parsed.to !== sizes.to) {
       extra.push({
         link: 'proof',
         status: 'failed',
-        detail: `the proof is for tree sizes ${parsed.from} → ${String(parsed.to)}, the checkpoints are ${sizes.from} → ${sizes.to}`,
+        detail: `the proof is for tree sizes ${parsed.from} → ${parsed.to}, the checkpoints are ${sizes.from} → ${sizes.to}`,
       });
     }
-    proof = parsed.proof;
+    proof = [...parsed.proof];
   }
   const result = verifyConsistencyBetween(older.note, newer.note, proof, key);
   const links = [...extra, ...result.links];
@@ -306,19 +332,72 @@ async function readCheckpointFile(file: string): Promise<CheckpointFile> {
   return checkpointFromJson(value, file);
 }
 
-/** A receipt (`checkpoint.note`, `device.publicKey`) or a checkpoint answer (`note`, `verifierKey`). */
+/**
+ * A receipt (`checkpoint.note`, `device.publicKey`) or a checkpoint answer (`note`, `verifierKey`), read
+ * strictly: a malformed receipt, an unknown field, or a copy (origin, treeSize, root) that is not what the
+ * signed note says is refused — only the note is verified, so anything else in the file must agree with it
+ * or be absent, never silently ignored.
+ */
 function checkpointFromJson(value: unknown, where: string): CheckpointFile {
-  const v = value as {
-    note?: unknown;
-    verifierKey?: unknown;
-    checkpoint?: { note?: unknown };
-    device?: { publicKey?: unknown };
+  if (isObject(value) && 'format' in value) {
+    let receipt: Receipt;
+    try {
+      receipt = validateReceipt(value);
+    } catch (err) {
+      if (err instanceof ReceiptFormatError) throw new InputError(`${where}: ${err.message}`);
+      throw err;
+    }
+    checkCopies(receipt.checkpoint.note, receipt.checkpoint, `${where}: receipt.checkpoint`);
+    return { note: receipt.checkpoint.note, key: receipt.device.publicKey };
+  }
+  if (!isObject(value) || typeof value.note !== 'string') {
+    throw new InputError(
+      `${where}: holds no checkpoint note (expected a receipt or a GET /v1/log/checkpoint answer)`,
+    );
+  }
+  const types: Record<string, (v: unknown) => boolean> = {
+    note: (v) => typeof v === 'string',
+    verifierKey: (v) => typeof v === 'string' && v !== '',
+    origin: (v) => typeof v === 'string',
+    treeSize: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+    root: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+    createdAt: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
   };
-  const note = typeof v?.note === 'string' ? v.note : v?.checkpoint?.note;
-  const key = typeof v?.verifierKey === 'string' ? v.verifierKey : v?.device?.publicKey;
-  if (typeof note !== 'string')
-    throw new UsageError(`${where}: holds no checkpoint note (expected a receipt or a checkpoint answer)`);
-  return typeof key === 'string' ? { note, key } : { note };
+  for (const [field, v] of Object.entries(value)) {
+    const check = types[field];
+    if (check === undefined) throw new InputError(`${where}: ${field} is not a field of a checkpoint answer`);
+    if (!check(v))
+      throw new InputError(`${where}: ${field} is malformed (${JSON.stringify(v).slice(0, 40)})`);
+  }
+  checkCopies(value.note, value, where);
+  return typeof value.verifierKey === 'string'
+    ? { note: value.note, key: value.verifierKey }
+    : { note: value.note };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Refuses a file whose copies of origin, tree size or root are not those of its signed note. */
+function checkCopies(
+  note: string,
+  copies: { origin?: unknown; treeSize?: unknown; root?: unknown },
+  where: string,
+) {
+  let checkpoint;
+  try {
+    checkpoint = parseCheckpoint(parseSignedNote(note).text);
+  } catch {
+    return; // a malformed note fails its checkpoint link
+  }
+  const signed = { origin: checkpoint.origin, treeSize: checkpoint.treeSize, root: toHex(checkpoint.root) };
+  for (const field of ['origin', 'treeSize', 'root'] as const) {
+    if (copies[field] !== undefined && copies[field] !== signed[field]) {
+      throw new InputError(
+        `${where}: ${field} ${JSON.stringify(copies[field])} is not the signed note's ${JSON.stringify(signed[field])}`,
+      );
+    }
+  }
 }
 
 /** The size line of a note, for choosing the proof to fetch; the verifier parses the note for real. */
@@ -327,15 +406,34 @@ function noteSize(note: string): number | undefined {
   return size !== undefined && /^(0|[1-9][0-9]{0,15})$/.test(size) ? Number(size) : undefined;
 }
 
-function proofFromJson(value: unknown): { from?: number; to?: number; proof: string[] } {
-  if (Array.isArray(value)) return { proof: value.map(String) };
-  const v = value as { from?: unknown; to?: unknown; proof?: unknown };
-  if (!Array.isArray(v?.proof)) throw new UsageError('the consistency proof holds no "proof" array');
-  return {
-    ...(typeof v.from === 'number' ? { from: v.from } : {}),
-    ...(typeof v.to === 'number' ? { to: v.to } : {}),
-    proof: v.proof.map(String),
-  };
+/** A `{from, to, proof}` answer, exactly: a proof file with a string size or an unknown field is refused. */
+function proofFromJson(value: unknown, where: string): ConsistencyProof {
+  try {
+    return validateConsistencyProof(value);
+  } catch (err) {
+    if (err instanceof ReceiptFormatError) throw new InputError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Why a bare note is not enough, and what to pass. The note's signature lines name the signer (name and
+ * key id) but not the public key; taking the key from the api would let the audited device pick the key
+ * it is checked against, so the auditor pins the one `fieldproof device` printed at commissioning.
+ */
+function missingKeyMessage(file: string, note: string): string {
+  let signers: string[] = [];
+  try {
+    signers = parseSignedNote(note).signatures.map((s) => `${s.name}+${formatKeyId(s.keyId)}`);
+  } catch {
+    // not a signed note: the verifier reports that once it has a key
+  }
+  const example = signers.length === 1 ? `'${signers[0]}+…'` : 'VKEY';
+  return (
+    `${file} is a bare checkpoint note${signers.length > 0 ? ` signed by ${signers.join(', ')}` : ''}: ` +
+    `pin the device key with --expect-key ${example}, the verifier key printed by "fieldproof device" ` +
+    'on the unit (or keep a receipt, which names its key)'
+  );
 }
 
 async function apiGet(base: string, route: string, apiKey: string | undefined): Promise<unknown> {

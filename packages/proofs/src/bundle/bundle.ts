@@ -63,12 +63,17 @@ export function isBundle(value: unknown): boolean {
 
 /**
  * Checks the bundle's envelope and returns its receipts as they are (`unknown`: each goes through
- * `verifyReceipt`, which reports a malformed one as its `format` link). Throws {@link BundleFormatError}.
+ * `verifyReceipt`, which reports a malformed one as its `format` link). Throws {@link BundleFormatError},
+ * also for a bundle with no receipts (an export whose selection matched nothing verifies nothing).
  */
 export function validateBundleEnvelope(value: unknown): Omit<Bundle, 'receipts'> & { receipts: unknown[] } {
   if (!isBundle(value)) throw new BundleFormatError('bundle.format', `expected "${BUNDLE_FORMAT}"`);
   const b = value as Record<string, unknown>;
   if (!Array.isArray(b.receipts)) throw new BundleFormatError('bundle.receipts', 'expected an array');
+  // An empty bundle is well-formed but proves nothing: a verifier that passed it would vouch for nothing.
+  if (b.receipts.length === 0) {
+    throw new BundleFormatError('bundle.receipts', 'holds no receipts: there is nothing to verify');
+  }
   if (b.count !== b.receipts.length) {
     throw new BundleFormatError(
       'bundle.count',

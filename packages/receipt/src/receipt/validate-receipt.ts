@@ -1,14 +1,12 @@
 import { isJsonObject } from '../json/canonical-json.js';
-import { ReceiptFormatError } from '../errors.js';
-import { EVM_ADDRESS, EVM_HASH_HEX, HASH_HEX } from '../hex.js';
+import { EVM_ADDRESS } from '../hex.js';
+import { evmHash, fail, hashHex, integer, nonEmptyString, object, preview } from './format-fields.js';
 import { RECEIPT_FORMAT, type Receipt, type ReceiptAnchor } from './receipt.js';
 
 /** Upper bounds that keep a hostile receipt from costing unbounded work. */
 const MAX_PROOF_LENGTH = 64; // tree sizes < 2^53 need at most 53 hashes
 const MAX_NOTE_LENGTH = 1 << 20;
 const MAX_ANCHORS = 64;
-
-type Fields = Record<string, unknown>;
 
 /**
  * Checks that `value` is a well-formed `fieldproof-receipt/v1` document and returns it typed. Throws
@@ -117,51 +115,4 @@ function validateAnchor(value: unknown, path: string): asserts value is ReceiptA
       fail(`${path}.${key}`, `expected an EVM address (0x + 40 hex digits), got ${preview(a[key])}`);
     }
   }
-}
-
-function object(
-  value: unknown,
-  path: string,
-  required: readonly string[],
-  optional: readonly string[] = [],
-): Fields {
-  if (!isJsonObject(value)) fail(path, `expected an object, got ${preview(value)}`);
-  for (const key of required) if (!(key in value)) fail(`${path}.${key}`, 'is missing');
-  for (const key of Object.keys(value)) {
-    if (!required.includes(key) && !optional.includes(key))
-      fail(`${path}.${key}`, 'is not a field of this format');
-  }
-  return value;
-}
-
-function nonEmptyString(value: unknown, path: string, what = 'a non-empty string'): asserts value is string {
-  if (typeof value !== 'string' || value === '') fail(path, `expected ${what}, got ${preview(value)}`);
-}
-
-function integer(value: unknown, path: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    fail(path, `expected a non-negative integer, got ${preview(value)}`);
-  }
-}
-
-function hashHex(value: unknown, path: string): asserts value is string {
-  if (typeof value !== 'string' || !HASH_HEX.test(value)) {
-    fail(path, `expected 64 lowercase hex digits, got ${preview(value)}`);
-  }
-}
-
-function evmHash(value: unknown, path: string): asserts value is string {
-  if (typeof value !== 'string' || !EVM_HASH_HEX.test(value)) {
-    fail(path, `expected 0x and 64 lowercase hex digits, got ${preview(value)}`);
-  }
-}
-
-function fail(path: string, reason: string): never {
-  throw new ReceiptFormatError(path, reason);
-}
-
-function preview(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? typeof value;
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
