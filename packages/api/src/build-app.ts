@@ -156,6 +156,30 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     void reply.header('connection', 'close');
     done(new errors.Unavailable('the server is shutting down; retry later'));
   });
+  // Per client address, BEFORE authentication: without it a flood of bad keys is answered 401 without end,
+  // each costing a key lookup. A plugin instance without route hooks of its own (global: false), whose
+  // handler runs as an app-wide hook ahead of the auth hook; registered first, so `app.rateLimit` is its.
+  await app.register(rateLimit, {
+    global: false,
+    max: config.api.rateLimitPerAddressPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.ip,
+    // The per-key limiter's headers are the ones clients see on success; these only on a 429.
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+    },
+    errorResponseBuilder: (_request, context) =>
+      new errors.RateLimited(
+        `rate limit of ${context.max} requests per minute from this address exceeded; retry in ${context.after}`,
+      ),
+  });
+  const addressLimit = app.rateLimit();
+  app.addHook('onRequest', async function limitAddress(request, reply) {
+    if (request.routeOptions.config.rateLimit === false) return; // the open probes
+    await addressLimit.call(this, request, reply);
+  });
   app.addHook('onRequest', createAuthHook(new KeyAuthenticator(database, config.api.keyCacheTtlMs, now)));
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -218,6 +242,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       throw new errors.Overloaded(`the server is overloaded (${type}); retry later`);
     },
   });
+  // Per key, after authentication (route hooks run after the app-wide auth hook).
   await app.register(rateLimit, {
     global: true,
     max: config.api.rateLimitPerMinute,

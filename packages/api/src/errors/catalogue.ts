@@ -52,7 +52,7 @@ export const errors = {
   DigestMismatch: coded('FP_DIGEST_MISMATCH', 422),
   /** A jamming operation cannot end before it started. */
   EndedBeforeStart: coded('FP_ENDED_BEFORE_START', 422),
-  /** The key's request rate limit is exhausted; see Retry-After. */
+  /** The key's (or, before authentication, the client address's) rate limit is exhausted; see Retry-After. */
   RateLimited: coded('FP_RATE_LIMITED', 429),
   /** An unexpected server fault. The message never carries internals; the log line has the request id. */
   Internal: coded('FP_INTERNAL', 500),
