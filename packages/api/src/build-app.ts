@@ -13,7 +13,8 @@ import { createAuthHook } from './auth/auth-hook.js';
 import { KeyAuthenticator } from './auth/key-authenticator.js';
 import { ContentStore } from './content/content-store.js';
 import { errors } from './errors/catalogue.js';
-import { errorHandler } from './errors/error-handler.js';
+import { createErrorHandler } from './errors/error-handler.js';
+import type { DropReason } from './errors/error-handler.js';
 import { evidenceRoutes } from './evidence/evidence-routes.js';
 import { evidenceSchema } from './evidence/evidence-schemas.js';
 import { addQueryCoercion } from './http/query-coercion.js';
@@ -32,20 +33,34 @@ import { createWriteExecutor } from './write/write-executor.js';
 /** How often the api logs how many requests it answered (at info; nothing when there were none). */
 const REQUEST_SUMMARY_INTERVAL_MS = 60_000;
 
-/** Requests answered since the last summary, by status class. */
+/** Requests answered since the last summary, by status class, and those dropped (apart), by reason. */
 class TrafficSummary {
   #counts = [0, 0, 0, 0, 0, 0];
+  #dropped = new Map<DropReason, number>();
   count(status: number): void {
     const i = Math.trunc(status / 100);
     if (i >= 1 && i <= 5) this.#counts[i]!++;
+  }
+  countDropped(reason: DropReason): void {
+    this.#dropped.set(reason, (this.#dropped.get(reason) ?? 0) + 1);
   }
   /** The counts since the last call (undefined when none), and starts over. */
   take(): Record<string, number> | undefined {
     const [, c1, c2, c3, c4, c5] = this.#counts as [number, number, number, number, number, number];
     const total = c1 + c2 + c3 + c4 + c5;
-    if (total === 0) return undefined;
+    if (total === 0 && this.#dropped.size === 0) return undefined;
+    const dropped = Object.fromEntries([...this.#dropped].map(([reason, n]) => [`dropped_${reason}`, n]));
     this.#counts = [0, 0, 0, 0, 0, 0];
-    return { requests: total, '2xx': c2, '3xx': c3, '4xx': c4, '5xx': c5, ...(c1 > 0 ? { '1xx': c1 } : {}) };
+    this.#dropped.clear();
+    return {
+      requests: total,
+      '2xx': c2,
+      '3xx': c3,
+      '4xx': c4,
+      '5xx': c5,
+      ...(c1 > 0 ? { '1xx': c1 } : {}),
+      ...dropped,
+    };
   }
 }
 
@@ -79,6 +94,10 @@ export const FIRST_KEY_HINT =
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config, database } = options;
   const now = options.now ?? Date.now;
+  const errorHandler = createErrorHandler((_request, reason) => {
+    metrics.dropped.inc({ reason });
+    traffic.countDropped(reason);
+  });
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
@@ -112,6 +131,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
   app.decorateRequest('principal', null);
+  app.decorateRequest('dropReason', null);
 
   const metrics = new ApiMetrics({
     pendingWrites: () => committer.pending,
@@ -151,8 +171,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   // The per-request hooks below take `done` rather than returning a promise: each runs on every request,
   // and a promise (with its microtask) per hook per request is measurable under load.
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (!closing) return done();
+    request.dropReason = 'shutting_down';
     void reply.header('connection', 'close');
     done(new errors.Unavailable('the server is shutting down; retry later'));
   });
@@ -182,6 +203,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   app.addHook('onRequest', createAuthHook(new KeyAuthenticator(database, config.api.keyCacheTtlMs, now)));
   app.addHook('onResponse', (request, reply, done) => {
+    if (request.dropReason !== null) return done(); // counted by the error handler, apart from 5xx
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requestDuration.observe(
       { method: request.method, route, status: String(reply.statusCode) },
