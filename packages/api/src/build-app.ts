@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import type { FieldproofConfig } from '@fieldproof/config';
-import { countActiveApiKeys, countQueuedEvidence } from '@fieldproof/db';
+import { countActiveApiKeys, countQueuedEvidence, isStorageFull } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -21,6 +22,7 @@ import { addQueryCoercion } from './http/query-coercion.js';
 import { errorSchema } from './http/schemas.js';
 import { ApiMetrics } from './ops/api-metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
+import { StorageHealth } from './ops/storage-health.js';
 import { proofRoutes } from './proofs/proof-routes.js';
 import { countermeasureType } from './records/countermeasures.js';
 import { jammingOperationEndRoute } from './records/jamming-operation-end.js';
@@ -137,6 +139,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     pendingWrites: () => committer.pending,
     sequenceBacklog: () => countQueuedEvidence(database.db),
   });
+  const sqliteFolder = database.target.engine === 'sqlite' ? [path.dirname(database.target.path)] : [];
+  const storage = new StorageHealth({
+    folders: [...sqliteFolder, config.dataDir],
+    databaseVisible: sqliteFolder.length > 0,
+    now,
+  });
   const executor = createWriteExecutor(database, config.database.sqlite, {
     maxTransactionWrites: config.api.groupCommitMaxBatch,
     onTransaction: (writes) => metrics.batchSize.observe(writes),
@@ -145,6 +153,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     maxBatch: config.api.groupCommitMaxBatch,
     maxPending: config.api.maxPendingWrites,
     onBatch: (requests, results) => {
+      storage.markWritten();
       requests.forEach((r, i) => {
         if (results[i]?.ok === true) metrics.intake.inc({ source: r.evidence.source });
       });
@@ -157,10 +166,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     committer,
     content: new ContentStore(config.dataDir),
     metrics,
+    storage,
     now,
   };
 
   app.setErrorHandler(errorHandler);
+  // The raw error, before the handler turns it into a 507: /readyz then fails until there is room again.
+  app.addHook('onError', (_request, _reply, err, done) => {
+    if (isStorageFull(err)) storage.markFull(err);
+    done();
+  });
   app.setNotFoundHandler(() => {
     throw new errors.NotFound('no such route');
   });

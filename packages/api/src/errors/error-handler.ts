@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { classifyDbError } from '@fieldproof/db';
+import { classifyDbError, isStorageFull } from '@fieldproof/db';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, isCatalogued } from './catalogue.js';
 
@@ -49,6 +49,9 @@ export function toCataloguedError(err: unknown, requestId: string): CataloguedEr
   if (e.validation !== undefined) return new errors.Validation(String(e.message));
   const mapped = e.code === undefined ? undefined : FASTIFY_CODES[e.code];
   if (mapped !== undefined) return mapped(String(e.message));
+  if (isStorageFull(err)) {
+    return new errors.StorageFull('the server has no storage space left; nothing was stored, retry later');
+  }
   const status = e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     return (BY_STATUS[status] ?? ((m: string) => new errors.BadRequest(m)))(String(e.message));
