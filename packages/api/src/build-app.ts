@@ -70,7 +70,7 @@ class TrafficSummary {
  * How often Node checks its connections against the request timeout: a tenth of it (so a slow request is
  * closed within 110 % of the timeout), between 50 ms and Node's default of 30 s.
  */
-export function connectionsCheckingIntervalMs(requestTimeoutMs: number): number {
+function connectionsCheckingIntervalMs(requestTimeoutMs: number): number {
   return Math.min(30_000, Math.max(50, Math.round(requestTimeoutMs / 10)));
 }
 
