@@ -25,6 +25,7 @@ export function installation(dir, name) {
       FIELDPROOF_DATA_DIR: path.join(dir, `${name}-data`),
       LOG_LEVEL: 'info',
       API_RATE_LIMIT_PER_MINUTE: '1000000000',
+      API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000000',
     },
   };
 }

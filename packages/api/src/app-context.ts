@@ -2,6 +2,7 @@ import type { FieldproofConfig } from '@fieldproof/config';
 import type { Database } from '@fieldproof/db';
 import type { ContentStore } from './content/content-store.js';
 import type { ApiMetrics } from './ops/api-metrics.js';
+import type { StorageHealth } from './ops/storage-health.js';
 import type { GroupCommitter } from './write/group-committer.js';
 
 /** What the route plugins share: created once per app by buildApp. */
@@ -11,6 +12,8 @@ export interface AppContext {
   readonly committer: GroupCommitter;
   readonly content: ContentStore;
   readonly metrics: ApiMetrics;
+  /** Whether a write recently failed for lack of space (/readyz). */
+  readonly storage: StorageHealth;
   /** The server clock (ms); tests pin it. */
   readonly now: () => number;
 }

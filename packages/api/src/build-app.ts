@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import type { FieldproofConfig } from '@fieldproof/config';
-import { countActiveApiKeys, countQueuedEvidence } from '@fieldproof/db';
+import { countActiveApiKeys, countQueuedEvidence, isStorageFull } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -13,13 +14,15 @@ import { createAuthHook } from './auth/auth-hook.js';
 import { KeyAuthenticator } from './auth/key-authenticator.js';
 import { ContentStore } from './content/content-store.js';
 import { errors } from './errors/catalogue.js';
-import { errorHandler } from './errors/error-handler.js';
+import { createErrorHandler } from './errors/error-handler.js';
+import type { DropReason } from './errors/error-handler.js';
 import { evidenceRoutes } from './evidence/evidence-routes.js';
 import { evidenceSchema } from './evidence/evidence-schemas.js';
 import { addQueryCoercion } from './http/query-coercion.js';
 import { errorSchema } from './http/schemas.js';
 import { ApiMetrics } from './ops/api-metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
+import { StorageHealth } from './ops/storage-health.js';
 import { proofRoutes } from './proofs/proof-routes.js';
 import { countermeasureType } from './records/countermeasures.js';
 import { jammingOperationEndRoute } from './records/jamming-operation-end.js';
@@ -32,21 +35,43 @@ import { createWriteExecutor } from './write/write-executor.js';
 /** How often the api logs how many requests it answered (at info; nothing when there were none). */
 const REQUEST_SUMMARY_INTERVAL_MS = 60_000;
 
-/** Requests answered since the last summary, by status class. */
+/** Requests answered since the last summary, by status class, and those dropped (apart), by reason. */
 class TrafficSummary {
   #counts = [0, 0, 0, 0, 0, 0];
+  #dropped = new Map<DropReason, number>();
   count(status: number): void {
     const i = Math.trunc(status / 100);
     if (i >= 1 && i <= 5) this.#counts[i]!++;
+  }
+  countDropped(reason: DropReason): void {
+    this.#dropped.set(reason, (this.#dropped.get(reason) ?? 0) + 1);
   }
   /** The counts since the last call (undefined when none), and starts over. */
   take(): Record<string, number> | undefined {
     const [, c1, c2, c3, c4, c5] = this.#counts as [number, number, number, number, number, number];
     const total = c1 + c2 + c3 + c4 + c5;
-    if (total === 0) return undefined;
+    if (total === 0 && this.#dropped.size === 0) return undefined;
+    const dropped = Object.fromEntries([...this.#dropped].map(([reason, n]) => [`dropped_${reason}`, n]));
     this.#counts = [0, 0, 0, 0, 0, 0];
-    return { requests: total, '2xx': c2, '3xx': c3, '4xx': c4, '5xx': c5, ...(c1 > 0 ? { '1xx': c1 } : {}) };
+    this.#dropped.clear();
+    return {
+      requests: total,
+      '2xx': c2,
+      '3xx': c3,
+      '4xx': c4,
+      '5xx': c5,
+      ...(c1 > 0 ? { '1xx': c1 } : {}),
+      ...dropped,
+    };
   }
+}
+
+/**
+ * How often Node checks its connections against the request timeout: a tenth of it (so a slow request is
+ * closed within 110 % of the timeout), between 50 ms and Node's default of 30 s.
+ */
+function connectionsCheckingIntervalMs(requestTimeoutMs: number): number {
+  return Math.min(30_000, Math.max(50, Math.round(requestTimeoutMs / 10)));
 }
 
 export interface BuildAppOptions {
@@ -71,6 +96,10 @@ export const FIRST_KEY_HINT =
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config, database } = options;
   const now = options.now ?? Date.now;
+  const errorHandler = createErrorHandler((_request, reason) => {
+    metrics.dropped.inc({ reason });
+    traffic.countDropped(reason);
+  });
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
@@ -80,6 +109,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: config.api.bodyLimitBytes,
     // Time allowed to receive a whole request (headers and body); Node answers 408 past it.
     requestTimeout: config.api.requestTimeoutMs,
+    http: {
+      requestTimeout: config.api.requestTimeoutMs,
+      headersTimeout: config.api.requestTimeoutMs,
+      // Node enforces both timeouts only when it sweeps its connections, by default every 30 s: a client
+      // dripping its headers would otherwise hold a connection ~30 s whatever the timeout says.
+      connectionsCheckingInterval: connectionsCheckingIntervalMs(config.api.requestTimeoutMs),
+    },
     connectionTimeout: config.api.requestTimeoutMs + 5_000,
     // Requests that arrive while closing get our 503 (the hook below), not fastify's code-less one.
     return503OnClosing: false,
@@ -97,10 +133,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
   app.decorateRequest('principal', null);
+  app.decorateRequest('dropReason', null);
 
   const metrics = new ApiMetrics({
     pendingWrites: () => committer.pending,
     sequenceBacklog: () => countQueuedEvidence(database.db),
+  });
+  const sqliteFolder = database.target.engine === 'sqlite' ? [path.dirname(database.target.path)] : [];
+  const storage = new StorageHealth({
+    folders: [...sqliteFolder, config.dataDir],
+    databaseVisible: sqliteFolder.length > 0,
+    now,
   });
   const executor = createWriteExecutor(database, config.database.sqlite, {
     maxTransactionWrites: config.api.groupCommitMaxBatch,
@@ -110,6 +153,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     maxBatch: config.api.groupCommitMaxBatch,
     maxPending: config.api.maxPendingWrites,
     onBatch: (requests, results) => {
+      storage.markWritten();
       requests.forEach((r, i) => {
         if (results[i]?.ok === true) metrics.intake.inc({ source: r.evidence.source });
       });
@@ -122,10 +166,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     committer,
     content: new ContentStore(config.dataDir),
     metrics,
+    storage,
     now,
   };
 
   app.setErrorHandler(errorHandler);
+  // The raw error, before the handler turns it into a 507: /readyz then fails until there is room again.
+  app.addHook('onError', (_request, _reply, err, done) => {
+    if (isStorageFull(err)) storage.markFull(err);
+    done();
+  });
   app.setNotFoundHandler(() => {
     throw new errors.NotFound('no such route');
   });
@@ -136,13 +186,39 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   // The per-request hooks below take `done` rather than returning a promise: each runs on every request,
   // and a promise (with its microtask) per hook per request is measurable under load.
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (!closing) return done();
+    request.dropReason = 'shutting_down';
     void reply.header('connection', 'close');
     done(new errors.Unavailable('the server is shutting down; retry later'));
   });
+  // Per client address, BEFORE authentication: without it a flood of bad keys is answered 401 without end,
+  // each costing a key lookup. A plugin instance without route hooks of its own (global: false), whose
+  // handler runs as an app-wide hook ahead of the auth hook; registered first, so `app.rateLimit` is its.
+  await app.register(rateLimit, {
+    global: false,
+    max: config.api.rateLimitPerAddressPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.ip,
+    // The per-key limiter's headers are the ones clients see on success; these only on a 429.
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+    },
+    errorResponseBuilder: (_request, context) =>
+      new errors.RateLimited(
+        `rate limit of ${context.max} requests per minute from this address exceeded; retry in ${context.after}`,
+      ),
+  });
+  const addressLimit = app.rateLimit();
+  app.addHook('onRequest', async function limitAddress(request, reply) {
+    if (request.routeOptions.config.rateLimit === false) return; // the open probes
+    await addressLimit.call(this, request, reply);
+  });
   app.addHook('onRequest', createAuthHook(new KeyAuthenticator(database, config.api.keyCacheTtlMs, now)));
   app.addHook('onResponse', (request, reply, done) => {
+    if (request.dropReason !== null) return done(); // counted by the error handler, apart from 5xx
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requestDuration.observe(
       { method: request.method, route, status: String(reply.statusCode) },
@@ -203,6 +279,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       throw new errors.Overloaded(`the server is overloaded (${type}); retry later`);
     },
   });
+  // Per key, after authentication (route hooks run after the app-wide auth hook).
   await app.register(rateLimit, {
     global: true,
     max: config.api.rateLimitPerMinute,

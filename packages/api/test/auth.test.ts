@@ -177,6 +177,40 @@ describe('per-key rate limit', () => {
   });
 });
 
+describe('per-address rate limit (before authentication)', () => {
+  it('answers a flood of bad keys 429 once an address exceeds its limit; other addresses keep theirs', async () => {
+    const t = await createTestApi('sqlite', {
+      API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '5',
+      API_RATE_LIMIT_PER_MINUTE: '1000',
+      API_MAX_EVENT_LOOP_DELAY_MS: '0',
+    });
+    const from = (remoteAddress: string, authorization: string) =>
+      t.app.inject({ method: 'GET', url: '/v1/evidence', remoteAddress, headers: { authorization } });
+    const statuses: number[] = [];
+    let last: ApiJson | undefined;
+    for (let i = 0; i < 8; i++) {
+      const res = await from('10.0.0.1', `Bearer fp_wrong${i}`);
+      statuses.push(res.statusCode);
+      if (res.statusCode === 429) {
+        last = res.json<ApiJson>();
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      }
+    }
+    // The limiter runs before authentication: the bad keys stop costing a key lookup after the fifth.
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    expect(last).toMatchObject({ statusCode: 429, code: 'FP_RATE_LIMITED' });
+    expect(String(last?.message)).toMatch(/address/);
+    // The flooding address is refused even with a good key; another address with a good key is served.
+    expect((await from('10.0.0.1', t.auth.read.authorization)).statusCode).toBe(429);
+    expect((await from('10.0.0.2', t.auth.read.authorization)).statusCode).toBe(200);
+    // The probes stay open to every address.
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/readyz', remoteAddress: '10.0.0.1' })).statusCode,
+    ).toBe(200);
+    await t.close();
+  });
+});
+
 describe('first start without keys', () => {
   it('requires auth for everything and logs one line on how to create the first key', async () => {
     const database = await createTestDatabase('sqlite');

@@ -72,7 +72,7 @@ describe.each(testEngines())('graceful shutdown (%s)', (engine) => {
 });
 
 describe('requests arriving during shutdown', () => {
-  it('are answered 503 FP_UNAVAILABLE in the catalogue shape', async () => {
+  it('are answered 503 FP_UNAVAILABLE in the catalogue shape, logged at info, not as failures', async () => {
     const database = await createTestDatabase('sqlite');
     const { config } = loadConfig({
       API_DB_URL: database.target.url,
@@ -80,7 +80,9 @@ describe('requests arriving during shutdown', () => {
       ...emulationOverrides(),
       API_PORT: '0',
     });
-    const api = await startApi(config, { database, logger: pino({ level: 'silent' }) });
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
+    const api = await startApi(config, { database, logger });
     const { authorization } = await createKey(database, ['read', 'write']);
     const { port } = new URL(api.address);
     // One connection: a POST held open (the server answered 100 Continue), then, once the close has
@@ -102,6 +104,16 @@ describe('requests arriving during shutdown', () => {
     expect(received).toMatch(/HTTP\/1\.1 201/);
     expect(received).toMatch(/HTTP\/1\.1 503/);
     expect(received).toContain('"code":"FP_UNAVAILABLE"');
+    // A refusal while stopping is no server fault: an info line, never an error.
+    const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; code?: string });
+    expect(logged.filter((l) => l.level >= 50)).toEqual([]);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 30,
+        msg: 'request refused: the server is shutting down',
+        code: 'FP_UNAVAILABLE',
+      }),
+    );
     await database.close();
   });
 });

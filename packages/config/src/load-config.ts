@@ -34,6 +34,8 @@ export interface FieldproofConfig {
     readonly requestTimeoutMs: number;
     /** Requests per key per minute before 429. */
     readonly rateLimitPerMinute: number;
+    /** Requests per client address per minute before 429, counted before authentication. */
+    readonly rateLimitPerAddressPerMinute: number;
     /** Group commit: at most this many writes per transaction. */
     readonly groupCommitMaxBatch: number;
     /** Shed load (503) when this many writes wait for a commit. */
@@ -148,6 +150,7 @@ export function loadConfig(
       metadataLimitBytes: int(env, 'API_METADATA_LIMIT_BYTES', 16 * KIB, 64),
       requestTimeoutMs: int(env, 'API_REQUEST_TIMEOUT_MS', 30 * SECOND, 100),
       rateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 6000, 1),
+      rateLimitPerAddressPerMinute: int(env, 'API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE', 60_000, 1),
       groupCommitMaxBatch: int(env, 'API_GROUP_COMMIT_MAX_BATCH', 256, 1, 10_000),
       maxPendingWrites: int(env, 'API_MAX_PENDING_WRITES', 4096, 1),
       maxEventLoopDelayMs: eventLoopDelay(env),

@@ -64,7 +64,7 @@ function createSqliteDatabase(
 ): Database {
   const handle = openSqlite(target.path, options);
   const db = new Kysely<Schema>({
-    dialect: new SqliteImmediateDialect({ database: withStatementCache(handle) }),
+    dialect: new SqliteImmediateDialect({ database: withStatementCache(handle) }, () => handle.inTransaction),
   });
   const raw: RawConnection = {
     async exec(sql) {

@@ -1,5 +1,14 @@
+import fs from 'node:fs';
+import pg from 'pg';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SQLITE_EXTENDED_CODES, classifyDbError, isUniqueViolation, newId } from '@fieldproof/db';
+import {
+  SQLITE_EXTENDED_CODES,
+  classifyDbError,
+  isStorageFull,
+  isUniqueViolation,
+  newId,
+} from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
 
@@ -110,5 +119,53 @@ describe.each(testEngines())('database errors are classified by code (%s)', (eng
     expect(classifyDbError(new Error('UNIQUE constraint failed'))).toBe('other');
     expect(classifyDbError({ code: 'SQLITE_CONSTRAINT' })).toBe('other');
     expect(classifyDbError(null)).toBe('other');
+  });
+});
+
+describe('a full disk', () => {
+  it('SQLITE_FULL reaches the caller of a transaction, not the failed ROLLBACK after it', async () => {
+    const database = await createTestDatabase('sqlite');
+    const handle = database.sqlite!;
+    await sql`CREATE TABLE filler (b BLOB)`.execute(database.db);
+    // A real SQLITE_FULL without filling a disk: the file may not grow past its current size. SQLite then
+    // rolls the whole transaction back itself, as it does when the disk is full.
+    const pages = Number(handle.pragma('page_count', { simple: true }));
+    handle.pragma(`max_page_count = ${pages}`);
+    const err = await rejected(
+      database.db.transaction().execute(async (trx) => {
+        await sql`INSERT INTO filler VALUES (randomblob(1000000))`.execute(trx);
+      }),
+    );
+    expect(err).toMatchObject({ code: 'SQLITE_FULL', message: 'database or disk is full' });
+    expect(SQLITE_EXTENDED_CODES.SQLITE_FULL).toBe(13);
+    expect(classifyDbError(err)).toBe('storage_full');
+    expect(isStorageFull(err)).toBe(true);
+    expect(handle.inTransaction).toBe(false);
+    // The connection carries on once there is room.
+    handle.pragma('max_page_count = 1073741823');
+    await database.db.transaction().execute(async (trx) => {
+      await sql`INSERT INTO filler VALUES (randomblob(1000))`.execute(trx);
+    });
+    await database.close();
+  });
+
+  it("PostgreSQL's disk_full (SQLSTATE 53100) and the filesystem's ENOSPC are storage full", () => {
+    // PostgreSQL running out of disk cannot be produced here; this is the error object node-postgres
+    // builds from the server's ErrorResponse for it.
+    const full = new pg.DatabaseError(
+      'could not extend file "base/16384/16397": No space left on device',
+      120,
+      'error',
+    );
+    Object.assign(full, { severity: 'ERROR', code: '53100' });
+    expect(classifyDbError(full)).toBe('storage_full');
+    expect(isStorageFull(full)).toBe(true);
+    // A real ENOSPC: /dev/full refuses every write with it.
+    const enospc = caught(() => fs.writeFileSync('/dev/full', 'x'));
+    expect(enospc).toMatchObject({ code: 'ENOSPC' });
+    expect(isStorageFull(enospc)).toBe(true);
+    expect(classifyDbError(enospc)).toBe('other');
+    expect(isStorageFull({ code: 'SQLITE_BUSY' })).toBe(false);
+    expect(isStorageFull(new Error('database or disk is full'))).toBe(false); // by code, not text
   });
 });

@@ -52,8 +52,13 @@ export const errors = {
   DigestMismatch: coded('FP_DIGEST_MISMATCH', 422),
   /** A jamming operation cannot end before it started. */
   EndedBeforeStart: coded('FP_ENDED_BEFORE_START', 422),
-  /** The key's request rate limit is exhausted; see Retry-After. */
+  /** The key's (or, before authentication, the client address's) rate limit is exhausted; see Retry-After. */
   RateLimited: coded('FP_RATE_LIMITED', 429),
+  /**
+   * No space left for the write: the database's disk (SQLITE_FULL, PostgreSQL 53100) or the content
+   * store's (ENOSPC). Nothing was stored; retry once space is freed. `/readyz` answers it too meanwhile.
+   */
+  StorageFull: coded('FP_STORAGE_FULL', 507),
   /** An unexpected server fault. The message never carries internals; the log line has the request id. */
   Internal: coded('FP_INTERNAL', 500),
   /** Load shedding: the event loop lags or too many writes wait for a commit. Retry later. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DROP_REASONS } from '../errors/error-handler.js';
 
 /** The api's Prometheus metrics, in a registry of its own (no global state shared between apps). */
 export class ApiMetrics {
@@ -6,6 +7,7 @@ export class ApiMetrics {
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
   readonly intake: Counter<'source'>;
   readonly batchSize: Histogram;
+  readonly dropped: Counter<'reason'>;
 
   /**
    * `pendingWrites` and `sequenceBacklog` are read at scrape time: the first from memory, the second
@@ -32,6 +34,16 @@ export class ApiMetrics {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers: [this.registry],
     });
+    this.dropped = new Counter({
+      name: 'fieldproof_api_requests_dropped_total',
+      help:
+        'Requests not served through no fault of the server, by reason: client_aborted (the client closed ' +
+        'the connection mid-request), shutting_down (refused with 503 while stopping); not in ' +
+        'request_duration_seconds, so that its 5xx are server faults',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0); // every series from the start
     new Gauge({
       name: 'fieldproof_api_pending_writes',
       help: 'Writes waiting for or in a group commit',

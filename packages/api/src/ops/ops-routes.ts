@@ -36,7 +36,9 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     {
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: the database answers and every migration is applied',
+        summary:
+          'Readiness: the database answers, every migration is applied, and storage is not full ' +
+          '(507 FP_STORAGE_FULL after a write failed for lack of space, until there is room again)',
         querystring: noQuery,
         security: [],
         response: { 200: statusSchema, ...errorResponses },
@@ -50,6 +52,8 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         request.log.warn({ err }, 'not ready');
         throw new errors.NotReady('the database is unreachable or not migrated');
       }
+      const full = await ctx.storage.check();
+      if (full !== undefined) throw new errors.StorageFull(full);
       return { status: 'ready' };
     },
   );

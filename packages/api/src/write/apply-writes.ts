@@ -80,6 +80,8 @@ async function applyInTransaction(
       await sp.releaseSavepoint('item').execute();
       results[i] = { ok: true, row };
     } catch (err) {
+      // Not this write's fault, and SQLite has rolled the whole transaction back: fail the batch with it.
+      if (classifyDbError(err) === 'storage_full') throw err;
       await sp.rollbackToSavepoint('item').execute();
       await sp.releaseSavepoint('item').execute();
       const violation = err instanceof NotRunning ? 'not_running' : violationOf(err);
@@ -137,5 +139,5 @@ async function existingRowFor(trx: Kysely<Schema>, request: WriteRequest) {
 
 function violationOf(err: unknown): WriteViolation {
   const c = classifyDbError(err);
-  return c === 'retryable' ? 'other' : c;
+  return c === 'retryable' || c === 'storage_full' ? 'other' : c;
 }

@@ -5,12 +5,21 @@
  * (2067) rather than plain `SQLITE_CONSTRAINT` (19). PostgreSQL: `err.code` is the SQLSTATE.
  */
 export type DbErrorClass =
-  'unique' | 'primary_key' | 'foreign_key' | 'not_null' | 'check' | 'append_only' | 'retryable' | 'other';
+  | 'unique'
+  | 'primary_key'
+  | 'foreign_key'
+  | 'not_null'
+  | 'check'
+  | 'append_only'
+  | 'retryable'
+  | 'storage_full'
+  | 'other';
 
 /** SQLite extended result codes we act on (sqlite3.h). */
 export const SQLITE_EXTENDED_CODES = {
   SQLITE_BUSY: 5,
   SQLITE_LOCKED: 6,
+  SQLITE_FULL: 13,
   SQLITE_CONSTRAINT_CHECK: 275,
   SQLITE_BUSY_RECOVERY: 261,
   SQLITE_LOCKED_SHAREDCACHE: 262,
@@ -36,6 +45,7 @@ const SQLITE_CLASSES: Readonly<Record<string, DbErrorClass>> = {
   SQLITE_BUSY_TIMEOUT: 'retryable',
   SQLITE_LOCKED: 'retryable',
   SQLITE_LOCKED_SHAREDCACHE: 'retryable',
+  SQLITE_FULL: 'storage_full', // "database or disk is full"; SQLite has rolled the transaction back
 };
 
 // PostgreSQL has no separate primary-key code: a PRIMARY KEY violation is 23505 like any unique one.
@@ -48,6 +58,7 @@ const POSTGRES_CLASSES: Readonly<Record<string, DbErrorClass>> = {
   '40001': 'retryable', // serialization_failure
   '40P01': 'retryable', // deadlock_detected
   '55P03': 'retryable', // lock_not_available
+  '53100': 'storage_full', // disk_full (on the database server)
 };
 
 /** Classifies an error thrown by either driver. Anything unrecognised is `'other'`. */
@@ -56,6 +67,16 @@ export function classifyDbError(err: unknown): DbErrorClass {
   if (code === undefined) return 'other';
   if (code.startsWith('SQLITE_')) return SQLITE_CLASSES[code] ?? 'other';
   return POSTGRES_CLASSES[code] ?? 'other';
+}
+
+/**
+ * True when a write failed for lack of space: the database's (SQLITE_FULL, PostgreSQL 53100 disk_full) or
+ * the filesystem's (ENOSPC, or EDQUOT past a quota, from the content store). Filesystem errors are
+ * classified here too so that both processes ask one function.
+ */
+export function isStorageFull(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'ENOSPC' || code === 'EDQUOT' || classifyDbError(err) === 'storage_full';
 }
 
 /** True for a violation of a uniqueness rule (UNIQUE or PRIMARY KEY). */
