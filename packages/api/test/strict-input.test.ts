@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '@fieldproof/db';
+import { createTestApi, randomDigest } from '../../../test/support/api.js';
+import type { ApiJson, TestApi } from '../../../test/support/api.js';
+import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+
+afterAll(dropTestDatabases);
+
+/**
+ * Input is refused, never stored changed or stored unservable (issue 11, items 4-7): on every intake path
+ * (JSON bodies, the query string, the `metadata` of raw uploads) and on both engines, with a code that
+ * names the problem and a message that names the field.
+ */
+
+interface Case {
+  readonly name: string;
+  readonly url?: string;
+  readonly headers?: Record<string, string>;
+  /** A string or Buffer is sent as is; anything else as JSON. */
+  readonly payload?: unknown;
+  readonly status: number;
+  readonly code?: string;
+  /** Text the message must contain (the field it names). */
+  readonly message?: string;
+}
+
+const json = { 'content-type': 'application/json' };
+const octet = { 'content-type': 'application/octet-stream' };
+const digest = () => randomDigest();
+/** A digest-form body as JSON text with `extra` spliced in after `kind` (for hand-written JSON). */
+const digestBody = (extra: string) => `{"digest":"${digest()}","kind":"k","occurredAt":1${extra}}`;
+const bytesUrl = (query: string) => `/v1/evidence?kind=k&occurredAt=1&${query}`;
+const q = encodeURIComponent;
+/** `levels` nested arrays: `[[…]]`. */
+const nestedArrays = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+/** `levels` nested objects: `{"a":{"a":…{}}}`. */
+const nestedObjects = (levels: number) => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+
+describe.each(testEngines())('strict input (%s)', (engine) => {
+  let t: TestApi;
+  beforeAll(async () => {
+    t = await createTestApi(engine, { API_MAX_EVENT_LOOP_DELAY_MS: '0' });
+  });
+  afterAll(async () => t.close());
+
+  /** A fresh unique body each time, so that accepted cases never replay one another. */
+  const bytes = () => Buffer.from(`content ${Math.random()}`);
+  const send = (c: Pick<Case, 'url' | 'headers' | 'payload'>) =>
+    t.app.inject({
+      method: 'POST',
+      url: c.url ?? '/v1/evidence',
+      headers: { ...t.auth.write, ...c.headers },
+      payload: c.payload as string,
+    });
+
+  const cases: Case[] = [
+    // Item 4: payloadMime is an RFC 9110 media type of visible ASCII, or it is refused.
+    {
+      name: 'bytes: payloadMime with CR LF in a quoted parameter (header injection)',
+      url: bytesUrl(`payloadMime=${q('text/plain; a="x\r\nSet-Cookie: pwn=1"')}`),
+      headers: octet,
+      payload: bytes(),
+      status: 400,
+      code: 'FP_VALIDATION',
+      message: 'payloadMime',
+    },
+    {
+      name: 'bytes: payloadMime with NUL in a quoted parameter',
+      url: bytesUrl(`payloadMime=${q('text/plain; a="x\u0000"')}`),
+      headers: octet,
+      payload: bytes(),
+      status: 400,
+    },
+    {
+      name: 'bytes: payloadMime with a non-Latin-1 character in a quoted parameter',
+      url: bytesUrl(`payloadMime=${q('text/plain; a="☃"')}`),
+      headers: octet,
+      payload: bytes(),
+      status: 400,
+      code: 'FP_VALIDATION',
+    },
+    {
+      name: 'bytes: payloadMime with a Latin-1 (non-ASCII) character in a quoted parameter',
+      url: bytesUrl(`payloadMime=${q('text/plain; a="é"')}`),
+      headers: octet,
+      payload: bytes(),
+      status: 400,
+      code: 'FP_VALIDATION',
+    },
+    {
+      name: 'digest: payloadMime with LF as the space before a parameter',
+      payload: { digest: digest(), kind: 'k', occurredAt: 1, payloadMime: 'text/plain;\na=b' },
+      status: 400,
+      code: 'FP_VALIDATION',
+      message: 'payloadMime',
+    },
+    {
+      name: 'digest: payloadMime with a tab inside a quoted parameter',
+      payload: { digest: digest(), kind: 'k', occurredAt: 1, payloadMime: 'text/plain; a="x\ty"' },
+      status: 400,
+      code: 'FP_VALIDATION',
+    },
+    {
+      name: 'bytes: payloadMime with parameters, a quoted string and a quoted pair is accepted',
+      url: bytesUrl(`payloadMime=${q('text/plain; charset=utf-8; name="a b \\" c"')}`),
+      headers: octet,
+      payload: bytes(),
+      status: 201,
+    },
+  ];
+
+  // A loop rather than it.each: it.each cuts `$name` at 40 characters.
+  for (const c of cases)
+    it(`${c.name} → ${c.status} ${c.code ?? ''}`, async () => {
+      const res = await t.app.inject({
+        method: c.payload === undefined ? 'GET' : 'POST',
+        url: c.url ?? '/v1/evidence',
+        headers: { ...(c.payload === undefined ? t.auth.read : t.auth.write), ...c.headers },
+        ...(c.payload === undefined ? {} : { payload: c.payload as string }),
+      });
+      expect(res.statusCode, res.body).toBe(c.status);
+      if (c.status < 400) return;
+      const body = res.json<ApiJson>();
+      expect(Object.keys(body).sort()).toEqual(['code', 'error', 'message', 'statusCode']);
+      if (c.code !== undefined) expect(body.code).toBe(c.code);
+      if (c.message !== undefined) expect(body.message).toContain(c.message);
+    });
+
+  it('serves content whose stored payloadMime is no valid header value as application/octet-stream', async () => {
+    // Rows stored before payloadMime was checked: evidence is append-only, so they can never be fixed.
+    for (const mime of ['text/plain; a="x\r\nSet-Cookie: pwn=1"', 'text/plain; a="☃"', 'text/plain;\ta=b']) {
+      const content = Buffer.from(`stored before the check ${Math.random()}`);
+      const digest = createHash('sha256').update(content).digest('hex');
+      const file = path.join(t.dataDir, 'content', digest.slice(0, 2), digest.slice(2, 4), digest);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, content);
+      const id = newId();
+      await t.database.db
+        .insertInto('evidence')
+        .values({
+          id,
+          digest,
+          kind: 'k',
+          source: 'bytes',
+          occurred_at: 1,
+          received_at: 1,
+          payload_mime: mime,
+          payload_size: content.length,
+          payload_json: null,
+          metadata: null,
+          content_stored: 1,
+        })
+        .execute();
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/v1/evidence/${id}/content`,
+        headers: t.auth.read,
+      });
+      expect(res.statusCode, `${JSON.stringify(mime)}: ${res.body}`).toBe(200);
+      expect(res.headers['content-type']).toBe('application/octet-stream');
+      expect(res.rawPayload).toEqual(content);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      // The record itself still shows what was stored.
+      const view = await t.app.inject({ method: 'GET', url: `/v1/evidence/${id}`, headers: t.auth.read });
+      expect(view.json<ApiJson>().payloadMime).toBe(mime);
+    }
+  });
+});
