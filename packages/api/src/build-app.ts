@@ -14,6 +14,7 @@ import { KeyAuthenticator } from './auth/key-authenticator.js';
 import { ContentStore } from './content/content-store.js';
 import { errors } from './errors/catalogue.js';
 import { errorHandler } from './errors/error-handler.js';
+import { schemaErrorMessage } from './errors/schema-error-message.js';
 import { evidenceRoutes } from './evidence/evidence-routes.js';
 import { evidenceSchema } from './evidence/evidence-schemas.js';
 import { addQueryCoercion } from './http/query-coercion.js';
@@ -90,6 +91,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Messages that name the field, the unknown one too (ajv's own names only the object).
+    schemaErrorFormatter: schemaErrorMessage,
     ajv: {
       // Validation must reject, not repair: no stripping of unknown fields, no type coercion of bodies
       // (query strings get a narrow, explicit coercion: http/query-coercion.ts).

@@ -110,6 +110,39 @@ describe.each(testEngines())('strict input (%s)', (engine) => {
       payload: bytes(),
       status: 201,
     },
+
+    // Item 7: validation messages name the field.
+    {
+      name: 'unknown body field',
+      payload: { digest: digest(), kind: 'k', occurredAt: 1, colour: 'red' },
+      status: 400,
+      code: 'FP_VALIDATION',
+      message: 'colour',
+    },
+    {
+      name: 'unknown countermeasure field',
+      url: '/v1/countermeasures',
+      payload: { operationId: newId(), countermeasureType: 'c', deployedAt: 1, severity: 3 },
+      status: 400,
+      code: 'FP_VALIDATION',
+      message: 'body/severity',
+    },
+    {
+      name: 'unknown query parameter',
+      url: bytesUrl('colour=red'),
+      headers: octet,
+      payload: bytes(),
+      status: 400,
+      code: 'FP_VALIDATION',
+      message: 'querystring/colour',
+    },
+    {
+      name: 'unknown list query parameter',
+      url: '/v1/evidence?colour=red',
+      status: 400,
+      code: 'FP_VALIDATION',
+      message: 'querystring/colour',
+    },
   ];
 
   // A loop rather than it.each: it.each cuts `$name` at 40 characters.
