@@ -8,6 +8,7 @@ import { errors } from '../errors/catalogue.js';
 import { canonicalMetadata, canonicalOf, sha256OfText } from '../http/canonical.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { isMediaType } from '../http/schemas.js';
+import { MAX_JSON_DEPTH, parseStrictJson } from '../http/strict-json.js';
 import { evidenceSummaryView, evidenceView } from './evidence-view.js';
 import type { EvidenceView } from './evidence-view.js';
 import { evidenceOutcome } from './evidence-write.js';
@@ -133,11 +134,11 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     }
     let metadataValue: unknown;
     if (query.metadata !== undefined) {
-      try {
-        metadataValue = JSON.parse(query.metadata);
-      } catch {
-        throw new errors.Validation('querystring/metadata must be a JSON object');
-      }
+      // The same strict parser as JSON bodies: the same refusals, whichever way metadata arrives.
+      metadataValue = parseStrictJson(query.metadata, {
+        path: 'querystring/metadata',
+        maxDepth: MAX_JSON_DEPTH,
+      });
       if (typeof metadataValue !== 'object' || metadataValue === null || Array.isArray(metadataValue)) {
         throw new errors.Validation('querystring/metadata must be a JSON object');
       }
