@@ -48,6 +48,14 @@ describe.each(testEngines())('strict input (%s)', (engine) => {
 
   /** A fresh unique body each time, so that accepted cases never replay one another. */
   const bytes = () => Buffer.from(`content ${Math.random()}`);
+  const send = (c: Pick<Case, 'url' | 'headers' | 'payload'>) =>
+    t.app.inject({
+      method: 'POST',
+      url: c.url ?? '/v1/evidence',
+      headers: { ...t.auth.write, ...c.headers },
+      payload: c.payload as string,
+    });
+
   const cases: Case[] = [
     // Item 4: payloadMime is an RFC 9110 media type of visible ASCII, or it is refused.
     {
@@ -101,6 +109,104 @@ describe.each(testEngines())('strict input (%s)', (engine) => {
       headers: octet,
       payload: bytes(),
       status: 201,
+    },
+
+    // Item 5: no NUL nor other C0 control (but tab, CR, LF) in any text, on any path.
+    {
+      name: 'countermeasure notes with NUL',
+      url: '/v1/countermeasures',
+      payload: { operationId: newId(), countermeasureType: 'c', deployedAt: 1, notes: 'a\u0000b' },
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+      message: 'body/notes',
+    },
+    {
+      name: 'countermeasure target with BEL',
+      url: '/v1/countermeasures',
+      payload: { operationId: newId(), countermeasureType: 'c', deployedAt: 1, target: 'a\u0007' },
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+      message: 'body/target',
+    },
+    {
+      name: 'countermeasure notes with a \\b escape',
+      url: '/v1/countermeasures',
+      headers: json,
+      payload: `{"operationId":"${newId()}","countermeasureType":"c","deployedAt":1,"notes":"a\\bc"}`,
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+    },
+    {
+      name: 'countermeasure notes with tab, CR and LF is accepted',
+      url: '/v1/countermeasures',
+      payload: { operationId: newId(), countermeasureType: 'c', deployedAt: 1, notes: 'a\tb\r\nc\n' },
+      status: 201,
+    },
+    {
+      name: 'signal disruption affectedSystems item with NUL',
+      url: '/v1/signal-disruptions',
+      payload: {
+        occurredAt: 1,
+        frequencyLowHz: 1,
+        frequencyHighHz: 2,
+        durationMs: 1,
+        cause: 'c',
+        affectedSystems: ['gps', 'x\u0000'],
+      },
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+      message: 'body/affectedSystems/1',
+    },
+    {
+      name: 'jamming operation target with NUL',
+      url: '/v1/jamming-operations',
+      payload: {
+        operationId: newId(),
+        frequencyLowHz: 1,
+        frequencyHighHz: 2,
+        authorizedBy: 'x\u0000',
+        startedAt: 1,
+      },
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+    },
+    {
+      name: 'JSON payload string with NUL',
+      payload: { payload: { s: ['ok', 'a\u0000'] }, kind: 'k', occurredAt: 1 },
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+      message: 'body/payload/s/1',
+    },
+    {
+      name: 'JSON payload key with NUL',
+      payload: { payload: { 'a\u0000': 1 }, kind: 'k', occurredAt: 1 },
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+    },
+    {
+      name: 'metadata string with ESC',
+      payload: { digest: digest(), kind: 'k', occurredAt: 1, metadata: { s: '\u001b[31m' } },
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+      message: 'body/metadata/s',
+    },
+    {
+      name: 'bytes: metadata string with NUL',
+      url: bytesUrl(`metadata=${q('{"s":"\\u0000"}')}`),
+      headers: octet,
+      payload: bytes(),
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+      message: 'querystring/metadata/s',
+    },
+    {
+      name: 'bytes: query parameter with NUL',
+      url: `/v1/evidence?kind=a%00&occurredAt=1`,
+      headers: octet,
+      payload: bytes(),
+      status: 400,
+      code: 'FP_CONTROL_CHARACTER',
+      message: 'querystring/kind',
     },
 
     // Item 6: input that would be silently changed is refused, with a code naming the problem.
@@ -389,6 +495,20 @@ describe.each(testEngines())('strict input (%s)', (engine) => {
       if (c.code !== undefined) expect(body.code).toBe(c.code);
       if (c.message !== undefined) expect(body.message).toContain(c.message);
     });
+
+  it('stores nothing that it refused', async () => {
+    const res = await send({
+      url: '/v1/countermeasures',
+      payload: { operationId: 'nul-op', countermeasureType: 'c', deployedAt: 1, notes: '\u0000' },
+    });
+    expect(res.statusCode).toBe(400);
+    const rows = await t.database.db
+      .selectFrom('countermeasures')
+      .select('id')
+      .where('operation_id', '=', 'nul-op')
+      .execute();
+    expect(rows).toEqual([]);
+  });
 
   it('serves content whose stored payloadMime is no valid header value as application/octet-stream', async () => {
     // Rows stored before payloadMime was checked: evidence is append-only, so they can never be fixed.

@@ -70,6 +70,11 @@ describe('parseStrictJson', () => {
     ['{"a":1,"a":1}', 'FP_DUPLICATE_KEY'],
     ['{"a":{"b":1},"c":{"b":1}}', 'ok'],
     ['[{"a":1},{"a":1}]', 'ok'],
+    ['{"a\\u0000":1}', 'FP_CONTROL_CHARACTER'],
+    ['"\\u001F"', 'FP_CONTROL_CHARACTER'],
+    ['"\\f"', 'FP_CONTROL_CHARACTER'],
+    ['"\\t\\r\\n\\u0009\\u000a\\u000D\\u007f"', 'ok'],
+    ['"\\\\u0000"', 'ok'],
     ['{"__proto__":1}', 'FP_FORBIDDEN_KEY'],
     ['{"\\u005f_proto__":1}', 'FP_FORBIDDEN_KEY'],
     ['{"constructor":{"prototype":1}}', 'FP_FORBIDDEN_KEY'],
@@ -86,8 +91,11 @@ describe('parseStrictJson', () => {
   });
 
   it('names the path of the offending value, as a JSON Pointer', () => {
-    expect(() => parse('{"a/b":[0,{"c~":[1,1e400]}]}')).toThrow('body/a~1b/1/c~0/1: 1e400 cannot be held');
+    expect(() => parse('{"a/b":[0,{"c~":[1,"\\u0000"]}]}')).toThrow(
+      'body/a~1b/1/c~0/1 holds the control character U+0000',
+    );
     expect(() => parse('{"x":[1,2,{"k":1,"k":2}]}')).toThrow('body/x/2/k is given twice');
+    expect(() => parse('{"a/b":[0,{"c~":[1,1e400]}]}')).toThrow('body/a~1b/1/c~0/1: 1e400 cannot be held');
   });
 
   it('returns what JSON.parse returns', () => {

@@ -32,6 +32,8 @@ export const errors = {
   ForbiddenKey: coded('FP_FORBIDDEN_KEY', 400),
   /** JSON nested deeper than the limit (64 levels per value). */
   NestingTooDeep: coded('FP_NESTING_TOO_DEEP', 400),
+  /** Text holding U+0000 or another C0 control character other than tab, LF and CR. */
+  ControlCharacter: coded('FP_CONTROL_CHARACTER', 400),
   /** The `cursor` is not one this server issued for this list and order. */
   InvalidCursor: coded('FP_INVALID_CURSOR', 400),
   /** A range whose ends are the wrong way round (frequencies, time filters). */

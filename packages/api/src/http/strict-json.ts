@@ -1,4 +1,5 @@
 import { errors } from '../errors/catalogue.js';
+import { codePoint, controlCharacterError, isForbiddenControl } from './control-characters.js';
 import { isExactNumber } from './exact-number.js';
 
 /** How deep a JSON value (a payload, metadata) may nest: `[]` is one level, `[[]]` two. */
@@ -41,7 +42,7 @@ export interface StrictJsonOptions {
  * the api must not store, each with its own code and the path of the offending value:
  * a byte-order mark, a duplicate member name (JSON.parse keeps the last), a number a double cannot hold
  * exactly (JSON.parse rounds it), a `__proto__` key or `constructor.prototype`, nesting deeper than
- * `maxDepth`.
+ * `maxDepth`, and control characters (control-characters.ts) in any string or key.
  *
  * The parsing is V8's JSON.parse (strict RFC 8259, and iterative: no stack overflow however deep). The
  * rest is one pass over the text JSON.parse accepted. Libraries were weighed for it: secure-json-parse
@@ -79,7 +80,7 @@ interface Frame {
 
 /**
  * The checks of `parseStrictJson` beyond JSON.parse. Precondition: JSON.parse accepted `text` — so every
- * string is well-formed.
+ * string is well-formed and control characters can only appear escaped (`\u0000`, `\b`, `\f`).
  */
 function checkJsonText(text: string, options: StrictJsonOptions): void {
   const stack: Frame[] = [];
@@ -133,26 +134,44 @@ function checkJsonText(text: string, options: StrictJsonOptions): void {
   function checkString(start: number): number {
     let j = start + 1;
     let escaped = false;
+    let control: number | undefined;
     for (;;) {
       const c = text.charCodeAt(j);
       if (c === 0x22) break;
-      if (c === 0x5c /* \ */) {
-        escaped = true;
-        j += text.charCodeAt(j + 1) === 0x75 /* u */ ? 6 : 2;
-      } else {
+      if (c !== 0x5c /* \ */) {
         j++;
+        continue;
+      }
+      escaped = true;
+      const e = text.charCodeAt(j + 1);
+      if (e === 0x75 /* u */) {
+        const code = Number.parseInt(text.slice(j + 2, j + 6), 16);
+        if (control === undefined && isForbiddenControl(code)) control = code;
+        j += 6;
+      } else {
+        if (control === undefined && e === 0x62 /* b */) control = 0x08;
+        if (control === undefined && e === 0x66 /* f */) control = 0x0c;
+        j += 2;
       }
     }
     const top = stack[stack.length - 1];
     if (top?.keys !== undefined && top.expectKey) {
       const key = escaped ? (JSON.parse(text.slice(start, j + 1)) as string) : text.slice(start + 1, j);
-      checkKey(top, key);
+      checkKey(top, key, control);
+    } else if (control !== undefined) {
+      throw controlCharacterError(pathOf(), codePoint(control));
     }
     return j + 1;
   }
 
-  function checkKey(top: Frame, key: string): void {
+  function checkKey(top: Frame, key: string, control: number | undefined): void {
     top.expectKey = false;
+    if (control !== undefined) {
+      throw controlCharacterError(
+        `a member name in ${pathText(options.path, stack.slice(0, -1), Infinity)}`,
+        codePoint(control),
+      );
+    }
     top.at = key;
     if (key === '__proto__' || (key === 'prototype' && top.inConstructor)) {
       throw new errors.ForbiddenKey(

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { errors } from '../errors/catalogue.js';
+import { controlCharacterError, forbiddenControlIn } from './control-characters.js';
 
 /** Where a refused query string keeps its error until the preValidation hook raises it. */
 const PROBLEM = Symbol('query string problem');
@@ -10,7 +11,8 @@ type ParsedQuery = Record<string, string> & { [PROBLEM]?: Error };
  * The api's query-string parser (fastify's `routerOptions.querystringParser`): the rules of the JSON
  * intake (http/strict-json.ts) for the query string. A percent-encoding that is not UTF-8 is
  * FP_INVALID_UTF8 (the default parser kept the encoded text instead, so `%FF` arrived as the three
- * characters `%FF`); a name given twice is FP_DUPLICATE_KEY (no route takes a list).
+ * characters `%FF`); a name given twice is FP_DUPLICATE_KEY (no route takes a list); a control character
+ * (control-characters.ts) is FP_CONTROL_CHARACTER.
  *
  * It runs while routing, where a throw would escape fastify's error handling, so a refused query string
  * parses to an empty object carrying the error, and `refuseBadQuery` (a preValidation hook: after
@@ -26,6 +28,8 @@ export function parseQueryString(query: string): Record<string, string> {
       const name = decodeComponent(eq === -1 ? pair : pair.slice(0, eq), 'a query parameter name');
       const where = `querystring/${name}`;
       const value = decodeComponent(eq === -1 ? '' : pair.slice(eq + 1), where);
+      const control = forbiddenControlIn(name) ?? forbiddenControlIn(value);
+      if (control !== undefined) throw controlCharacterError(where, control);
       if (name in parsed) throw new errors.DuplicateKey(`${where} is given twice`);
       parsed[name] = value;
     }
