@@ -16,10 +16,13 @@ import { ContentStore } from './content/content-store.js';
 import { errors } from './errors/catalogue.js';
 import { createErrorHandler } from './errors/error-handler.js';
 import type { DropReason } from './errors/error-handler.js';
+import { schemaErrorMessage } from './errors/schema-error-message.js';
 import { evidenceRoutes } from './evidence/evidence-routes.js';
 import { evidenceSchema } from './evidence/evidence-schemas.js';
 import { addQueryCoercion } from './http/query-coercion.js';
 import { errorSchema } from './http/schemas.js';
+import { parseJsonBody } from './http/strict-json.js';
+import { parseQueryString, refuseBadQuery } from './http/strict-query.js';
 import { ApiMetrics } from './ops/api-metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
 import { StorageHealth } from './ops/storage-health.js';
@@ -124,8 +127,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     frameworkErrors: (error, request, reply) => {
       void errorHandler(error, request, reply);
     },
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
+    // Query strings are parsed by our strict parser, as JSON bodies are (below): refused, never repaired.
+    routerOptions: { querystringParser: parseQueryString },
+    // Messages that name the field, the unknown one too (ajv's own names only the object).
+    schemaErrorFormatter: schemaErrorMessage,
     ajv: {
       // Validation must reject, not repair: no stripping of unknown fields, no type coercion of bodies
       // (query strings get a narrow, explicit coercion: http/query-coercion.ts).
@@ -263,6 +268,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   // JSON only, besides the octet-stream uploads the evidence route accepts: text/plain is a 415.
   app.removeContentTypeParser('text/plain');
+  // Every JSON body, on every route, through the one strict parser (http/strict-json.ts) instead of
+  // fastify's, which substitutes U+FFFD for bytes that are not UTF-8, skips a byte-order mark and lets
+  // JSON.parse keep the last of duplicate names and round big numbers.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addHook('preValidation', refuseBadQuery);
 
   app.addSchema(errorSchema);
   app.addSchema(evidenceSchema);

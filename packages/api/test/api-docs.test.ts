@@ -11,7 +11,7 @@ const doc = fs.readFileSync(new URL('../../../docs/API.md', import.meta.url), 'u
 describe('docs/API.md cannot drift from the code', () => {
   it('lists exactly the catalogued error codes, with their statuses', () => {
     const section = doc.slice(doc.indexOf('## Errors'), doc.indexOf('\n## ', doc.indexOf('## Errors') + 1));
-    const documented = [...section.matchAll(/^\| `(FP_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => ({
+    const documented = [...section.matchAll(/^\| `(FP_[A-Z0-9_]+)` \| (\d{3}) \|/gm)].map((m) => ({
       code: m[1]!,
       statusCode: Number(m[2]),
     }));

@@ -348,7 +348,7 @@ describe.each(testEngines())('POST /v1/evidence (%s)', (engine) => {
       payload: `{"__proto__":{"x":1},"digest":"${'a'.repeat(64)}","kind":"k","occurredAt":1}`,
       headers: json,
       status: 400,
-      code: 'FP_MALFORMED_JSON',
+      code: 'FP_FORBIDDEN_KEY',
     },
     {
       name: 'text/plain',
@@ -400,7 +400,7 @@ describe.each(testEngines())('POST /v1/evidence (%s)', (engine) => {
       payload: 'abc',
       headers: octet,
       status: 400,
-      code: 'FP_VALIDATION',
+      code: 'FP_DUPLICATE_KEY',
     },
     {
       name: 'bytes with an unknown query parameter',
@@ -416,7 +416,7 @@ describe.each(testEngines())('POST /v1/evidence (%s)', (engine) => {
       payload: 'abc',
       headers: octet,
       status: 400,
-      code: 'FP_VALIDATION',
+      code: 'FP_MALFORMED_JSON',
     },
     {
       name: 'bytes with metadata that is an array',

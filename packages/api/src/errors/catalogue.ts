@@ -18,6 +18,22 @@ export const errors = {
   BadRequest: coded('FP_BAD_REQUEST', 400),
   /** A `payload` or `metadata` value that has no RFC 8785 canonical form (e.g. a lone surrogate). */
   InvalidJsonValue: coded('FP_INVALID_JSON_VALUE', 400),
+  // Input the server would otherwise store changed (http/strict-json.ts, http/strict-query.ts): refused
+  // on every intake path — JSON bodies, the query string, the `metadata` of raw uploads.
+  /** The body, or a percent-decoded query parameter, is not valid UTF-8. */
+  InvalidUtf8: coded('FP_INVALID_UTF8', 400),
+  /** The JSON text starts with a byte-order mark (RFC 8259 §8.1: senders must not add one). */
+  ByteOrderMark: coded('FP_BYTE_ORDER_MARK', 400),
+  /** An object names a member twice, or a query parameter is given twice (RFC 7493 §2.3, RFC 8785). */
+  DuplicateKey: coded('FP_DUPLICATE_KEY', 400),
+  /** A number an IEEE 754 double cannot hold as written: it would be rounded (RFC 7493 §2.2). */
+  InexactNumber: coded('FP_INEXACT_NUMBER', 400),
+  /** A `__proto__` key, or a `prototype` key inside a `constructor` object (prototype poisoning). */
+  ForbiddenKey: coded('FP_FORBIDDEN_KEY', 400),
+  /** JSON nested deeper than the limit (64 levels per value). */
+  NestingTooDeep: coded('FP_NESTING_TOO_DEEP', 400),
+  /** Text holding U+0000 or another C0 control character other than tab, LF and CR. */
+  ControlCharacter: coded('FP_CONTROL_CHARACTER', 400),
   /** The `cursor` is not one this server issued for this list and order. */
   InvalidCursor: coded('FP_INVALID_CURSOR', 400),
   /** A range whose ends are the wrong way round (frequencies, time filters). */

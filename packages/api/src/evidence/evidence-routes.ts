@@ -7,6 +7,8 @@ import type { AppContext } from '../app-context.js';
 import { errors } from '../errors/catalogue.js';
 import { canonicalMetadata, canonicalOf, sha256OfText } from '../http/canonical.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { isMediaType } from '../http/schemas.js';
+import { MAX_JSON_DEPTH, parseStrictJson } from '../http/strict-json.js';
 import { evidenceSummaryView, evidenceView } from './evidence-view.js';
 import type { EvidenceView } from './evidence-view.js';
 import { evidenceOutcome } from './evidence-write.js';
@@ -132,11 +134,11 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     }
     let metadataValue: unknown;
     if (query.metadata !== undefined) {
-      try {
-        metadataValue = JSON.parse(query.metadata);
-      } catch {
-        throw new errors.Validation('querystring/metadata must be a JSON object');
-      }
+      // The same strict parser as JSON bodies: the same refusals, whichever way metadata arrives.
+      metadataValue = parseStrictJson(query.metadata, {
+        path: 'querystring/metadata',
+        maxDepth: MAX_JSON_DEPTH,
+      });
       if (typeof metadataValue !== 'object' || metadataValue === null || Array.isArray(metadataValue)) {
         throw new errors.Validation('querystring/metadata must be a JSON object');
       }
@@ -226,10 +228,11 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       const file = await openContent(content.pathOf(row.digest));
       if (file === undefined)
         throw new errors.ContentNotStored(`the server holds no content for evidence ${row.id}`);
-      return reply
-        .type(row.payload_mime ?? OCTET_STREAM)
-        .header('content-length', file.size)
-        .send(file.stream);
+      // A payloadMime stored before it had to be a media type of visible ASCII may be no valid header
+      // value (Node refuses CR, LF, NUL, past U+00FF): the bytes are served all the same, untyped.
+      const type =
+        row.payload_mime !== null && isMediaType(row.payload_mime) ? row.payload_mime : OCTET_STREAM;
+      return reply.type(type).header('content-length', file.size).send(file.stream);
     },
   );
 }

@@ -65,14 +65,34 @@ export function text(maxLength: number, description?: string) {
   } as const;
 }
 
+/** RFC 9110 §5.6.2 token characters. */
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+/** RFC 9110 §5.6.4 quoted-string, visible ASCII and space only (no tab, no obs-text). */
+const QUOTED = '"(?:[ !#-\\[\\]-~]|\\\\[ -~])*"';
+/** RFC 6838 §4.2 restricted-name: a type or subtype. */
+const NAME = '[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*';
+
+/**
+ * A media type (RFC 9110 §8.3.1): `type/subtype` and `; name=value` parameters, value a token or a quoted
+ * string; visible ASCII and spaces only. Node refuses a Content-Type header holding CR, LF, NUL or a
+ * character past U+00FF, so anything wider could be stored yet never served.
+ */
+export const MEDIA_TYPE_PATTERN = `^${NAME}/${NAME}( *; *${TOKEN}=(${TOKEN}|${QUOTED}))*$`;
+
 /** A MIME type such as `image/jpeg` or `text/plain; charset=utf-8`. */
 export const mimeSchema = {
   type: 'string',
   maxLength: 255,
-  pattern:
-    '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\\s*;\\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$',
-  description: 'MIME type, e.g. image/jpeg',
+  pattern: MEDIA_TYPE_PATTERN,
+  description: 'MIME type (RFC 9110 media type, visible ASCII), e.g. image/jpeg',
 } as const;
+
+const MEDIA_TYPE = new RegExp(MEDIA_TYPE_PATTERN, 'u');
+
+/** Whether `value` passes `mimeSchema`, so it can be sent as a Content-Type. */
+export function isMediaType(value: string): boolean {
+  return value.length <= mimeSchema.maxLength && MEDIA_TYPE.test(value);
+}
 
 /** A free-form JSON object (canonicalised and size-limited by the server). */
 export const metadataInput = {
