@@ -1,4 +1,4 @@
-import { HOUR } from '@fieldproof/config';
+import { HOUR, legacyMoveMessage, moveLegacyData } from '@fieldproof/config';
 import type { FieldproofConfig } from '@fieldproof/config';
 import { createDatabase, migrate, redactUrl } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
@@ -40,6 +40,7 @@ export async function startApi(config: FieldproofConfig, options: StartApiOption
     await migrate(database, {
       onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied'),
     });
+    for (const move of moveLegacyData(config)) logger.warn(move, legacyMoveMessage(move));
     const removed = await new ContentStore(config.dataDir).removeStaleUploads(HOUR);
     if (removed > 0) logger.info({ removed }, 'removed partial uploads left by an earlier crash');
     const app = await buildApp({ config, database, logger });

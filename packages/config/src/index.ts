@@ -2,3 +2,4 @@ export * from './load-config.js';
 export * from './chains.js';
 export * from './config-error.js';
 export * from './units.js';
+export * from './move-legacy-data.js';

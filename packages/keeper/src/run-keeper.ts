@@ -1,3 +1,4 @@
+import { LegacyDataConflictError, legacyMoveMessage, moveLegacyData } from '@fieldproof/config';
 import type { FieldproofConfig, Secrets } from '@fieldproof/config';
 import { DatabaseNewerThanCodeError, MigrationChecksumError, createDatabase, migrate } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
@@ -42,6 +43,8 @@ export async function runKeeper(options: RunKeeperOptions): Promise<number> {
       now,
       onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied'),
     });
+    // Before the key is opened: a key left in the old default place must not be replaced by a new one.
+    for (const move of moveLegacyData(config)) logger.warn(move, legacyMoveMessage(move));
     const device = await openDeviceIdentity({ database, config, secrets, now });
     logger.info(
       {
@@ -97,6 +100,7 @@ function isOperatorError(err: unknown): err is Error {
   return (
     err instanceof DeviceIdentityError ||
     err instanceof DeviceKeyError ||
+    err instanceof LegacyDataConflictError ||
     err instanceof MaintenanceConfigError ||
     err instanceof SignerKeyError ||
     err instanceof MigrationChecksumError ||
