@@ -65,6 +65,7 @@ export async function createBackupArchive(
 ): Promise<BackupArchiveResult> {
   const started = performance.now();
   const now = options.now ?? Date.now;
+  const createdAt = new Date(now()).toISOString(); // every commit made before this time is in the snapshot
   const file = path.resolve(outFile);
   if (options.overwrite !== true && fs.existsSync(file)) {
     throw new BackupError(`${file} already exists (choose another file, or allow overwriting)`);
@@ -125,7 +126,7 @@ export async function createBackupArchive(
     }
     const manifest: BackupManifest = {
       format: BACKUP_FORMAT,
-      createdAt: new Date(now()).toISOString(),
+      createdAt,
       engine: database.target.engine,
       database: databaseFile,
       deviceKey: key === undefined ? null : { bytes: key.length, sha256: sha256(key) },
