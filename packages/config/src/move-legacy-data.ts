@@ -56,7 +56,14 @@ function moveKey(from: string, to: string): LegacyDataMove['outcome'] {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return 'moved'; // the other process moved it meanwhile
     if (code !== 'EEXIST') throw err;
-    if (!fs.readFileSync(from).equals(fs.readFileSync(to))) {
+    let old: Buffer;
+    try {
+      old = fs.readFileSync(from);
+    } catch (readErr) {
+      if (isGone(readErr)) return 'moved'; // the other process linked it and removed the old name
+      throw readErr;
+    }
+    if (!old.equals(fs.readFileSync(to))) {
       throw new LegacyDataConflictError(
         `two different device keys: ${from} (the old default place) and ${to}; keep the one this log was ` +
           'started with (`fieldproof device` names it in the database) and move the other away',
@@ -88,17 +95,30 @@ function moveFolder(from: string, to: string): boolean {
     }
   }
   let complete = true;
-  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(from, { withFileTypes: true });
+  } catch (err) {
+    if (isGone(err)) return true; // the other process moved or merged it
+    throw err;
+  }
+  // The other process (api and keeper start together) may be merging the same folder: an entry that
+  // vanished under us was moved by it.
+  for (const entry of entries) {
     const source = path.join(from, entry.name);
     const target = path.join(to, entry.name);
-    if (entry.isDirectory()) {
-      if (!moveFolder(source, target)) complete = false;
-    } else if (!fs.existsSync(target)) {
-      fs.renameSync(source, target);
-    } else if (fs.statSync(source).size === fs.statSync(target).size) {
-      // Same name and size: a content file (named by its SHA-256) or a time-named backup, so the same file.
-      fs.rmSync(source, { force: true });
-    } else complete = false;
+    try {
+      if (entry.isDirectory()) {
+        if (!moveFolder(source, target)) complete = false;
+      } else if (!fs.existsSync(target)) {
+        fs.renameSync(source, target);
+      } else if (fs.statSync(source).size === fs.statSync(target).size) {
+        // Same name and size: a content file (named by its SHA-256) or a time-named backup: the same file.
+        fs.rmSync(source, { force: true });
+      } else complete = false;
+    } catch (err) {
+      if (!isGone(err)) throw err;
+    }
   }
   fsyncFolder(to);
   fsyncFolder(from);
@@ -115,6 +135,10 @@ function ensureFolder(dir: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   fsyncFolder(path.dirname(dir));
+}
+
+function isGone(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
 function isFile(p: string): boolean {
