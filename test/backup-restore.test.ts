@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
+import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './support/databases.js';
 import { runNode } from './support/processes.js';
@@ -53,6 +54,19 @@ function ids(file: string): Set<string> {
   }
 }
 
+/** The database snapshot inside a backup archive, written out as a file. */
+async function snapshotOf(archive: string): Promise<string> {
+  const extract = tar.extract();
+  fs.createReadStream(archive).pipe(extract);
+  const file = `${archive}.sqlite3`;
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    for await (const c of entry) chunks.push(c as Buffer);
+    if (entry.header.name === 'database.sqlite3') fs.writeFileSync(file, Buffer.concat(chunks));
+  }
+  return file;
+}
+
 describe('fieldproof backup and restore', () => {
   it('a backup taken while a writer runs holds every row committed before it started, and restores', async () => {
     const dir = tempDir();
@@ -61,20 +75,21 @@ describe('fieldproof backup and restore', () => {
     const writer = startWriter(url);
     await writer.waitFor(300);
     const before = [...writer.committed]; // every id here had committed before the backup started
-    const out = path.join(dir, 'backups', 'copy.sqlite3');
+    const out = path.join(dir, 'fieldproof-data', 'backups', 'copy.tar');
     const backup = await runNode([BIN, 'backup', '--out', out], { API_DB_URL: url });
     const afterBackup = writer.committed.length;
     await writer.waitFor(afterBackup + 50); // the writer was never blocked for long
     expect(backup.code, backup.stderr).toBe(0);
-    expect(backup.stderr).toMatch(/backup: copying/);
+    expect(backup.stderr).toMatch(/backup: database/);
     expect(backup.stderr).toMatch(/backup: done/);
     expect(backup.stdout).toMatch(/integrity_check ok/);
     expect(fs.statSync(out).mode & 0o777).toBe(0o600);
 
-    const copied = ids(out);
+    const snapshot = await snapshotOf(out);
+    const copied = ids(snapshot);
     const missing = before.filter((id) => !copied.has(id));
     expect(missing).toEqual([]);
-    const check = new BetterSqlite3(out, { readonly: true });
+    const check = new BetterSqlite3(snapshot, { readonly: true });
     expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
     check.close();
 
@@ -91,11 +106,13 @@ describe('fieldproof backup and restore', () => {
     const restored = await runNode([BIN, 'restore', out], { API_DB_URL: url });
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toMatch(new RegExp(`${copied.size} evidence records`));
-    const kept = fs
-      .readdirSync(dir)
-      .find((f) => f.startsWith('live.sqlite3.replaced-') && !/-(wal|shm)$/.test(f));
+    // The replaced database is kept whole in the data folder, not beside the database.
+    const dataDir = path.join(dir, 'fieldproof-data');
+    const kept = fs.readdirSync(dataDir).find((f) => f.startsWith('replaced-'));
     expect(kept).toBeDefined();
-    expect(ids(path.join(dir, kept!)).size).toBe(liveRows); // the replaced database is kept whole
+    expect(restored.stdout).toMatch(new RegExp(`kept what was replaced in ${dataDir}/replaced-`));
+    expect(ids(path.join(dataDir, kept!, 'live.sqlite3')).size).toBe(liveRows);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('replaced'))).toEqual([]);
     expect(ids(dbFile)).toEqual(copied);
     const live = new BetterSqlite3(dbFile);
     expect(live.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -122,7 +139,7 @@ describe('fieldproof backup and restore', () => {
     n.close();
     const cases: [string, RegExp][] = [
       [path.join(dir, 'missing.sqlite3'), /no such file/],
-      [garbage, /not a SQLite database|cannot be opened/],
+      [garbage, /refusing this archive: (it is empty or not a tar archive|not a readable)/],
       [other, /not a fieldproof database/],
       [newer, /migration 999 \(from_the_future\), which this code does not know/],
     ];
@@ -132,6 +149,8 @@ describe('fieldproof backup and restore', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(message);
     }
-    expect(fs.readdirSync(dir).some((f) => f.includes('.replaced-'))).toBe(false);
+    expect((fs.readdirSync(dir, { recursive: true }) as string[]).some((f) => f.includes('replaced-'))).toBe(
+      false,
+    );
   }, 30_000);
 });

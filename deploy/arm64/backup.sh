@@ -5,12 +5,13 @@
 #
 #   sudo systemctl start fieldproof-backup && journalctl -u fieldproof-backup -n 20
 #
-# 1. `fieldproof backup --out <backups>/fieldproof-<UTC timestamp>.sqlite3`: a consistent copy of
-#    the live database (the API and keeper keep running), verified with PRAGMA integrity_check
-#    before it is put in place. Never `cp` a live WAL database: see README.md.
-# 2. Keeps the newest FIELDPROOF_BACKUP_KEEP (default 7) files named like that; anything else in
-#    the folder (a backup you renamed or copied there) is never touched. Nothing is pruned when
-#    the backup failed.
+# `fieldproof backup --dir <backups> --keep N`: one archive, <backups>/fieldproof-<UTC time>.tar (mode
+# 0600), holding a consistent snapshot of the live database (the API and keeper keep running; checked
+# with PRAGMA integrity_check), every content file it references and the device key — the PRIVATE key:
+# copy backups off the device as carefully as the key itself. Then it keeps the newest N backups named
+# like that (manual `fieldproof backup` and KEEPER_CRON_BACKUP archives use the same names, so one
+# retention covers all; older fieldproof-<UTC time>.sqlite3 backups count too). Anything else in the
+# folder is never touched; nothing is pruned when the backup failed. Never `cp` a live WAL database.
 #
 # Settings (environment):
 #   FIELDPROOF_DATA_DIR    data folder; backups go to $FIELDPROOF_DATA_DIR/backups
@@ -43,25 +44,7 @@ cli="$home/packages/cli/bin/fieldproof.js"
 umask 077
 mkdir -p -- "$backup_dir"
 
-# Same name format as the keeper's scheduled backups (KEEPER_CRON_BACKUP), so both sort by time
-# and share one retention rule: fieldproof-20250131T030000.123Z.sqlite3
-stamp=$(date -u +%Y%m%dT%H%M%S.%3NZ)
-out="$backup_dir/fieldproof-$stamp.sqlite3"
-
-log "backing up to $out"
+log "backing up into $backup_dir"
 started=$(date +%s)
-"$node_bin" "$cli" backup --out "$out"
-[[ -s "$out" ]] || die "fieldproof backup exited 0 but $out is missing or empty"
-log "done in $(($(date +%s) - started)) s ($(stat -c %s -- "$out") bytes)"
-
-# Retention: names sort by time; keep the newest $keep.
-mapfile -t backups < <(
-  find "$backup_dir" -maxdepth 1 -type f -regextype posix-extended \
-    -regex '.*/fieldproof-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z\.sqlite3' -printf '%f\n' | LC_ALL=C sort
-)
-excess=$((${#backups[@]} - keep))
-for ((i = 0; i < excess; i++)); do
-  rm -f -- "${backup_dir:?}/${backups[i]}"
-  log "pruned ${backups[i]}"
-done
-log "$((${#backups[@]} - (excess > 0 ? excess : 0))) backup(s) kept in $backup_dir (FIELDPROOF_BACKUP_KEEP=$keep)"
+"$node_bin" "$cli" backup --dir "$backup_dir" --keep "$keep"
+log "done in $(($(date +%s) - started)) s (FIELDPROOF_BACKUP_KEEP=$keep)"

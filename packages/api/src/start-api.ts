@@ -1,4 +1,4 @@
-import { HOUR } from '@fieldproof/config';
+import { HOUR, legacyMoveMessage, moveLegacyData } from '@fieldproof/config';
 import type { FieldproofConfig } from '@fieldproof/config';
 import { openMigratedDatabase, redactUrl } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
@@ -43,6 +43,7 @@ export async function startApi(config: FieldproofConfig, options: StartApiOption
   });
   let app: FastifyInstance | undefined;
   try {
+    for (const move of moveLegacyData(config)) logger.warn(move, legacyMoveMessage(move));
     const removed = await new ContentStore(config.dataDir).removeStaleUploads(HOUR);
     if (removed > 0) logger.info({ removed }, 'removed partial uploads left by an earlier crash');
     app = await buildApp({ config, database, logger });

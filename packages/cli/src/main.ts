@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { configErrorLine } from '@fieldproof/config';
+import { LegacyDataConflictError, configErrorLine } from '@fieldproof/config';
 import type { Env } from '@fieldproof/config';
 import {
   BackupError,
@@ -71,7 +71,8 @@ export function operatorLine(err: unknown): string | undefined {
   if (err instanceof MigrationChecksumError || err instanceof DatabaseNewerThanCodeError) {
     return `fieldproof: refusing to start: ${err.message}`;
   }
-  if (err instanceof BackupError || err instanceof RestoreError) return `fieldproof: ${err.message}`;
+  if (err instanceof BackupError || err instanceof RestoreError || err instanceof LegacyDataConflictError)
+    return `fieldproof: ${err.message}`;
   return undefined;
 }
 

@@ -14,8 +14,18 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 /** Everything configurable, validated and frozen. Holds no secret: see `Secrets`. */
 export interface FieldproofConfig {
   readonly database: { readonly target: DatabaseTarget; readonly sqlite: SqliteOptions };
-  /** Folder for the device key, stored content and backups. */
+  /**
+   * Folder for the device key, stored content, backups and replaced files (FIELDPROOF_DATA_DIR). Default:
+   * `fieldproof-data/` beside the SQLite database file (in the working folder on PostgreSQL), so that
+   * nothing but the database files lands beside the database — in a clone, one `git add .` away.
+   */
   readonly dataDir: string;
+  /**
+   * The folder that was the default data folder before `fieldproof-data/` (the SQLite database's own
+   * folder), when FIELDPROOF_DATA_DIR is not set: `moveLegacyData` moves a device key, content and
+   * backups found there into `dataDir`. Undefined when FIELDPROOF_DATA_DIR is set or on PostgreSQL.
+   */
+  readonly legacyDataDir: string | undefined;
   readonly logLevel: LogLevel;
   readonly device: {
     /** The device's Ed25519 checkpoint-signing key file (created 0600 on first start). */
@@ -88,6 +98,9 @@ export interface Secrets {
   readonly deviceKey: string | undefined;
 }
 
+/** The default data folder's name, beside the database file (SPEC §10 FIELDPROOF_DATA_DIR). */
+export const DEFAULT_DATA_DIR_NAME = 'fieldproof-data';
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -99,11 +112,11 @@ export function loadConfig(
   cwd: string = process.cwd(),
 ): { config: FieldproofConfig; secrets: Secrets } {
   const target = resolveDatabaseUrl(env, cwd);
-  const dataDir = path.resolve(
-    cwd,
-    nonEmpty(env.FIELDPROOF_DATA_DIR) ??
-      (target.engine === 'sqlite' ? path.dirname(target.path) : path.join(cwd, 'fieldproof-data')),
-  );
+  const configuredDataDir = nonEmpty(env.FIELDPROOF_DATA_DIR);
+  const databaseDir = target.engine === 'sqlite' ? path.dirname(target.path) : cwd;
+  const dataDir = path.resolve(cwd, configuredDataDir ?? path.join(databaseDir, DEFAULT_DATA_DIR_NAME));
+  const legacyDataDir =
+    configuredDataDir === undefined && target.engine === 'sqlite' ? databaseDir : undefined;
   const provider = oneOf(env, 'KEEPER_PROVIDER', ['stub', 'evm', 'multi'] as const, 'stub');
   const chains = parseChains(env.KEEPER_CHAINS, cwd);
   if (provider === 'evm' && chains.length !== 1) {
@@ -129,6 +142,7 @@ export function loadConfig(
       },
     },
     dataDir,
+    legacyDataDir,
     logLevel: oneOf(
       env,
       'LOG_LEVEL',

@@ -15,7 +15,8 @@ describe('loadConfig', () => {
       path: '/srv/fp/blockchain_outbox.sqlite3',
     });
     expect(config.database.sqlite.synchronous).toBe('FULL');
-    expect(config.dataDir).toBe('/srv/fp');
+    expect(config.dataDir).toBe('/srv/fp/fieldproof-data');
+    expect(config.legacyDataDir).toBe('/srv/fp');
     expect(config.api).toMatchObject({ host: '127.0.0.1', port: 8080 });
     expect(config.keeper).toMatchObject({
       host: '127.0.0.1',
@@ -25,15 +26,21 @@ describe('loadConfig', () => {
       provider: 'stub',
     });
     expect(config.keeper.chains).toEqual([]);
-    expect(config.device.keyFile).toBe('/srv/fp/device.key');
+    expect(config.device.keyFile).toBe('/srv/fp/fieldproof-data/device.key');
     expect(secrets).toEqual({ signerKeyFile: undefined, signerKey: undefined, deviceKey: undefined });
     expect(Object.isFrozen(config.api)).toBe(true);
   });
 
-  it('data folder defaults to beside the database file', () => {
+  it('data folder defaults to fieldproof-data/ beside the database file, never the folder itself', () => {
     const { config } = loadConfig({ API_DB_URL: 'sqlite:///var/lib/fp/db.sqlite3' }, '/srv');
-    expect(config.dataDir).toBe('/var/lib/fp');
-    expect(loadConfig({ FIELDPROOF_DATA_DIR: 'data' }, '/srv').config.dataDir).toBe('/srv/data');
+    expect(config.dataDir).toBe('/var/lib/fp/fieldproof-data');
+    expect(config.legacyDataDir).toBe('/var/lib/fp');
+    const configured = loadConfig({ FIELDPROOF_DATA_DIR: 'data' }, '/srv').config;
+    expect(configured.dataDir).toBe('/srv/data');
+    expect(configured.legacyDataDir).toBeUndefined();
+    const pg = loadConfig({ API_DB_URL: 'postgres://u@h/db' }, '/srv').config;
+    expect(pg.dataDir).toBe('/srv/fieldproof-data');
+    expect(pg.legacyDataDir).toBeUndefined();
   });
 
   it('API_MAX_EVENT_LOOP_DELAY_MS: 1000 by default, 0 turns the check off', () => {

@@ -29,3 +29,7 @@ export * from './backup/backup-database.js';
 export * from './backup/wal-checkpoint.js';
 export * from './queries/receipts.js';
 export * from './backup/restore-database.js';
+export * from './backup/backup-manifest.js';
+export * from './backup/backup-names.js';
+export * from './backup/create-backup-archive.js';
+export * from './backup/restore-backup-archive.js';

@@ -25,7 +25,6 @@ export {
 export { createHealthServer, type HealthServer, type Readiness } from './health/health-server.js';
 export { registerLogGauges } from './health/keeper-metrics.js';
 export { createMaintenance, MaintenanceConfigError, type Maintenance } from './maintenance/maintenance.js';
-export { backupFileName, pruneBackups } from './maintenance/backup-files.js';
 export { createKeeperLogger } from './logger.js';
 export {
   AnchorProofBuildError,

@@ -1,4 +1,4 @@
-import { EXIT_STATUS } from '@fieldproof/config';
+import { EXIT_STATUS, LegacyDataConflictError, legacyMoveMessage, moveLegacyData } from '@fieldproof/config';
 import type { FieldproofConfig, Secrets } from '@fieldproof/config';
 import {
   DatabaseNewerThanCodeError,
@@ -52,6 +52,8 @@ export async function runKeeper(options: RunKeeperOptions): Promise<number> {
         onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied'),
       },
     });
+    // Before the key is opened: a key left in the old default place must not be replaced by a new one.
+    for (const move of moveLegacyData(config)) logger.warn(move, legacyMoveMessage(move));
     const device = await openDeviceIdentity({ database, config, secrets, now });
     logger.info(
       {
@@ -107,6 +109,7 @@ function isOperatorError(err: unknown): err is Error {
   return (
     err instanceof DeviceIdentityError ||
     err instanceof DeviceKeyError ||
+    err instanceof LegacyDataConflictError ||
     err instanceof MaintenanceConfigError ||
     err instanceof SignerKeyError ||
     err instanceof MigrationChecksumError ||

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MaintenanceConfigError, backupFileName, createMaintenance, pruneBackups } from '@fieldproof/keeper';
+import { backupArchiveName, pruneBackups } from '@fieldproof/db';
+import { MaintenanceConfigError, createMaintenance } from '@fieldproof/keeper';
 import { createTestDatabase, dropTestDatabases, tempDir } from '../../../test/support/databases.js';
 import { addEvidence, testDeps } from './support.js';
 
@@ -11,9 +11,9 @@ afterAll(dropTestDatabases);
 
 describe('maintenance', () => {
   it('names backups by UTC time so that they sort, and prunes only its own files beyond `keep`', async () => {
-    expect(backupFileName(Date.UTC(2025, 0, 31, 2, 3, 4, 5))).toBe('fieldproof-20250131T020304.005Z.sqlite3');
+    expect(backupArchiveName(Date.UTC(2025, 0, 31, 2, 3, 4, 5))).toBe('fieldproof-20250131T020304.005Z.tar');
     const dir = tempDir();
-    const names = [1, 2, 3, 4].map((d) => backupFileName(Date.UTC(2025, 0, d)));
+    const names = [1, 2, 3, 4].map((d) => backupArchiveName(Date.UTC(2025, 0, d)));
     for (const n of [...names, 'mine.sqlite3', 'fieldproof-manual.sqlite3'])
       fs.writeFileSync(path.join(dir, n), '');
     const pruned = await pruneBackups(dir, 2);
@@ -45,7 +45,7 @@ describe('maintenance', () => {
     }
   });
 
-  it('checkpoints the WAL (TRUNCATE) and makes verified 0600 backups in <dataDir>/backups, keeping backupKeep', async () => {
+  it('checkpoints the WAL (TRUNCATE) and makes verified 0600 backup archives in <dataDir>/backups, keeping backupKeep', async () => {
     const database = await createTestDatabase('sqlite');
     try {
       await addEvidence(database, 50);
@@ -64,12 +64,9 @@ describe('maintenance', () => {
       expect(fs.readdirSync(dir).sort()).toEqual(results.slice(1).map((r) => path.basename(r.file)));
       const last = results.at(-1)!;
       expect(fs.statSync(last.file).mode & 0o777).toBe(0o600);
-      const copy = new BetterSqlite3(last.file, { readonly: true });
-      try {
-        expect(copy.prepare('SELECT count(*) AS n FROM evidence').get()).toEqual({ n: 50 });
-      } finally {
-        copy.close();
-      }
+      expect(last.manifest.database).toMatchObject({ evidence: 50 });
+      expect(last.manifest.deviceKey).toBeNull(); // no key file in this data folder
+      expect(fs.readFileSync(last.file).subarray(0, 13).toString()).toBe('manifest.json'); // a tar
     } finally {
       await database.close();
     }

@@ -1,5 +1,5 @@
 import { createApiLogger, startApi } from '@fieldproof/api';
-import { EXIT_STATUS, loadConfig } from '@fieldproof/config';
+import { EXIT_STATUS, LegacyDataConflictError, loadConfig } from '@fieldproof/config';
 import type { FieldproofConfig } from '@fieldproof/config';
 import { DatabaseNewerThanCodeError, MigrationChecksumError, MigrationFileError } from '@fieldproof/db';
 import type { Command } from '../command.js';
@@ -52,7 +52,8 @@ function isRefusal(err: unknown): err is Error {
   return (
     err instanceof MigrationChecksumError ||
     err instanceof DatabaseNewerThanCodeError ||
-    err instanceof MigrationFileError
+    err instanceof MigrationFileError ||
+    err instanceof LegacyDataConflictError
   );
 }
 

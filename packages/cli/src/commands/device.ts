@@ -1,4 +1,4 @@
-import { loadConfig } from '@fieldproof/config';
+import { legacyMoveMessage, loadConfig, moveLegacyData } from '@fieldproof/config';
 import { createDatabase, migrate } from '@fieldproof/db';
 import { DeviceIdentityError, openDeviceIdentity } from '@fieldproof/keeper';
 import { DeviceKeyError, formatKeyId } from '@fieldproof/note';
@@ -21,6 +21,8 @@ the keeper first runs. Never prints the private key.
     const database = createDatabase(config.database.target, { sqlite: config.database.sqlite });
     try {
       await migrate(database);
+      for (const move of moveLegacyData(config))
+        stderr.write(`fieldproof device: ${legacyMoveMessage(move)}\n`);
       const device = await openDeviceIdentity({ database, config, secrets, now: Date.now });
       const keyFile = device.source.kind === 'file' ? device.source.path : undefined;
       if (values.json === true) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from '../migrations/load-migrations.js';
 import { openSqlite } from '../sqlite/open-sqlite.js';
+import { moveFile, fsyncFolder } from './durable-files.js';
 
 /** A restore that was refused or failed; the live database was left as it was. */
 export class RestoreError extends Error {
@@ -100,14 +101,15 @@ export function inspectBackup(file: string, migrationsDir: string = DEFAULT_MIGR
  * 2. refuses while any other connection has the live database open — a WAL database cannot leave WAL
  *    mode while another connection is attached, so switching it to DELETE mode with no busy timeout is an
  *    exact "is anyone else here?" test (and checkpoints the WAL into the file being set aside);
- * 3. keeps the replaced database as `<name>.replaced-<UTC timestamp>` next to it;
+ * 3. keeps the replaced database (and any -wal/-shm) as `<replacedDir>/<name>` — by default
+ *    `<name>.replaced-<UTC timestamp>` next to it;
  * 4. copies the backup to a temporary file next to the target (0600), fsyncs it, renames it into place,
  *    fsyncs the folder, and opens it once the fieldproof way (WAL, verified PRAGMAs).
  */
 export function restoreSqlite(
   databasePath: string,
   backupFile: string,
-  options: { now?: () => Date; migrationsDir?: string } = {},
+  options: { now?: () => Date; migrationsDir?: string; replacedDir?: string } = {},
 ): RestoreResult {
   const target = path.resolve(databasePath);
   const summary = inspectBackup(backupFile, options.migrationsDir);
@@ -116,11 +118,15 @@ export function restoreSqlite(
   if (fs.existsSync(target)) {
     assertNotInUse(target);
     const stamp = (options.now?.() ?? new Date()).toISOString().replace(/[:.]/g, '-');
-    replacedFile = `${target}.replaced-${stamp}`;
-    fs.renameSync(target, replacedFile);
-    for (const suffix of ['-wal', '-shm']) {
-      if (fs.existsSync(target + suffix)) fs.renameSync(target + suffix, replacedFile + suffix);
+    if (options.replacedDir === undefined) replacedFile = `${target}.replaced-${stamp}`;
+    else {
+      fs.mkdirSync(options.replacedDir, { recursive: true, mode: 0o700 });
+      replacedFile = path.join(options.replacedDir, path.basename(target));
     }
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (fs.existsSync(target + suffix)) moveFile(target + suffix, replacedFile + suffix);
+    }
+    fsyncFolder(path.dirname(replacedFile));
   }
   const dir = path.dirname(target);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -138,14 +144,18 @@ export function restoreSqlite(
     fsyncFolder(dir);
   } catch (err) {
     fs.rmSync(temporary, { force: true });
-    if (replacedFile !== undefined && !fs.existsSync(target)) fs.renameSync(replacedFile, target);
+    if (replacedFile !== undefined && !fs.existsSync(target)) moveFile(replacedFile, target);
     throw err;
   }
   openSqlite(target).close();
   return { ...summary, replacedFile };
 }
 
-function assertNotInUse(file: string): void {
+/**
+ * Throws {@link RestoreError} while any other connection has the SQLite database `file` open. Leaves it in
+ * rollback-journal (DELETE) mode with its WAL checkpointed; the next fieldproof open switches back to WAL.
+ */
+export function assertNotInUse(file: string): void {
   let db: BetterSqlite3.Database | undefined;
   try {
     db = new BetterSqlite3(file, { fileMustExist: true });
@@ -167,17 +177,4 @@ function inUse(file: string): RestoreError {
     `${file} is open in another process: stop the api and the keeper first ` +
       '(systemctl stop fieldproof-keeper fieldproof-api), then restore',
   );
-}
-
-function fsyncFolder(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Not every platform can fsync a folder; the file itself was fsynced.
-  }
 }

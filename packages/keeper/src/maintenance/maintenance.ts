@@ -1,11 +1,11 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { FieldproofConfig } from '@fieldproof/config';
-import { backupSqlite, walCheckpointSqlite } from '@fieldproof/db';
-import type { BackupResult, Database, WalCheckpointResult } from '@fieldproof/db';
+import { backupArchiveName, createBackupArchive, pruneBackups, walCheckpointSqlite } from '@fieldproof/db';
+import type { BackupArchiveResult, Database, WalCheckpointResult } from '@fieldproof/db';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import { backupFileName, pruneBackups } from './backup-files.js';
 
 /** A cron expression that cannot be used; the message names the variable. */
 export class MaintenanceConfigError extends Error {
@@ -20,8 +20,8 @@ export interface Maintenance {
   stop(): Promise<void>;
   /** Runs a WAL checkpoint now (what the schedule runs). */
   walCheckpoint(): Promise<WalCheckpointResult>;
-  /** Makes a backup into `<dataDir>/backups` now and prunes old ones (what the schedule runs). */
-  backup(): Promise<BackupResult>;
+  /** Makes a backup archive into `<dataDir>/backups` now and prunes old ones (what the schedule runs). */
+  backup(): Promise<BackupArchiveResult>;
 }
 
 export interface MaintenanceDeps {
@@ -36,9 +36,9 @@ export interface MaintenanceDeps {
  *
  * - `KEEPER_CRON_WAL_CHECKPOINT`: `PRAGMA wal_checkpoint(TRUNCATE)` — keeps the `-wal` file from growing
  *   while the api and keeper hold it open without pause.
- * - `KEEPER_CRON_BACKUP`: an online backup (`backupSqlite`) into
- *   `<FIELDPROOF_DATA_DIR>/backups/fieldproof-<UTC timestamp>.sqlite3`, keeping the newest
- *   `FIELDPROOF_BACKUP_KEEP`.
+ * - `KEEPER_CRON_BACKUP`: a backup archive (`createBackupArchive`: database snapshot, referenced content,
+ *   device key) into `<FIELDPROOF_DATA_DIR>/backups/fieldproof-<UTC timestamp>.tar` — the name
+ *   `fieldproof backup` and the systemd timer use too — keeping the newest `FIELDPROOF_BACKUP_KEEP`.
  *
  * Expressions are standard 5-field cron (an optional 6th leading field is seconds), in the system's time
  * zone like cron(8). Jobs never overlap (one at a time, also across the two schedules) and a failed job is logged and
@@ -68,13 +68,26 @@ export function createMaintenance(deps: MaintenanceDeps): Maintenance {
     return result;
   };
 
-  const backup = async (): Promise<BackupResult> => {
+  const backup = async (): Promise<BackupArchiveResult> => {
     const dir = path.join(config.dataDir, 'backups');
-    const result = await backupSqlite(database, path.join(dir, backupFileName(now())));
+    const result = await createBackupArchive(database, path.join(dir, backupArchiveName(now())), {
+      dataDir: config.dataDir,
+      deviceKeyFile: fs.existsSync(config.device.keyFile) ? config.device.keyFile : undefined,
+      now,
+    });
     const pruned = await pruneBackups(dir, config.keeper.backupKeep);
     log.info(
-      { file: result.file, bytes: result.bytes, ms: Math.round(result.durationMs), pruned },
-      'backup written and verified (integrity_check ok)',
+      {
+        file: result.file,
+        bytes: result.bytes,
+        ms: Math.round(result.durationMs),
+        contentFiles: result.manifest.content.length,
+        deviceKey: result.manifest.deviceKey !== null,
+        pruned,
+      },
+      result.manifest.deviceKey === null
+        ? 'backup archive written and verified (database and content; no device key file to include)'
+        : 'backup archive written and verified (database, content and the PRIVATE device key)',
     );
     return result;
   };
