@@ -1,9 +1,7 @@
-import { countAnchorJobsByState, newestFinalAnchorTimes } from '@fieldproof/db';
+import { ANCHOR_JOB_STATES, countAnchorJobsByState, newestFinalAnchorTimes } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ChainErrorKind } from '../chain/chain-errors.js';
-
-const JOB_STATES = ['pending', 'signed', 'broadcast', 'included', 'confirmed', 'final', 'failed', 'dead'];
 
 /**
  * Anchoring metrics on the keeper's registry. The per-state gauge and the final-anchor age are read
@@ -15,6 +13,7 @@ export class AnchorMetrics {
   readonly feesPaidWei: Counter<'chain'>;
   readonly reorgs: Counter<'chain'>;
   readonly feeBumps: Counter<'chain'>;
+  readonly lost: Counter<'chain'>;
 
   constructor(registry: Registry, database: Database, chains: readonly string[], now: () => number) {
     const registers = [registry];
@@ -27,7 +26,7 @@ export class AnchorMetrics {
         const rows = await countAnchorJobsByState(database.db).catch(() => undefined);
         if (rows === undefined) return;
         this.reset();
-        for (const chain of chains) for (const state of JOB_STATES) this.set({ chain, state }, 0);
+        for (const chain of chains) for (const state of ANCHOR_JOB_STATES) this.set({ chain, state }, 0);
         for (const r of rows) this.set({ chain: r.chain, state: r.state }, r.count);
       },
     });
@@ -70,6 +69,12 @@ export class AnchorMetrics {
     this.feeBumps = new Counter({
       name: 'fieldproof_anchor_fee_bumps_total',
       help: 'Stuck anchor transactions replaced with higher fees (same nonce)',
+      labelNames: ['chain'],
+      registers,
+    });
+    this.lost = new Counter({
+      name: 'fieldproof_anchor_lost_total',
+      help: 'Final anchors the chain no longer has (chain reset, reorg deeper than finality); each is re-anchored',
       labelNames: ['chain'],
       registers,
     });
