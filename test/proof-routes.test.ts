@@ -135,7 +135,7 @@ describe.each(testEngines())('proof routes (%s)', (engine) => {
     },
     {
       name: 'anchors with an unknown state',
-      url: '/v1/anchors?state=lost',
+      url: '/v1/anchors?state=vanished',
       status: 400,
       code: 'FP_VALIDATION',
     },

@@ -84,6 +84,11 @@ export interface FieldproofConfig {
     /** node-cron expressions; undefined = off. */
     readonly cronBackup: string | undefined;
     readonly cronWalCheckpoint: string | undefined;
+    /**
+     * node-cron expression of the sweep that re-checks every final anchor against its chain (the newest
+     * of each chain is re-checked every confirmation poll anyway); undefined = off (`off`).
+     */
+    readonly cronRecheckFinal: string | undefined;
     readonly backupKeep: number;
   };
 }
@@ -193,6 +198,7 @@ export function loadConfig(
       ] as const),
       cronBackup: nonEmpty(env.KEEPER_CRON_BACKUP),
       cronWalCheckpoint: nonEmpty(env.KEEPER_CRON_WAL_CHECKPOINT),
+      cronRecheckFinal: cronOrOff(env.KEEPER_CRON_RECHECK_FINAL, DEFAULT_CRON_RECHECK_FINAL),
       backupKeep: int(env, 'FIELDPROOF_BACKUP_KEEP', 7, 1),
     },
   };
@@ -236,6 +242,15 @@ function logOrigin(value: string | undefined): string | undefined {
     );
   }
   return value;
+}
+
+/** Daily at 03:17 (system time zone): a slow sweep of every final anchor; `off` turns it off. */
+const DEFAULT_CRON_RECHECK_FINAL = '17 3 * * *';
+
+function cronOrOff(value: string | undefined, fallback: string): string | undefined {
+  const v = nonEmpty(value);
+  if (v === undefined) return fallback;
+  return v.toLowerCase() === 'off' ? undefined : v;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -5,6 +5,7 @@ import {
   RpcTransportError,
   backoffDelay,
   bumpFees,
+  createAnchoring,
   classifyChainError,
   initialFees,
   isPermanentChainError,
@@ -12,6 +13,10 @@ import {
   type ChainErrorKind,
   type FeeSuggestion,
 } from '../src/anchor/index.js';
+
+import { createTestDatabase } from '../../../test/support/databases.js';
+import { HARDHAT_ACCOUNTS } from '../../../test/support/hardhat.js';
+import { anchorDeps } from '../../../test/support/anchor-fixtures.js';
 
 const GWEI = 1_000_000_000n;
 
@@ -228,6 +233,27 @@ describe('anchoring settings', () => {
     }
     expect(message.startsWith(line)).toBe(true);
     expect(message).not.toContain('KEY'); // an RPC URL may hold an API key: never echoed
+  });
+
+  it('KEEPER_CRON_RECHECK_FINAL: daily by default, "off" turns the sweep off; an invalid one is refused', async () => {
+    expect(loadConfig(base).config.keeper.cronRecheckFinal).toBe('17 3 * * *');
+    expect(loadConfig({ ...base, KEEPER_CRON_RECHECK_FINAL: 'off' }).config.keeper.cronRecheckFinal).toBe(
+      undefined,
+    );
+    expect(
+      loadConfig({ ...base, KEEPER_CRON_RECHECK_FINAL: '*/30 * * * *' }).config.keeper.cronRecheckFinal,
+    ).toBe('*/30 * * * *');
+    const database = await createTestDatabase('sqlite');
+    try {
+      const deps = (env: Record<string, string>) =>
+        anchorDeps({ database, chains: [chain], signerKey: HARDHAT_ACCOUNTS[0].privateKey, env });
+      expect(() => createAnchoring(deps({ KEEPER_CRON_RECHECK_FINAL: 'every night' }))).toThrow(
+        /^KEEPER_CRON_RECHECK_FINAL: "every night" is not a valid cron expression/,
+      );
+      await createAnchoring(deps({ KEEPER_CRON_RECHECK_FINAL: '*/30 * * * *' })).close();
+    } finally {
+      await database.close();
+    }
   });
 
   it('reads the crash point used by the crash-safety tests', () => {

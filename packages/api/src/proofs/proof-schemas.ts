@@ -1,3 +1,4 @@
+import { ANCHOR_JOB_STATES } from '@fieldproof/db';
 import {
   cursorQuery,
   digestOutput,
@@ -17,16 +18,6 @@ import {
  * and nothing a verifier needs is dropped.
  */
 
-const ANCHOR_JOB_STATES = [
-  'pending',
-  'signed',
-  'broadcast',
-  'included',
-  'confirmed',
-  'final',
-  'failed',
-  'dead',
-] as const;
 const evmHash = { type: 'string', pattern: '^0x[0-9a-f]{64}$' } as const;
 
 const receiptAnchorSchema = {

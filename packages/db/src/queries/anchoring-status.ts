@@ -12,19 +12,23 @@ import type { EvidenceStatus, StatusBounds } from './evidence.js';
  * status: nothing is "anchored" or "final" without a chain.
  */
 
-/** Job states from worst to best; the best covering job decides a chain's state. */
+/**
+ * Job states from worst to best; the best covering job decides a chain's state. A lost job (final once,
+ * gone from the chain) is worth nothing: the job that anchors its checkpoint again decides.
+ */
 const JOB_STATE_RANK: Readonly<Record<AnchorJobState, number>> = {
-  dead: 0,
-  failed: 1,
-  pending: 2,
-  signed: 3,
-  broadcast: 4,
-  included: 5,
-  confirmed: 6,
-  final: 7,
+  lost: 0,
+  dead: 1,
+  failed: 2,
+  pending: 3,
+  signed: 4,
+  broadcast: 5,
+  included: 6,
+  confirmed: 7,
+  final: 8,
 };
 
-/** Transactions that can still carry the anchor (a replaced, dropped or reorged one cannot). */
+/** Transactions that can still carry the anchor (a replaced, dropped, reorged or lost one cannot). */
 const LIVE_TX_STATES: readonly AnchorTxState[] = ['signed', 'broadcast', 'included', 'confirmed', 'final'];
 
 export interface ChainAnchoring {

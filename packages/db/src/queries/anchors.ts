@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type {
   AnchorJobState,
@@ -26,7 +27,7 @@ export type AnchorTxPatch = Omit<
   'id' | 'job_id' | 'chain' | 'chain_id' | 'from_address' | 'nonce' | 'tx_hash' | 'raw_tx' | 'created_at'
 >;
 
-/** Job states a worker still acts on (everything but `final` and `dead`). */
+/** Job states a worker still acts on (everything but `final`, `dead` and `lost`). */
 export const ACTIVE_ANCHOR_JOB_STATES: readonly AnchorJobState[] = [
   'pending',
   'signed',
@@ -100,13 +101,16 @@ function checkpointOf(row: {
   };
 }
 
-/** The largest tree size covered by a job on `chain` that is not dead (0 when there is none). */
+/** Jobs that anchor nothing and never will: given up, or lost by the chain after they were final. */
+export const ENDED_ANCHOR_JOB_STATES: readonly AnchorJobState[] = ['dead', 'lost'];
+
+/** The largest tree size covered by a job on `chain` that is neither dead nor lost (0 when none). */
 export async function anchoredTreeSize(db: Kysely<Schema>, chain: string): Promise<number> {
   const row = await db
     .selectFrom('anchor_jobs')
     .select((eb) => eb.fn.max<number | string | null>('tree_size').as('size'))
     .where('chain', '=', chain)
-    .where('state', '<>', 'dead')
+    .where('state', 'not in', ENDED_ANCHOR_JOB_STATES)
     .executeTakeFirst();
   return Number(row?.size ?? 0);
 }
@@ -140,7 +144,11 @@ export interface NewAnchorJob {
   readonly now: number;
 }
 
-/** Inserts a pending job; false when (chain, tree size) already has one (UNIQUE). */
+/**
+ * Inserts a pending job; false when (chain, tree size) already has one that is not lost (a partial
+ * UNIQUE index: a lost job's checkpoint can be anchored again). The index predicate is repeated as a
+ * literal so that both engines match the conflict target to that index.
+ */
 export async function insertAnchorJob(db: Kysely<Schema>, job: NewAnchorJob): Promise<boolean> {
   const result = await db
     .insertInto('anchor_jobs')
@@ -159,7 +167,9 @@ export async function insertAnchorJob(db: Kysely<Schema>, job: NewAnchorJob): Pr
       created_at: job.now,
       updated_at: job.now,
     })
-    .onConflict((oc) => oc.columns(['chain', 'tree_size']).doNothing())
+    .onConflict((oc) =>
+      oc.columns(['chain', 'tree_size']).where(sql.ref('state'), '<>', sql.lit('lost')).doNothing(),
+    )
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
@@ -185,7 +195,7 @@ export async function retargetUntouchedAnchorJob(
         .selectFrom('anchor_jobs as newest')
         .select((e) => e.fn.max('newest.tree_size').as('size'))
         .where('newest.chain', '=', args.chain)
-        .where('newest.state', '<>', 'dead'),
+        .where('newest.state', 'not in', ENDED_ANCHOR_JOB_STATES),
     )
     .where((eb) => eb.or([eb('j.lease_owner', 'is', null), eb('j.lease_expires_at', '<=', args.now)]))
     .where((eb) =>

@@ -10,7 +10,7 @@ import type { KeysetPage, SortOrder } from './keyset.js';
  * receipt or an operator sees them.
  */
 
-/** Transaction states that can still carry an anchor (replaced, dropped, reorged or failed ones cannot). */
+/** Transaction states that can still carry an anchor (replaced, dropped, reorged, failed or lost ones cannot). */
 const LIVE_TX_STATES: readonly AnchorTxState[] = ['signed', 'broadcast', 'included', 'confirmed', 'final'];
 
 /** One anchor of a checkpoint: a job's live transaction. */
@@ -106,8 +106,11 @@ export interface AnchorListFilter {
   readonly state?: AnchorJobState | undefined;
 }
 
-/** States of a job's one current transaction (every other transaction of the job is history). */
-const CURRENT_TX_STATES: readonly AnchorTxState[] = [...LIVE_TX_STATES, 'reorged'];
+/**
+ * States of a job's one current transaction (every other transaction of the job is history). A lost job
+ * shows the transaction the chain lost.
+ */
+const CURRENT_TX_STATES: readonly AnchorTxState[] = [...LIVE_TX_STATES, 'reorged', 'lost'];
 
 /**
  * One page of anchor jobs in (tree size, id) order, each with its current transaction. Keyset-paginated
@@ -177,7 +180,7 @@ export async function listAnchorsPage(
 // The outbox summary (GET /v1/outbox)
 
 /**
- * Per chain, among its jobs still in progress (neither `final` nor `dead`): the creation time (ms) of the
+ * Per chain, among its jobs still in progress (not `final`, `dead` or `lost`): the creation time (ms) of the
  * oldest and the smallest tree size waiting.
  */
 export async function oldestActiveAnchorJobs(
@@ -187,7 +190,7 @@ export async function oldestActiveAnchorJobs(
     .selectFrom('anchor_jobs')
     .select(['chain', (eb) => eb.fn.min<number | string>('created_at').as('created_at')])
     .select((eb) => eb.fn.min<number | string>('tree_size').as('tree_size'))
-    .where('state', 'not in', ['final', 'dead'])
+    .where('state', 'not in', ['final', 'dead', 'lost'])
     .groupBy('chain')
     .orderBy('chain')
     .execute();

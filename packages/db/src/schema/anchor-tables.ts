@@ -1,16 +1,43 @@
 /**
- * Outbox job states (one job per checkpoint and chain):
+ * Outbox job states (one live job per checkpoint and chain):
  *
- *   pending ─▶ signed ─▶ broadcast ─▶ included ─▶ confirmed ─▶ final
- *      ▲          │          │            │
+ *   pending ─▶ signed ─▶ broadcast ─▶ included ─▶ confirmed ─▶ final ─▶ lost
+ *      ▲          │          │            │                            │
  *      │          └──────────┴────────────┴──▶ failed ─(backoff)─▶ pending … ─▶ dead
- *      └──────── reorged / dropped ◀──────────┘
+ *      └──────── reorged / dropped ◀──────────┘                        │
+ *                                                                      ▼
+ *                       a new job for the same checkpoint (unless a live job already covers it)
+ *
+ * `lost`: the anchor was final, then the chain no longer had it (a chain reset, a reorg deeper than
+ * finality). Terminal, kept as history; (chain, tree_size) is unique among jobs that are not lost.
  */
-export type AnchorJobState =
-  'pending' | 'signed' | 'broadcast' | 'included' | 'confirmed' | 'final' | 'failed' | 'dead';
+export const ANCHOR_JOB_STATES = [
+  'pending',
+  'signed',
+  'broadcast',
+  'included',
+  'confirmed',
+  'final',
+  'failed',
+  'dead',
+  'lost',
+] as const;
+export type AnchorJobState = (typeof ANCHOR_JOB_STATES)[number];
 
-export type AnchorTxState =
-  'signed' | 'broadcast' | 'included' | 'confirmed' | 'final' | 'replaced' | 'dropped' | 'reorged' | 'failed';
+/** Transaction states; `lost`: it was final and the chain no longer has it (see AnchorJobState). */
+export const ANCHOR_TX_STATES = [
+  'signed',
+  'broadcast',
+  'included',
+  'confirmed',
+  'final',
+  'replaced',
+  'dropped',
+  'reorged',
+  'failed',
+  'lost',
+] as const;
+export type AnchorTxState = (typeof ANCHOR_TX_STATES)[number];
 
 export interface AnchorJobTable {
   id: string;

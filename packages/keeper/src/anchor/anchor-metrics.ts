@@ -1,9 +1,7 @@
-import { countAnchorJobsByState, newestFinalAnchorTimes } from '@fieldproof/db';
+import { ANCHOR_JOB_STATES, countAnchorJobsByState, newestFinalAnchorTimes } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ChainErrorKind } from '../chain/chain-errors.js';
-
-const JOB_STATES = ['pending', 'signed', 'broadcast', 'included', 'confirmed', 'final', 'failed', 'dead'];
 
 /**
  * Anchoring metrics on the keeper's registry. The per-state gauge and the final-anchor age are read
@@ -17,6 +15,7 @@ export class AnchorMetrics {
   readonly feeBumps: Counter<'chain'>;
   readonly signerBalanceWei: Gauge<'chain'>;
   readonly anchorCostWei: Gauge<'chain'>;
+  readonly lost: Counter<'chain'>;
 
   constructor(registry: Registry, database: Database, chains: readonly string[], now: () => number) {
     const registers = [registry];
@@ -29,7 +28,7 @@ export class AnchorMetrics {
         const rows = await countAnchorJobsByState(database.db).catch(() => undefined);
         if (rows === undefined) return;
         this.reset();
-        for (const chain of chains) for (const state of JOB_STATES) this.set({ chain, state }, 0);
+        for (const chain of chains) for (const state of ANCHOR_JOB_STATES) this.set({ chain, state }, 0);
         for (const r of rows) this.set({ chain: r.chain, state: r.state }, r.count);
       },
     });
@@ -86,6 +85,12 @@ export class AnchorMetrics {
     this.anchorCostWei = new Gauge({
       name: 'fieldproof_anchor_estimated_cost_wei',
       help: 'What one anchor may cost per chain (wei; gas limit × max fee per gas), as last checked',
+      labelNames: ['chain'],
+      registers,
+    });
+    this.lost = new Counter({
+      name: 'fieldproof_anchor_lost_total',
+      help: 'Final anchors the chain no longer has (chain reset, reorg deeper than finality); each is re-anchored',
       labelNames: ['chain'],
       registers,
     });

@@ -12,6 +12,7 @@ import type { ChainContext, JobLease } from './anchor-context.js';
 import { followAnchor } from './follow-anchor.js';
 import { failJob } from './job-failure.js';
 import { LeaseLostError, releaseJob } from './job-lease.js';
+import { FinalAnchorRecheck } from './recheck-final.js';
 import { sendNewAnchor } from './send-anchor.js';
 import { SignerFunds } from './signer-funds.js';
 
@@ -19,18 +20,23 @@ import { SignerFunds } from './signer-funds.js';
  * The anchoring worker of one chain (a KeeperTask named `anchor:<chain>`). Each `runOnce()`:
  *
  * 1. reports no work, without touching the RPC or taking a lock, while the chain is halted (chain id
- *    mismatch) or backing off after a transport failure; or when no job is due (a plain read) — then
- *    at most every `confirmPollMs` it probes the node (`eth_chainId`) so readiness stays truthful;
- * 2. checks once (and again after every RPC outage) that the node's `eth_chainId` is the configured one;
+ *    mismatch) or backing off after a transport failure;
+ * 2. re-checks final anchors (`recheck-final.ts`): the newest every `confirmPollMs`, all of them page by
+ *    page while a sweep runs — after the node's chain id was checked, so a wrong node never "loses" them;
+ * 3. when no job is due (a plain read), at most every `confirmPollMs` probes the node (`eth_chainId`) so
+ *    readiness stays truthful;
+ * 4. checks once (and again after every RPC outage) that the node's `eth_chainId` is the configured one;
  *    and, busy or idle, at most every `confirmPollMs`, that the signer can pay for one anchor (`funds`);
- * 3. claims the most overdue job (lease + fencing token) in a short write transaction;
- * 4. takes one step: sign and broadcast a new transaction, or follow the current one.
+ * 5. claims the most overdue job (lease + fencing token) in a short write transaction;
+ * 6. takes one step: sign and broadcast a new transaction, or follow the current one.
  */
 export class ChainAnchorer implements KeeperTask {
   readonly name: string;
   readonly idleMs: number;
   /** Whether the signer can pay for one anchor on this chain (readiness and a metric). */
   readonly funds: SignerFunds;
+  /** The re-check of final anchors; `requestSweep()` re-checks all of them. */
+  readonly recheck: FinalAnchorRecheck;
   /** `health.outages` when the chain id was last checked (-1: never). */
   #chainIdCheckedAt = -1;
   #lastProbeAt = Number.NEGATIVE_INFINITY;
@@ -39,11 +45,14 @@ export class ChainAnchorer implements KeeperTask {
     this.name = `anchor:${ctx.chain.name}`;
     this.idleMs = Math.min(ctx.settings.pollMs, ctx.settings.confirmPollMs);
     this.funds = new SignerFunds(ctx);
+    this.recheck = new FinalAnchorRecheck(ctx, (job) => this.step(job));
   }
 
   async runOnce(): Promise<boolean> {
     const { ctx } = this;
     if (ctx.health.halted !== undefined || ctx.health.backingOff()) return false;
+    if (await this.#recheckFinal()) return true;
+    if (ctx.health.halted !== undefined) return false; // its chain id check found the wrong node
     if (!(await hasDueAnchorJob(ctx.database.db, ctx.chain.name, ctx.now()))) {
       await this.#probeWhenIdle();
       await this.#checkFundsWhenDue();
@@ -116,6 +125,19 @@ export class ChainAnchorer implements KeeperTask {
       await failJob(ctx, job, lease, { kind, message, hasCurrentTx });
     } catch (failErr) {
       if (!(failErr instanceof LeaseLostError)) throw failErr;
+    }
+  }
+
+  async #recheckFinal(): Promise<boolean> {
+    try {
+      if (!(await this.#checkChainId(false))) return false;
+      return await this.recheck.runOnce();
+    } catch (err) {
+      // No answer: recorded by the client's health tracking; the next poll tries again.
+      if (!(err instanceof RpcTransportError)) {
+        this.ctx.logger.warn({ err }, 're-checking final anchors failed; trying again next poll');
+      }
+      return false;
     }
   }
 

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { ChainConfig } from '@fieldproof/config';
+import cron from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import { loadAnchorSigner, type AnchorSigner } from '../chain/anchor-signer.js';
 import { classifyChainError, describeChainError } from '../chain/chain-errors.js';
 import { EvmChainClient } from '../chain/evm-chain-client.js';
 import { JsonRpcClient } from '../chain/json-rpc-client.js';
 import { RpcHealth } from '../chain/rpc-health.js';
+import { MaintenanceConfigError } from '../maintenance/maintenance.js';
 import type { KeeperDeps, KeeperTask } from '../task.js';
 import type { AnchorPoint, ChainContext } from './anchor-context.js';
 import { AnchorMetrics } from './anchor-metrics.js';
@@ -17,11 +20,12 @@ export interface Anchoring {
   /** `anchor-scheduler` plus one `anchor:<chain>` task per chain; empty with the stub provider. */
   readonly tasks: KeeperTask[];
   /**
-   * Not ok while a chain is halted, its RPC has been failing longer than `rpcDownReadyMs`, or its signer
-   * cannot pay for one anchor at the current fees.
+   * Not ok while a chain is halted, its RPC has been failing longer than `rpcDownReadyMs`, its signer
+   * cannot pay for one anchor at the current fees, or it lost a final anchor that no new final anchor
+   * covers yet.
    */
   readiness(): { ok: boolean; detail: string };
-  /** Aborts RPC requests in flight. Call after the runner stopped calling runOnce. */
+  /** Stops the re-check schedule and aborts RPC requests in flight. Call after the runner stopped. */
   close(): Promise<void>;
 }
 
@@ -38,7 +42,8 @@ export interface AnchoringOptions {
  * Builds anchoring for the configured provider. `stub`: no chain, no jobs, no tasks — checkpoints are not
  * anchored anywhere, and a warning says so. `evm` / `multi`: one worker per chain, all signing with the
  * one key from KEEPER_SIGNER_KEY(_FILE) (throws SignerKeyError with one line when it is missing or its
- * file is accessible by group or others).
+ * file is accessible by group or others). `KEEPER_CRON_RECHECK_FINAL` schedules a re-check of every
+ * final anchor on every chain (a sweep, run by each chain's own task).
  */
 export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}): Anchoring {
   const settings = deps.config.keeper;
@@ -66,6 +71,7 @@ export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}
   const workers = chains.map((chain) =>
     createChainAnchorer(deps, chain, { signer, metrics, owner, random, options }),
   );
+  const sweep = scheduleRecheckSweeps(settings.cronRecheckFinal, workers, logger);
   logger.info(
     {
       provider: settings.provider,
@@ -85,9 +91,15 @@ export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}
       for (const { task } of workers) {
         const { chain, health } = task.ctx;
         const down = health.downForMs();
+        const loss = task.recheck.uncoveredLoss;
         if (health.halted !== undefined) {
           ok = false;
           parts.push(`${chain.name}: halted (${health.halted})`);
+        } else if (loss !== undefined) {
+          ok = false;
+          parts.push(
+            `${chain.name}: final anchor lost (tree size ${loss.treeSize}, transaction ${loss.txHash ?? '?'} no longer in the chain); not ready until a new anchor on this chain is final`,
+          );
         } else if (down > settings.rpcDownReadyMs) {
           ok = false;
           parts.push(
@@ -105,9 +117,45 @@ export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}
       return { ok, detail: `anchoring: ${parts.join('; ')}` };
     },
     async close() {
+      await sweep?.destroy();
       for (const w of workers) w.rpc.abort();
     },
   };
+}
+
+/**
+ * The slow re-check of every final anchor (`KEEPER_CRON_RECHECK_FINAL`): the schedule only asks each
+ * chain's task for a sweep; the task does it page by page between its other work.
+ */
+function scheduleRecheckSweeps(
+  expression: string | undefined,
+  workers: readonly { task: ChainAnchorer }[],
+  logger: KeeperDeps['logger'],
+): ScheduledTask | undefined {
+  if (expression === undefined) return undefined;
+  if (!cron.validate(expression)) {
+    throw new MaintenanceConfigError(
+      `KEEPER_CRON_RECHECK_FINAL: "${expression}" is not a valid cron expression (or "off")`,
+    );
+  }
+  const task = cron.schedule(
+    expression,
+    () => {
+      logger.info('re-checking every final anchor against its chain (KEEPER_CRON_RECHECK_FINAL)');
+      for (const { task: worker } of workers) worker.recheck.requestSweep();
+    },
+    {
+      name: 'recheck-final',
+      logger: {
+        info: (message: string) => logger.debug(message),
+        warn: (message: string) => logger.warn(message),
+        error: (message: string | Error, err?: Error) =>
+          logger.error({ err: err ?? message }, 'node-cron error'),
+        debug: (message: string | Error) => logger.debug(String(message)),
+      },
+    },
+  );
+  return task;
 }
 
 function createChainAnchorer(

@@ -1,10 +1,16 @@
-import { updateAnchorTx } from '@fieldproof/db';
+import {
+  hasLiveAnchorJobCovering,
+  insertAnchorJob,
+  newId,
+  updateAnchorJob,
+  updateAnchorTx,
+} from '@fieldproof/db';
 import type { AnchorJobRow, AnchorJobState, AnchorTxRow, AnchorTxState } from '@fieldproof/db';
 import type { ChainReceipt } from '../chain/evm-chain-client.js';
 import type { ChainContext, JobLease } from './anchor-context.js';
 import { broadcastVariant } from './broadcast-anchor.js';
 import { bumpStuckAnchor } from './bump-anchor.js';
-import { releaseJob } from './job-lease.js';
+import { LeaseLostError, releaseJob } from './job-lease.js';
 import { markBroadcast } from './send-anchor.js';
 
 /**
@@ -15,7 +21,8 @@ import { markBroadcast } from './send-anchor.js';
  *    `confirmations` blocks it is confirmed; and final once the `finalized` tag reaches its block (or,
  *    with finality 'confirmations' / a node without the tag in 'auto', at confirmation).
  * 2. Otherwise, if we had recorded it in a block, that block was reorged away: the transaction is
- *    marked `reorged` and the job goes back to `broadcast`.
+ *    marked `reorged` and the job goes back to `broadcast`. A job that was already `final` (claimed by
+ *    the final re-check, `recheck-final.ts`) is `lost` instead, and its checkpoint is anchored again.
  * 3. A transaction the node does not know (never reached it, dropped from its pool, or reorged out) is
  *    re-broadcast with the same bytes. One the node has but has not mined for `stuckAfterMs` is
  *    replaced with higher fees and the same nonce.
@@ -32,6 +39,7 @@ export async function followAnchor(
   if (mined !== undefined) return recordMined(ctx, job, lease, group, mined);
 
   const variant = current;
+  if (current.state === 'final') return markLost(ctx, job, lease, current);
   if (current.state === 'included' || current.state === 'confirmed') {
     ctx.metrics.reorgs.inc({ chain: ctx.chain.name });
     ctx.logger.warn(
@@ -69,6 +77,63 @@ export async function followAnchor(
     return;
   }
   await releaseJob(ctx, lease, { next_attempt_at: ctx.now() + ctx.settings.confirmPollMs });
+}
+
+/**
+ * The chain no longer has a transaction that was final: it was reset, or reorganised deeper than its
+ * finality. What the keeper reported as final is not rewritten: the job and the transaction become
+ * `lost` (history, shown as such) and, in the same transaction, a new job anchors the checkpoint again
+ * through the normal path (new signature, nonce from the chain: after a reset the old one means nothing)
+ * — unless a live job of the chain already anchors a checkpoint at least as large, which covers it.
+ * The partial UNIQUE index on (chain, tree_size) keeps that exactly once across keepers.
+ */
+async function markLost(
+  ctx: ChainContext,
+  job: AnchorJobRow,
+  lease: JobLease,
+  tx: AnchorTxRow,
+): Promise<void> {
+  const now = ctx.now();
+  const gone = `transaction ${tx.tx_hash} in block ${tx.block_number} (${tx.block_hash}) is no longer in the chain`;
+  let reanchorJobId: string | undefined;
+  await releaseJob(
+    ctx,
+    lease,
+    { state: 'lost', next_attempt_at: now, last_error: `lost after final: ${gone}` },
+    async (trx) => {
+      // Lost first: the new job's (chain, tree_size) is free only once this one no longer counts.
+      if (!(await updateAnchorJob(trx, job.id, lease.token, { state: 'lost', updated_at: now }))) {
+        throw new LeaseLostError(job.id, lease.token);
+      }
+      await updateAnchorTx(trx, tx.id, { state: 'lost', updated_at: now });
+      if (await hasLiveAnchorJobCovering(trx, job.chain, job.tree_size)) return;
+      const id = newId();
+      const inserted = await insertAnchorJob(trx, {
+        id,
+        chain: job.chain,
+        chainId: job.chain_id,
+        treeSize: job.tree_size,
+        now,
+      });
+      if (inserted) reanchorJobId = id;
+    },
+  );
+  ctx.metrics.lost.inc({ chain: ctx.chain.name });
+  ctx.logger.error(
+    {
+      jobId: job.id,
+      treeSize: job.tree_size,
+      txHash: tx.tx_hash,
+      blockNumber: tx.block_number,
+      blockHash: tx.block_hash,
+      reanchorJobId,
+    },
+    `final anchor lost: ${gone} (chain reset, or a reorg deeper than its finality); ${
+      reanchorJobId !== undefined
+        ? 're-anchoring the checkpoint'
+        : 'a newer anchor job of the chain covers the checkpoint'
+    }`,
+  );
 }
 
 interface Mined {

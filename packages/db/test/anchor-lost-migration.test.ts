@@ -1,0 +1,180 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MIGRATIONS_DIR,
+  classifyDbError,
+  createDatabase,
+  insertAnchorJob,
+  migrate,
+  newId,
+} from '@fieldproof/db';
+import type { Database } from '@fieldproof/db';
+import {
+  dropTestDatabases,
+  freshDatabaseUrl,
+  targetOf,
+  tempDir,
+  testEngines,
+} from '../../../test/support/databases.js';
+
+/**
+ * Migration 0004 lets an anchor be `lost` and its checkpoint be anchored again. It rewrites two tables
+ * that hold live data (SQLite rebuilds them), so it is run here on a database migrated to 0003 that
+ * already has a job and a transaction: the rows survive, and every constraint still holds.
+ */
+afterAll(dropTestDatabases);
+
+const BIGINT_COLUMNS = new Set([
+  'chain_id',
+  'tree_size',
+  'next_attempt_at',
+  'lease_expires_at',
+  'lease_token',
+  'created_at',
+  'updated_at',
+  'nonce',
+  'block_number',
+  'block_timestamp',
+]);
+
+function migrationsUpTo(version: number): string {
+  const dir = tempDir('fieldproof-migrations-');
+  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR)) {
+    if (Number(f.slice(0, 4)) <= version)
+      fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
+  }
+  return dir;
+}
+
+async function failure(work: Promise<unknown>): Promise<string> {
+  try {
+    await work;
+  } catch (err) {
+    return classifyDbError(err);
+  }
+  return 'none';
+}
+
+describe.each(testEngines())('migration 0004 (anchor_lost) on %s', (engine) => {
+  it('keeps existing jobs and transactions, allows lost, one live job per checkpoint, and keeps every constraint', async () => {
+    const dir = migrationsUpTo(3);
+    const database: Database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    try {
+      await migrate(database, { dir });
+      const { db } = database;
+      await db
+        .insertInto('log_checkpoints')
+        .values({ tree_size: 1, root_hash: 'ab'.repeat(32), origin: 'o', signed_note: 'n', created_at: 1 })
+        .execute();
+      const job = {
+        id: newId(),
+        chain: 'local',
+        chain_id: 31337,
+        tree_size: 1,
+        state: 'final' as const,
+        attempts: 0,
+        next_attempt_at: 5,
+        lease_owner: null,
+        lease_expires_at: null,
+        lease_token: 3,
+        last_error: null,
+        created_at: 1,
+        updated_at: 2,
+      };
+      const tx = {
+        id: newId(),
+        job_id: job.id,
+        chain: 'local',
+        chain_id: 31337,
+        from_address: '0xabc',
+        nonce: 0,
+        tx_hash: `0x${'12'.repeat(32)}`,
+        raw_tx: '0x02',
+        max_fee_per_gas: '3000000000',
+        max_priority_fee_per_gas: '1000000000',
+        state: 'final' as const,
+        block_number: 7,
+        block_hash: `0x${'34'.repeat(32)}`,
+        block_timestamp: 1_700_000_000_000,
+        gas_used: '23930',
+        effective_gas_price: '2000000000',
+        created_at: 1,
+        updated_at: 2,
+      };
+      await db.insertInto('anchor_jobs').values(job).execute();
+      await db.insertInto('anchor_txs').values(tx).execute();
+      // Before 0004 the state is refused by the CHECK.
+      expect(await failure(db.updateTable('anchor_jobs').set({ state: 'lost' }).execute())).toBe('check');
+
+      for (const variant of ['sqlite', 'postgres']) {
+        const file = `0004_anchor_lost.${variant}.sql`;
+        fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, file), path.join(dir, file));
+      }
+      expect((await migrate(database, { dir })).map((m) => m.version)).toEqual([4]);
+
+      const jobs = await db.selectFrom('anchor_jobs').selectAll().execute();
+      const txs = await db.selectFrom('anchor_txs').selectAll().execute();
+      // PostgreSQL returns BIGINT columns as strings.
+      const numeric = (row: object) =>
+        Object.fromEntries(
+          Object.entries(row).map(([k, v]) => [k, BIGINT_COLUMNS.has(k) && v !== null ? Number(v) : v]),
+        );
+      expect(jobs.map(numeric)).toEqual([job]);
+      expect(txs.map(numeric)).toEqual([tx]);
+
+      // One live job per (chain, checkpoint): while the final one counts, no second job.
+      const again = { id: newId(), chain: 'local', chainId: 31337, treeSize: 1, now: 10 };
+      expect(await insertAnchorJob(db, again)).toBe(false);
+      await db.updateTable('anchor_jobs').set({ state: 'lost' }).where('id', '=', job.id).execute();
+      await db.updateTable('anchor_txs').set({ state: 'lost' }).where('id', '=', tx.id).execute();
+      expect(await insertAnchorJob(db, again)).toBe(true);
+      expect(await insertAnchorJob(db, { ...again, id: newId() })).toBe(false);
+      expect(
+        await failure(
+          db
+            .insertInto('anchor_jobs')
+            .values({ ...job, id: newId(), state: 'pending' })
+            .execute(),
+        ),
+      ).toBe('unique');
+
+      // The rebuilt tables still enforce their foreign keys and CHECKs.
+      expect(
+        await failure(
+          db
+            .insertInto('anchor_txs')
+            .values({ ...tx, id: newId(), job_id: 'no-such-job', tx_hash: `0x${'56'.repeat(32)}` })
+            .execute(),
+        ),
+      ).toBe('foreign_key');
+      expect(
+        await failure(
+          db
+            .insertInto('anchor_jobs')
+            .values({ ...job, id: newId(), tree_size: 2 })
+            .execute(),
+        ),
+      ).toBe('foreign_key');
+      expect(
+        await failure(
+          db
+            .updateTable('anchor_txs')
+            .set({ state: 'vanished' as never })
+            .where('id', '=', tx.id)
+            .execute(),
+        ),
+      ).toBe('check');
+      expect(
+        await failure(
+          db
+            .insertInto('anchor_txs')
+            .values({ ...tx, id: newId() })
+            .execute(),
+        ),
+      ).toMatch(/^(unique|primary_key)$/);
+    } finally {
+      await database.close();
+    }
+  });
+});
