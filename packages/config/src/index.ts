@@ -3,3 +3,4 @@ export * from './chains.js';
 export * from './config-error.js';
 export * from './exit-status.js';
 export * from './units.js';
+export * from './collector-config.js';
