@@ -1,5 +1,6 @@
 import { rootFromFrontier, toHex, MemoryTree } from '@fieldproof/merkle';
 import { verifyCosignature } from '@fieldproof/note';
+import pino from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countDeviceLeaves, findDeviceByOrigin, getDeviceCheckpoint } from '../src/index.js';
 import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
@@ -13,8 +14,15 @@ describe.each(testEngines())('collector push (%s)', (engine) => {
   let unit: SimulatedUnit;
   let key: string;
 
+  let logLines: { level: number; msg: string; origin?: string }[];
+
   beforeEach(async () => {
-    c = await createTestCollector(await collectorDatabaseUrl(engine));
+    logLines = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => logLines.push(JSON.parse(line) as never) },
+    );
+    c = await createTestCollector(await collectorDatabaseUrl(engine), { logger });
     unit = new SimulatedUnit();
     key = await c.enroll(unit);
   });
@@ -189,6 +197,14 @@ describe.each(testEngines())('collector push (%s)', (engine) => {
     res = await sendPush(c.app, unit.origin, key, alteredLeaf);
     expect(res.json()).toMatchObject({ statusCode: 422, code: 'FP_ROOT_MISMATCH' });
 
+    // The same record twice (as a second leaf, hash and all): refused, not a database error.
+    const dup = {
+      ...honest,
+      leaves: honest.leaves.map((l, i) => (i === 2 ? { ...honest.leaves[1]!, leafIndex: l.leafIndex } : l)),
+    };
+    res = await sendPush(c.app, unit.origin, key, dup);
+    expect(res.json()).toMatchObject({ statusCode: 422, code: 'FP_LEAF_MISMATCH' });
+
     // A leaf missing: a gap.
     res = await sendPush(c.app, unit.origin, key, { ...honest, leaves: honest.leaves.slice(1) });
     expect(res.json()).toMatchObject({ statusCode: 422, code: 'FP_LEAF_GAP' });
@@ -277,6 +293,10 @@ describe.each(testEngines())('collector push (%s)', (engine) => {
       expect((await getDeviceCheckpoint(c.collector.db, device.id, 16))!.signed_note).toBe(
         unit.checkpoints.get(16),
       );
+      expect(logLines.filter((l) => l.level === 50 && l.msg.startsWith('equivocation'))).toMatchObject([
+        { origin: unit.origin },
+        { origin: unit.origin },
+      ]);
       const metrics = await c.app.inject({ method: 'GET', url: '/metrics' });
       expect(metrics.body).toMatch(/^fieldproof_collector_equivocations_total 2$/m);
     });
@@ -290,18 +310,13 @@ describe.each(testEngines())('collector push (%s)', (engine) => {
       const res = await sendPush(c.app, unit.origin, key, forked.push({ proofFrom: 12 }));
       expect(res.json()).toMatchObject({ statusCode: 409, code: 'FP_EQUIVOCATION' });
       // An older checkpoint of the fork (size 9 < 12) is not a prefix of what was cosigned either.
-      forked.checkpoints.set(
-        9,
-        (() => {
-          const f = unit.fork(7);
-          f.record(2, { tag: 'forked-9' });
-          return f.checkpoints.get(9)!;
-        })(),
-      );
-      expect(
-        (await sendPush(c.app, unit.origin, key, { checkpoint: forked.checkpoints.get(9)!, leaves: [] }))
-          .statusCode,
-      ).toBe(409);
+      const small = unit.fork(7);
+      small.record(2, { tag: 'forked-9' });
+      const older = await sendPush(c.app, unit.origin, key, {
+        checkpoint: small.checkpoints.get(9)!,
+        leaves: [],
+      });
+      expect(older.statusCode).toBe(409);
       const list = await c.app.inject({ method: 'GET', url: devicePath(unit.origin, '/equivocations') });
       const rows = list.json<{
         equivocations: { reason: string; heldCheckpoint: string; pushedTreeSize: number }[];

@@ -9,7 +9,7 @@ import { createCosigner, generateDeviceKey, signCheckpoint } from '@fieldproof/n
 import type { Cosigner, DeviceKey } from '@fieldproof/note';
 import { leafHashOf } from '@fieldproof/receipt';
 import type { JsonObject } from '@fieldproof/receipt';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildCollectorApp, enrollDevice, openCollectorDatabase } from '../src/index.js';
 import type { CollectorDatabase, PushRequest, PushedLeaf } from '../src/index.js';
 import { freshDatabaseUrl, tempDir } from '../../../test/support/databases.js';
@@ -116,7 +116,11 @@ export async function collectorDatabaseUrl(engine: Engine): Promise<string> {
 /** A collector app (not listening) on `url`, migrated by the real migrator, with an in-memory witness key. */
 export async function createTestCollector(
   url: string,
-  options: { readonly cosigner?: Cosigner; readonly now?: () => number } = {},
+  options: {
+    readonly cosigner?: Cosigner;
+    readonly now?: () => number;
+    readonly logger?: FastifyBaseLogger;
+  } = {},
 ): Promise<TestCollector> {
   const dir = tempDir('fieldproof-collector-');
   const config = loadCollectorConfig(
@@ -135,6 +139,7 @@ export async function createTestCollector(
     collector,
     cosigner,
     now: options.now ?? (() => 1_765_000_000_000),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   return {
     app,

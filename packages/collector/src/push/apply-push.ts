@@ -1,4 +1,4 @@
-import { newId } from '@fieldproof/db';
+import { isUniqueViolation, newId } from '@fieldproof/db';
 import {
   MerkleError,
   appendToFrontier,
@@ -168,7 +168,14 @@ export async function applyPush(
         `the leaves rebuild the root ${rebuilt}, not the checkpoint's ${push.rootHash}`,
       );
     }
-    await insertDeviceLeaves(trx, deviceId, fresh, now);
+    try {
+      await insertDeviceLeaves(trx, deviceId, fresh, now);
+    } catch (err) {
+      // The only unique key a verified, consecutive batch can hit: a record id mirrored at another index.
+      if (isUniqueViolation(err))
+        refuse('leaf_mismatch', 'a record id in this push is already mirrored at another index');
+      throw err;
+    }
     await insertDeviceNodes(
       trx,
       deviceId,

@@ -84,6 +84,8 @@ export function verifyPush(
       contentStored: leaf.content,
     };
   });
+  const ids = new Set(leaves.map((l) => l.evidenceId));
+  if (ids.size !== leaves.length) refuse('leaf_mismatch', 'two leaves of this push have the same record id');
   const last = leaves.at(-1);
   if (last !== undefined && last.leafIndex !== checkpoint.treeSize - 1) {
     refuse(
