@@ -104,7 +104,7 @@ export interface TestCollector {
   readonly cosigner: Cosigner;
   readonly config: CollectorConfig;
   /** Enrolls `unit`; returns its push key. */
-  enroll(unit: SimulatedUnit): Promise<string>;
+  enroll(unit: { readonly origin: string; readonly key: { readonly verifierKey: string } }): Promise<string>;
   close(): Promise<void>;
 }
 
