@@ -1,5 +1,6 @@
 import { rootFromFrontier, toHex, MemoryTree } from '@fieldproof/merkle';
 import { verifyCosignature } from '@fieldproof/note';
+import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countDeviceLeaves, findDeviceByOrigin, getDeviceCheckpoint } from '../src/index.js';
@@ -228,6 +229,17 @@ describe.each(testEngines())('collector push (%s)', (engine) => {
     res = await put(digest, Buffer.from('not the bytes'));
     expect(res.json()).toMatchObject({ statusCode: 422, code: 'FP_DIGEST_MISMATCH' });
     for (const [d, b] of unit.content) expect((await put(d, b)).statusCode).toBe(201);
+    const gzipped = await c.app.inject({
+      method: 'PUT',
+      url: devicePath(unit.origin, `/content/${digest}`),
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/octet-stream',
+        'content-encoding': 'gzip',
+      },
+      payload: gzipSync(bytes),
+    });
+    expect(gzipped.json()).toEqual({ digest, size: bytes.length });
     expect((await put(digest, bytes)).statusCode).toBe(201); // again: idempotent
     res = await sendPush(c.app, unit.origin, key, unit.push());
     expect(res.statusCode, res.body).toBe(200);

@@ -72,6 +72,8 @@ export async function buildCollectorApp(options: BuildCollectorAppOptions): Prom
   app.addHook('preParsing', async (request, _reply, payload) => {
     const encoding = request.headers['content-encoding'];
     if (encoding === undefined || encoding === 'identity') return payload;
+    // Content uploads are streamed by their handler (which decompresses them itself), not parsed here.
+    if (request.headers['content-type'] === 'application/octet-stream') return payload;
     if (encoding !== 'gzip') throw new errors.UnsupportedMediaType(`content-encoding ${encoding} (use gzip)`);
     const gunzip = createGunzip() as ReturnType<typeof createGunzip> & { receivedEncodedLength: number };
     gunzip.receivedEncodedLength = 0;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticatePushKey } from '../enrollment/enrollment.js';
 import type { DeviceRow } from '../db/devices.js';
@@ -129,7 +130,13 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
       if (request.headers['content-type'] !== 'application/octet-stream') {
         throw new errors.UnsupportedMediaType('content is application/octet-stream');
       }
-      const stored = await ctx.content.put(request.raw, ctx.config.contentLimitBytes, request.params.digest);
+      const encoding = request.headers['content-encoding'];
+      if (encoding !== undefined && encoding !== 'identity' && encoding !== 'gzip') {
+        throw new errors.UnsupportedMediaType(`content-encoding ${encoding} (use gzip)`);
+      }
+      // The limit counts decompressed bytes, so a gzip bomb stops there too.
+      const source = encoding === 'gzip' ? request.raw.pipe(clientGunzip()) : request.raw;
+      const stored = await ctx.content.put(source, ctx.config.contentLimitBytes, request.params.digest);
       return reply.code(201).send({ digest: stored.digest, size: stored.size });
     },
   );
@@ -176,6 +183,13 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
       }
     },
   );
+}
+
+/** A gunzip stream whose errors (corrupt input) are the client's: 400, not 500. */
+function clientGunzip() {
+  return createGunzip().on('error', (err: Error & { statusCode?: number }) => {
+    err.statusCode = 400;
+  });
 }
 
 async function exists(file: string): Promise<boolean> {
