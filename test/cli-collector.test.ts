@@ -95,5 +95,5 @@ describe(`fieldproof collector, collector-key and devices (${engine}, real proce
     }
     expect(await exited).toBe(0);
     expect(out).toMatch(/"msg":"collector stopped"/);
-  });
+  }, 120_000); // eight process starts: slow on a loaded machine
 });
