@@ -7,10 +7,9 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources; processes spawned by cross-process tests run the built dist.
     alias: Object.fromEntries(
-      ['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'cli'].map((n) => [
-        `@fieldproof/${n}`,
-        pkg(n),
-      ]),
+      ['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'collector', 'cli'].map(
+        (n) => [`@fieldproof/${n}`, pkg(n)],
+      ),
     ),
   },
   test: {

@@ -4,7 +4,7 @@
  */
 export { buildApp, FIRST_KEY_HINT, type BuildAppOptions } from './build-app.js';
 export { startApi, type RunningApi, type StartApiOptions } from './start-api.js';
-export { createApiLogger } from './logger.js';
+export { REDACTED_PATHS, createApiLogger } from './logger.js';
 export {
   API_SCOPES,
   createApiKeySecret,
@@ -14,7 +14,7 @@ export {
   parseScopeList,
 } from './auth/api-key-secret.js';
 export { errorCatalogue, errors } from './errors/catalogue.js';
-export type { ErrorBody } from './errors/error-handler.js';
+export { errorBody, toCataloguedError, type ErrorBody } from './errors/error-handler.js';
 export { ContentStore } from './content/content-store.js';
 export { GroupCommitter } from './write/group-committer.js';
 export { applyWrites } from './write/apply-writes.js';

@@ -253,7 +253,7 @@ function cronOrOff(value: string | undefined, fallback: string): string | undefi
   return v.toLowerCase() === 'off' ? undefined : v;
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
@@ -268,7 +268,13 @@ function eventLoopDelay(env: Env): number {
   return ms;
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function int(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `"${raw}" is not a whole number`);
@@ -279,7 +285,7 @@ function int(env: Env, name: string, fallback: number, min: number, max = Number
   return n;
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return fallback;
   const match = allowed.find((a) => a.toLowerCase() === raw.toLowerCase());
@@ -295,7 +301,7 @@ function optionalOneOf<T extends string>(
   return nonEmpty(env[name]) === undefined ? undefined : oneOf(env, name, allowed, allowed[0]);
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

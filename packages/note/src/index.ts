@@ -46,3 +46,14 @@ export {
   type VerifierKey,
 } from './verifier-key.js';
 export { openCheckpoint, signCheckpoint, type OpenedCheckpoint } from './signed-checkpoint.js';
+export {
+  SIGNATURE_TYPE_COSIGNATURE_V1,
+  cosignedMessage,
+  cosignerKeyIdOf,
+  createCosigner,
+  formatCosignerKey,
+  parseCosignerKey,
+  verifyCosignature,
+  type Cosignature,
+  type Cosigner,
+} from './cosignature.js';

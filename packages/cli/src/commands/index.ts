@@ -1,7 +1,10 @@
 import type { Command } from '../command.js';
 import { apiCommand } from './api.js';
 import { backupCommand } from './backup.js';
+import { collectorKeyCommand } from './collector-key.js';
+import { collectorCommand } from './collector.js';
 import { deviceCommand } from './device.js';
+import { devicesCommand } from './devices.js';
 import { exportCommand } from './export.js';
 import { keeperCommand } from './keeper.js';
 import { keysCommand } from './keys.js';
@@ -22,4 +25,7 @@ export const commands: readonly Command[] = [
   exportCommand,
   backupCommand,
   restoreCommand,
+  collectorCommand,
+  collectorKeyCommand,
+  devicesCommand,
 ];
