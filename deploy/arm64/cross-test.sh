@@ -215,10 +215,6 @@ else
     rsync -a --from0 --files-from=- --ignore-missing-args "$repo_root/" "$src/"
   echo "working tree at $(git -C "$repo_root" rev-parse --short HEAD) + $(git -C "$repo_root" status --porcelain | wc -l) changed path(s)"
 fi
-# Tests read the published vectors from ../shared beside the repository.
-if [[ -d "$repo_root/../shared" ]]; then
-  ln -sfn "$(cd -- "$repo_root/../shared" && pwd)" "$work/shared"
-fi
 
 # ---- 4. npm ci for arm64 ------------------------------------------------------------------------
 step "npm ci for linux/arm64 (cross-compiling better-sqlite3)"
