@@ -15,7 +15,7 @@ export {
 } from './auth/api-key-secret.js';
 export { errorCatalogue, errors } from './errors/catalogue.js';
 export { errorBody, toCataloguedError, type ErrorBody } from './errors/error-handler.js';
-export { ContentStore } from './content/content-store.js';
+export { ContentStore, type ContentStoreOptions } from './content/content-store.js';
 export { GroupCommitter } from './write/group-committer.js';
 export { applyWrites } from './write/apply-writes.js';
 export { createWriteExecutor, type WriteExecutor } from './write/write-executor.js';
