@@ -10,6 +10,7 @@ import {
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 import { commands } from './commands/index.js';
+import { versionLine } from './version.js';
 
 export interface MainIo {
   readonly stdout: NodeJS.WritableStream;
@@ -27,6 +28,10 @@ export async function main(
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(overview());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${versionLine()}\n`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
@@ -82,6 +87,7 @@ function overview(): string {
     'fieldproof — tamper-evident field evidence',
     '',
     'Usage: fieldproof <command> [options]    (fieldproof <command> --help for details and an example)',
+    "       fieldproof --version                 (or -V: this installation's version and its Node.js)",
     '',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
