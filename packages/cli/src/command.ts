@@ -7,6 +7,8 @@ export interface CommandContext {
   readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
   readonly env: Env;
   readonly cwd: string;
+  /** Read by commands that take `-` for a file (`verify -`). */
+  readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
 }

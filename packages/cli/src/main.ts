@@ -13,6 +13,7 @@ import { commands } from './commands/index.js';
 import { versionLine } from './version.js';
 
 export interface MainIo {
+  readonly stdin?: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly cwd: string;
@@ -49,7 +50,13 @@ export async function main(
       allowPositionals: true,
       strict: true,
     });
-    return await command.run({ positionals: parsed.positionals, values: parsed.values, env, ...io });
+    return await command.run({
+      positionals: parsed.positionals,
+      values: parsed.values,
+      env,
+      stdin: process.stdin,
+      ...io,
+    });
   } catch (err) {
     const line = operatorLine(err);
     if (line !== undefined) {
