@@ -11,6 +11,8 @@ export interface CommandContext {
   readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /** The clock for progress reports (`Date.now`; tests inject one). */
+  readonly now: () => number;
 }
 
 /** One `fieldproof` sub-command. `run` resolves to the process exit code. */

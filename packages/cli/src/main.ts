@@ -14,6 +14,7 @@ import { versionLine } from './version.js';
 
 export interface MainIo {
   readonly stdin?: NodeJS.ReadableStream;
+  readonly now?: () => number;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly cwd: string;
@@ -55,6 +56,7 @@ export async function main(
       values: parsed.values,
       env,
       stdin: process.stdin,
+      now: Date.now,
       ...io,
     });
   } catch (err) {

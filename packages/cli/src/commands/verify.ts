@@ -28,6 +28,7 @@ export const verifyCommand: Command = {
       One verdict per link: format, content, leaf, inclusion, checkpoint, signature, one per anchor
       (anchor:<chainId>:<txHash>), and with --rpc "anchors". Each is ok, failed or unchecked.
       -                     read the receipt or bundle from standard input (named "-" in the report)
+      A long bundle reports progress on stderr every 1000 receipts or every second.
       --content FILE        the record's content: its SHA-256 (or that of its RFC 8785 JSON) must be the digest
       --content-dir DIR     for a bundle: content files named by digest or by evidence id, where present;
                             a folder that cannot be read, or holds the content of no receipt, is refused
@@ -150,7 +151,9 @@ async function verifyReceipts(ctx: CommandContext): Promise<number> {
   const reports: ReturnType<typeof receiptJson>[] = [];
   let failed = 0;
   const unchecked = new Map<string, number>();
+  const progress = bundleProgress(ctx, bundle.receipts.length);
   for (const [i, receipt] of bundle.receipts.entries()) {
+    progress(i, failed);
     const name = contents === undefined ? undefined : contentNameOf(receipt, contents);
     const content =
       name === undefined ? undefined : await readBytes(path.join(contents!.dir, name), 'content');
@@ -188,6 +191,26 @@ async function verifyReceipts(ctx: CommandContext): Promise<number> {
     );
   }
   return failed === 0 ? 0 : 1;
+}
+
+/** Progress on stderr for a long bundle (stdout holds the report): every 1000 receipts or 1 s, whichever first. */
+const PROGRESS_EVERY = 1000;
+const PROGRESS_INTERVAL_MS = 1000;
+
+function bundleProgress(ctx: CommandContext, total: number): (checked: number, failed: number) => void {
+  const started = ctx.now();
+  let last = started;
+  let lastCount = 0;
+  return (checked, failed) => {
+    if (checked === 0) return;
+    const now = ctx.now();
+    if (checked - lastCount < PROGRESS_EVERY && now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    lastCount = checked;
+    ctx.stderr.write(
+      `verify: ${checked}/${total} receipts checked, ${failed} failed (${((now - started) / 1000).toFixed(1)} s)\n`,
+    );
+  };
 }
 
 function receiptJson(file: string, verification: Verification) {
