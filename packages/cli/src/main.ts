@@ -10,8 +10,11 @@ import {
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 import { commands } from './commands/index.js';
+import { versionLine } from './version.js';
 
 export interface MainIo {
+  readonly stdin?: NodeJS.ReadableStream;
+  readonly now?: () => number;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly cwd: string;
@@ -27,6 +30,10 @@ export async function main(
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(overview());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${versionLine()}\n`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
@@ -44,7 +51,14 @@ export async function main(
       allowPositionals: true,
       strict: true,
     });
-    return await command.run({ positionals: parsed.positionals, values: parsed.values, env, ...io });
+    return await command.run({
+      positionals: parsed.positionals,
+      values: parsed.values,
+      env,
+      stdin: process.stdin,
+      now: Date.now,
+      ...io,
+    });
   } catch (err) {
     const line = operatorLine(err);
     if (line !== undefined) {
@@ -82,6 +96,7 @@ function overview(): string {
     'fieldproof — tamper-evident field evidence',
     '',
     'Usage: fieldproof <command> [options]    (fieldproof <command> --help for details and an example)',
+    "       fieldproof --version                 (or -V: this installation's version and its Node.js)",
     '',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { anchorsCommand } from './anchors.js';
 import { apiCommand } from './api.js';
 import { backupCommand } from './backup.js';
 import { collectorKeyCommand } from './collector-key.js';
@@ -23,6 +24,7 @@ export const commands: readonly Command[] = [
   deviceCommand,
   verifyCommand,
   exportCommand,
+  anchorsCommand,
   backupCommand,
   restoreCommand,
   collectorCommand,

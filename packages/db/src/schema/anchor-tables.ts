@@ -8,6 +8,8 @@
  *                                                                      ▼
  *                       a new job for the same checkpoint (unless a live job already covers it)
  *
+ * `dead` ─(`fieldproof anchors retry ID`)─▶ `pending`, attempts reset (`requeueDeadAnchorJob`).
+ *
  * `lost`: the anchor was final, then the chain no longer had it (a chain reset, a reorg deeper than
  * finality). Terminal, kept as history; (chain, tree_size) is unique among jobs that are not lost.
  */
