@@ -28,7 +28,7 @@ import { createAnchoring, type Anchoring } from '../packages/keeper/src/anchor/i
  * 3. the chain is reset: both anchors become lost, their proofs are no longer served (kept as history),
  *    and the re-anchored checkpoint gets a proof of its own.
  */
-const SIGNER = HARDHAT_ACCOUNTS[3]!;
+const SIGNER = HARDHAT_ACCOUNTS[3];
 const CHAIN = 'local';
 
 let node: HardhatNode;

@@ -131,17 +131,15 @@ describe.each(testEngines())('migration 0005 (anchor_proofs) on %s', (engine) =>
         txProof: ['0xf851', '0xf871'],
       };
       const save = (p: typeof proof) =>
-        db
-          .transaction()
-          .execute((trx) =>
-            saveAnchorProof(trx, {
-              txId: tx.id,
-              chain: 'local',
-              blockTimestamp: 1_700_000_000_000,
-              proof: p,
-              now: 9,
-            }),
-          );
+        db.transaction().execute((trx) =>
+          saveAnchorProof(trx, {
+            txId: tx.id,
+            chain: 'local',
+            blockTimestamp: 1_700_000_000_000,
+            proof: p,
+            now: 9,
+          }),
+        );
       // A proof of another block than the recorded one is refused.
       expect(await save({ ...proof, blockHash: `0x${'56'.repeat(32)}` })).toBe(false);
       expect(await save(proof)).toBe(true);

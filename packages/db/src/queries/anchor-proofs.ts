@@ -91,7 +91,15 @@ export async function listFinalAnchorsWithoutProof(
     .leftJoin('anchor_proofs as p', (join) =>
       join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
     )
-    .select(['j.id', 'j.tree_size', 't.id as tx_id', 't.tx_hash', 't.raw_tx', 't.block_number', 't.block_hash'])
+    .select([
+      'j.id',
+      'j.tree_size',
+      't.id as tx_id',
+      't.tx_hash',
+      't.raw_tx',
+      't.block_number',
+      't.block_hash',
+    ])
     .where('j.chain', '=', chain)
     .where('j.state', '=', 'final')
     .where('t.state', '=', 'final')

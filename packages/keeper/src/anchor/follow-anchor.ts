@@ -220,7 +220,12 @@ async function recordMined(
       blockHash: receipt.blockHash,
     });
     if (proof.kind === 'moved') {
-      const fields = { jobId: job.id, txHash: tx.tx_hash, blockHash: receipt.blockHash, reason: proof.reason };
+      const fields = {
+        jobId: job.id,
+        txHash: tx.tx_hash,
+        blockHash: receipt.blockHash,
+        reason: proof.reason,
+      };
       // What the keeper reported final is not rewritten here: the re-check follows it again.
       if (tx.state === 'final') {
         ctx.logger.warn(fields, 'a final anchor moved again while its proof was built; re-checked later');
