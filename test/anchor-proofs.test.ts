@@ -26,7 +26,9 @@ import { createAnchoring, type Anchoring } from '../packages/keeper/src/anchor/i
  * 2. the node is unreachable right when an anchor is found final: the anchor is final all the same, the
  *    proof is missing (404, a failure counted), and a later poll builds it;
  * 3. the chain is reset: both anchors become lost, their proofs are no longer served (kept as history),
- *    and the re-anchored checkpoint gets a proof of its own.
+ *    and the re-anchored checkpoint gets a proof of its own;
+ * 4. the anchor moves to another block between being judged final and its proof: no proof of the old
+ *    block is stored, the reorg is counted, and the anchor goes final in the new block with its proof.
  */
 const SIGNER = HARDHAT_ACCOUNTS[3];
 const CHAIN = 'local';
@@ -60,6 +62,9 @@ describe.each(testEngines())('%s', (engine) => {
     const clock = new TestClock();
     const logs = new CapturedLogs('info');
     let cutAtProof = false;
+    /** Set: at `before-proof`, the chain re-mines the anchor one block later (a reorg), once. */
+    let moveAtProof: { snapshot: string } | undefined;
+    let movedFrom: string | null = null;
     const deps = anchorDeps({
       database,
       chains: [{ name: CHAIN, rpcUrl: proxy.url, chainId: node.chainId, confirmations: 2 }],
@@ -68,10 +73,22 @@ describe.each(testEngines())('%s', (engine) => {
       logs,
     });
     anchoring = createAnchoring(deps, {
-      atPoint(point) {
+      async atPoint(point) {
         if (point === 'before-proof' && cutAtProof) {
           cutAtProof = false;
           proxy.pause('refuse');
+        }
+        if (point === 'before-proof' && moveAtProof !== undefined) {
+          const { snapshot } = moveAtProof;
+          moveAtProof = undefined;
+          const pending = (await txsOf(database, CHAIN)).find(
+            (t) => t.state === 'included' || t.state === 'confirmed',
+          )!;
+          movedFrom = pending.block_hash;
+          await node.revert(snapshot);
+          await node.mineBlocks(1);
+          await node.rpc('eth_sendRawTransaction', [pending.raw_tx]); // mined at once, one block later
+          await node.mineBlocks(2);
         }
       },
     });
@@ -190,5 +207,33 @@ describe.each(testEngines())('%s', (engine) => {
     });
     const [again] = await finalJobs();
     await expectServedProof(again!);
+
+    // 4. Between "final" and the proof, the anchor moves to another block: no proof of the old block is
+    //    stored; the reorg path finds it in the new block, and that block's proof is stored.
+    const reorgs = async () =>
+      Number(
+        /^fieldproof_anchor_reorgs_total\{chain="local"\} (\d+)$/m.exec(await deps.registry.metrics())?.[1] ??
+          0,
+      );
+    const reorgsBefore = await reorgs();
+    await appendCheckpoint(database, 1);
+    moveAtProof = { snapshot: await node.snapshot() };
+    await anchorToFinal(2);
+    expect(moveAtProof).toBeUndefined();
+    expect(await reorgs()).toBe(reorgsBefore + 1);
+    const third = (await finalJobs()).find((j) => j.tree_size === 3)!;
+    const moved = (await txsOf(database, CHAIN)).filter((t) => t.job_id === third.id);
+    expect(moved.map((t) => t.state)).toEqual(['final']);
+    const served = await expectServedProof(third);
+    expect(served.blockHash).toBe(moved[0]!.block_hash);
+    expect(movedFrom).not.toBeNull();
+    expect(served.blockHash).not.toBe(movedFrom);
+    expect(
+      await database.db
+        .selectFrom('anchor_proofs')
+        .select('block_hash')
+        .where('block_hash', '=', movedFrom!)
+        .execute(),
+    ).toEqual([]);
   });
 });
