@@ -27,6 +27,8 @@ export * from './queries/signal-disruptions.js';
 export * from './queries/jamming-operations.js';
 export * from './queries/anchors.js';
 export * from './queries/final-anchors.js';
+export * from './queries/anchor-proofs.js';
+export * from './queries/chain-finalized-blocks.js';
 export * from './backup/backup-database.js';
 export * from './backup/wal-checkpoint.js';
 export * from './queries/receipts.js';
