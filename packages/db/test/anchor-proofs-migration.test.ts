@@ -15,10 +15,10 @@ import {
 } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import {
+  copyOfMigrations,
   dropTestDatabases,
   freshDatabaseUrl,
   targetOf,
-  tempDir,
   testEngines,
 } from '../../../test/support/databases.js';
 
@@ -29,15 +29,6 @@ import {
  * it is final, not once it is lost, and must refer to a real transaction.
  */
 afterAll(dropTestDatabases);
-
-function migrationsUpTo(version: number): string {
-  const dir = tempDir('fieldproof-migrations-');
-  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR)) {
-    if (Number(f.slice(0, 4)) <= version)
-      fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
-  }
-  return dir;
-}
 
 async function failure(work: Promise<unknown>): Promise<string> {
   try {
@@ -52,7 +43,7 @@ const BLOCK_HASH = `0x${'34'.repeat(32)}`;
 
 describe.each(testEngines())('migration 0005 (anchor_proofs) on %s', (engine) => {
   it('keeps existing anchors, lists a final one as missing its proof, stores and serves it only while final', async () => {
-    const dir = migrationsUpTo(4);
+    const dir = copyOfMigrations(4);
     const database: Database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
     try {
       await migrate(database, { dir });

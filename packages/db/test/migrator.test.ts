@@ -16,10 +16,10 @@ import {
   newId,
 } from '@fieldproof/db';
 import {
+  copyOfMigrations,
   dropTestDatabases,
   freshDatabaseUrl,
   targetOf,
-  tempDir,
   testEngines,
 } from '../../../test/support/databases.js';
 import { runNode } from '../../../test/support/processes.js';
@@ -27,15 +27,6 @@ import { runNode } from '../../../test/support/processes.js';
 afterAll(dropTestDatabases);
 
 const CHILD = fileURLToPath(new URL('../../../test/support/migrate-child.mjs', import.meta.url));
-
-/** A copy of the real migrations folder that a test may edit. */
-function copyOfMigrations(): string {
-  const dir = tempDir('fieldproof-migrations-');
-  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR)) {
-    fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
-  }
-  return dir;
-}
 
 /** A copy of the real migrations folder with CRLF line ends, as a Windows checkout with autocrlf writes it. */
 function crlfCopyOfMigrations(): string {
