@@ -1,3 +1,4 @@
+import type { CollectorCosignatureTable, CollectorPushStateTable } from './collector-push-tables.js';
 import type { AnchorJobTable, AnchorTxTable, ChainAccountTable } from './anchor-tables.js';
 import type { ApiKeyTable } from './api-key-table.js';
 import type { EvidenceTable, SequenceQueueTable } from './evidence-table.js';
@@ -35,4 +36,6 @@ export interface Schema {
   anchor_txs: AnchorTxTable;
   chain_accounts: ChainAccountTable;
   api_keys: ApiKeyTable;
+  collector_push_state: CollectorPushStateTable;
+  collector_cosignatures: CollectorCosignatureTable;
 }
