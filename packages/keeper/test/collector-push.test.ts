@@ -9,7 +9,7 @@ import type { CollectorPusher, KeeperDeps } from '@fieldproof/keeper';
 import { createCosigner, generateDeviceKey, verifyCosignature } from '@fieldproof/note';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { countDeviceLeaves } from '../../collector/src/index.js';
+import { countDeviceLeaves, revokeDevice } from '../../collector/src/index.js';
 import { collectorDatabaseUrl, createTestCollector, devicePath } from '../../collector/test/support.js';
 import type { TestCollector } from '../../collector/test/support.js';
 import { createTestApi } from '../../../test/support/api.js';
@@ -322,5 +322,25 @@ describe.each(testEngines())('keeper pushes to a fleet collector (%s)', (engine)
     const before = requests;
     expect(await task.runOnce()).toBe(false);
     expect(requests).toBe(before);
+  });
+
+  it('a refusal no retry fixes (the unit revoked on the collector: 401) stops pushing and is shown', async () => {
+    await record(4);
+    const task = pusher();
+    await drain(task);
+    await revokeDevice(collector.collector.db, ORIGIN, 2);
+    await record(4);
+    expect(await task.runOnce()).toBe(false);
+    const state = (await getCollectorPushState(unit.database.db, 'fleet'))!;
+    expect(state).toMatchObject({ ackedTreeSize: 4, stopped: true, attempts: 1 });
+    expect(state.lastError).toMatch(/401 FP_UNAUTHORIZED/);
+    clock += 3_600_000;
+    const before = requests;
+    expect(await task.runOnce()).toBe(false);
+    expect(requests).toBe(before);
+    const view = await collectorsView();
+    expect(view.collectors).toEqual([
+      expect.objectContaining({ ackedTreeSize: 4, lagLeaves: 4, stopped: true }),
+    ]);
   });
 });
