@@ -3,6 +3,8 @@ import { DatabaseUrlError, resolveDatabaseUrl } from '@fieldproof/db';
 import type { DatabaseTarget, SqliteOptions, SqliteSynchronous } from '@fieldproof/db';
 import { parseChains } from './chains.js';
 import type { ChainConfig } from './chains.js';
+import { parseCollectors } from './collectors.js';
+import type { CollectorTarget } from './collectors.js';
 import { ConfigError } from './config-error.js';
 import { KIB, MIB, MINUTE, SECOND } from './units.js';
 
@@ -90,6 +92,8 @@ export interface FieldproofConfig {
      */
     readonly cronRecheckFinal: string | undefined;
     readonly backupKeep: number;
+    /** KEEPER_COLLECTORS: the fleet collectors this unit pushes its log to (none by default). */
+    readonly collectors: readonly CollectorTarget[];
   };
 }
 
@@ -200,6 +204,7 @@ export function loadConfig(
       cronWalCheckpoint: nonEmpty(env.KEEPER_CRON_WAL_CHECKPOINT),
       cronRecheckFinal: cronOrOff(env.KEEPER_CRON_RECHECK_FINAL, DEFAULT_CRON_RECHECK_FINAL),
       backupKeep: int(env, 'FIELDPROOF_BACKUP_KEEP', 7, 1),
+      collectors: parseCollectors(env.KEEPER_COLLECTORS, cwd),
     },
   };
   if (config.keeper.backoffMaxMs < config.keeper.backoffBaseMs) {

@@ -32,6 +32,8 @@ export * from './queries/chain-finalized-blocks.js';
 export * from './backup/backup-database.js';
 export * from './backup/wal-checkpoint.js';
 export * from './queries/receipts.js';
+export * from './queries/collector-push.js';
+export type * from './schema/collector-push-tables.js';
 export * from './backup/restore-database.js';
 export * from './backup/backup-manifest.js';
 export * from './backup/backup-names.js';

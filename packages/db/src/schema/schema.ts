@@ -5,6 +5,7 @@ import type {
   ChainAccountTable,
   ChainFinalizedBlockTable,
 } from './anchor-tables.js';
+import type { CollectorCosignatureTable, CollectorPushStateTable } from './collector-push-tables.js';
 import type { ApiKeyTable } from './api-key-table.js';
 import type { EvidenceTable, SequenceQueueTable } from './evidence-table.js';
 import type {
@@ -43,4 +44,6 @@ export interface Schema {
   anchor_proofs: AnchorProofTable;
   chain_finalized_blocks: ChainFinalizedBlockTable;
   api_keys: ApiKeyTable;
+  collector_push_state: CollectorPushStateTable;
+  collector_cosignatures: CollectorCosignatureTable;
 }
