@@ -252,6 +252,9 @@ function processEnv(o: {
     KEEPER_BACKOFF_BASE_MS: '100',
     KEEPER_BACKOFF_MAX_MS: '1000',
     KEEPER_RPC_TIMEOUT_MS: '3000',
+    // A keeper killed at a cut holds its job's lease until it expires (default 2 min, longer than a
+    // round): short leases let the next keeper recover a half-sent anchor within the drill's rounds.
+    KEEPER_LEASE_MS: '5000',
     KEEPER_CRON_BACKUP: '',
     KEEPER_CRON_WAL_CHECKPOINT: '',
     FIELDPROOF_TEST_CRASH_AT: '',
