@@ -64,13 +64,8 @@ describe.skipIf(unavailable !== undefined)('the power-loss drill', () => {
         const [apiPort, keeperPort] = [await freePort(), await freePort()];
         const env = processEnv({ dbFile, dataDir, apiPort, keeperPort, rpcUrl: chain.url });
         const base = `http://127.0.0.1:${apiPort}`;
-        const keys = await runNode(
-          [FIELDPROOF_BIN, 'keys', 'create', '--scopes', 'read,write', '--json'],
-          env,
-          {
-            cwd: dir,
-          },
-        );
+        const keysArgs = [FIELDPROOF_BIN, 'keys', 'create', '--scopes', 'read,write', '--json'];
+        const keys = await runNode(keysArgs, env, { cwd: dir });
         expect(keys.code, keys.stderr).toBe(0);
         const apiKey = (JSON.parse(keys.stdout) as { key: string }).key;
         await layer.sync(); // an installed unit: its empty database is on the disk before the first cut
@@ -192,7 +187,7 @@ describe.skipIf(unavailable !== undefined)('the power-loss drill', () => {
             `${anchors.sentTwice.length} sent twice, ${anchors.untracked.length} untracked; ` +
             `${problems.length} other findings; ${Math.round((Date.now() - startedAt) / 1000)} s, seed ${SEED}`,
         );
-        log(`layer: ${JSON.stringify(stats)}`);
+        log(`layer since the last mount: ${JSON.stringify(stats)}`);
         for (const p of problems.slice(0, 20)) log(`finding: ${p}`);
 
         if (MUST_KEEP_ALL) {
