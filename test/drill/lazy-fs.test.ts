@@ -17,12 +17,12 @@ if (unavailable !== undefined)
   console.log(`\n[fieldproof] the power-loss layer tests are SKIPPED: ${unavailable}\n`);
 
 const SQLITE_CHILD = fileURLToPath(new URL('./sqlite-commit-child.mjs', import.meta.url));
-const mounted: LazyFs[] = [];
+const mounted: { layer: LazyFs; dir: string }[] = [];
 
 async function freshLayer(): Promise<LazyFs> {
   const dir = tempDir('fieldproof-lazyfs-');
   const layer = await mountLazyFs({ backing: path.join(dir, 'backing'), mountPoint: path.join(dir, 'mnt') });
-  mounted.push(layer);
+  mounted.push({ layer, dir });
   return layer;
 }
 
@@ -51,7 +51,10 @@ function read(file: string): string | undefined {
 }
 
 afterEach(async () => {
-  for (const layer of mounted.splice(0)) await layer.unmount();
+  for (const { layer, dir } of mounted.splice(0)) {
+    await layer.unmount();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe.skipIf(unavailable !== undefined)('the power-loss layer (FUSE, LazyFS model)', () => {
