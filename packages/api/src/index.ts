@@ -5,6 +5,7 @@
 export { buildApp, FIRST_KEY_HINT, type BuildAppOptions } from './build-app.js';
 export { startApi, type RunningApi, type StartApiOptions } from './start-api.js';
 export { createApiLogger } from './logger.js';
+export { apiService, runApi } from './api-service.js';
 export {
   API_SCOPES,
   createApiKeySecret,
@@ -12,7 +13,7 @@ export {
   hashApiKey,
   isApiKeySecret,
   parseScopeList,
-} from './auth/api-key-secret.js';
+} from '@fieldproof/db'; // re-exported: the api's auth is where callers look for them
 export { errorCatalogue, errors } from './errors/catalogue.js';
 export type { ErrorBody } from './errors/error-handler.js';
 export { ContentStore } from './content/content-store.js';

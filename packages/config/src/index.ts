@@ -4,3 +4,4 @@ export * from './config-error.js';
 export * from './exit-status.js';
 export * from './units.js';
 export * from './move-legacy-data.js';
+export * from './run-service.js';

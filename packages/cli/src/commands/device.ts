@@ -1,6 +1,7 @@
 import { legacyMoveMessage, loadConfig, moveLegacyData } from '@fieldproof/config';
 import { createDatabase, migrate } from '@fieldproof/db';
-import { DeviceIdentityError, openDeviceIdentity } from '@fieldproof/keeper';
+// The subpath, not the package: the identity without the keeper's tasks, chain code and ethers.
+import { DeviceIdentityError, openDeviceIdentity } from '@fieldproof/keeper/device';
 import { DeviceKeyError, formatKeyId } from '@fieldproof/note';
 import type { Command } from '../command.js';
 

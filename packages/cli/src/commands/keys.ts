@@ -1,11 +1,13 @@
-import { createApiKeySecret, hashApiKey, parseScopeList } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import {
+  createApiKeySecret,
   createDatabase,
+  hashApiKey,
   insertApiKey,
   listApiKeys,
   migrate,
   newId,
+  parseScopeList,
   parseScopes,
   revokeApiKey,
 } from '@fieldproof/db';
