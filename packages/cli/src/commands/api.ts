@@ -2,8 +2,6 @@ import { runApi } from '@fieldproof/api';
 import type { Command } from '../command.js';
 
 export const apiCommand: Command = {
-  name: 'api',
-  summary: 'run the HTTP api until SIGTERM/SIGINT (then finish requests and commits, exit 0)',
   usage: `fieldproof api       migrate the database, then serve the api on API_HOST:API_PORT (default
                      127.0.0.1:8080). Logs are JSON lines on stdout; the line {"msg":"api listening",
                      "address":…} says where. SIGTERM/SIGINT: stop accepting, answer the requests in

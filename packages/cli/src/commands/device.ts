@@ -6,8 +6,6 @@ import { DeviceKeyError, formatKeyId } from '@fieldproof/note';
 import type { Command } from '../command.js';
 
 export const deviceCommand: Command = {
-  name: 'device',
-  summary: "print this device's verifier key (C2SP vkey) and its log's checkpoint origin",
   usage: `fieldproof device [--json]
 
 Prints what a verifier pins: the checkpoint origin and the device's Ed25519 verifier key

@@ -2,8 +2,6 @@ import { runKeeper } from '@fieldproof/keeper';
 import type { Command } from '../command.js';
 
 export const keeperCommand: Command = {
-  name: 'keeper',
-  summary: 'run the keeper: sequence evidence into the log, sign checkpoints, anchor them, serve health',
   usage: `fieldproof keeper     run until SIGTERM/SIGINT (then finish in-flight work and exit 0)
 
 Migrates the database, opens (on first start: creates, 0600) the device key, then runs the sequencer,

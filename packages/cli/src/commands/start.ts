@@ -12,8 +12,6 @@ const ENTRY = {
 } as const;
 
 export const startCommand: Command = {
-  name: 'start',
-  summary: 'run the api and the keeper together (what `npm start` runs)',
   usage: `fieldproof start     migrate, then run the api and the keeper (apps/api, apps/keeper) as two processes
                      sharing one database. SIGTERM/SIGINT stops both; if either exits, the other is
                      stopped and start exits with the first one's code.`,
