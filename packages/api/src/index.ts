@@ -19,5 +19,6 @@ export type { ErrorBody } from './errors/error-handler.js';
 export { ContentStore } from './content/content-store.js';
 export { GroupCommitter } from './write/group-committer.js';
 export { applyWrites } from './write/apply-writes.js';
-export { createWriteExecutor, type WriteExecutor } from './write/write-executor.js';
+export { createWriteExecutor } from './write/create-write-executor.js';
+export type { WriteExecutor } from './write/write-executor.js';
 export type { WriteRequest, WriteResult, WriteViolation } from './write/write-request.js';
