@@ -10,7 +10,9 @@ export default defineConfig({
       // A subpath export before its package: an alias also matches `<key>/…`.
       {
         find: '@fieldproof/keeper/device',
-        replacement: fileURLToPath(new URL('./packages/keeper/src/device/device-identity.ts', import.meta.url)),
+        replacement: fileURLToPath(
+          new URL('./packages/keeper/src/device/device-identity.ts', import.meta.url),
+        ),
       },
       ...['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'cli'].map((n) => ({
         find: `@fieldproof/${n}`,

@@ -1,5 +1,10 @@
 import { LegacyDataConflictError, configErrorLine } from '@fieldproof/config';
-import { BackupError, DatabaseNewerThanCodeError, MigrationChecksumError, RestoreError } from '@fieldproof/db';
+import {
+  BackupError,
+  DatabaseNewerThanCodeError,
+  MigrationChecksumError,
+  RestoreError,
+} from '@fieldproof/db';
 
 /** The one-line form of errors that are the operator's to fix (configuration, migrations). */
 export function operatorLine(err: unknown): string | undefined {

@@ -38,8 +38,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'verify',
-    summary:
-      'verify a receipt or a bundle of receipts offline (and on chain with --rpc), or log consistency',
+    summary: 'verify a receipt or a bundle of receipts offline (and on chain with --rpc), or log consistency',
     load: async () => (await import('./verify.js')).verifyCommand,
   },
   {
@@ -49,8 +48,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'backup',
-    summary:
-      'write one checked archive of the database, its content and the device key (safe while running)',
+    summary: 'write one checked archive of the database, its content and the device key (safe while running)',
     load: async () => (await import('./backup.js')).backupCommand,
   },
   {
