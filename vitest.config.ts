@@ -14,10 +14,12 @@ export default defineConfig({
           new URL('./packages/keeper/src/device/device-identity.ts', import.meta.url),
         ),
       },
-      ...['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'cli'].map((n) => ({
-        find: `@fieldproof/${n}`,
-        replacement: pkg(n),
-      })),
+      ...['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'collector', 'cli'].map(
+        (n) => ({
+          find: `@fieldproof/${n}`,
+          replacement: pkg(n),
+        }),
+      ),
     ],
   },
   test: {

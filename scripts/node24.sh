@@ -30,5 +30,6 @@ if [ ! -x "$dir/bin/node" ] || [ ! -d "$dir/include/node" ]; then
   mv "$tmp/unpacked" "$dir"
 fi
 echo "node24.sh: $("$dir/bin/node" --version) at $dir" >&2
+# shellcheck disable=SC2016 # "$PATH" is for the shell that evals this line to expand, not this one
 printf 'export PATH=%q:"$PATH"\n' "$dir/bin"
 printf 'export npm_config_nodedir=%q\n' "$dir"

@@ -15,7 +15,11 @@ import { runNode } from './support/processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RECORDER = fileURLToPath(new URL('./support/record-modules.mjs', import.meta.url));
-const ENTRY = { api: 'apps/api/dist/index.js', keeper: 'apps/keeper/dist/index.js' } as const;
+const ENTRY = {
+  api: 'apps/api/dist/index.js',
+  keeper: 'apps/keeper/dist/index.js',
+  collector: 'apps/collector/dist/index.js',
+} as const;
 
 /** `@fieldproof/<name>` for our packages, `apps/<name>`, the npm package name, or `node:…`. */
 function packageOf(url: string): string {
@@ -51,6 +55,9 @@ async function servicePackages(name: keyof typeof ENTRY, ready: RegExp): Promise
       API_PORT: '0',
       KEEPER_HTTP_PORT: '0',
       KEEPER_PROVIDER: 'stub',
+      COLLECTOR_DB_URL: `sqlite://${path.join(dir, 'collector.sqlite3')}`,
+      COLLECTOR_DATA_DIR: path.join(dir, 'collector-data'),
+      COLLECTOR_PORT: '0',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,6 +91,14 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
     const loaded = await servicePackages('keeper', /"msg":"keeper started"/);
     expect(loaded).toContain('@fieldproof/keeper');
     for (const absent of ['@fieldproof/api', '@fieldproof/cli', 'fastify']) {
+      expect(loaded, absent).not.toContain(absent);
+    }
+  });
+
+  it('the collector entry point: the collector package, never the keeper, ethers or the CLI', async () => {
+    const loaded = await servicePackages('collector', /"msg":"collector listening"/);
+    expect(loaded).toContain('@fieldproof/collector');
+    for (const absent of ['@fieldproof/keeper', '@fieldproof/cli', 'ethers', 'node-cron']) {
       expect(loaded, absent).not.toContain(absent);
     }
   });

@@ -38,8 +38,8 @@ let record: FixtureRecord;
 let receipt: Receipt;
 let contentFile: string;
 
-async function verify(args: string[], env: Record<string, string> = {}) {
-  const result = await runNode([BIN, 'verify', ...args], env, { cwd: dir, timeoutMs: 30_000 });
+async function verify(args: string[], env: Record<string, string> = {}, input?: string) {
+  const result = await runNode([BIN, 'verify', ...args], env, { cwd: dir, timeoutMs: 30_000, input });
   return { ...result, json: args.includes('--json') ? (JSON.parse(result.stdout) as JsonReport) : undefined };
 }
 
@@ -89,6 +89,30 @@ describe('fieldproof verify <receipt>', { timeout: 120_000 }, () => {
     expect(bare.code).toBe(0);
     expect(bare.json).toMatchObject({ ok: true, failed: [], unchecked: ['content'] });
     expect(bare.json?.links.find((l) => l.link === 'signature')?.detail).toMatch(/pin it/);
+  });
+
+  it('verify - reads the receipt from standard input (a pipe from curl), with the same verdicts', async () => {
+    const piped = await verify(
+      ['-', '--content', contentFile, '--expect-key', log.key.verifierKey],
+      {},
+      JSON.stringify(receipt),
+    );
+    expect(piped.code, piped.stdout + piped.stderr).toBe(0);
+    expect(piped.stdout).toMatch(/^verdict: VERIFIED — every requested check holds$/m);
+    const json = await verify(['-', '--json'], {}, JSON.stringify(receipt));
+    expect(json.json).toMatchObject({ file: '-', ok: true });
+
+    const tampered = clone();
+    tampered.evidence.occurredAt += 1;
+    const broken = await verify(['-'], {}, JSON.stringify(tampered));
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/^verdict: FAILED — broken: leaf/m);
+
+    for (const input of ['', '{"format": "fieldproof-receipt/v1",']) {
+      const unreadable = await verify(['-'], {}, input);
+      expect(unreadable.code).toBe(2);
+      expect(unreadable.stderr).toMatch(/standard input is not JSON/);
+    }
   });
 
   const key2 = generateDeviceKey(FIXTURE_ORIGIN);
@@ -292,6 +316,15 @@ describe('fieldproof export and verify <bundle>', { timeout: 120_000 }, () => {
     const report = JSON.parse(json.stdout) as { ok: boolean; summary: unknown; receipts: unknown[] };
     expect(report).toMatchObject({ ok: true, summary: { total: 21, verified: 21, failed: 0 } });
     expect(report.receipts).toHaveLength(21);
+  });
+
+  it('verify - reads a bundle from standard input', async () => {
+    const piped = await verify(['-', '--json'], {}, fs.readFileSync(bundleFile, 'utf8'));
+    expect(piped.code, piped.stderr).toBe(0);
+    const report = JSON.parse(piped.stdout) as { file: string; ok: boolean; summary: unknown };
+    expect(report).toMatchObject({ file: '-', ok: true, summary: { total: 21, verified: 21, failed: 0 } });
+    const words = await verify(['-'], {}, fs.readFileSync(bundleFile, 'utf8'));
+    expect(words.stdout).toMatch(/^bundle -: 21 receipt\(s\), 21 verified, 0 failed/m);
   });
 
   it('names the receipt and the link that broke in a tampered bundle', async () => {

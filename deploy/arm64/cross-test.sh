@@ -38,9 +38,8 @@
 #                         more than the production 1 s, and every write is answered 503
 #                         FP_OVERLOADED. A high threshold is not enough: a loop blocked through a
 #                         whole one-second sample reads as an infinite delay. Passed as
-#                         API_MAX_EVENT_LOOP_DELAY_MS (api processes the tests spawn) and
-#                         FIELDPROOF_TEST_EVENT_LOOP_DELAY_MS (for in-process test
-#                         apps whose config helper honours it).
+#                         API_MAX_EVENT_LOOP_DELAY_MS to the api processes the tests spawn
+#                         (in-process test apps have it off already: test/support/api.ts).
 #   FP_ARM64_TEST_TIMEOUT_MS  per-test/hook timeout for tests without their own (default 300000)
 #   FP_ARM64_SUITE_TIMEOUT    seconds before the whole vitest run is stopped (default 5400)
 #   FP_ARM64_SOURCE       worktree (default) or head
@@ -215,10 +214,6 @@ else
     rsync -a --from0 --files-from=- --ignore-missing-args "$repo_root/" "$src/"
   echo "working tree at $(git -C "$repo_root" rev-parse --short HEAD) + $(git -C "$repo_root" status --porcelain | wc -l) changed path(s)"
 fi
-# Tests read the published vectors from ../shared beside the repository.
-if [[ -d "$repo_root/../shared" ]]; then
-  ln -sfn "$(cd -- "$repo_root/../shared" && pwd)" "$work/shared"
-fi
 
 # ---- 4. npm ci for arm64 ------------------------------------------------------------------------
 step "npm ci for linux/arm64 (cross-compiling better-sqlite3)"
@@ -304,7 +299,7 @@ step "vitest under qemu-aarch64: ${filters[*]:-whole suite}${skip:+ (skipping /$
 echo "log: $work/logs/vitest.log"
 set +e
 (cd "$src" && CI=true timeout "$suite_timeout" env "${emu_env[@]}" \
-  API_MAX_EVENT_LOOP_DELAY_MS="$event_loop_delay_ms" FIELDPROOF_TEST_EVENT_LOOP_DELAY_MS="$event_loop_delay_ms" "$wrapper" \
+  API_MAX_EVENT_LOOP_DELAY_MS="$event_loop_delay_ms" "$wrapper" \
   node_modules/vitest/vitest.mjs "${args[@]}" "${filters[@]}") 2>&1 | tee "$work/logs/vitest.log"
 rc=${PIPESTATUS[0]}
 set -e

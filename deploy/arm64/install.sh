@@ -8,7 +8,7 @@
 #
 # What it does (each step only when something is missing or different; re-running changes
 # nothing, and says so):
-#   1. checks: root, node >= 20, rsync, a built checkout whose better-sqlite3 loads on this machine
+#   1. checks: root, node >= 22 (24 LTS tested), rsync, a built checkout whose better-sqlite3 loads on this machine
 #   2. system user and group `fieldproof` (no login shell, no home folder created)
 #   3. /var/lib/fieldproof (0700) and its backups/ (0700), owned by fieldproof;
 #      /etc/fieldproof (0750 root:fieldproof); /etc/fieldproof/fieldproof.env from the template,
@@ -75,6 +75,7 @@ done
 changed=0
 step() { printf '==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
+warn() { printf '    warning: %s\n' "$*" >&2; }
 # Every change goes through run(): printed, and only printed with --dry-run.
 run() {
   changed=1
@@ -107,12 +108,13 @@ prefix=${prefix%/}
 source_dir=$(cd -- "$source_dir" && pwd)
 if [[ -z "$node_bin" ]]; then
   node_bin=$(command -v node || true)
-  [[ -n "$node_bin" ]] || die "node not found: install Node.js >= 20 (e.g. the NodeSource or nodejs.org arm64 build), or pass --node PATH"
+  [[ -n "$node_bin" ]] || die "node not found: install Node.js 24 LTS (NodeSource node_24.x, the nodejs.org arm64 build, or scripts/node24.sh), or pass --node PATH"
 fi
 [[ "$node_bin" == /* ]] || node_bin=$(command -v -- "$node_bin" || true)
 [[ -n "$node_bin" && -x "$node_bin" ]] || die "node binary '$node_bin' is not executable"
 node_version=$("$node_bin" -p 'process.versions.node')
-((${node_version%%.*} >= 20)) || die "node $node_version at $node_bin is too old: fieldproof needs >= 20"
+((${node_version%%.*} >= 22)) || die "node $node_version at $node_bin is too old: fieldproof needs >= 22 (24 LTS is the tested line)"
+((${node_version%%.*} == 24)) || warn "node $node_version: fieldproof is tested on Node 24 LTS (22 is supported, not what CI runs)"
 info "node $node_version ($node_bin, $("$node_bin" -p 'process.platform + "/" + process.arch'))"
 command -v rsync >/dev/null || die "rsync not found (apt-get install rsync)"
 command -v runuser >/dev/null || die "runuser not found (util-linux)"

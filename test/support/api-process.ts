@@ -18,11 +18,12 @@ export interface ApiProcess {
 
 /**
  * Starts `node packages/cli/bin/fieldproof.js api` with `env` (use API_PORT=0) and waits for its
- * `{"msg":"api listening","address":…}` line.
+ * `{"msg":"api listening","address":…}` line. Load shedding on event-loop delay is off unless `env` sets
+ * it, as in the in-process test apps (testApiEnv in ./api.ts).
  */
 export function spawnApi(env: Record<string, string>, timeoutMs = 30_000): Promise<ApiProcess> {
   const child = spawn(process.execPath, [FIELDPROOF_BIN, 'api'], {
-    env: { ...process.env, API_PORT: '0', ...env },
+    env: { ...process.env, API_PORT: '0', API_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

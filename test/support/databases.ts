@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createDatabase, migrate, parseDatabaseUrl } from '@fieldproof/db';
+import { DEFAULT_MIGRATIONS_DIR, createDatabase, migrate, parseDatabaseUrl } from '@fieldproof/db';
 import type { Database, DatabaseTarget, Engine } from '@fieldproof/db';
 
 /**
@@ -63,4 +63,19 @@ export async function createTestDatabase(engine: Engine): Promise<Database> {
   const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
   await migrate(database);
   return database;
+}
+
+/**
+ * A copy of the unit's migration files (`NNNN_name[.engine].sql`; not the collector's folder beside them)
+ * that a test may edit: every version, or those up to `upTo`.
+ */
+export function copyOfMigrations(upTo = Number.POSITIVE_INFINITY): string {
+  const dir = tempDir('fieldproof-migrations-');
+  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR)) {
+    const version = /^(\d{4})_.*\.sql$/.exec(f)?.[1];
+    if (version !== undefined && Number(version) <= upTo) {
+      fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
+    }
+  }
+  return dir;
 }

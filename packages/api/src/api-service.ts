@@ -1,4 +1,4 @@
-import { runService } from '@fieldproof/config';
+import { loadConfig, runService } from '@fieldproof/config';
 import type { RunServiceOptions, Service } from '@fieldproof/config';
 import { createApiLogger } from './logger.js';
 import { startApi } from './start-api.js';
@@ -6,6 +6,7 @@ import { startApi } from './start-api.js';
 /** The api as `runService` runs it (apps/api, `fieldproof api`). */
 export const apiService: Service = {
   name: 'api',
+  loadSettings: loadConfig,
   listenSettings: 'API_HOST / API_PORT',
   createLogger: (config) => createApiLogger(config.logLevel),
   start: ({ config, logger }) => startApi(config, { logger }),

@@ -27,6 +27,7 @@ import { ApiMetrics } from './ops/api-metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
 import { StorageHealth } from './ops/storage-health.js';
 import { proofRoutes } from './proofs/proof-routes.js';
+import { collectorRoutes } from './proofs/collector-routes.js';
 import { countermeasureType } from './records/countermeasures.js';
 import { jammingOperationEndRoute } from './records/jamming-operation-end.js';
 import { jammingOperationType } from './records/jamming-operations.js';
@@ -329,6 +330,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(async (scope) => opsRoutes(scope, ctx));
   await app.register(async (scope) => evidenceRoutes(scope, ctx));
   await app.register(async (scope) => proofRoutes(scope, ctx));
+  await app.register(async (scope) => collectorRoutes(scope, ctx));
   await app.register(async (scope) => {
     await recordRoutes(scope, ctx, countermeasureType);
     await recordRoutes(scope, ctx, signalDisruptionType);

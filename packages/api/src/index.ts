@@ -4,7 +4,7 @@
  */
 export { buildApp, FIRST_KEY_HINT, type BuildAppOptions } from './build-app.js';
 export { startApi, type RunningApi, type StartApiOptions } from './start-api.js';
-export { createApiLogger } from './logger.js';
+export { REDACTED_PATHS, createApiLogger } from './logger.js';
 export { apiService, runApi } from './api-service.js';
 export {
   API_SCOPES,
@@ -15,8 +15,8 @@ export {
   parseScopeList,
 } from '@fieldproof/db'; // re-exported: the api's auth is where callers look for them
 export { errorCatalogue, errors } from './errors/catalogue.js';
-export type { ErrorBody } from './errors/error-handler.js';
-export { ContentStore } from './content/content-store.js';
+export { errorBody, toCataloguedError, type ErrorBody } from './errors/error-handler.js';
+export { ContentStore, type ContentStoreOptions } from './content/content-store.js';
 export { GroupCommitter } from './write/group-committer.js';
 export { applyWrites } from './write/apply-writes.js';
 export { createWriteExecutor } from './write/create-write-executor.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, createApiKeySecret, FIRST_KEY_HINT, hashApiKey, parseScopeList } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import { insertApiKey, listApiKeys, newId, revokeApiKey } from '@fieldproof/db';
-import { createKey, createTestApi, randomDigest } from '../../../test/support/api.js';
+import { createKey, createTestApi, randomDigest, testApiEnv } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
 import {
   createTestDatabase,
@@ -214,7 +214,11 @@ describe('per-address rate limit (before authentication)', () => {
 describe('first start without keys', () => {
   it('requires auth for everything and logs one line on how to create the first key', async () => {
     const database = await createTestDatabase('sqlite');
-    const { config } = loadConfig({ API_DB_URL: database.target.url, FIELDPROOF_DATA_DIR: tempDir() });
+    const { config } = loadConfig({
+      ...testApiEnv(),
+      API_DB_URL: database.target.url,
+      FIELDPROOF_DATA_DIR: tempDir(),
+    });
     const lines: string[] = [];
     const { pino } = await import('pino');
     const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });

@@ -53,3 +53,67 @@ describe('ContentStore', () => {
     expect(fs.readdirSync(tmp)).toEqual(['new']);
   });
 });
+
+describe('ContentStore durability: every acknowledged path is fsynced into its parent', () => {
+  const digestOf = (text: string) => createHash('sha256').update(text).digest('hex');
+  /** A store whose folder fsyncs are recorded (when they complete), optionally delayed per folder. */
+  function recordingStore(delayMs: (dir: string) => number = () => 0) {
+    const dataDir = tempDir();
+    const synced: string[] = [];
+    const store = new ContentStore(dataDir, {
+      syncFolder: async (dir) => {
+        const handle = await fs.promises.open(dir, 'r');
+        await handle.sync();
+        await handle.close();
+        const ms = delayMs(dir);
+        if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+        synced.push(path.relative(dataDir, dir) || '.');
+      },
+    });
+    return { dataDir, store, synced };
+  }
+
+  it('fsyncs the parents of prefix folders that already existed (made by another upload, or before a restart)', async () => {
+    const { store, synced } = recordingStore();
+    const text = 'made by someone else';
+    const digest = digestOf(text);
+    fs.mkdirSync(path.join(store.root, digest.slice(0, 2), digest.slice(2, 4)), { recursive: true });
+    await store.put(chunks(text), 100);
+    const ab = path.join('content', digest.slice(0, 2));
+    expect(synced).toEqual(expect.arrayContaining(['.', 'content', ab, path.join(ab, digest.slice(2, 4))]));
+    // Once durable, a folder is not fsynced into its parent again by this process: another upload under
+    // the same content/ does not fsync the data folder, and the same bytes again fsync only ab/cd.
+    synced.length = 0;
+    await store.put(chunks('another prefix'), 100);
+    expect(synced).not.toContain('.');
+    synced.length = 0;
+    await store.put(chunks(text), 100);
+    expect(synced).toEqual([path.join(ab, digest.slice(2, 4))]);
+  });
+
+  it('an upload racing another into a new prefix folder is answered only after that folder is durable', async () => {
+    // Upload A creates content/ab and content/ab/cd; its fsync of content/ (making ab durable) is slow.
+    // Upload B, into the same prefix, finds the folders there and must not be answered before content/
+    // has been fsynced since ab was made.
+    const text = 'racing uploads';
+    const digest = digestOf(text);
+    let slowOnce = true;
+    const { store, synced } = recordingStore((dir) => {
+      if (path.basename(dir) === 'content' && slowOnce) {
+        slowOnce = false;
+        return 300;
+      }
+      return 0;
+    });
+    fs.mkdirSync(path.join(store.root, '.tmp'), { recursive: true });
+    const a = store.put(chunks(text), 100);
+    // Let A create content/ab (its fsync of content/ is under way), then start B.
+    const ab = path.join(store.root, digest.slice(0, 2));
+    while (!fs.existsSync(ab)) await new Promise((r) => setImmediate(r));
+    const b = store.put(chunks(text), 100).then(() => [...synced]);
+    const syncedWhenBAnswered = await b;
+    expect(syncedWhenBAnswered).toContain('content');
+    expect(syncedWhenBAnswered).toContain(path.join('content', digest.slice(0, 2)));
+    await a;
+  });
+});

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import { createDatabase } from '@fieldproof/db';
-import { createKey, createTestApi, randomDigest, emulationOverrides } from '../../../test/support/api.js';
+import { createKey, createTestApi, randomDigest, testApiEnv } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
 import {
   dropTestDatabases,
@@ -25,7 +25,7 @@ describe.each(testEngines())('health, readiness, metrics, docs (%s)', (engine) =
     const { config } = loadConfig({
       API_DB_URL: database.target.url,
       FIELDPROOF_DATA_DIR: tempDir(),
-      ...emulationOverrides(),
+      ...testApiEnv(),
       LOG_LEVEL: 'silent',
     });
     const app = await buildApp({ config, database });
@@ -157,6 +157,25 @@ async function postAfterLag(t: TestApi) {
   });
 }
 
+/**
+ * A POST after the event loop was blocked past the production threshold (1 s) through whole monitor
+ * samples, as on a loaded 2-core machine: every sample then reads a delay above 1 s.
+ */
+async function postAfterLongLag(t: TestApi) {
+  for (let j = 0; j < 4; j++) {
+    const until = Date.now() + 1100;
+    while (Date.now() < until);
+    await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  return t.app.inject({
+    method: 'POST',
+    url: '/v1/evidence',
+    headers: t.auth.write,
+    payload: { digest: randomDigest(), kind: 'k', occurredAt: 1 },
+  });
+}
+
 describe('overload', () => {
   it('sheds load with 503 FP_OVERLOADED while the event loop lags; probes keep answering', async () => {
     const t = await createTestApi('sqlite', { API_MAX_EVENT_LOOP_DELAY_MS: '10' });
@@ -170,6 +189,19 @@ describe('overload', () => {
       }
     }
     expect(shed).toMatchObject({ statusCode: 503, code: 'FP_OVERLOADED' });
+    await t.close();
+  });
+
+  it('the production threshold sheds after a loop blocked for seconds (what a busy CI machine did to tests)', async () => {
+    const t = await createTestApi('sqlite', { API_MAX_EVENT_LOOP_DELAY_MS: '1000' });
+    expect((await postAfterLongLag(t)).statusCode).toBe(503);
+    await t.close();
+  });
+
+  it('the default test app does not shed: tests not about shedding pass on a loaded machine', async () => {
+    const t = await createTestApi('sqlite');
+    expect(t.config.api.maxEventLoopDelayMs).toBe(0);
+    expect((await postAfterLongLag(t)).statusCode).toBe(201);
     await t.close();
   });
 

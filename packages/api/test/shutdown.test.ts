@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startApi } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
-import { createKey, randomDigest, emulationOverrides } from '../../../test/support/api.js';
+import { createKey, randomDigest, testApiEnv } from '../../../test/support/api.js';
 import {
   createTestDatabase,
   dropTestDatabases,
@@ -20,7 +20,7 @@ describe.each(testEngines())('graceful shutdown (%s)', (engine) => {
     const { config } = loadConfig({
       API_DB_URL: database.target.url,
       FIELDPROOF_DATA_DIR: tempDir(),
-      ...emulationOverrides(),
+      ...testApiEnv(),
       API_PORT: '0',
       API_RATE_LIMIT_PER_MINUTE: '100000',
     });
@@ -77,7 +77,7 @@ describe('requests arriving during shutdown', () => {
     const { config } = loadConfig({
       API_DB_URL: database.target.url,
       FIELDPROOF_DATA_DIR: tempDir(),
-      ...emulationOverrides(),
+      ...testApiEnv(),
       API_PORT: '0',
     });
     const lines: string[] = [];

@@ -3,8 +3,11 @@ import type { Env } from '@fieldproof/config';
 import type { Command, CommandEntry } from './command.js';
 import { UsageError } from './command.js';
 import { commands } from './commands/index.js';
+import { versionLine } from './version.js';
 
 export interface MainIo {
+  readonly stdin?: NodeJS.ReadableStream;
+  readonly now?: () => number;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly cwd: string;
@@ -20,6 +23,10 @@ export async function main(
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(overview());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${versionLine()}\n`);
+    return 0;
   }
   const entry = commands.find((c) => c.name === name);
   if (entry === undefined) {
@@ -38,7 +45,14 @@ export async function main(
       allowPositionals: true,
       strict: true,
     });
-    return await command.run({ positionals: parsed.positionals, values: parsed.values, env, ...io });
+    return await command.run({
+      positionals: parsed.positionals,
+      values: parsed.values,
+      env,
+      stdin: process.stdin,
+      now: Date.now,
+      ...io,
+    });
   } catch (err) {
     // Loaded only now: the command has loaded config and db already, and --help must not load them.
     const { operatorLine } = await import('./operator-line.js');
@@ -66,6 +80,7 @@ function overview(): string {
     'fieldproof — tamper-evident field evidence',
     '',
     'Usage: fieldproof <command> [options]    (fieldproof <command> --help for details and an example)',
+    "       fieldproof --version                 (or -V: this installation's version and its Node.js)",
     '',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',

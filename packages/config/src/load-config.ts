@@ -3,6 +3,8 @@ import { DatabaseUrlError, resolveDatabaseUrl } from '@fieldproof/db';
 import type { DatabaseTarget, SqliteOptions, SqliteSynchronous } from '@fieldproof/db';
 import { parseChains } from './chains.js';
 import type { ChainConfig } from './chains.js';
+import { parseCollectors } from './collectors.js';
+import type { CollectorTarget } from './collectors.js';
 import { ConfigError } from './config-error.js';
 import { KIB, MIB, MINUTE, SECOND } from './units.js';
 
@@ -90,6 +92,8 @@ export interface FieldproofConfig {
      */
     readonly cronRecheckFinal: string | undefined;
     readonly backupKeep: number;
+    /** KEEPER_COLLECTORS: the fleet collectors this unit pushes its log to (none by default). */
+    readonly collectors: readonly CollectorTarget[];
   };
 }
 
@@ -200,6 +204,7 @@ export function loadConfig(
       cronWalCheckpoint: nonEmpty(env.KEEPER_CRON_WAL_CHECKPOINT),
       cronRecheckFinal: cronOrOff(env.KEEPER_CRON_RECHECK_FINAL, DEFAULT_CRON_RECHECK_FINAL),
       backupKeep: int(env, 'FIELDPROOF_BACKUP_KEEP', 7, 1),
+      collectors: parseCollectors(env.KEEPER_COLLECTORS, cwd),
     },
   };
   if (config.keeper.backoffMaxMs < config.keeper.backoffBaseMs) {
@@ -253,7 +258,7 @@ function cronOrOff(value: string | undefined, fallback: string): string | undefi
   return v.toLowerCase() === 'off' ? undefined : v;
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
@@ -268,7 +273,13 @@ function eventLoopDelay(env: Env): number {
   return ms;
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function int(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `"${raw}" is not a whole number`);
@@ -279,7 +290,7 @@ function int(env: Env, name: string, fallback: number, min: number, max = Number
   return n;
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return fallback;
   const match = allowed.find((a) => a.toLowerCase() === raw.toLowerCase());
@@ -295,7 +306,7 @@ function optionalOneOf<T extends string>(
   return nonEmpty(env[name]) === undefined ? undefined : oneOf(env, name, allowed, allowed[0]);
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

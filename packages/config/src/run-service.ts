@@ -1,8 +1,8 @@
 import { DatabaseNewerThanCodeError, MigrationChecksumError, MigrationFileError } from '@fieldproof/db';
 import type { Logger } from 'pino';
 import { EXIT_STATUS } from './exit-status.js';
-import { configErrorLine, loadConfig } from './load-config.js';
-import type { Env, FieldproofConfig, Secrets } from './load-config.js';
+import { configErrorLine } from './load-config.js';
+import type { Env, FieldproofConfig, LogLevel, Secrets } from './load-config.js';
 import { LegacyDataConflictError } from './move-legacy-data.js';
 
 /** A constructor of errors, for `instanceof` checks. */
@@ -13,13 +13,23 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** What `loadConfig` returns: the settings of the api and the keeper. */
+export interface UnitSettings {
+  readonly config: FieldproofConfig;
+  readonly secrets: Secrets;
+}
+
 /**
- * A long-running process as `runService` runs it: `@fieldproof/api`'s `apiService` and
- * `@fieldproof/keeper`'s `keeperService`. Everything a process does between start and stop is its own;
- * reading the environment, signals, the operator's line and the exit status are `runService`'s.
+ * A long-running process as `runService` runs it: `@fieldproof/api`'s `apiService`,
+ * `@fieldproof/keeper`'s `keeperService` and `@fieldproof/collector`'s `collectorService`. Everything a
+ * process does between start and stop is its own; reading the environment, signals, the operator's line
+ * and the exit status are `runService`'s. `Settings` is what its loader returns: the unit's config and
+ * secrets (`loadConfig`, the default) or the collector's own (`loadCollectorConfig`).
  */
-export interface Service {
-  /** `api` or `keeper`: names the process in `fieldproof <name>: refusing to start: …`. */
+export interface Service<
+  Settings extends { readonly config: { readonly logLevel: LogLevel } } = UnitSettings,
+> {
+  /** `api`, `keeper` or `collector`: names the process in `fieldproof <name>: refusing to start: …`. */
   readonly name: string;
   /** The settings an operator changes when the port is taken, e.g. `API_HOST / API_PORT`. */
   readonly listenSettings: string;
@@ -28,16 +38,15 @@ export interface Service {
    * restart fixes: exit EXIT_STATUS.refused, and their message is the whole story (no stack logged).
    */
   readonly refusals?: readonly ErrorClass[];
-  createLogger(config: FieldproofConfig, stdout: NodeJS.WritableStream): Logger;
+  /** Reads the environment; throws ConfigError (or DatabaseUrlError) naming the variable. */
+  loadSettings(env: Env, cwd: string | undefined): Settings;
+  createLogger(config: Settings['config'], stdout: NodeJS.WritableStream): Logger;
   /** Opens, migrates and starts. On failure it closes what it opened, then rejects. */
-  start(context: ServiceContext): Promise<RunningService>;
+  start(context: Settings & { readonly logger: Logger }): Promise<RunningService>;
 }
 
-export interface ServiceContext {
-  readonly config: FieldproofConfig;
-  readonly secrets: Secrets;
-  readonly logger: Logger;
-}
+/** What the api's and the keeper's `start` get. */
+export type ServiceContext = UnitSettings & { readonly logger: Logger };
 
 export interface RunServiceOptions {
   readonly env: Env;
@@ -60,7 +69,7 @@ const SHARED_REFUSALS: readonly ErrorClass[] = [
 ];
 
 /**
- * A service process from start to exit, the same for the api and the keeper: read the settings, create
+ * A service process from start to exit, the same for the api, the keeper and the collector: read the settings, create
  * the logger, start, wait for SIGTERM/SIGINT (an AbortController), close, and resolve the exit status of
  * the one table (EXIT_STATUS, README "Exit status"). A start-up failure is one line on stderr —
  * `fieldproof: <setting>: …` for a bad setting, else `fieldproof <name>: refusing to start: …` — with the
@@ -68,13 +77,16 @@ const SHARED_REFUSALS: readonly ErrorClass[] = [
  * nothing unacknowledged was promised. Never calls process.exit otherwise: the entry point sets
  * process.exitCode. (atproto services/pds/index.ts.)
  */
-export async function runService(service: Service, options: RunServiceOptions): Promise<number> {
+export async function runService<Settings extends { readonly config: { readonly logLevel: LogLevel } }>(
+  service: Service<Settings>,
+  options: RunServiceOptions,
+): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const prefix = `fieldproof ${service.name}`;
   let loaded;
   try {
-    loaded = loadConfig(options.env, options.cwd);
+    loaded = service.loadSettings(options.env, options.cwd);
   } catch (err) {
     const line = configErrorLine(err);
     if (line === undefined) throw err;
@@ -111,7 +123,7 @@ export async function runService(service: Service, options: RunServiceOptions): 
 }
 
 /** The line after `refusing to start: `: which address to change for a taken port, else the first line. */
-function startupErrorLine(err: unknown, service: Service): string {
+function startupErrorLine(err: unknown, service: { readonly listenSettings: string }): string {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
     return `cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} (${e.code}); set ${service.listenSettings}`;

@@ -11,10 +11,10 @@ import {
 } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import {
+  copyOfMigrations,
   dropTestDatabases,
   freshDatabaseUrl,
   targetOf,
-  tempDir,
   testEngines,
 } from '../../../test/support/databases.js';
 
@@ -38,15 +38,6 @@ const BIGINT_COLUMNS = new Set([
   'block_timestamp',
 ]);
 
-function migrationsUpTo(version: number): string {
-  const dir = tempDir('fieldproof-migrations-');
-  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR)) {
-    if (Number(f.slice(0, 4)) <= version)
-      fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
-  }
-  return dir;
-}
-
 async function failure(work: Promise<unknown>): Promise<string> {
   try {
     await work;
@@ -58,7 +49,7 @@ async function failure(work: Promise<unknown>): Promise<string> {
 
 describe.each(testEngines())('migration 0004 (anchor_lost) on %s', (engine) => {
   it('keeps existing jobs and transactions, allows lost, one live job per checkpoint, and keeps every constraint', async () => {
-    const dir = migrationsUpTo(3);
+    const dir = copyOfMigrations(3);
     const database: Database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
     try {
       await migrate(database, { dir });

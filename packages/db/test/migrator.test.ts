@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +16,10 @@ import {
   newId,
 } from '@fieldproof/db';
 import {
+  copyOfMigrations,
   dropTestDatabases,
   freshDatabaseUrl,
   targetOf,
-  tempDir,
   testEngines,
 } from '../../../test/support/databases.js';
 import { runNode } from '../../../test/support/processes.js';
@@ -27,14 +28,17 @@ afterAll(dropTestDatabases);
 
 const CHILD = fileURLToPath(new URL('../../../test/support/migrate-child.mjs', import.meta.url));
 
-/** A copy of the real migrations folder that a test may edit. */
-function copyOfMigrations(): string {
-  const dir = tempDir('fieldproof-migrations-');
-  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR)) {
-    fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
+/** A copy of the real migrations folder with CRLF line ends, as a Windows checkout with autocrlf writes it. */
+function crlfCopyOfMigrations(): string {
+  const dir = copyOfMigrations();
+  for (const f of fs.readdirSync(dir)) {
+    const file = path.join(dir, f);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/\n/g, '\r\n'));
   }
   return dir;
 }
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('loadMigrations', () => {
   it('picks the engine file of a pair and the portable file otherwise', () => {
@@ -45,6 +49,36 @@ describe('loadMigrations', () => {
     expect(sqlite[1]!.file).toMatch(/\.sqlite\.sql$/);
     expect(postgres[1]!.file).toMatch(/\.postgres\.sql$/);
     expect(sqlite[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('checksums of LF files are what databases in the field recorded: the SHA-256 of the file bytes', () => {
+    // Recorded by every database migrated before line endings were normalised; they must never change.
+    const recorded: Record<string, string> = {
+      '0001_init.sql': '35562cc74949447ca51d679b196881d947ed504438d0dc429a7b453b59670b9a',
+      '0002_evidence_append_only.postgres.sql':
+        '83115bf31c7690d20e7bae7e676cab4a4a6af3c942567ed675a3e3128e5f064b',
+      '0002_evidence_append_only.sqlite.sql':
+        '58b519e16ffb0dd8cc4528196587503286bbe5ab1c13994f2085fc879710027b',
+      '0003_anchor_jobs_tree_size.sql': '27425276dfdcea99c1147aa2ac6fdd5670fdeb4fa1aefd7fa8e635646bd61e1b',
+    };
+    const loaded = [...loadMigrations('sqlite'), ...loadMigrations('postgres')];
+    for (const [file, checksum] of Object.entries(recorded)) {
+      expect(loaded.find((m) => m.file === file)?.checksum, file).toBe(checksum);
+    }
+    for (const m of loaded) {
+      expect(m.checksum, m.file).toBe(sha256(fs.readFileSync(path.join(DEFAULT_MIGRATIONS_DIR, m.file))));
+    }
+  });
+
+  it('a CRLF checkout loads the same SQL text and checksums as the LF files', () => {
+    const crlf = crlfCopyOfMigrations();
+    for (const engine of ['sqlite', 'postgres'] as const) {
+      const fromCrlf = loadMigrations(engine, crlf);
+      const fromLf = loadMigrations(engine);
+      expect(fromCrlf.map((m) => [m.file, m.checksum, m.sql])).toEqual(
+        fromLf.map((m) => [m.file, m.checksum, m.sql]),
+      );
+    }
   });
 
   it('refuses half a pair, a bad name and a duplicate', () => {
@@ -80,6 +114,48 @@ describe.each(testEngines())('migrator (%s)', (engine) => {
     await expect(migrate(database, { dir })).rejects.toThrow(MigrationChecksumError);
     await expect(migrate(database, { dir })).rejects.toThrow(/migration 1 \(init\) was edited/);
     await expect(migrationStatus(database, { dir })).rejects.toThrow(MigrationChecksumError);
+    await database.close();
+  });
+
+  it('a CRLF checkout validates and migrates a database created from the LF files, and the reverse', async () => {
+    const crlf = crlfCopyOfMigrations();
+    const fromLf = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    await migrate(fromLf);
+    expect((await migrationStatus(fromLf, { dir: crlf })).pending).toEqual([]);
+    expect(await migrate(fromLf, { dir: crlf })).toEqual([]);
+    await fromLf.close();
+
+    const fromCrlf = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    await migrate(fromCrlf, { dir: crlf });
+    const status = await migrationStatus(fromCrlf);
+    expect(status.pending).toEqual([]);
+    expect(status.applied.map((a) => a.checksum)).toEqual(loadMigrations(engine).map((m) => m.checksum));
+    await fromCrlf.close();
+  });
+
+  it('accepts a database that recorded the checksums of CRLF files (a CRLF checkout, before normalising)', async () => {
+    const crlf = crlfCopyOfMigrations();
+    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    await migrate(database);
+    // What the earlier migrator recorded when it ran from a CRLF checkout: the SHA-256 of the CRLF bytes.
+    for (const m of loadMigrations(engine, crlf)) {
+      await database.rawQuery('UPDATE schema_migrations SET checksum = ? WHERE version = ?', [
+        sha256(fs.readFileSync(path.join(crlf, m.file))),
+        m.version,
+      ]);
+    }
+    expect((await migrationStatus(database)).pending).toEqual([]);
+    expect((await migrationStatus(database, { dir: crlf })).pending).toEqual([]);
+    expect(await migrate(database)).toEqual([]);
+    await database.close();
+  });
+
+  it('still refuses an edited migration in a CRLF checkout', async () => {
+    const crlf = crlfCopyOfMigrations();
+    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    await migrate(database);
+    fs.appendFileSync(path.join(crlf, '0001_init.sql'), '-- an edit\r\n');
+    await expect(migrationStatus(database, { dir: crlf })).rejects.toThrow(MigrationChecksumError);
     await database.close();
   });
 

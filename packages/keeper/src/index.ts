@@ -42,3 +42,10 @@ export {
   type RpcBlockHeader,
 } from './chain/block-header-rlp.js';
 export { rawTransactionOf, type RpcTransaction } from './chain/raw-transaction.js';
+export {
+  CollectorPushError,
+  DEFAULT_PUSH_MAX_LEAVES,
+  createCollectorPusher,
+  type CollectorPusher,
+  type CollectorPusherOptions,
+} from './collector/collector-pusher.js';

@@ -1,4 +1,4 @@
-import { legacyMoveMessage, moveLegacyData, runService } from '@fieldproof/config';
+import { legacyMoveMessage, loadConfig, moveLegacyData, runService } from '@fieldproof/config';
 import type { RunServiceOptions, Service } from '@fieldproof/config';
 import { openMigratedDatabase } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
@@ -18,6 +18,7 @@ import { MaintenanceConfigError } from './maintenance/maintenance.js';
  */
 export const keeperService: Service = {
   name: 'keeper',
+  loadSettings: loadConfig,
   listenSettings: 'KEEPER_HTTP_HOST / KEEPER_HTTP_PORT',
   // A key, the origin or a maintenance setting the operator must fix first: no restart helps.
   refusals: [DeviceIdentityError, DeviceKeyError, MaintenanceConfigError, SignerKeyError],

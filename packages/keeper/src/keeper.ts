@@ -9,6 +9,7 @@ import type { Maintenance } from './maintenance/maintenance.js';
 import { createSequencer } from './sequencer/sequencer.js';
 import type { KeeperDeps, KeeperTask } from './task.js';
 import { createTaskRunner } from './task-runner.js';
+import { createCollectorPusher } from './collector/collector-pusher.js';
 import type { TaskRunner } from './task-runner.js';
 
 /** What `createAnchoring(deps)` in `./anchor/` provides: its tasks, its readiness, its disposal. */
@@ -25,7 +26,7 @@ export interface KeeperProcessDeps extends KeeperDeps {
 }
 
 export interface Keeper {
-  /** Every task the keeper runs: the sequencer first, then the anchoring tasks. */
+  /** Every task the keeper runs: the sequencer first, then the anchoring tasks, then one push per collector. */
   readonly tasks: readonly KeeperTask[];
   readonly maintenance: Maintenance;
   /** The health server's bound address, once started. */
@@ -52,7 +53,11 @@ const TASK_BACKOFF_CAP_MS = 60_000;
  */
 export function createKeeper(deps: KeeperProcessDeps): Keeper {
   const { database, config, logger, registry, anchoring } = deps;
-  const tasks: KeeperTask[] = [createSequencer(deps, deps.device), ...(anchoring?.tasks ?? [])];
+  const tasks: KeeperTask[] = [
+    createSequencer(deps, deps.device),
+    ...(anchoring?.tasks ?? []),
+    ...config.keeper.collectors.map((target) => createCollectorPusher(deps, target)),
+  ];
   const maintenance = createMaintenance(deps);
   registerLogGauges(registry, deps);
   const runners: TaskRunner[] = tasks.map((task) =>

@@ -1,14 +1,23 @@
 /**
  * `@fieldproof/merkle`: RFC 6962 / RFC 9162 Merkle trees for an append-only log. Pure: no storage, no I/O.
  *
- * - Hashing: {@link hashLeaf}, {@link hashChildren}, {@link EMPTY_ROOT}, {@link toHex}, {@link fromHex}.
+ * - Hashing: {@link hashLeaf}, {@link hashChildren}, {@link EMPTY_ROOT}, {@link sha256}, {@link toHex},
+ *   {@link fromHex}.
  * - Roots: {@link rootFromLeafHashes} (whole list), {@link appendToFrontier} + {@link rootFromFrontier}
  *   (growing log), {@link frontierNodes} (frontier of any size from stored nodes).
  * - Proofs from a node store: {@link inclusionProofNodes} / {@link consistencyProofNodes} say which
  *   nodes, {@link buildProof} assembles them.
  * - Verification: {@link verifyInclusion}, {@link verifyConsistency} and their `rootFrom*` twins.
  */
-export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf, type Hash } from './hash/hasher.js';
+export {
+  EMPTY_ROOT,
+  HASH_SIZE,
+  SHA256_BACKEND,
+  hashChildren,
+  hashLeaf,
+  sha256,
+  type Hash,
+} from './hash/hasher.js';
 export { fromHex, toHex } from './hash/hex.js';
 
 export type { Node, NodeId, ProofElement } from './tree/node-id.js';

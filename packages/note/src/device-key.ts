@@ -12,13 +12,11 @@
  * `util.inspect` show only the name and public key.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { chmod, link, mkdir, open, unlink } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
 import { inspect } from 'node:util';
 import { ED25519_SEED_SIZE, ed25519Sign, privateKeyObject, rawPublicKey } from './ed25519.js';
 import { decodeBase64Strict, encodeBase64, isValidKeyName, splitFirst } from './encoding.js';
-import { DeviceKeyError, InsecureKeyFileError, MalformedKeyError, formatKeyId } from './errors.js';
+import { DeviceKeyError, MalformedKeyError, NoteError, formatKeyId } from './errors.js';
+import { createKeyFileOnce, errorText, readKeyFileText, removeCreationLeftovers } from './key-file.js';
 import type { NoteSigner } from './signed-note.js';
 import {
   SIGNATURE_TYPE_ED25519,
@@ -138,8 +136,6 @@ export interface DeviceKeyFileOptions {
   readonly name?: string;
 }
 
-const MAX_KEY_FILE_SIZE = 4096;
-
 /**
  * Loads the device key from `path`. Throws `InsecureKeyFileError` when group or others have any access
  * to the file, `DeviceKeyError` when it is missing, not a regular file, malformed or for another name.
@@ -151,126 +147,51 @@ export async function loadDeviceKey(path: string, options: DeviceKeyFileOptions 
 }
 
 /**
- * Loads the device key from `path`, or creates it there (folder 0700 if it has to be made, file
- * 0600, written to a temporary file, fsynced, then linked into place so no reader ever sees a partial
- * file and two racing processes end up with the same key).
+ * Loads the device key from `path`, or creates it there: folder 0700 if it has to be made, file 0600,
+ * written and fsynced before it appears under its name, so no reader ever sees a partial file; racing
+ * processes all end up with the one key that was published first. No hard links needed (FUSE layers,
+ * exFAT/vfat have none): see key-file.ts.
  */
 export async function loadOrCreateDeviceKey(
   path: string,
   options: { readonly name: string },
 ): Promise<DeviceKey> {
   const existing = await readKeyFile(path, options.name);
-  if (existing !== undefined) return existing;
+  if (existing !== undefined) {
+    await removeCreationLeftovers(path); // after a crash while creating: a claim or temporaries
+    return existing;
+  }
   const seed = randomBytes(ED25519_SEED_SIZE);
   try {
     const key = new DeviceKey(seed, options.name);
-    await ensurePrivateFolder(dirname(resolve(path)));
-    try {
-      await writeNewFile(path, formatSignerKey(seed, key.name, key.keyId));
-    } catch (err) {
-      if (errorCode(err) === 'EEXIST') return await loadDeviceKey(path, options);
-      throw new DeviceKeyError(path, `cannot create: ${errorText(err)}`, { cause: err });
-    }
-    return key;
+    return await createKeyFileOnce(path, formatSignerKey(seed, key.name, key.keyId), (text, file) =>
+      parseKeyFile(file, text, options.name),
+    );
+  } catch (err) {
+    if (err instanceof NoteError) throw err;
+    throw new DeviceKeyError(path, `cannot create: ${errorText(err)}`, { cause: err });
   } finally {
     seed.fill(0);
   }
 }
 
 async function readKeyFile(path: string, expectedName: string | undefined): Promise<DeviceKey | undefined> {
-  let handle;
+  const text = await readKeyFileText(path);
+  return text === undefined ? undefined : parseKeyFile(path, text, expectedName);
+}
+
+function parseKeyFile(path: string, text: string, expectedName: string | undefined): DeviceKey {
+  let key: DeviceKey;
   try {
-    handle = await open(path, fsConstants.O_RDONLY);
+    key = deviceKeyFromSignerKey(text);
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return undefined;
-    throw new DeviceKeyError(path, `cannot open: ${errorText(err)}`, { cause: err });
+    throw new DeviceKeyError(path, errorText(err), { cause: err });
   }
-  try {
-    // fstat on the open handle, so the mode checked is the mode of the file read.
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new DeviceKeyError(path, 'is not a regular file');
-    const mode = stat.mode & 0o777;
-    if ((mode & 0o077) !== 0) throw new InsecureKeyFileError(path, mode);
-    if (stat.size > MAX_KEY_FILE_SIZE)
-      throw new DeviceKeyError(path, `is larger than ${MAX_KEY_FILE_SIZE} bytes`);
-    const text = await handle.readFile({ encoding: 'utf8' });
-    let key: DeviceKey;
-    try {
-      key = deviceKeyFromSignerKey(text);
-    } catch (err) {
-      throw new DeviceKeyError(path, errorText(err), { cause: err });
-    }
-    if (expectedName !== undefined && key.name !== expectedName) {
-      throw new DeviceKeyError(
-        path,
-        `holds the key named ${JSON.stringify(key.name)}, but the configured name is ${JSON.stringify(expectedName)}`,
-      );
-    }
-    return key;
-  } finally {
-    await handle.close();
+  if (expectedName !== undefined && key.name !== expectedName) {
+    throw new DeviceKeyError(
+      path,
+      `holds the key named ${JSON.stringify(key.name)}, but the configured name is ${JSON.stringify(expectedName)}`,
+    );
   }
-}
-
-/** Creates `folder` and any missing parents with mode 0700 (exactly, regardless of umask). */
-async function ensurePrivateFolder(folder: string): Promise<void> {
-  const first = await mkdir(folder, { recursive: true, mode: 0o700 });
-  if (first === undefined) return;
-  // Every folder from the first one created down to `folder` is ours: pin it to 0700.
-  let current = first;
-  await chmod(current, 0o700);
-  for (const part of relative(first, folder).split(sep).filter(Boolean)) {
-    current = join(current, part);
-    await chmod(current, 0o700);
-  }
-}
-
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
-
-/** Writes `content` to a new file at `path` (0600, fsynced); throws `EEXIST` if `path` exists. */
-async function writeNewFile(path: string, content: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFileExclusive(temporary, content);
-  try {
-    await link(temporary, path); // atomic, and fails with EEXIST when another process won the race
-  } catch (err) {
-    if (!NO_HARD_LINKS.has(errorCode(err) ?? '')) throw err;
-    await writeFileExclusive(path, content); // file systems without hard links: `wx` still refuses races
-  } finally {
-    await unlink(temporary).catch(() => undefined);
-  }
-  await fsyncFolder(dirname(resolve(path)));
-}
-
-async function writeFileExclusive(path: string, content: string): Promise<void> {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    await handle.chmod(0o600); // the umask can only remove bits, but be exact
-    await handle.writeFile(content, { encoding: 'utf8' });
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function fsyncFolder(folder: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(folder, fsConstants.O_RDONLY);
-    await handle.sync();
-  } catch {
-    // Some platforms cannot fsync a directory; the file itself is already durable.
-  } finally {
-    await handle?.close();
-  }
-}
-
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
-    ? err.code
-    : undefined;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return key;
 }

@@ -1,7 +1,8 @@
 /**
  * `@fieldproof/note`: C2SP tlog-checkpoint bodies, C2SP signed notes with Ed25519 keys (interoperable
  * with golang.org/x/mod/sumdb/note), verifier key strings, and the device key file. Imports nothing of
- * ours; `device-key.ts` is the only file that touches the file system. Formats: docs/FORMATS.md §2–4.
+ * ours; `device-key.ts` and `key-file.ts` are the only files that touch the file system. Formats:
+ * docs/FORMATS.md §2–4.
  */
 export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
 export {
@@ -46,3 +47,14 @@ export {
   type VerifierKey,
 } from './verifier-key.js';
 export { openCheckpoint, signCheckpoint, type OpenedCheckpoint } from './signed-checkpoint.js';
+export {
+  SIGNATURE_TYPE_COSIGNATURE_V1,
+  cosignedMessage,
+  cosignerKeyIdOf,
+  createCosigner,
+  formatCosignerKey,
+  parseCosignerKey,
+  verifyCosignature,
+  type Cosignature,
+  type Cosigner,
+} from './cosignature.js';

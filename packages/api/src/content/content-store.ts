@@ -15,19 +15,31 @@ export interface StoredContent {
  * `<dataDir>/content/ab/cd/abcd…`. A write is durable before `put` resolves:
  *
  *   stream → hash + write to content/.tmp/<random> → fsync file → rename to ab/cd/<digest>
- *          → fsync ab/cd (and any folder created on the way, in its parent)
+ *          → fsync ab/cd; and, once per process, each of content, ab, ab/cd in its parent
  *
  * so a crash leaves either no file or a complete one under its name (a `.tmp` leftover at most).
  * Content whose database write never committed stays as an unreferenced file: harmless, since a name is
  * its hash, and reused if the same bytes come again.
  */
+export interface ContentStoreOptions {
+  /** fsyncs a folder (its entries); a seam for tests that count them. */
+  readonly syncFolder?: (dir: string) => Promise<void>;
+}
+
 export class ContentStore {
   readonly root: string;
   readonly #tmp: string;
+  readonly #syncFolder: (dir: string) => Promise<void>;
+  /**
+   * Folders (relative to `root`; '' is `root`) whose entry this process has fsynced into their parent.
+   * At most 1 + 256 + 65 536 short strings, and only once uploads have used every prefix.
+   */
+  readonly #durable = new Set<string>();
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: ContentStoreOptions = {}) {
     this.root = path.join(dataDir, 'content');
     this.#tmp = path.join(this.root, '.tmp');
+    this.#syncFolder = options.syncFolder ?? fsyncDir;
   }
 
   /** Where the bytes of `digest` are (or would be) stored. */
@@ -45,7 +57,8 @@ export class ContentStore {
     limitBytes: number,
     expectedDigest?: string,
   ): Promise<StoredContent> {
-    await mkdirDurable(this.#tmp);
+    // Partial uploads need no durable folder: a file counts once renamed into a durable one.
+    await fs.promises.mkdir(this.#tmp, { recursive: true, mode: 0o700 });
     const tmpPath = path.join(this.#tmp, `${randomBytes(12).toString('hex')}`);
     const file = await fs.promises.open(tmpPath, 'wx', 0o600);
     const hash = createHash('sha256');
@@ -68,9 +81,9 @@ export class ContentStore {
       await file.close();
       const finalPath = this.pathOf(digest);
       const dir = path.dirname(finalPath);
-      await mkdirDurable(dir);
+      await this.#ensureDurableFolder(dir);
       await fs.promises.rename(tmpPath, finalPath);
-      await fsyncDir(dir);
+      await this.#syncFolder(dir);
       kept = true;
       return { digest, size, path: finalPath };
     } finally {
@@ -79,6 +92,28 @@ export class ContentStore {
         await fs.promises.rm(tmpPath, { force: true });
       }
     }
+  }
+
+  /**
+   * Makes `dir` (`root` or a folder below it) and the folders above it exist, each one's entry fsynced
+   * into its parent by this process — whoever created it. An upload racing another into a new prefix
+   * folder finds the folder made but maybe not yet durable, and must not be answered before it is; the
+   * same holds for a folder a crashed process made. Each folder costs one parent fsync per process.
+   */
+  async #ensureDurableFolder(dir: string): Promise<void> {
+    const key = path.relative(this.root, dir);
+    if (this.#durable.has(key)) return;
+    const parent = path.dirname(dir);
+    if (key === '')
+      await mkdirDurable(parent, this.#syncFolder); // the data folder, if it is missing
+    else await this.#ensureDurableFolder(parent);
+    try {
+      await fs.promises.mkdir(dir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    await this.#syncFolder(parent);
+    this.#durable.add(key);
   }
 
   /**
@@ -109,7 +144,7 @@ export class ContentStore {
 }
 
 /** mkdir -p with mode 0700, fsyncing the parent of each folder it created so the entry is durable. */
-async function mkdirDurable(dir: string): Promise<void> {
+async function mkdirDurable(dir: string, fsyncDir: (dir: string) => Promise<void>): Promise<void> {
   const missing: string[] = [];
   for (let d = dir; !(await exists(d)); d = path.dirname(d)) missing.unshift(d);
   for (const d of missing) {

@@ -1,6 +1,7 @@
 import {
   countAnchorJobsByState,
   countQueuedEvidence,
+  findAnchorProofOfJob,
   listAnchorsPage,
   listDeadAnchorJobs,
   oldestActiveAnchorJobs,
@@ -22,6 +23,7 @@ import { errors } from '../errors/catalogue.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import {
   ANCHOR_JOB_STATES,
+  getAnchorProofSchema,
   getCheckpointSchema,
   getConsistencySchema,
   getOutboxSchema,
@@ -40,7 +42,8 @@ interface AnchorsQuery {
 
 /**
  * What lets anyone check the log without trusting the server: GET /v1/evidence/:id/receipt,
- * /v1/log/checkpoint, /v1/log/consistency; and the anchoring status pages GET /v1/anchors, /v1/outbox.
+ * /v1/log/checkpoint, /v1/log/consistency, /v1/anchors/:id/proof; and the anchoring status pages
+ * GET /v1/anchors, /v1/outbox.
  * All read-only, scope `read`. Proofs and receipts come from `@fieldproof/proofs` (O(log n) node reads).
  */
 export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -106,6 +109,22 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const nextCursor =
         page.more && last !== undefined ? encodeCursor(scope, { key: last.treeSize, id: last.id }) : null;
       return { items: page.rows, nextCursor };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/anchors/:id/proof',
+    { schema: getAnchorProofSchema, config: { scope: 'read' } },
+    async (request) => {
+      const { id } = request.params;
+      const found = await findAnchorProofOfJob(db, id);
+      if (found.found === 'proof') return found.proof;
+      if (found.found === 'no-job') throw new errors.NotFound(`no anchor ${id}`);
+      throw new errors.NotFound(
+        found.state === 'final'
+          ? `anchor ${id} is final but its proof is not built yet (the keeper retries on its next polls)`
+          : `anchor ${id} is ${found.state}: only a final anchor has a proof`,
+      );
     },
   );
 

@@ -212,6 +212,41 @@ export const listAnchorsSchema = {
   response: { 200: pageSchema(anchorListItem), ...errorResponses },
 } as const;
 
+const hexBytes = { type: 'string', pattern: '^0x([0-9a-f]{2})*$' } as const;
+
+/** docs/FORMATS.md §8: exactly the seven fields `verifyAnchorProof` takes. */
+export const getAnchorProofSchema = {
+  tags: ['proofs'],
+  summary: 'The anchor proof of a final anchor: its transaction, block header and transactions-trie proof',
+  description:
+    'docs/FORMATS.md §8: checkable offline (`verifyAnchorProof`) but for whether `blockHash` is canonical. ' +
+    'Only for a job that is `final`, once the keeper stored its proof; 404 FP_NOT_FOUND otherwise ' +
+    '(not final yet, `lost`, or the proof not built yet — the message says which).',
+  params: idParams,
+  querystring: noQuery,
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['chainId', 'blockNumber', 'blockHash', 'rawHeader', 'txIndex', 'rawTx', 'txProof'],
+      properties: {
+        chainId: { type: 'integer', description: 'EIP-155 chain id' },
+        blockNumber: { type: 'integer' },
+        blockHash: evmHash,
+        rawHeader: { ...hexBytes, description: 'the RLP block header; keccak256 of it is blockHash' },
+        txIndex: { type: 'integer', description: "the transaction's position in the block" },
+        rawTx: { ...hexBytes, description: 'the signed anchor transaction as sent' },
+        txProof: {
+          type: 'array',
+          items: hexBytes,
+          description: 'transactions-trie nodes from the root (header field 4) to the leaf holding rawTx',
+        },
+      },
+    },
+    ...errorResponses,
+  },
+} as const;
+
 const deadJob = {
   type: 'object',
   additionalProperties: false,

@@ -47,6 +47,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./export.js')).exportCommand,
   },
   {
+    name: 'anchors',
+    summary: 'list anchor jobs (the outbox) and re-queue a dead-lettered one',
+    load: async () => (await import('./anchors.js')).anchorsCommand,
+  },
+  {
     name: 'backup',
     summary: 'write one checked archive of the database, its content and the device key (safe while running)',
     load: async () => (await import('./backup.js')).backupCommand,
@@ -55,5 +60,20 @@ export const commands: readonly CommandEntry[] = [
     name: 'restore',
     summary: 'put a backup back: database, content and device key (the api and keeper must be stopped)',
     load: async () => (await import('./restore.js')).restoreCommand,
+  },
+  {
+    name: 'collector',
+    summary: "run the fleet collector: mirror, verify and cosign enrolled units' logs until SIGTERM/SIGINT",
+    load: async () => (await import('./collector.js')).collectorCommand,
+  },
+  {
+    name: 'collector-key',
+    summary: "print the collector's witness verifier key (C2SP cosignature/v1 vkey)",
+    load: async () => (await import('./collector-key.js')).collectorKeyCommand,
+  },
+  {
+    name: 'devices',
+    summary: 'enroll, list and revoke the units that push to this collector (COLLECTOR_DB_URL)',
+    load: async () => (await import('./devices.js')).devicesCommand,
   },
 ];

@@ -21,10 +21,12 @@ import { UsageError } from '../command.js';
  * that cannot be read. docs/RECEIPTS.md explains every link.
  */
 export const verifyCommand: Command = {
-  usage: `fieldproof verify <receipt.json | bundle.json> [--content FILE | --content-dir DIR] [--rpc URL ...]
+  usage: `fieldproof verify <receipt.json | bundle.json | -> [--content FILE | --content-dir DIR] [--rpc URL ...]
                   [--min-confirmations N] [--require-final] [--expect-key VKEY] [--json]
       One verdict per link: format, content, leaf, inclusion, checkpoint, signature, one per anchor
       (anchor:<chainId>:<txHash>), and with --rpc "anchors". Each is ok, failed or unchecked.
+      -                     read the receipt or bundle from standard input (named "-" in the report)
+      A long bundle reports progress on stderr every 1000 receipts or every second.
       --content FILE        the record's content: its SHA-256 (or that of its RFC 8785 JSON) must be the digest
       --content-dir DIR     for a bundle: content files named by digest or by evidence id, where present;
                             a folder that cannot be read, or holds the content of no receipt, is refused
@@ -50,6 +52,7 @@ with no receipts fails: nothing was verified), 2 usage or unreadable input.`,
   example: `fieldproof verify receipt.json --content photo.jpg --expect-key 'unit-7+d9100086+ASMOt6…'
 fieldproof verify receipt.json --rpc https://sepolia.example/rpc --min-confirmations 12 --json
 fieldproof verify bundle.json --content-dir ./evidence --rpc https://sepolia.example/rpc
+curl -s -H "Authorization: Bearer $KEY" http://127.0.0.1:8080/v1/evidence/$ID/receipt | fieldproof verify -
 FIELDPROOF_API_KEY=fp_… fieldproof verify --consistency kept-checkpoint.txt --api https://unit-7.example:8080 \
     --expect-key 'unit-7+d9100086+ASMOt6…'`,
   options: {
@@ -106,7 +109,10 @@ async function verifyReceipts(ctx: CommandContext): Promise<number> {
   };
   const checker = createReceiptChecker(options);
   const json = values.json === true;
-  const document = await readJson(path.resolve(cwd, file), 'receipt or bundle');
+  const document =
+    file === '-'
+      ? parseJson(await readStream(ctx.stdin, 'standard input'), 'standard input')
+      : await readJson(path.resolve(cwd, file), 'receipt or bundle');
   const contentFile = str(values, 'content');
   const contentDir = str(values, 'content-dir');
 
@@ -143,7 +149,9 @@ async function verifyReceipts(ctx: CommandContext): Promise<number> {
   const reports: ReturnType<typeof receiptJson>[] = [];
   let failed = 0;
   const unchecked = new Map<string, number>();
+  const progress = bundleProgress(ctx, bundle.receipts.length);
   for (const [i, receipt] of bundle.receipts.entries()) {
+    progress(i, failed);
     const name = contents === undefined ? undefined : contentNameOf(receipt, contents);
     const content =
       name === undefined ? undefined : await readBytes(path.join(contents!.dir, name), 'content');
@@ -181,6 +189,26 @@ async function verifyReceipts(ctx: CommandContext): Promise<number> {
     );
   }
   return failed === 0 ? 0 : 1;
+}
+
+/** Progress on stderr for a long bundle (stdout holds the report): every 1000 receipts or 1 s, whichever first. */
+const PROGRESS_EVERY = 1000;
+const PROGRESS_INTERVAL_MS = 1000;
+
+function bundleProgress(ctx: CommandContext, total: number): (checked: number, failed: number) => void {
+  const started = ctx.now();
+  let last = started;
+  let lastCount = 0;
+  return (checked, failed) => {
+    if (checked === 0) return;
+    const now = ctx.now();
+    if (checked - lastCount < PROGRESS_EVERY && now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    lastCount = checked;
+    ctx.stderr.write(
+      `verify: ${checked}/${total} receipts checked, ${failed} failed (${((now - started) / 1000).toFixed(1)} s)\n`,
+    );
+  };
 }
 
 function receiptJson(file: string, verification: Verification) {
@@ -487,10 +515,24 @@ async function readText(file: string, what: string): Promise<string> {
 }
 
 async function readJson(file: string, what: string): Promise<unknown> {
-  const text = await readText(file, what);
+  return parseJson(await readText(file, what), file);
+}
+
+function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new InputError(`${file} is not JSON: ${(err as Error).message}`);
+    throw new InputError(`${source} is not JSON: ${(err as Error).message}`);
   }
+}
+
+/** All of `stream` as UTF-8 (`verify -`: a receipt or bundle piped in, e.g. from curl). */
+async function readStream(stream: NodeJS.ReadableStream, what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  } catch (err) {
+    throw new InputError(`cannot read ${what}: ${(err as Error).message}`);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -75,7 +75,7 @@ export function inspectBackup(file: string, migrationsDir: string = DEFAULT_MIGR
           `${absolute}: has migration ${a.version} (${a.name}), which this code does not know: restore it with the newer fieldproof that made it`,
         );
       }
-      if (m.checksum !== a.checksum) {
+      if (!m.acceptedChecksums.includes(a.checksum)) {
         throw new RestoreError(
           `${absolute}: migration ${a.version} (${a.name}) differs from this code's file`,
         );

@@ -77,9 +77,10 @@ export function runSqliteWorker<R>(task: SqliteWorkerOp): Promise<R> {
       if (m.ok) resolve(m.result as R);
       else reject(new SqliteWorkerError(m.message ?? 'SQLite worker failed', m.code));
     });
-    worker.once('error', (err) => {
+    worker.once('error', (err: unknown) => {
       settled = true;
-      reject(err);
+      // @types/node 24 types the reason as unknown; a worker's error event carries an Error in practice.
+      reject(err instanceof Error ? err : new SqliteWorkerError(String(err), undefined));
     });
     worker.once('exit', (code) => {
       if (!settled) reject(new SqliteWorkerError(`SQLite worker exited with code ${code}`, undefined));

@@ -11,8 +11,17 @@ export interface Migration {
   /** The file this engine runs: `NNNN_name.sql`, or `NNNN_name.<engine>.sql` where the engines differ. */
   readonly file: string;
   readonly sql: string;
-  /** SHA-256 hex of the file's bytes. An applied migration whose file changed is refused. */
+  /**
+   * SHA-256 hex of the file's text with LF line ends (CRLF read as LF, so a Windows checkout gives the
+   * same value; for an LF file this is the SHA-256 of its bytes, as recorded before normalising).
+   * An applied migration whose file changed is refused.
+   */
   readonly checksum: string;
+  /**
+   * Every recorded checksum that stands for this text: `checksum`, and the SHA-256 of the same text with
+   * CRLF line ends, which the migrator recorded when it ran from a CRLF checkout before normalising.
+   */
+  readonly acceptedChecksums: readonly string[];
 }
 
 /** The top-level `migrations/` folder (same depth from src/ and dist/). */
@@ -62,16 +71,46 @@ export function loadMigrations(engine: Engine, dir: string = DEFAULT_MIGRATIONS_
       );
     }
     const file = (engineSpecific ? entry[engine] : entry.portable)!;
-    const bytes = fs.readFileSync(path.join(dir, file));
+    const lf = withLfLineEnds(fs.readFileSync(path.join(dir, file)));
+    const checksum = sha256Hex(lf);
     migrations.push(
       Object.freeze({
         version,
         name: entry.name,
         file,
-        sql: bytes.toString('utf8'),
-        checksum: createHash('sha256').update(bytes).digest('hex'),
+        sql: lf.toString('utf8'),
+        checksum,
+        acceptedChecksums: Object.freeze([checksum, sha256Hex(withCrlfLineEnds(lf))]),
       }),
     );
   }
   return migrations;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * The bytes with every CR LF pair turned into LF (what git's autocrlf writes on Windows, undone). Works on
+ * bytes, not decoded text, so an LF file comes back byte for byte and keeps the checksum it always had.
+ */
+function withLfLineEnds(bytes: Buffer): Buffer {
+  if (!bytes.includes(CR)) return bytes;
+  const out = Buffer.allocUnsafe(bytes.length);
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === CR && bytes[i + 1] === LF) continue;
+    out[n++] = bytes[i]!;
+  }
+  return out.subarray(0, n);
+}
+
+/** LF-only bytes with every LF preceded by CR: the file as a CRLF checkout holds it. */
+function withCrlfLineEnds(lf: Buffer): Buffer {
+  const text = lf.toString('latin1'); // one char per byte: a byte-exact round trip whatever the encoding
+  return Buffer.from(text.replace(/\n/g, '\r\n'), 'latin1');
+}
+
+function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -136,7 +136,7 @@ function checkApplied(applied: readonly AppliedMigration[], migrations: readonly
   for (const a of applied) {
     const m = byVersion.get(a.version);
     if (m === undefined) throw new DatabaseNewerThanCodeError(a.version, a.name);
-    if (m.checksum !== a.checksum)
+    if (!m.acceptedChecksums.includes(a.checksum))
       throw new MigrationChecksumError(a.version, a.name, a.checksum, m.checksum);
   }
 }

@@ -8,6 +8,8 @@
  *                                                                      ▼
  *                       a new job for the same checkpoint (unless a live job already covers it)
  *
+ * `dead` ─(`fieldproof anchors retry ID`)─▶ `pending`, attempts reset (`requeueDeadAnchorJob`).
+ *
  * `lost`: the anchor was final, then the chain no longer had it (a chain reset, a reorg deeper than
  * finality). Terminal, kept as history; (chain, tree_size) is unique among jobs that are not lost.
  */
@@ -84,4 +86,35 @@ export interface ChainAccountTable {
   chain_id: number;
   next_nonce: number;
   updated_at: number;
+}
+
+/**
+ * The anchor proof of a final transaction (docs/FORMATS.md §8), without `rawTx` (that is
+ * `anchor_txs.raw_tx`). It describes the block recorded on the transaction; served only while the
+ * transaction is final in that block. `tx_proof`: JSON array of 0x-hex trie nodes, root first.
+ */
+export interface AnchorProofTable {
+  tx_id: string;
+  tx_hash: string;
+  chain: string;
+  chain_id: number;
+  block_number: number;
+  block_hash: string;
+  /** Header timestamp in ms (seconds × 1000). */
+  block_timestamp: number;
+  raw_header: string;
+  tx_index: number;
+  tx_proof: string;
+  created_at: number;
+}
+
+/** The newest finalized block the keeper saw per chain. */
+export interface ChainFinalizedBlockTable {
+  chain: string;
+  chain_id: number;
+  block_number: number;
+  block_hash: string;
+  /** Header timestamp in ms. */
+  block_timestamp: number;
+  seen_at: number;
 }

@@ -1,4 +1,11 @@
-import type { AnchorJobTable, AnchorTxTable, ChainAccountTable } from './anchor-tables.js';
+import type {
+  AnchorJobTable,
+  AnchorProofTable,
+  AnchorTxTable,
+  ChainAccountTable,
+  ChainFinalizedBlockTable,
+} from './anchor-tables.js';
+import type { CollectorCosignatureTable, CollectorPushStateTable } from './collector-push-tables.js';
 import type { ApiKeyTable } from './api-key-table.js';
 import type { EvidenceTable, SequenceQueueTable } from './evidence-table.js';
 import type {
@@ -34,5 +41,9 @@ export interface Schema {
   anchor_jobs: AnchorJobTable;
   anchor_txs: AnchorTxTable;
   chain_accounts: ChainAccountTable;
+  anchor_proofs: AnchorProofTable;
+  chain_finalized_blocks: ChainFinalizedBlockTable;
   api_keys: ApiKeyTable;
+  collector_push_state: CollectorPushStateTable;
+  collector_cosignatures: CollectorCosignatureTable;
 }

@@ -16,6 +16,7 @@ export class AnchorMetrics {
   readonly signerBalanceWei: Gauge<'chain'>;
   readonly anchorCostWei: Gauge<'chain'>;
   readonly lost: Counter<'chain'>;
+  readonly proofFailures: Counter<'chain'>;
 
   constructor(registry: Registry, database: Database, chains: readonly string[], now: () => number) {
     const registers = [registry];
@@ -91,6 +92,12 @@ export class AnchorMetrics {
     this.lost = new Counter({
       name: 'fieldproof_anchor_lost_total',
       help: 'Final anchors the chain no longer has (chain reset, reorg deeper than finality); each is re-anchored',
+      labelNames: ['chain'],
+      registers,
+    });
+    this.proofFailures = new Counter({
+      name: 'fieldproof_anchor_proof_failures_total',
+      help: 'Anchor proofs of final anchors that could not be built (node error, data that does not hash); each is retried on later polls',
       labelNames: ['chain'],
       registers,
     });

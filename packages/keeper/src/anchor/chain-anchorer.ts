@@ -9,6 +9,8 @@ import { classifyChainError, describeChainError } from '../chain/chain-errors.js
 import { RpcResponseError, RpcTransportError } from '../chain/json-rpc-client.js';
 import type { KeeperTask } from '../task.js';
 import type { ChainContext, JobLease } from './anchor-context.js';
+import { AnchorProofBackfill } from './anchor-proofs.js';
+import { FinalizedBlockWatch } from './finalized-block.js';
 import { followAnchor } from './follow-anchor.js';
 import { failJob } from './job-failure.js';
 import { LeaseLostError, releaseJob } from './job-lease.js';
@@ -23,10 +25,12 @@ import { SignerFunds } from './signer-funds.js';
  *    mismatch) or backing off after a transport failure;
  * 2. re-checks final anchors (`recheck-final.ts`): the newest every `confirmPollMs`, all of them page by
  *    page while a sweep runs — after the node's chain id was checked, so a wrong node never "loses" them;
+ *    then, every `confirmPollMs`, builds the anchor proofs final anchors are missing (`anchor-proofs.ts`);
  * 3. when no job is due (a plain read), at most every `confirmPollMs` probes the node (`eth_chainId`) so
  *    readiness stays truthful;
  * 4. checks once (and again after every RPC outage) that the node's `eth_chainId` is the configured one;
- *    and, busy or idle, at most every `confirmPollMs`, that the signer can pay for one anchor (`funds`);
+ *    and, busy or idle, at most every `confirmPollMs`, that the signer can pay for one anchor (`funds`)
+ *    and which block is the newest finalized one (`finalized`);
  * 5. claims the most overdue job (lease + fencing token) in a short write transaction;
  * 6. takes one step: sign and broadcast a new transaction, or follow the current one.
  */
@@ -37,6 +41,10 @@ export class ChainAnchorer implements KeeperTask {
   readonly funds: SignerFunds;
   /** The re-check of final anchors; `requestSweep()` re-checks all of them. */
   readonly recheck: FinalAnchorRecheck;
+  /** Builds the proofs final anchors are missing (a node error at finality), every `confirmPollMs`. */
+  readonly proofs: AnchorProofBackfill;
+  /** The newest finalized block of the chain, recorded every `confirmPollMs`. */
+  readonly finalized: FinalizedBlockWatch;
   /** `health.outages` when the chain id was last checked (-1: never). */
   #chainIdCheckedAt = -1;
   #lastProbeAt = Number.NEGATIVE_INFINITY;
@@ -46,6 +54,8 @@ export class ChainAnchorer implements KeeperTask {
     this.idleMs = Math.min(ctx.settings.pollMs, ctx.settings.confirmPollMs);
     this.funds = new SignerFunds(ctx);
     this.recheck = new FinalAnchorRecheck(ctx, (job) => this.step(job));
+    this.proofs = new AnchorProofBackfill(ctx, (anchor) => this.recheck.check(anchor));
+    this.finalized = new FinalizedBlockWatch(ctx);
   }
 
   async runOnce(): Promise<boolean> {
@@ -53,13 +63,14 @@ export class ChainAnchorer implements KeeperTask {
     if (ctx.health.halted !== undefined || ctx.health.backingOff()) return false;
     if (await this.#recheckFinal()) return true;
     if (ctx.health.halted !== undefined) return false; // its chain id check found the wrong node
+    await this.#backfillProofs();
     if (!(await hasDueAnchorJob(ctx.database.db, ctx.chain.name, ctx.now()))) {
       await this.#probeWhenIdle();
-      await this.#checkFundsWhenDue();
+      await this.#checkWhenDue();
       return false;
     }
     if (!(await this.#checkChainId(false))) return false;
-    await this.#checkFundsWhenDue();
+    await this.#checkWhenDue();
     const job = await this.claim();
     if (job === undefined) return false;
     await this.step(job);
@@ -152,11 +163,27 @@ export class ChainAnchorer implements KeeperTask {
     await this.#checkChainId(true);
   }
 
-  /** Only on a node that answers and is the configured chain: a balance elsewhere would mislead. */
-  async #checkFundsWhenDue(): Promise<void> {
+  /**
+   * The signer's funds and the newest finalized block, every `confirmPollMs` — only on a node that
+   * answers and is the configured chain: a balance or a block from elsewhere would mislead.
+   */
+  async #checkWhenDue(): Promise<void> {
     const { health } = this.ctx;
     if (health.halted !== undefined || health.backingOff()) return;
     await this.funds.checkWhenDue();
+    if (health.backingOff()) return;
+    await this.finalized.checkWhenDue();
+  }
+
+  /** Proofs missing for final anchors; after the chain id check, like the re-check. */
+  async #backfillProofs(): Promise<void> {
+    const { health } = this.ctx;
+    if (health.backingOff() || this.#chainIdCheckedAt !== health.outages) return;
+    try {
+      await this.proofs.runOnce();
+    } catch (err) {
+      this.ctx.logger.warn({ err }, 'building missing anchor proofs failed; trying again next poll');
+    }
   }
 
   async #checkChainId(force: boolean): Promise<boolean> {

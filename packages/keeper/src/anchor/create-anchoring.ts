@@ -22,7 +22,7 @@ export interface Anchoring {
   /**
    * Not ok while a chain is halted, its RPC has been failing longer than `rpcDownReadyMs`, its signer
    * cannot pay for one anchor at the current fees, or it lost a final anchor that no new final anchor
-   * covers yet.
+   * covers yet. A chain that is ok names the newest finalized block the keeper has seen on it.
    */
   readiness(): { ok: boolean; detail: string };
   /** Stops the re-check schedule and aborts RPC requests in flight. Call after the runner stopped. */
@@ -111,7 +111,12 @@ export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}
         } else if (down > 0) {
           parts.push(`${chain.name}: RPC failing for ${Math.round(down / 1000)} s`);
         } else {
-          parts.push(`${chain.name}: ok`);
+          const block = task.finalized.latest;
+          parts.push(
+            block === undefined
+              ? `${chain.name}: ok`
+              : `${chain.name}: ok (finalized block ${block.number} ${block.hash} at ${new Date(block.timestamp).toISOString()})`,
+          );
         }
       }
       return { ok, detail: `anchoring: ${parts.join('; ')}` };

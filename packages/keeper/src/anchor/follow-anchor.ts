@@ -1,4 +1,5 @@
 import {
+  deleteAnchorProof,
   hasLiveAnchorJobCovering,
   insertAnchorJob,
   newId,
@@ -8,6 +9,7 @@ import {
 import type { AnchorJobRow, AnchorJobState, AnchorTxRow, AnchorTxState } from '@fieldproof/db';
 import type { ChainReceipt } from '../chain/evm-chain-client.js';
 import type { ChainContext, JobLease } from './anchor-context.js';
+import { buildProofOf, storeProof, type ProofOutcome } from './anchor-proofs.js';
 import { broadcastVariant } from './broadcast-anchor.js';
 import { bumpStuckAnchor } from './bump-anchor.js';
 import { LeaseLostError, releaseJob } from './job-lease.js';
@@ -19,7 +21,9 @@ import { markBroadcast } from './send-anchor.js';
  * 1. Is any variant of its nonce mined (receipt) in a block that is still canonical
  *    (`eth_getBlockByNumber(n).hash` equals the receipt's block hash)? Then it is included; with
  *    `confirmations` blocks it is confirmed; and final once the `finalized` tag reaches its block (or,
- *    with finality 'confirmations' / a node without the tag in 'auto', at confirmation).
+ *    with finality 'confirmations' / a node without the tag in 'auto', at confirmation). Before it is
+ *    recorded final, its anchor proof is built (anchor-proofs.ts) and stored with the final state; a node
+ *    that shows the transaction in another block then is a reorg, a node error leaves the proof to later.
  * 2. Otherwise, if we had recorded it in a block, that block was reorged away: the transaction is
  *    marked `reorged` and the job goes back to `broadcast`. A job that was already `final` (claimed by
  *    the final re-check, `recheck-final.ts`) is `lost` instead, and its checkpoint is anchored again.
@@ -41,21 +45,12 @@ export async function followAnchor(
   const variant = current;
   if (current.state === 'final') return markLost(ctx, job, lease, current);
   if (current.state === 'included' || current.state === 'confirmed') {
-    ctx.metrics.reorgs.inc({ chain: ctx.chain.name });
-    ctx.logger.warn(
-      {
-        jobId: job.id,
-        txHash: current.tx_hash,
-        blockNumber: current.block_number,
-        blockHash: current.block_hash,
-      },
-      'anchor transaction no longer in the canonical chain (reorg); re-anchoring',
-    );
-    const now = ctx.now();
-    await releaseJob(ctx, lease, { state: 'broadcast', next_attempt_at: now }, async (trx) => {
-      await updateAnchorTx(trx, current.id, { state: 'reorged', updated_at: now });
+    return markReorged(ctx, lease, current, {
+      jobId: job.id,
+      txHash: current.tx_hash,
+      blockNumber: current.block_number,
+      blockHash: current.block_hash,
     });
-    return;
   }
 
   const known = await ctx.client.transactionByHash(variant.tx_hash);
@@ -77,6 +72,24 @@ export async function followAnchor(
     return;
   }
   await releaseJob(ctx, lease, { next_attempt_at: ctx.now() + ctx.settings.confirmPollMs });
+}
+
+/**
+ * A mined transaction is no longer where it was recorded (a reorg): it goes back to `reorged` and the
+ * job to `broadcast`, and the next step finds where the chain has it now (or re-broadcasts it).
+ */
+async function markReorged(
+  ctx: ChainContext,
+  lease: JobLease,
+  tx: AnchorTxRow,
+  fields: Record<string, unknown>,
+): Promise<void> {
+  ctx.metrics.reorgs.inc({ chain: ctx.chain.name });
+  ctx.logger.warn(fields, 'anchor transaction no longer in the canonical chain (reorg); re-anchoring');
+  const now = ctx.now();
+  await releaseJob(ctx, lease, { state: 'broadcast', next_attempt_at: now }, async (trx) => {
+    await updateAnchorTx(trx, tx.id, { state: 'reorged', updated_at: now });
+  });
 }
 
 /**
@@ -196,13 +209,42 @@ async function recordMined(
   if (state === 'confirmed') state = (await isFinal(ctx, receipt.blockNumber)) ? 'final' : 'confirmed';
 
   const changed = tx.state !== state || tx.block_hash !== receipt.blockHash || job.state !== state;
+  // Final: its proof (anchor-proofs.ts) is fetched before the write, and stored with the final state.
+  let proof: ProofOutcome | undefined;
+  if (state === 'final' && changed) {
+    await ctx.atPoint('before-proof');
+    proof = await buildProofOf(ctx, {
+      jobId: job.id,
+      txHash: tx.tx_hash,
+      rawTx: tx.raw_tx,
+      blockHash: receipt.blockHash,
+    });
+    if (proof.kind === 'moved') {
+      const fields = {
+        jobId: job.id,
+        txHash: tx.tx_hash,
+        blockHash: receipt.blockHash,
+        reason: proof.reason,
+      };
+      // What the keeper reported final is not rewritten here: the re-check follows it again.
+      if (tx.state === 'final') {
+        ctx.logger.warn(fields, 'a final anchor moved again while its proof was built; re-checked later');
+        await releaseJob(ctx, lease, {});
+        return;
+      }
+      return markReorged(ctx, lease, tx, fields);
+    }
+  }
   await releaseJob(
     ctx,
     lease,
     { state, attempts: 0, last_error: null, next_attempt_at: now + ctx.settings.confirmPollMs },
     async (trx) => {
       if (!changed) return;
+      // A proof describes the block recorded on its transaction: another block, another proof.
+      if (tx.block_hash !== null && tx.block_hash !== receipt.blockHash) await deleteAnchorProof(trx, tx.id);
       await updateAnchorTx(trx, tx.id, { ...blockFields(mined), state, updated_at: now });
+      if (proof?.kind === 'built') await storeProof(ctx, trx, tx.id, proof);
       for (const other of group) {
         if (other.id !== tx.id && other.state !== 'replaced') {
           await updateAnchorTx(trx, other.id, { state: 'replaced', updated_at: now });
@@ -219,6 +261,7 @@ async function recordMined(
       blockNumber: receipt.blockNumber,
       confirmations,
       state,
+      ...(proof === undefined ? {} : { proof: proof.kind === 'built' ? 'stored' : 'missing' }),
     },
     `anchor ${state}`,
   );

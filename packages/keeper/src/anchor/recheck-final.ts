@@ -62,7 +62,7 @@ export class FinalAnchorRecheck {
         beforeTreeSize: this.#sweep.before,
         limit: SWEEP_PAGE,
       });
-      for (const anchor of page) await this.#check(anchor);
+      for (const anchor of page) await this.check(anchor);
       const last = page.at(-1);
       if (page.length < SWEEP_PAGE || last === undefined) {
         this.#sweep = undefined;
@@ -77,12 +77,16 @@ export class FinalAnchorRecheck {
     if (now - this.#lastNewestAt < ctx.settings.confirmPollMs) return false;
     this.#lastNewestAt = now;
     const [newest] = await listFinalAnchors(ctx.database.db, ctx.chain.name, { limit: 1 });
-    if (newest !== undefined) await this.#check(newest);
+    if (newest !== undefined) await this.check(newest);
     await this.#refresh();
     return false;
   }
 
-  async #check(anchor: FinalAnchor): Promise<void> {
+  /**
+   * Re-checks one final anchor now: nothing happens while its recorded block is still at its height;
+   * otherwise its job is claimed and stepped (and a sweep requested). RPC errors propagate.
+   */
+  async check(anchor: FinalAnchor): Promise<void> {
     const { ctx } = this;
     const block = await ctx.client.getBlock(anchor.blockNumber);
     if (block?.hash === anchor.blockHash) return;

@@ -1,5 +1,5 @@
+import { sha256, toHex } from '@fieldproof/merkle';
 import canonicalizeModule from 'canonicalize';
-import { createHash } from 'node:crypto';
 import { CanonicalJsonError } from '../errors.js';
 
 /** A JSON value as JSON.parse produces it. */
@@ -31,9 +31,9 @@ export function canonicalJsonBytes(value: unknown, path = '$'): Uint8Array {
   return new Uint8Array(Buffer.from(canonicalJson(value, path), 'utf8'));
 }
 
-/** Lowercase hex SHA-256 of `bytes`. */
+/** Lowercase hex SHA-256 of `bytes` (the one hasher of `@fieldproof/merkle`). */
 export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return toHex(sha256(bytes));
 }
 
 /** Whether `value` is a plain JSON object (not an array, not null, not a class instance). */

@@ -1,0 +1,91 @@
+import { getLatestCheckpoint, getLeafByIndex, listCollectorPushStates } from '@fieldproof/db';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app-context.js';
+
+const nullableInt = { type: ['integer', 'null'] } as const;
+
+export const getCollectorsSchema = {
+  tags: ['proofs'],
+  summary: 'The fleet collectors this unit pushes to: acknowledged tree size, lag, last error',
+  response: {
+    200: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['now', 'treeSize', 'collectors'],
+      properties: {
+        now: { type: 'integer', description: 'server time of this answer, Unix ms' },
+        treeSize: {
+          type: 'integer',
+          description: "the unit's newest signed checkpoint's tree size (0: none)",
+        },
+        collectors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: [
+              'name',
+              'url',
+              'ackedTreeSize',
+              'ackedAt',
+              'lagLeaves',
+              'lagSeconds',
+              'lastError',
+              'lastErrorAt',
+              'stopped',
+            ],
+            properties: {
+              name: { type: 'string' },
+              url: { type: ['string', 'null'], description: 'null: not in this process’s KEEPER_COLLECTORS' },
+              ackedTreeSize: { type: 'integer', description: 'largest tree size the collector acknowledged' },
+              ackedAt: { ...nullableInt, description: 'when it did, Unix ms' },
+              lagLeaves: { type: 'integer', description: 'leaves signed here, not yet acknowledged' },
+              lagSeconds: {
+                type: 'number',
+                description: 'age of the oldest unacknowledged leaf (0: caught up)',
+              },
+              lastError: { type: ['string', 'null'] },
+              lastErrorAt: nullableInt,
+              stopped: { type: 'boolean', description: 'a refusal no retry fixes stopped pushing to it' },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+/** GET /v1/collectors (scope `read`): the unit's side of each fleet collector (issue 15). */
+export async function collectorRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { database, config, now } = ctx;
+  const db = database.db;
+  app.get('/v1/collectors', { schema: getCollectorsSchema, config: { scope: 'read' } }, async () => {
+    const at = now();
+    const latest = await getLatestCheckpoint(db);
+    const treeSize = latest === undefined ? 0 : Number(latest.tree_size);
+    const states = new Map((await listCollectorPushStates(db)).map((s) => [s.collector, s]));
+    const names = [...new Set([...config.keeper.collectors.map((c) => c.name), ...states.keys()])];
+    const collectors = [];
+    for (const name of names) {
+      const state = states.get(name);
+      const acked = state?.ackedTreeSize ?? 0;
+      let lagSeconds = 0;
+      if (acked < treeSize) {
+        const leaf = await getLeafByIndex(db, acked);
+        lagSeconds = leaf === undefined ? 0 : Math.max(0, at - Number(leaf.sequenced_at)) / 1000;
+      }
+      collectors.push({
+        name,
+        url: config.keeper.collectors.find((c) => c.name === name)?.url ?? null,
+        ackedTreeSize: acked,
+        ackedAt: state?.ackedAt ?? null,
+        lagLeaves: Math.max(0, treeSize - acked),
+        lagSeconds,
+        lastError: state?.lastError ?? null,
+        lastErrorAt: state?.lastErrorAt ?? null,
+        stopped: state?.stopped ?? false,
+      });
+    }
+    return { now: at, treeSize, collectors };
+  });
+}

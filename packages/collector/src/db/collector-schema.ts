@@ -1,0 +1,71 @@
+import type { SchemaMigrationTable } from '@fieldproof/db';
+
+/** `devices`: enrolled units; the row is the per-device push lock and holds the mirrored tree's head. */
+export interface DeviceTable {
+  id: string;
+  origin: string;
+  verifier_key: string;
+  push_key_hash: string;
+  label: string | null;
+  created_at: number;
+  revoked_at: number | null;
+  tree_size: number;
+  root_hash: string | null;
+  updated_at: number;
+}
+
+/** `device_leaves`: level 0 of each device's tree with the record each leaf encodes. */
+export interface DeviceLeafTable {
+  device_id: string;
+  leaf_index: number;
+  leaf_hash: string;
+  evidence_id: string;
+  digest: string;
+  record: string;
+  content_stored: 0 | 1;
+  received_at: number;
+}
+
+/** `device_nodes`: perfect-subtree hashes at level ≥ 1. */
+export interface DeviceNodeTable {
+  device_id: string;
+  level: number;
+  node_index: number;
+  hash: string;
+}
+
+/** `device_checkpoints`: accepted signed checkpoints with the collector's cosignature. */
+export interface DeviceCheckpointTable {
+  device_id: string;
+  tree_size: number;
+  root_hash: string;
+  signed_note: string;
+  cosignature: string;
+  cosigned_at: number;
+  received_at: number;
+}
+
+export type EquivocationReason = 'same_size_other_root' | 'not_consistent';
+
+/** `equivocations`: both signed checkpoints of a detected fork. */
+export interface EquivocationTable {
+  id: string;
+  device_id: string;
+  reason: EquivocationReason;
+  held_tree_size: number;
+  held_checkpoint: string;
+  pushed_tree_size: number;
+  pushed_checkpoint: string;
+  consistency: string | null;
+  detected_at: number;
+}
+
+/** The collector's database (migrations/collector/), as kysely sees it. */
+export interface CollectorSchema {
+  schema_migrations: SchemaMigrationTable;
+  devices: DeviceTable;
+  device_leaves: DeviceLeafTable;
+  device_nodes: DeviceNodeTable;
+  device_checkpoints: DeviceCheckpointTable;
+  equivocations: EquivocationTable;
+}

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
+import { ContentStore } from '@fieldproof/api';
+import type { CollectorConfig } from '@fieldproof/config';
+import type { Cosigner } from '@fieldproof/note';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { CollectorDatabase } from '../db/collector-database.js';
+import type { CollectorContext } from './collector-context.js';
+import { collectorErrorHandler } from './collector-error-handler.js';
+import { errors } from './collector-errors.js';
+import { CollectorMetrics } from './collector-metrics.js';
+import { publicRoutes } from './public-routes.js';
+import { pushRoutes } from './push-routes.js';
+
+export interface BuildCollectorAppOptions {
+  readonly config: CollectorConfig;
+  /** An open, migrated collector database; the caller owns it. */
+  readonly collector: CollectorDatabase;
+  readonly cosigner: Cosigner;
+  readonly logger?: FastifyBaseLogger;
+  /** The server clock in ms (cosignature timestamps, received times). */
+  readonly now?: () => number;
+}
+
+/** Builds the collector as a fastify instance, not listening (tests use `inject`). */
+export async function buildCollectorApp(options: BuildCollectorAppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    genReqId: () => randomUUID(),
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    // Applies to the decompressed body: a gzip bomb stops at this many bytes.
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs + 5_000,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    frameworkErrors: (error, request, reply) => {
+      void collectorErrorHandler(error, request, reply);
+    },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
+    },
+  });
+  const ctx: CollectorContext = {
+    config,
+    collector: options.collector,
+    cosigner: options.cosigner,
+    content: new ContentStore(config.dataDir),
+    metrics: new CollectorMetrics(),
+    now: options.now ?? Date.now,
+  };
+  app.setErrorHandler(collectorErrorHandler);
+  app.setNotFoundHandler(() => {
+    throw new errors.NotFound('no such route');
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    void reply.header('connection', 'close');
+    throw new errors.Unavailable('the server is shutting down; retry later');
+  });
+  // `Content-Encoding: gzip` on any body: decompressed on the way in; the body limit counts decompressed
+  // bytes, and Content-Length is checked against the compressed bytes received.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding === undefined || encoding === 'identity') return payload;
+    // Content uploads are streamed by their handler (which decompresses them itself), not parsed here.
+    if (request.headers['content-type'] === 'application/octet-stream') return payload;
+    if (encoding !== 'gzip') throw new errors.UnsupportedMediaType(`content-encoding ${encoding} (use gzip)`);
+    const gunzip = createGunzip() as ReturnType<typeof createGunzip> & { receivedEncodedLength: number };
+    gunzip.receivedEncodedLength = 0;
+    payload.on('data', (chunk: Buffer) => {
+      gunzip.receivedEncodedLength += chunk.length;
+    });
+    payload.on('error', (err) => gunzip.destroy(err));
+    // Fastify answers a body stream's error with its statusCode: a corrupt gzip body is the client's 400.
+    gunzip.on('error', (err: Error & { statusCode?: number }) => {
+      err.statusCode = 400;
+    });
+    return payload.pipe(gunzip);
+  });
+  app.removeContentTypeParser('text/plain');
+  await app.register(async (scope) => publicRoutes(scope, ctx));
+  await app.register(async (scope) => pushRoutes(scope, ctx));
+  return app;
+}

@@ -1,0 +1,32 @@
+/**
+ * `@fieldproof/collector`: the fleet collector — mirrors enrolled units' logs (verifying signatures,
+ * consistency, leaf encodings and content digests), cosigns accepted checkpoints (C2SP
+ * tlog-cosignature/v1) and keeps proof of forks. See docs/COLLECTOR.md.
+ */
+export { startCollector, type RunningCollector } from './start-collector.js';
+export { collectorService, runCollector } from './collector-service.js';
+export { buildCollectorApp, type BuildCollectorAppOptions } from './http/build-collector-app.js';
+export { collectorErrorCatalogue, errors as collectorErrors } from './http/collector-errors.js';
+export { createCollectorLogger } from './logger.js';
+export {
+  COLLECTOR_MIGRATIONS_DIR,
+  collectorDatabaseOf,
+  createCollectorDatabase,
+  openCollectorDatabase,
+  type CollectorDatabase,
+} from './db/collector-database.js';
+export type * from './db/collector-schema.js';
+export { findDeviceByOrigin, listDevices, revokeDevice, type DeviceRow } from './db/devices.js';
+export { countDeviceLeaves, getDeviceCheckpoint } from './db/device-tree.js';
+export { listEquivocations } from './db/equivocations.js';
+export {
+  EnrollmentError,
+  authenticatePushKey,
+  enrollDevice,
+  type EnrolledDevice,
+} from './enrollment/enrollment.js';
+export { openWitness } from './witness/witness-key.js';
+export { applyPush, MirrorInconsistencyError } from './push/apply-push.js';
+export { PushRefusedError, type PushRefusal } from './push/push-errors.js';
+export type { PushAccepted, PushRequest, PushedLeaf } from './push/push-request.js';
+export { verifyPush, type VerifiedPush } from './push/verify-push.js';

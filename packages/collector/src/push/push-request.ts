@@ -1,0 +1,98 @@
+import type { JsonObject } from '@fieldproof/receipt';
+
+/** One mirrored leaf as a unit pushes it: its index, its RFC 6962 leaf hash and the record it encodes. */
+export interface PushedLeaf {
+  readonly leafIndex: number;
+  /** hex SHA-256(0x00 ‖ fieldproof-leaf/v1 encoding of `record`). */
+  readonly leafHash: string;
+  readonly record: {
+    readonly id: string;
+    readonly digest: string;
+    readonly kind: string;
+    readonly occurredAt: number;
+    readonly receivedAt: number;
+    readonly payloadMime: string | null;
+    readonly metadata: JsonObject | null;
+  };
+  /** The unit holds the raw bytes (raw-bytes evidence): they must have been PUT before this push. */
+  readonly content: boolean;
+}
+
+/** `POST /v1/devices/:origin/push` body (docs/COLLECTOR.md). */
+export interface PushRequest {
+  /** The unit's newest signed checkpoint (C2SP signed note), signed by its enrolled key. */
+  readonly checkpoint: string;
+  /** Consistency proof from `fromTreeSize` (≤ what the collector acknowledged) to the checkpoint. */
+  readonly consistency?: { readonly fromTreeSize: number; readonly proof: readonly string[] };
+  /** Leaves from (at most) the collector's tree size up to the checkpoint's size, in index order. */
+  readonly leaves: readonly PushedLeaf[];
+}
+
+/** What the collector answers to an accepted push (also to an idempotent re-send). */
+export interface PushAccepted {
+  readonly origin: string;
+  readonly treeSize: number;
+  readonly rootHash: string;
+  /** The collector's cosignature/v1 line over the checkpoint of `treeSize`. */
+  readonly cosignature: string;
+  /** POSIX seconds in the cosignature. */
+  readonly cosignedAt: number;
+  /** Leaves this push added (0 for a re-send). */
+  readonly appended: number;
+}
+
+const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+const millis = { type: 'integer', minimum: 0, maximum: 253_402_300_799_999 } as const;
+
+/** JSON schema of {@link PushRequest}; closed objects, nothing coerced. */
+export function pushRequestSchema(maxLeaves: number) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['checkpoint', 'leaves'],
+    properties: {
+      checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
+      consistency: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['fromTreeSize', 'proof'],
+        properties: {
+          fromTreeSize: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          proof: {
+            type: 'array',
+            maxItems: 128,
+            items: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
+          },
+        },
+      },
+      leaves: {
+        type: 'array',
+        maxItems: maxLeaves,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['leafIndex', 'leafHash', 'record', 'content'],
+          properties: {
+            leafIndex: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+            leafHash: hex64,
+            content: { type: 'boolean' },
+            record: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
+              properties: {
+                id: { type: 'string', minLength: 1, maxLength: 128 },
+                digest: hex64,
+                kind: { type: 'string', minLength: 1, maxLength: 64 },
+                occurredAt: millis,
+                receivedAt: millis,
+                payloadMime: { type: ['string', 'null'], maxLength: 255 },
+                metadata: { type: ['object', 'null'] },
+              },
+            },
+          },
+        },
+      },
+    },
+  } as const;
+}

@@ -1,0 +1,78 @@
+import type { CollectorConfig } from '@fieldproof/config';
+import { redactUrl } from '@fieldproof/db';
+import type { Cosigner } from '@fieldproof/note';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { openCollectorDatabase } from './db/collector-database.js';
+import type { CollectorDatabase } from './db/collector-database.js';
+import { buildCollectorApp } from './http/build-collector-app.js';
+import { createCollectorLogger } from './logger.js';
+import { openWitness } from './witness/witness-key.js';
+
+export interface RunningCollector {
+  readonly app: FastifyInstance;
+  readonly address: string;
+  readonly cosigner: Cosigner;
+  /** Stop accepting, answer the pushes in flight (each commits or rolls back whole), close the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens and migrates the collector's database (safe with several replicas starting at once), opens or
+ * creates the witness key, builds the app and listens. Logs `{"msg":"collector listening","address":…}`.
+ * On failure it closes whatever it opened before rejecting.
+ */
+export async function startCollector(
+  config: CollectorConfig,
+  options: { readonly logger?: Logger; readonly now?: () => number } = {},
+): Promise<RunningCollector> {
+  const logger = options.logger ?? createCollectorLogger(config.logLevel);
+  logger.info(
+    { database: redactUrl(config.database.target.url), dataDir: config.dataDir },
+    'collector starting',
+  );
+  const cosigner = await openWitness(config.witness.keyFile, config.witness.name);
+  const collector: CollectorDatabase = await openCollectorDatabase(config.database.target, {
+    sqlite: config.database.sqlite,
+    postgresPoolMax: config.database.poolMax,
+    migrate: { onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied') },
+  });
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildCollectorApp({
+      config,
+      collector,
+      cosigner,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const address = await app.listen({ host: config.host, port: config.port });
+    logger.info({ address, witnessKey: cosigner.verifierKey }, 'collector listening');
+    let closing: Promise<void> | undefined;
+    const running = app;
+    return {
+      app,
+      address,
+      cosigner,
+      close() {
+        closing ??= (async () => {
+          let timer: NodeJS.Timeout | undefined;
+          const expired = new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs);
+          });
+          const outcome = await Promise.race([running.close().then(() => 'closed' as const), expired]);
+          clearTimeout(timer);
+          if (outcome === 'timeout')
+            logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+          await collector.close();
+          logger.info('collector stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await collector.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,11 @@
+import { createCosigner, loadOrCreateDeviceKey } from '@fieldproof/note';
+import type { Cosigner } from '@fieldproof/note';
+
+/**
+ * The collector's witness key: an Ed25519 key in the device key file format (`PRIVATE+KEY+…`, created
+ * 0600 on first start by the same code as a unit's device key), used only for cosignature/v1 — under its
+ * own key id (type 0x04), never to sign notes.
+ */
+export async function openWitness(keyFile: string, name: string): Promise<Cosigner> {
+  return createCosigner(await loadOrCreateDeviceKey(keyFile, { name }));
+}

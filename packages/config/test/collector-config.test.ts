@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_COLLECTOR_DB_URL, MIB, loadCollectorConfig } from '../src/index.js';
+
+describe('loadCollectorConfig', () => {
+  it('defaults: its own SQLite database, 127.0.0.1:8082, data and witness key beside it', () => {
+    const config = loadCollectorConfig({}, '/srv/c');
+    expect(config.database.target).toMatchObject({
+      engine: 'sqlite',
+      url: DEFAULT_COLLECTOR_DB_URL,
+      path: '/srv/c/fieldproof-collector.sqlite3',
+    });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8082,
+      dataDir: '/srv/c/collector-data',
+      witness: { keyFile: '/srv/c/collector-data/witness.key', name: 'fieldproof-collector' },
+      bodyLimitBytes: 32 * MIB,
+    });
+    expect(Object.isFrozen(config.witness)).toBe(true);
+  });
+
+  it('never reads the unit URL chain', () => {
+    const config = loadCollectorConfig(
+      { API_DB_URL: 'postgres://u@h/unit', KEEPER_DB_URL: 'postgres://u@h/unit' },
+      '/x',
+    );
+    expect(config.database.target.url).toBe(DEFAULT_COLLECTOR_DB_URL);
+  });
+
+  it('reads COLLECTOR_* settings', () => {
+    const config = loadCollectorConfig(
+      {
+        COLLECTOR_DB_URL: 'postgres://c@db:5432/collector',
+        COLLECTOR_HOST: '0.0.0.0',
+        COLLECTOR_PORT: '9000',
+        COLLECTOR_DATA_DIR: 'data',
+        COLLECTOR_WITNESS_KEY_FILE: '/keys/w.key',
+        COLLECTOR_WITNESS_NAME: 'witness.example.com/w1',
+        COLLECTOR_DB_POOL_MAX: '2',
+      },
+      '/srv',
+    );
+    expect(config.database).toMatchObject({
+      target: { engine: 'postgres', variable: 'COLLECTOR_DB_URL' },
+      poolMax: 2,
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 9000,
+      dataDir: path.join('/srv', 'data'),
+      witness: { keyFile: '/keys/w.key', name: 'witness.example.com/w1' },
+    });
+  });
+
+  it.each([
+    { name: 'a bad URL', env: { COLLECTOR_DB_URL: 'mysql://x/y' }, message: /COLLECTOR_DB_URL/ },
+    { name: 'a bad port', env: { COLLECTOR_PORT: '70000' }, message: /COLLECTOR_PORT/ },
+    {
+      name: 'a witness name with a space',
+      env: { COLLECTOR_WITNESS_NAME: 'a b' },
+      message: /COLLECTOR_WITNESS_NAME/,
+    },
+    { name: 'no connections', env: { COLLECTOR_DB_POOL_MAX: '0' }, message: /COLLECTOR_DB_POOL_MAX/ },
+  ])('refuses $name with one line naming the variable', ({ env, message }) => {
+    expect(() => loadCollectorConfig(env, '/x')).toThrow(message);
+  });
+
+  it('a bad setting is a ConfigError', () => {
+    expect(() => loadCollectorConfig({ COLLECTOR_PUSH_MAX_LEAVES: 'many' }, '/x')).toThrow(ConfigError);
+  });
+});

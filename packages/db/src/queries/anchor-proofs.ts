@@ -1,0 +1,170 @@
+import type { Kysely } from 'kysely';
+import type { Schema } from '../schema/schema.js';
+
+/**
+ * Anchor proofs (`anchor_proofs`, docs/FORMATS.md §8). The keeper stores one when an anchor transaction
+ * is final; a row always describes the block recorded on its transaction. The proof is served only while
+ * the job and the transaction are `final` and the transaction's recorded block is the proof's: a proof
+ * of a `lost` anchor stays as history (what the chain showed then) but is never served.
+ */
+
+/** The FORMATS §8 object, as stored (plain JSON; `@fieldproof/receipt`'s `AnchorProof`). */
+export interface StoredAnchorProof {
+  readonly chainId: number;
+  readonly blockNumber: number;
+  readonly blockHash: string;
+  readonly rawHeader: string;
+  readonly txIndex: number;
+  readonly rawTx: string;
+  readonly txProof: readonly string[];
+}
+
+/** A final anchor transaction that has no proof of its recorded block yet: work for the keeper. */
+export interface FinalAnchorWithoutProof {
+  readonly jobId: string;
+  readonly treeSize: number;
+  readonly txId: string;
+  readonly txHash: string;
+  readonly rawTx: string;
+  readonly blockNumber: number;
+  readonly blockHash: string;
+}
+
+/**
+ * Stores (or replaces) the proof of transaction `txId`, if it is still `final` in block
+ * `proof.blockHash`; returns whether it did. Run inside a write transaction (the check and the write
+ * belong together; a re-check may have moved or lost the transaction meanwhile).
+ */
+export async function saveAnchorProof(
+  trx: Kysely<Schema>,
+  row: {
+    readonly txId: string;
+    readonly chain: string;
+    readonly blockTimestamp: number;
+    readonly proof: StoredAnchorProof;
+    readonly now: number;
+  },
+): Promise<boolean> {
+  const { proof } = row;
+  const tx = await trx
+    .selectFrom('anchor_txs')
+    .select('tx_hash')
+    .where('id', '=', row.txId)
+    .where('state', '=', 'final')
+    .where('block_hash', '=', proof.blockHash)
+    .executeTakeFirst();
+  if (tx === undefined) return false;
+  const values = {
+    tx_hash: tx.tx_hash,
+    chain: row.chain,
+    chain_id: proof.chainId,
+    block_number: proof.blockNumber,
+    block_hash: proof.blockHash,
+    block_timestamp: row.blockTimestamp,
+    raw_header: proof.rawHeader,
+    tx_index: proof.txIndex,
+    tx_proof: JSON.stringify(proof.txProof),
+    created_at: row.now,
+  };
+  await trx
+    .insertInto('anchor_proofs')
+    .values({ tx_id: row.txId, ...values })
+    .onConflict((oc) => oc.column('tx_id').doUpdateSet(values))
+    .execute();
+  return true;
+}
+
+/** Removes the proof of a transaction whose recorded block changed (it described the old block). */
+export async function deleteAnchorProof(trx: Kysely<Schema>, txId: string): Promise<void> {
+  await trx.deleteFrom('anchor_proofs').where('tx_id', '=', txId).execute();
+}
+
+/** Final anchors of `chain` without a proof of their recorded block, newest checkpoint first. */
+export async function listFinalAnchorsWithoutProof(
+  db: Kysely<Schema>,
+  chain: string,
+  limit: number,
+): Promise<FinalAnchorWithoutProof[]> {
+  const rows = await db
+    .selectFrom('anchor_jobs as j')
+    .innerJoin('anchor_txs as t', 't.job_id', 'j.id')
+    .leftJoin('anchor_proofs as p', (join) =>
+      join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
+    )
+    .select([
+      'j.id',
+      'j.tree_size',
+      't.id as tx_id',
+      't.tx_hash',
+      't.raw_tx',
+      't.block_number',
+      't.block_hash',
+    ])
+    .where('j.chain', '=', chain)
+    .where('j.state', '=', 'final')
+    .where('t.state', '=', 'final')
+    .where('p.tx_id', 'is', null)
+    .orderBy('j.tree_size', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.flatMap((r) =>
+    r.block_number === null || r.block_hash === null
+      ? []
+      : [
+          {
+            jobId: r.id,
+            treeSize: Number(r.tree_size),
+            txId: r.tx_id,
+            txHash: r.tx_hash,
+            rawTx: r.raw_tx,
+            blockNumber: Number(r.block_number),
+            blockHash: r.block_hash,
+          },
+        ],
+  );
+}
+
+/** What `GET /v1/anchors/:id/proof` finds for job `jobId`. */
+export type AnchorProofLookup =
+  | { readonly found: 'proof'; readonly proof: StoredAnchorProof }
+  /** The job exists; it is not final (yet, or any more: `lost`), or its proof is not built yet. */
+  | { readonly found: 'no-proof'; readonly state: string }
+  | { readonly found: 'no-job' };
+
+/** The served proof of anchor job `jobId`: only of its final transaction, in its recorded block. */
+export async function findAnchorProofOfJob(db: Kysely<Schema>, jobId: string): Promise<AnchorProofLookup> {
+  const job = await db.selectFrom('anchor_jobs').select('state').where('id', '=', jobId).executeTakeFirst();
+  if (job === undefined) return { found: 'no-job' };
+  const row = await db
+    .selectFrom('anchor_jobs as j')
+    .innerJoin('anchor_txs as t', 't.job_id', 'j.id')
+    .innerJoin('anchor_proofs as p', (join) =>
+      join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
+    )
+    .select([
+      'p.chain_id',
+      'p.block_number',
+      'p.block_hash',
+      'p.raw_header',
+      'p.tx_index',
+      't.raw_tx',
+      'p.tx_proof',
+    ])
+    .where('j.id', '=', jobId)
+    .where('j.state', '=', 'final')
+    .where('t.state', '=', 'final')
+    .executeTakeFirst();
+  if (row === undefined) return { found: 'no-proof', state: job.state };
+  return {
+    found: 'proof',
+    proof: {
+      chainId: Number(row.chain_id),
+      blockNumber: Number(row.block_number),
+      blockHash: row.block_hash,
+      rawHeader: row.raw_header,
+      txIndex: Number(row.tx_index),
+      rawTx: row.raw_tx.toLowerCase(),
+      txProof: JSON.parse(row.tx_proof) as string[],
+    },
+  };
+}

@@ -1,0 +1,370 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import type { CollectorTarget } from '@fieldproof/config';
+import {
+  getCollectorPushState,
+  getCheckpoint,
+  getLatestCheckpoint,
+  getLeafByIndex,
+  largestCheckpointSizeIn,
+  readLeavesWithEvidence,
+  recordCollectorAck,
+  recordCollectorFailure,
+  smallestCheckpointSizeIn,
+  storeCollectorCosignature,
+} from '@fieldproof/db';
+import type { LeafWithEvidence } from '@fieldproof/db';
+import { verifyCosignature } from '@fieldproof/note';
+import { consistencyProofFor } from '@fieldproof/proofs';
+import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { backoffDelay } from '../chain/backoff.js';
+import type { KeeperDeps, KeeperTask } from '../task.js';
+
+const gzip = promisify(gzipCallback);
+
+/** Most leaves in one push unless configured otherwise (the collector's default cap is 10 000). */
+export const DEFAULT_PUSH_MAX_LEAVES = 1000;
+/** One HTTP request to a collector may take this long. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** A collector's answer that no retry fixes (409 equivocation, most 4xx), or one worth retrying. */
+export class CollectorPushError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'CollectorPushError';
+  }
+}
+
+export interface CollectorPusherOptions {
+  /** Most leaves per push (memory stays bounded however far behind the collector is). */
+  readonly maxLeaves?: number;
+  /** Random source for backoff jitter (tests). */
+  readonly random?: () => number;
+  /** HTTP client (default: global fetch). */
+  readonly fetch?: typeof fetch;
+}
+
+export interface CollectorPusher extends KeeperTask {
+  readonly target: CollectorTarget;
+}
+
+interface HeldHead {
+  readonly treeSize: number;
+  readonly rootHash: string | null;
+  readonly cosignature: string | null;
+  readonly cosignedAt: number | null;
+}
+
+/**
+ * The push outbox for one collector (issue 15, "Device side"). Each round:
+ *
+ * ```text
+ *   stopped, backing off, or acked ≥ newest checkpoint? ── idle (a plain read, no network)
+ *   GET /v1/devices/:origin                  → held size H (the collector's word is the state)
+ *   T = largest checkpoint in (H, H+maxLeaves], else the smallest above H
+ *   PUT content of raw-bytes leaves in [H, T) (gzip, by digest; idempotent)
+ *   POST push {checkpoint T, consistency H→T, leaves H…T−1} (gzip)
+ *   verify the cosignature under witnessKey → store it, record ack T
+ * ```
+ *
+ * A crash anywhere only repeats work: the next round starts from what the collector says it holds, and
+ * re-sent content and pushes are idempotent there. Transient failures (network, 5xx, 429, a gap after a
+ * concurrent push) back off as the anchoring outbox does; a 409 (equivocation) or another 4xx stops
+ * pushing to this collector until the keeper restarts, with the error logged and shown in
+ * `GET /v1/collectors`. A cosignature that does not verify under `witnessKey` is refused: not stored,
+ * reported, and pushing stops (the configuration or the collector is wrong).
+ */
+export function createCollectorPusher(
+  deps: KeeperDeps,
+  target: CollectorTarget,
+  options: CollectorPusherOptions = {},
+): CollectorPusher {
+  const { database, config, logger, now } = deps;
+  const db = database.db;
+  const log = logger.child({ collector: target.name });
+  const maxLeaves = options.maxLeaves ?? DEFAULT_PUSH_MAX_LEAVES;
+  const random = options.random ?? Math.random;
+  const doFetch = options.fetch ?? fetch;
+  const gauges = collectorGauges(deps.registry);
+  let stopped = false;
+  let pushKey: string | undefined;
+
+  async function key(): Promise<string> {
+    pushKey ??= (await readFile(target.apiKeyFile, 'utf8')).trim();
+    return pushKey;
+  }
+
+  function deviceUrl(origin: string, suffix = ''): string {
+    return `${target.url}/v1/devices/${encodeURIComponent(origin)}${suffix}`;
+  }
+
+  async function request(
+    method: string,
+    url: string,
+    body?: { readonly bytes: Buffer; readonly type: string },
+  ): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${await key()}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': body.type, 'content-encoding': 'gzip' }),
+        },
+        ...(body === undefined ? {} : { body: body.bytes }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw new CollectorPushError(`${method} ${url}: ${(err as Error).message}`, false);
+    }
+    const text = await response.text().catch(() => '');
+    if (response.ok) {
+      try {
+        return text === '' ? {} : (JSON.parse(text) as unknown);
+      } catch {
+        throw new CollectorPushError(`${method} ${url}: answer is not JSON`, false, response.status);
+      }
+    }
+    let code = '';
+    let message = text.slice(0, 500);
+    try {
+      const parsed = JSON.parse(text) as { code?: string; message?: string };
+      code = parsed.code ?? '';
+      message = parsed.message ?? message;
+    } catch {
+      // not the api's error shape: keep the text
+    }
+    const s = response.status;
+    const transient = s >= 500 || s === 408 || s === 429 || code === 'FP_LEAF_GAP';
+    throw new CollectorPushError(
+      `${method} ${new URL(url).pathname}: ${s}${code === '' ? '' : ` ${code}`}: ${message}`,
+      !transient,
+      s,
+    );
+  }
+
+  async function putContent(origin: string, leaf: LeafWithEvidence): Promise<boolean> {
+    const file = path.join(
+      config.dataDir,
+      'content',
+      leaf.digest.slice(0, 2),
+      leaf.digest.slice(2, 4),
+      leaf.digest,
+    );
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        log.warn(
+          { evidenceId: leaf.id, digest: leaf.digest },
+          'content file missing: pushed without content',
+        );
+        return false;
+      }
+      throw err;
+    }
+    await request('PUT', deviceUrl(origin, `/content/${leaf.digest}`), {
+      bytes: await gzip(bytes),
+      type: 'application/octet-stream',
+    });
+    return true;
+  }
+
+  /** Verifies `cosignature` over the checkpoint of `treeSize` and stores it; throws a permanent error if it does not verify. */
+  async function acceptCosignature(treeSize: number, signedNote: string, cosignature: string): Promise<void> {
+    let cosignedAt: number;
+    try {
+      cosignedAt = verifyCosignature(signedNote + cosignature, target.witnessKey).timestamp;
+    } catch (err) {
+      throw new CollectorPushError(
+        `cosignature of tree size ${treeSize} refused: it does not verify under witnessKey (${(err as Error).message})`,
+        true,
+      );
+    }
+    await storeCollectorCosignature(db, {
+      collector: target.name,
+      treeSize,
+      witnessKey: target.witnessKey,
+      cosignature,
+      cosignedAt,
+      storedAt: now(),
+    });
+  }
+
+  async function updateLag(latestSize: number, acked: number): Promise<void> {
+    gauges.lagLeaves.set({ collector: target.name }, Math.max(0, latestSize - acked));
+    gauges.lagSeconds.set({ collector: target.name }, (await lagMs(acked, latestSize)) / 1000);
+  }
+
+  async function lagMs(acked: number, latestSize: number): Promise<number> {
+    if (acked >= latestSize) return 0;
+    const leaf = await getLeafByIndex(db, acked);
+    return leaf === undefined ? 0 : Math.max(0, now() - Number(leaf.sequenced_at));
+  }
+
+  async function round(): Promise<boolean> {
+    const latest = await getLatestCheckpoint(db);
+    if (latest === undefined) return false;
+    const latestSize = Number(latest.tree_size);
+    const origin = latest.origin;
+    const head = (await request('GET', deviceUrl(origin))) as HeldHead;
+    const held = Number(head.treeSize);
+    if (!Number.isSafeInteger(held) || held < 0)
+      throw new CollectorPushError('the collector answered no tree size', false);
+    if (held >= latestSize) {
+      // Everything is mirrored (a push acknowledged before a crash lost its ack here): adopt it.
+      const mine = await getCheckpoint(db, held);
+      if (mine === undefined || mine.root_hash !== head.rootHash) {
+        throw new CollectorPushError(
+          `the collector holds tree size ${held} with root ${head.rootHash ?? 'none'}, which this unit did not sign`,
+          true,
+        );
+      }
+      if (head.cosignature !== null) await acceptCosignature(held, mine.signed_note, head.cosignature);
+      await recordCollectorAck(db, target.name, held, now());
+      await updateLag(latestSize, held);
+      return false;
+    }
+    const size =
+      (await largestCheckpointSizeIn(db, held + 1, held + maxLeaves)) ??
+      (await smallestCheckpointSizeIn(db, held + 1, latestSize));
+    if (size === undefined) return false;
+    const checkpoint = await getCheckpoint(db, size);
+    if (checkpoint === undefined) return false;
+    const leaves = await readLeavesWithEvidence(db, held, size);
+    if (leaves.length !== size - held) {
+      throw new CollectorPushError(`leaves ${held}…${size - 1} are not all in the log store`, false);
+    }
+    const withContent = new Set<number>();
+    for (const leaf of leaves) {
+      if (leaf.contentStored && (await putContent(origin, leaf))) withContent.add(leaf.leafIndex);
+    }
+    const proof = held > 0 ? await consistencyProofFor(db, held, size) : [];
+    const body = {
+      checkpoint: checkpoint.signed_note,
+      ...(held > 0
+        ? {
+            consistency: {
+              fromTreeSize: held,
+              proof: proof.map((h) => Buffer.from(h).toString('base64')),
+            },
+          }
+        : {}),
+      leaves: leaves.map((l) => ({
+        leafIndex: l.leafIndex,
+        leafHash: l.leafHash,
+        content: withContent.has(l.leafIndex),
+        record: {
+          id: l.id,
+          digest: l.digest,
+          kind: l.kind,
+          occurredAt: l.occurredAt,
+          receivedAt: l.receivedAt,
+          payloadMime: l.payloadMime,
+          metadata: l.metadata === null ? null : (JSON.parse(l.metadata) as unknown),
+        },
+      })),
+    };
+    const answer = (await request('POST', deviceUrl(origin, '/push'), {
+      bytes: await gzip(Buffer.from(JSON.stringify(body))),
+      type: 'application/json',
+    })) as { treeSize?: number; cosignature?: string; appended?: number };
+    if (answer.treeSize !== size || typeof answer.cosignature !== 'string') {
+      throw new CollectorPushError(
+        `the push of tree size ${size} was answered with tree size ${answer.treeSize}`,
+        false,
+      );
+    }
+    await acceptCosignature(size, checkpoint.signed_note, answer.cosignature);
+    await recordCollectorAck(db, target.name, size, now());
+    await updateLag(latestSize, size);
+    log.info(
+      { treeSize: size, from: held, leaves: leaves.length, appended: answer.appended },
+      'pushed to collector',
+    );
+    return size < latestSize;
+  }
+
+  return {
+    name: `collector-push:${target.name}`,
+    target,
+    async runOnce() {
+      if (stopped) return false;
+      const state = await getCollectorPushState(db, target.name);
+      if (state !== undefined && state.nextAttemptAt > now()) return false;
+      const latest = await getLatestCheckpoint(db);
+      if (latest === undefined) return false;
+      if (
+        state !== undefined &&
+        state.ackedTreeSize >= Number(latest.tree_size) &&
+        state.lastError === undefined
+      ) {
+        return false;
+      }
+      try {
+        return await round();
+      } catch (err) {
+        const permanent = err instanceof CollectorPushError && err.permanent;
+        const attempts = (state?.attempts ?? 0) + 1;
+        const delay = permanent
+          ? 0
+          : backoffDelay(attempts, config.keeper.backoffBaseMs, config.keeper.backoffMaxMs, random);
+        const message = (err as Error).message;
+        await recordCollectorFailure(
+          db,
+          target.name,
+          { error: message, nextAttemptAt: now() + delay, stopped: permanent },
+          now(),
+        );
+        if (permanent) {
+          stopped = true;
+          log.error({ err }, 'collector refused the push: pushing to it stopped until the keeper restarts');
+        } else {
+          log.warn({ attempts, retryInMs: delay, error: message }, 'push to collector failed; backing off');
+        }
+        const acked = (await getCollectorPushState(db, target.name))?.ackedTreeSize ?? 0;
+        await updateLag(Number(latest.tree_size), acked);
+        return false;
+      }
+    },
+  };
+}
+
+interface CollectorGauges {
+  readonly lagLeaves: Gauge<'collector'>;
+  readonly lagSeconds: Gauge<'collector'>;
+}
+
+const GAUGES = new WeakMap<Registry, CollectorGauges>();
+
+/** The per-collector lag gauges (one pair per registry, shared by the collectors' tasks). */
+function collectorGauges(registry: Registry): CollectorGauges {
+  let gauges = GAUGES.get(registry);
+  if (gauges === undefined) {
+    gauges = {
+      lagLeaves: new Gauge({
+        name: 'fieldproof_collector_lag_leaves',
+        help: 'Leaves signed by this unit that the collector has not acknowledged',
+        labelNames: ['collector'],
+        registers: [registry],
+      }),
+      lagSeconds: new Gauge({
+        name: 'fieldproof_collector_lag_seconds',
+        help: 'Age of the oldest leaf the collector has not acknowledged (0 when caught up)',
+        labelNames: ['collector'],
+        registers: [registry],
+      }),
+    };
+    GAUGES.set(registry, gauges);
+  }
+  return gauges;
+}
