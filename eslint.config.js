@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -27,6 +28,18 @@ export default tseslint.config(
         { allowNumber: true, allowBoolean: true, allowNullish: true },
       ],
     },
+  },
+  {
+    // No import cycles (STYLE.md 1): a circle means a contract wants a file of its own. Between packages
+    // tsc -b refuses circular project references already; this catches circles inside one. Sources
+    // import `./x.js` for `./x.ts` (NodeNext), hence the extension alias.
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.mts', '.cts'] },
+      'import-x/extensions': ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'],
+      'import-x/resolver-next': [createNodeResolver({ extensionAlias: { '.js': ['.ts', '.js'] } })],
+    },
+    rules: { 'import-x/no-cycle': 'error' },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

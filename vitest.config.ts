@@ -6,11 +6,21 @@ const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/inde
 export default defineConfig({
   resolve: {
     // Tests run against the sources; processes spawned by cross-process tests run the built dist.
-    alias: Object.fromEntries(
-      ['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'collector', 'cli'].map(
-        (n) => [`@fieldproof/${n}`, pkg(n)],
+    alias: [
+      // A subpath export before its package: an alias also matches `<key>/…`.
+      {
+        find: '@fieldproof/keeper/device',
+        replacement: fileURLToPath(
+          new URL('./packages/keeper/src/device/device-identity.ts', import.meta.url),
+        ),
+      },
+      ...['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'collector', 'cli'].map(
+        (n) => ({
+          find: `@fieldproof/${n}`,
+          replacement: pkg(n),
+        }),
       ),
-    ),
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],

@@ -14,16 +14,17 @@ const USAGE = `Usage: npm run bench [-- options]      (or: node bench/run.mjs [o
 
   --quick          smoke run (seconds): small sizes, one round; checks the benchmark works, not the numbers
   --out FILE       write the JSON here (default bench/results/<timestamp>.json)
-  --only LIST      comma-separated sections: merkle, log, intake, anchoring (default: all)
+  --only LIST      comma-separated sections: startup, merkle, log, intake, anchoring (default: all)
   --cpu-prof       run the api, the keeper and the no-op peer with node --cpu-prof (profiles next to the JSON)
   --keep           keep the temporary folder (databases, logs) and print where it is
   -h, --help       this text`;
 
-const SECTIONS = ['merkle', 'log', 'intake', 'anchoring'];
+const SECTIONS = ['startup', 'merkle', 'log', 'intake', 'anchoring'];
 
 /** Sizes of a full run (a few minutes on a 2-core machine) and of a smoke run (well under a minute). */
 const SIZES = {
   full: {
+    startup: { runs: 15 },
     merkle: { leaves: 8_192, proofs: 3_000, rounds: 3 },
     log: {
       leaves: 100_000,
@@ -44,6 +45,7 @@ const SIZES = {
     anchoring: { batches: [1, 100, 10_000], confirmations: 3, blockMs: 1_000, latencyRuns: 3 },
   },
   quick: {
+    startup: { runs: 3 },
     merkle: { leaves: 1_024, proofs: 500, rounds: 1 },
     log: { leaves: 3_000, batchMs: 200, proofs: 500, receipts: 200, coldReceipts: 100 },
     intake: {
@@ -151,6 +153,9 @@ async function main() {
   };
 
   try {
+    await phase('startup', async () =>
+      (await import('./lib/bench-startup.mjs')).benchStartup(report, { dir, ...sizes.startup }),
+    );
     await phase('merkle', async () =>
       (await import('./lib/bench-merkle.mjs')).benchMerkle(report, sizes.merkle),
     );

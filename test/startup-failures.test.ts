@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, migrate } from '@fieldproof/db';
 import type { Engine } from '@fieldproof/db';
@@ -45,9 +46,19 @@ async function sqliteUrl(): Promise<string> {
   return freshDatabaseUrl('sqlite');
 }
 
-/** Runs the process to its exit; a process still running after 30 s is killed (and the test fails). */
-async function start(processName: Process, env: Record<string, string>) {
-  const result = await runNode([FIELDPROOF_BIN, processName], env, {
+/** What systemd and the container start for each process (`fieldproof api` / `keeper` delegate to the same). */
+const APP_ENTRY = {
+  api: fileURLToPath(new URL('../apps/api/dist/index.js', import.meta.url)),
+  keeper: fileURLToPath(new URL('../apps/keeper/dist/index.js', import.meta.url)),
+} as const;
+
+/**
+ * Runs the process to its exit (through the CLI, or with `via: 'app'` its apps/* entry point); a process
+ * still running after 30 s is killed (and the test fails).
+ */
+async function start(processName: Process, env: Record<string, string>, via: 'cli' | 'app' = 'cli') {
+  const args = via === 'cli' ? [FIELDPROOF_BIN, processName] : [APP_ENTRY[processName]];
+  const result = await runNode(args, env, {
     cwd: env.FIELDPROOF_DATA_DIR,
     timeoutMs: 30_000,
   });
@@ -152,6 +163,28 @@ describe.each(PROCESSES)('fieldproof %s: every start-up failure exits with one l
           `^${prefix}the database has migration 9999 \\(from_the_future\\), which this code does not know`,
         ),
       );
+    });
+  });
+});
+
+// The deployed entry points share the CLI's run (runService): the same lines and statuses.
+describe.each(PROCESSES)('apps/%s: the same lines and exit statuses as the CLI', (name) => {
+  it('a bad setting: exit 2, the line names the variable', async () => {
+    const result = await start(name, { ...baseEnv(await sqliteUrl()), API_PORT: 'notaport' }, 'app');
+    expect(result.code).toBe(2);
+    expect(result.lines).toEqual(['fieldproof: API_PORT: "notaport" is not a whole number']);
+  });
+
+  it('its port in use: exit 1, the line names the address and the settings', async () => {
+    const url = await sqliteUrl();
+    await withBlockedPort(async (port) => {
+      const env = { ...baseEnv(url), [name === 'api' ? 'API_PORT' : 'KEEPER_HTTP_PORT']: String(port) };
+      const result = await start(name, env, 'app');
+      expect(result.code).toBe(1);
+      const settings = name === 'api' ? 'API_HOST / API_PORT' : 'KEEPER_HTTP_HOST / KEEPER_HTTP_PORT';
+      expect(result.lines).toEqual([
+        `fieldproof ${name}: refusing to start: cannot listen on 127.0.0.1:${port} (EADDRINUSE); set ${settings}`,
+      ]);
     });
   });
 });

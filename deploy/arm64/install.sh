@@ -123,6 +123,7 @@ command -v systemctl >/dev/null || die "systemctl not found: these units need sy
 same_tree=0
 [[ -d "$prefix" && "$(cd -- "$prefix" && pwd -P)" == "$(cd -- "$source_dir" && pwd -P)" ]] && same_tree=1
 for f in package.json package-lock.json packages/cli/bin/fieldproof.js packages/cli/dist/index.js \
+  apps/api/dist/index.js apps/keeper/dist/index.js \
   migrations node_modules/better-sqlite3/package.json; do
   [[ -e "$source_dir/$f" ]] || die "$source_dir/$f is missing: build first (cd $source_dir && npm ci && npm run build)"
 done

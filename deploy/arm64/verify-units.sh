@@ -22,9 +22,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT
 root="$tmp/root"
 mkdir -p "$root/opt/fieldproof/deploy/arm64" "$root/opt/fieldproof/packages/cli/bin" \
+  "$root/opt/fieldproof/apps/api/dist" "$root/opt/fieldproof/apps/keeper/dist" \
   "$root/etc/fieldproof" "$root/usr/bin" "$tmp/units"
 install -m 0755 "$here/backup.sh" "$root/opt/fieldproof/deploy/arm64/backup.sh"
-printf '// stub for verify-units.sh\n' >"$root/opt/fieldproof/packages/cli/bin/fieldproof.js"
+for f in packages/cli/bin/fieldproof.js apps/api/dist/index.js apps/keeper/dist/index.js; do
+  printf '// stub for verify-units.sh\n' >"$root/opt/fieldproof/$f"
+done
 install -m 0640 "$here/fieldproof.env.example" "$root/etc/fieldproof/fieldproof.env"
 node_bin=$(command -v node || true)
 if [[ -z "$node_bin" ]]; then

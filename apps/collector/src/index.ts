@@ -1,6 +1,13 @@
-// The collector deployable: read the environment, serve the collector until SIGTERM/SIGINT. It runs exactly
-// what `fieldproof collector` runs (packages/cli/src/commands/collector.ts → startCollector in
-// packages/collector): same config loading, migration, one-line operator errors, graceful shutdown.
-import { main } from '@fieldproof/cli';
+// The collector deployable (`fieldproof collector` runs the same): read the environment, serve pushes until
+// SIGTERM/SIGINT, exit with the status of README "Exit status". It loads @fieldproof/collector and what
+// that needs — never the keeper, ethers or the CLI. Logic: packages/collector (runCollector → runService).
+import { runCollector } from '@fieldproof/collector';
 
-process.exitCode = await main(['collector', ...process.argv.slice(2)], process.env);
+process.exitCode = await runCollector({ env: process.env });
+
+// Last resort: runCollector has returned, so anything still holding the event loop is a leak. Exit anyway,
+// and say so, rather than stay up serving nothing.
+setTimeout(() => {
+  process.stderr.write('fieldproof collector: still running 5 s after stopping (a leaked handle); exiting\n');
+  process.exit();
+}, 5_000).unref();

@@ -1,19 +1,13 @@
-// The keeper deployable: read the environment, run the keeper until SIGTERM/SIGINT. Logic lives in
-// packages/keeper (runKeeper); this is the same as `fieldproof keeper`.
-import { configErrorLine, loadConfig } from '@fieldproof/config';
+// The keeper deployable (systemd, `fieldproof keeper`): read the environment, run until SIGTERM/SIGINT,
+// exit with the status of README "Exit status". It loads @fieldproof/keeper and what that needs — never
+// fastify or the CLI's other commands. Logic: packages/keeper (runKeeper → runService).
 import { runKeeper } from '@fieldproof/keeper';
 
-async function main(): Promise<number> {
-  let loaded;
-  try {
-    loaded = loadConfig(process.env);
-  } catch (err) {
-    const line = configErrorLine(err);
-    if (line === undefined) throw err;
-    process.stderr.write(`${line}\n`);
-    return 2;
-  }
-  return runKeeper(loaded);
-}
+process.exitCode = await runKeeper({ env: process.env });
 
-process.exitCode = await main();
+// Last resort: runKeeper has returned, so anything still holding the event loop is a leak. Exit anyway,
+// and say so, rather than stay up doing nothing.
+setTimeout(() => {
+  process.stderr.write('fieldproof keeper: still running 5 s after stopping (a leaked handle); exiting\n');
+  process.exit();
+}, 5_000).unref();

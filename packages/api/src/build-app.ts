@@ -34,7 +34,7 @@ import { jammingOperationType } from './records/jamming-operations.js';
 import { recordRoutes } from './records/record-routes.js';
 import { signalDisruptionType } from './records/signal-disruptions.js';
 import { GroupCommitter } from './write/group-committer.js';
-import { createWriteExecutor } from './write/write-executor.js';
+import { createWriteExecutor } from './write/create-write-executor.js';
 
 /** How often the api logs how many requests it answered (at info; nothing when there were none). */
 const REQUEST_SUMMARY_INTERVAL_MS = 60_000;

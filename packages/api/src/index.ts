@@ -5,6 +5,7 @@
 export { buildApp, FIRST_KEY_HINT, type BuildAppOptions } from './build-app.js';
 export { startApi, type RunningApi, type StartApiOptions } from './start-api.js';
 export { REDACTED_PATHS, createApiLogger } from './logger.js';
+export { apiService, runApi } from './api-service.js';
 export {
   API_SCOPES,
   createApiKeySecret,
@@ -12,11 +13,12 @@ export {
   hashApiKey,
   isApiKeySecret,
   parseScopeList,
-} from './auth/api-key-secret.js';
+} from '@fieldproof/db'; // re-exported: the api's auth is where callers look for them
 export { errorCatalogue, errors } from './errors/catalogue.js';
 export { errorBody, toCataloguedError, type ErrorBody } from './errors/error-handler.js';
 export { ContentStore, type ContentStoreOptions } from './content/content-store.js';
 export { GroupCommitter } from './write/group-committer.js';
 export { applyWrites } from './write/apply-writes.js';
-export { createWriteExecutor, type WriteExecutor } from './write/write-executor.js';
+export { createWriteExecutor } from './write/create-write-executor.js';
+export type { WriteExecutor } from './write/write-executor.js';
 export type { WriteRequest, WriteResult, WriteViolation } from './write/write-request.js';

@@ -15,10 +15,20 @@ export interface CommandContext {
   readonly now: () => number;
 }
 
-/** One `fieldproof` sub-command. `run` resolves to the process exit code. */
-export interface Command {
+/**
+ * What `fieldproof --help` lists of a sub-command, and how to load the rest: the command table holds one
+ * per command, so listing them loads no command's code.
+ */
+export interface CommandEntry {
   readonly name: string;
+  /** One line, shown by `fieldproof --help` and first by `fieldproof <name> --help`. */
   readonly summary: string;
+  /** Imports the command's module (its dependencies load only now). */
+  load(): Promise<Command>;
+}
+
+/** One `fieldproof` sub-command, as its module exports it. `run` resolves to the process exit code. */
+export interface Command {
   /** Usage line(s) and option descriptions, shown by --help. */
   readonly usage: string;
   /** At least one runnable example, shown by --help. */

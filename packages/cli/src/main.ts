@@ -1,13 +1,6 @@
 import { parseArgs } from 'node:util';
-import { LegacyDataConflictError, configErrorLine } from '@fieldproof/config';
 import type { Env } from '@fieldproof/config';
-import {
-  BackupError,
-  DatabaseNewerThanCodeError,
-  MigrationChecksumError,
-  RestoreError,
-} from '@fieldproof/db';
-import type { Command } from './command.js';
+import type { Command, CommandEntry } from './command.js';
 import { UsageError } from './command.js';
 import { commands } from './commands/index.js';
 import { versionLine } from './version.js';
@@ -35,13 +28,14 @@ export async function main(
     io.stdout.write(`${versionLine()}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = commands.find((c) => c.name === name);
+  if (entry === undefined) {
     io.stderr.write(`fieldproof: unknown command "${name}" (see fieldproof --help)\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(help(command));
+    io.stdout.write(help(entry, command));
     return 0;
   }
   try {
@@ -60,6 +54,8 @@ export async function main(
       ...io,
     });
   } catch (err) {
+    // Loaded only now: the command has loaded config and db already, and --help must not load them.
+    const { operatorLine } = await import('./operator-line.js');
     const line = operatorLine(err);
     if (line !== undefined) {
       io.stderr.write(`${line}\n`);
@@ -67,27 +63,15 @@ export async function main(
     }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
       io.stderr.write(
-        `fieldproof ${command.name}: ${(err as Error).message} (see fieldproof ${command.name} --help)\n`,
+        `fieldproof ${entry.name}: ${(err as Error).message} (see fieldproof ${entry.name} --help)\n`,
       );
       return 2;
     }
     io.stderr.write(
-      `fieldproof ${command.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `fieldproof ${entry.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
     return 1;
   }
-}
-
-/** The one-line form of errors that are the operator's to fix (configuration, migrations). */
-export function operatorLine(err: unknown): string | undefined {
-  const config = configErrorLine(err);
-  if (config !== undefined) return config;
-  if (err instanceof MigrationChecksumError || err instanceof DatabaseNewerThanCodeError) {
-    return `fieldproof: refusing to start: ${err.message}`;
-  }
-  if (err instanceof BackupError || err instanceof RestoreError || err instanceof LegacyDataConflictError)
-    return `fieldproof: ${err.message}`;
-  return undefined;
 }
 
 function overview(): string {
@@ -103,8 +87,8 @@ function overview(): string {
   ].join('\n');
 }
 
-function help(command: Command): string {
-  return `${command.summary}\n\nUsage:\n${indent(command.usage)}\n\nExample:\n${indent(command.example)}\n`;
+function help(entry: CommandEntry, command: Command): string {
+  return `${entry.summary}\n\nUsage:\n${indent(command.usage)}\n\nExample:\n${indent(command.example)}\n`;
 }
 
 function indent(text: string): string {

@@ -4,6 +4,7 @@
  * tlog-cosignature/v1) and keeps proof of forks. See docs/COLLECTOR.md.
  */
 export { startCollector, type RunningCollector } from './start-collector.js';
+export { collectorService, runCollector } from './collector-service.js';
 export { buildCollectorApp, type BuildCollectorAppOptions } from './http/build-collector-app.js';
 export { collectorErrorCatalogue, errors as collectorErrors } from './http/collector-errors.js';
 export { createCollectorLogger } from './logger.js';

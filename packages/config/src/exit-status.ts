@@ -1,5 +1,5 @@
 /**
- * The exit statuses of the long-running processes (`fieldproof api`, `fieldproof keeper`), one table for
+ * The exit statuses of the long-running processes (`fieldproof api`, `keeper`, `collector`), one table for
  * both (README "Exit status"). `refused` is a start-up that no restart can fix — a setting, an edited or
  * unknown migration, a device or signer key — so a supervisor may stop retrying
  * (systemd `RestartPreventExitStatus=2`); `failed` may heal on its own (a port in use, the database

@@ -4,5 +4,6 @@ export * from './config-error.js';
 export * from './exit-status.js';
 export * from './units.js';
 export * from './move-legacy-data.js';
+export * from './run-service.js';
 export * from './collector-config.js';
 export * from './collectors.js';

@@ -16,6 +16,7 @@ export type * from './schema/anchor-tables.js';
 export { ANCHOR_JOB_STATES, ANCHOR_TX_STATES } from './schema/anchor-tables.js';
 export type * from './schema/api-key-table.js';
 export * from './queries/api-keys.js';
+export * from './api-keys/api-key-secret.js';
 export * from './queries/log-meta.js';
 export * from './queries/log.js';
 export * from './queries/keyset.js';

@@ -4,7 +4,7 @@
  */
 export type * from './task.js';
 export { createKeeper, type Anchoring, type Keeper, type KeeperProcessDeps } from './keeper.js';
-export { runKeeper, startupErrorLine, type RunKeeperOptions } from './run-keeper.js';
+export { keeperService, runKeeper } from './keeper-service.js';
 export { createTaskRunner, backoffMs, type TaskRunner, type TaskRunnerOptions } from './task-runner.js';
 export { createSequencer, type SequencerTask } from './sequencer/sequencer.js';
 export {

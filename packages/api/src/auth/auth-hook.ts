@@ -1,7 +1,7 @@
+import { hasScope } from '@fieldproof/db';
 import type { ApiScope } from '@fieldproof/db';
 import type { FastifyRequest } from 'fastify';
 import { errors } from '../errors/catalogue.js';
-import { hasScope } from './api-key-secret.js';
 import type { ApiPrincipal, KeyAuthenticator } from './key-authenticator.js';
 
 declare module 'fastify' {

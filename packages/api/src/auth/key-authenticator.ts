@@ -1,6 +1,5 @@
-import { findActiveApiKeyByHash, parseScopes } from '@fieldproof/db';
+import { findActiveApiKeyByHash, hashApiKey, isApiKeySecret, parseScopes } from '@fieldproof/db';
 import type { ApiScope, Database } from '@fieldproof/db';
-import { hashApiKey, isApiKeySecret } from './api-key-secret.js';
 
 /** The authenticated caller. */
 export interface ApiPrincipal {

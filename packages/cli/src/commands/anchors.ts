@@ -11,8 +11,6 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
 export const anchorsCommand: Command = {
-  name: 'anchors',
-  summary: 'list anchor jobs (the outbox) and re-queue a dead-lettered one',
   usage: `fieldproof anchors list [--state STATE] [--chain NAME] [--json]
       Lists anchor jobs, oldest checkpoint first: id, chain, tree size, state, attempts, last error.
       --state dead shows the dead-lettered jobs. --json prints one JSON array.

@@ -7,8 +7,6 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
 export const backupCommand: Command = {
-  name: 'backup',
-  summary: 'write one checked archive of the database, its content and the device key (safe while running)',
   usage: `fieldproof backup [--out FILE | --dir DIR] [--no-key] [--keep N] [--overwrite]
 
   --out FILE     where to write the archive

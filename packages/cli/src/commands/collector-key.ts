@@ -4,8 +4,6 @@ import { DeviceKeyError, formatKeyId } from '@fieldproof/note';
 import type { Command } from '../command.js';
 
 export const collectorKeyCommand: Command = {
-  name: 'collector-key',
-  summary: "print the collector's witness verifier key (C2SP cosignature/v1 vkey)",
   usage: `fieldproof collector-key [--json]
 
 Prints the key units and verifiers pin to check this collector's cosignatures (the KEEPER_COLLECTORS

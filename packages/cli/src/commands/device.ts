@@ -1,12 +1,11 @@
 import { legacyMoveMessage, loadConfig, moveLegacyData } from '@fieldproof/config';
 import { createDatabase, migrate } from '@fieldproof/db';
-import { DeviceIdentityError, openDeviceIdentity } from '@fieldproof/keeper';
+// The subpath, not the package: the identity without the keeper's tasks, chain code and ethers.
+import { DeviceIdentityError, openDeviceIdentity } from '@fieldproof/keeper/device';
 import { DeviceKeyError, formatKeyId } from '@fieldproof/note';
 import type { Command } from '../command.js';
 
 export const deviceCommand: Command = {
-  name: 'device',
-  summary: "print this device's verifier key (C2SP vkey) and its log's checkpoint origin",
   usage: `fieldproof device [--json]
 
 Prints what a verifier pins: the checkpoint origin and the device's Ed25519 verifier key

@@ -12,8 +12,6 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
 export const devicesCommand: Command = {
-  name: 'devices',
-  summary: 'enroll, list and revoke the units that push to this collector (COLLECTOR_DB_URL)',
   usage: `fieldproof devices add --origin ORIGIN --key VKEY [--label TEXT] [--json]
       Enrolls a unit by what "fieldproof device" prints on it (origin and verifier key) and prints its
       push key ONCE (only its SHA-256 is stored); --json prints {"id","origin","key","createdAt"}.

@@ -13,8 +13,6 @@ import { UsageError } from '../command.js';
  * the device, offline, while api and keeper run), streamed to a file that appears only when complete.
  */
 export const exportCommand: Command = {
-  name: 'export',
-  summary: 'write a bundle of receipts (by time range, kind, or all) for an auditor',
   usage: `fieldproof export --out FILE (--all | [--since TIME] [--until TIME] [--kind KIND]) [--quiet]
       Reads the database (API_DB_URL / KEEPER_DB_URL) and writes one fieldproof-bundle/v1 JSON file: every
       selected record's receipt, one per line, each proving inclusion against the log as it was when the

@@ -1,11 +1,13 @@
-import { createApiKeySecret, hashApiKey, parseScopeList } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import {
+  createApiKeySecret,
   createDatabase,
+  hashApiKey,
   insertApiKey,
   listApiKeys,
   migrate,
   newId,
+  parseScopeList,
   parseScopes,
   revokeApiKey,
 } from '@fieldproof/db';
@@ -13,8 +15,6 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
 export const keysCommand: Command = {
-  name: 'keys',
-  summary: 'create, list and revoke API keys (works offline, before or while the api runs)',
   usage: `fieldproof keys create --scopes read,write[,admin] [--label TEXT] [--json]
       Creates a key and prints it ONCE (only its SHA-256 is stored). --json prints one JSON object
       {"id","key","scopes","label","createdAt"}. Scopes: read (GET routes, /metrics, /docs),

@@ -4,8 +4,6 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
 export const migrateCommand: Command = {
-  name: 'migrate',
-  summary: 'apply pending database migrations, or show their status',
   usage: `fieldproof migrate            apply pending migrations (safe to run while others start)
 fieldproof migrate status     list applied and pending migrations; exit 1 if any are pending`,
   example: 'API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof migrate status',

@@ -5,8 +5,6 @@ import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
 export const restoreCommand: Command = {
-  name: 'restore',
-  summary: 'put a backup back: database, content and device key (the api and keeper must be stopped)',
   usage: `fieldproof restore FILE
 
 FILE is an archive from \`fieldproof backup\`. Before anything changes, every file in it is checked against

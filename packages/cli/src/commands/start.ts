@@ -5,12 +5,14 @@ import { loadConfig } from '@fieldproof/config';
 import { createDatabase, migrate } from '@fieldproof/db';
 import type { Command } from '../command.js';
 
-const BIN = fileURLToPath(new URL('../../bin/fieldproof.js', import.meta.url));
+/** The deployed entry points (what systemd runs): each process loads its own package only. */
+const ENTRY = {
+  api: fileURLToPath(new URL('../../../../apps/api/dist/index.js', import.meta.url)),
+  keeper: fileURLToPath(new URL('../../../../apps/keeper/dist/index.js', import.meta.url)),
+} as const;
 
 export const startCommand: Command = {
-  name: 'start',
-  summary: 'run the api and the keeper together (what `npm start` runs)',
-  usage: `fieldproof start     migrate, then run \`fieldproof api\` and \`fieldproof keeper\` as two processes
+  usage: `fieldproof start     migrate, then run the api and the keeper (apps/api, apps/keeper) as two processes
                      sharing one database. SIGTERM/SIGINT stops both; if either exits, the other is
                      stopped and start exits with the first one's code.`,
   example: 'API_PORT=8080 KEEPER_HTTP_PORT=8081 fieldproof start',
@@ -30,10 +32,10 @@ export const startCommand: Command = {
       stopping = true;
       for (const child of children.values()) if (child.exitCode === null) child.kill(signal);
     };
-    const exited = ['api', 'keeper'].map(
+    const exited = (['api', 'keeper'] as const).map(
       (name) =>
         new Promise<void>((resolve) => {
-          const child = spawn(process.execPath, [BIN, name], { cwd, env: { ...env }, stdio: 'inherit' });
+          const child = spawn(process.execPath, [ENTRY[name]], { cwd, env: { ...env }, stdio: 'inherit' });
           children.set(name, child);
           child.on('exit', (code, signal) => {
             const status = code ?? (signal === 'SIGTERM' || signal === 'SIGINT' ? 0 : 1);

@@ -21,8 +21,6 @@ import { UsageError } from '../command.js';
  * that cannot be read. docs/RECEIPTS.md explains every link.
  */
 export const verifyCommand: Command = {
-  name: 'verify',
-  summary: 'verify a receipt or a bundle of receipts offline (and on chain with --rpc), or log consistency',
   usage: `fieldproof verify <receipt.json | bundle.json | -> [--content FILE | --content-dir DIR] [--rpc URL ...]
                   [--min-confirmations N] [--require-final] [--expect-key VKEY] [--json]
       One verdict per link: format, content, leaf, inclusion, checkpoint, signature, one per anchor

@@ -1,5 +1,4 @@
-import { createApiKeySecret, hashApiKey, isApiKeySecret } from '@fieldproof/api';
-import { isUniqueViolation, newId } from '@fieldproof/db';
+import { createApiKeySecret, hashApiKey, isApiKeySecret, isUniqueViolation, newId } from '@fieldproof/db';
 import { parseVerifierKey } from '@fieldproof/note';
 import type { CollectorDatabase } from '../db/collector-database.js';
 import { findActiveDeviceByPushKeyHash, insertDevice } from '../db/devices.js';

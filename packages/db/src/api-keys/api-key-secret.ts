@@ -1,5 +1,7 @@
+// The API key's secret format and the hash `api_keys.key_hash` stores: here, beside the table, so the api
+// (checking keys) and `fieldproof keys` (issuing them) share it without one loading the other.
 import { createHash, randomBytes } from 'node:crypto';
-import type { ApiScope } from '@fieldproof/db';
+import type { ApiScope } from '../schema/api-key-table.js';
 
 /** `fp_` + 43 base64url characters = 32 random bytes (256 bits). */
 const KEY_PATTERN = /^fp_[A-Za-z0-9_-]{43}$/;

@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import nodeModule from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { FIELDPROOF_BIN } from './support/api-process.js';
+import { tempDir } from './support/databases.js';
+import { runNode } from './support/processes.js';
+
+// What each process loads, recorded by a resolve hook in the process itself (support/record-modules.mjs)
+// and compared by package: the api must not carry the keeper, ethers or the CLI (memory on a Pi, start-up
+// time, attack surface); the keeper not fastify or the api; `fieldproof --help` nothing but the CLI's
+// own few modules. Runs the BUILT entry points (`npm run build` first; `npm test` does it).
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RECORDER = fileURLToPath(new URL('./support/record-modules.mjs', import.meta.url));
+const ENTRY = {
+  api: 'apps/api/dist/index.js',
+  keeper: 'apps/keeper/dist/index.js',
+  collector: 'apps/collector/dist/index.js',
+} as const;
+
+/** `@fieldproof/<name>` for our packages, `apps/<name>`, the npm package name, or `node:…`. */
+function packageOf(url: string): string {
+  if (url.startsWith('node:')) return 'node:';
+  const file = fileURLToPath(url);
+  const modules = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
+  if (modules !== null) return modules[1]!;
+  const ours = /^(packages|apps)\/([^/]+)\//.exec(path.relative(ROOT, file));
+  if (ours === null) return file;
+  return ours[1] === 'packages' ? `@fieldproof/${ours[2]}` : `apps/${ours[2]}`;
+}
+
+function packagesIn(file: string): Set<string> {
+  const urls = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+  return new Set(urls.map(packageOf));
+}
+
+/** Starts a service entry point with the recorder, waits for its ready line, stops it with SIGTERM. */
+async function servicePackages(name: keyof typeof ENTRY, ready: RegExp): Promise<Set<string>> {
+  const dir = tempDir();
+  const record = path.join(dir, 'modules.txt');
+  const child = spawn(process.execPath, ['--import', RECORDER, path.join(ROOT, ENTRY[name])], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      FIELDPROOF_RECORD_MODULES: record,
+      API_DB_URL: `sqlite://${path.join(dir, 'fieldproof.sqlite3')}`,
+      KEEPER_DB_URL: '',
+      FIELDPROOF_DATA_DIR: dir,
+      API_PORT: '0',
+      KEEPER_HTTP_PORT: '0',
+      KEEPER_PROVIDER: 'stub',
+      COLLECTOR_DB_URL: `sqlite://${path.join(dir, 'collector.sqlite3')}`,
+      COLLECTOR_DATA_DIR: path.join(dir, 'collector-data'),
+      COLLECTOR_PORT: '0',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 30_000;
+  while (!ready.test(out) && child.exitCode === null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGTERM');
+  expect(await exited, out).toBe(0);
+  expect(out).toMatch(ready);
+  return packagesIn(record);
+}
+
+// module.registerHooks came with Node 22.15 (and is newer than @types/node 20): before it, nothing records.
+describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { timeout: 60_000 }, () => {
+  it('the api entry point: the api package, never the keeper, ethers or the CLI', async () => {
+    const loaded = await servicePackages('api', /"msg":"api listening"/);
+    expect(loaded).toContain('@fieldproof/api');
+    expect(loaded).toContain('fastify');
+    for (const absent of ['@fieldproof/keeper', '@fieldproof/cli', 'ethers', 'node-cron']) {
+      expect(loaded, absent).not.toContain(absent);
+    }
+  });
+
+  it('the keeper entry point: the keeper package, never fastify, the api or the CLI', async () => {
+    const loaded = await servicePackages('keeper', /"msg":"keeper started"/);
+    expect(loaded).toContain('@fieldproof/keeper');
+    for (const absent of ['@fieldproof/api', '@fieldproof/cli', 'fastify']) {
+      expect(loaded, absent).not.toContain(absent);
+    }
+  });
+
+  it('the collector entry point: the collector package, never the keeper, ethers or the CLI', async () => {
+    const loaded = await servicePackages('collector', /"msg":"collector listening"/);
+    expect(loaded).toContain('@fieldproof/collector');
+    for (const absent of ['@fieldproof/keeper', '@fieldproof/cli', 'ethers', 'node-cron']) {
+      expect(loaded, absent).not.toContain(absent);
+    }
+  });
+
+  it('`fieldproof --help`: the CLI and node alone (no command is loaded to list them)', async () => {
+    const dir = tempDir();
+    const record = path.join(dir, 'modules.txt');
+    const result = await runNode(['--import', RECORDER, FIELDPROOF_BIN, '--help'], {
+      FIELDPROOF_RECORD_MODULES: record,
+    });
+    expect(result.code).toBe(0);
+    expect([...packagesIn(record)].sort()).toEqual(['@fieldproof/cli', 'node:']);
+  });
+
+  it('`fieldproof verify`: neither server nor the chain library', async () => {
+    const dir = tempDir();
+    const record = path.join(dir, 'modules.txt');
+    const result = await runNode(['--import', RECORDER, FIELDPROOF_BIN, 'verify', '--help'], {
+      FIELDPROOF_RECORD_MODULES: record,
+    });
+    expect(result.code).toBe(0);
+    const loaded = packagesIn(record);
+    expect(loaded).toContain('@fieldproof/receipt');
+    for (const absent of ['@fieldproof/api', '@fieldproof/keeper', 'fastify', 'ethers']) {
+      expect(loaded, absent).not.toContain(absent);
+    }
+  });
+});
