@@ -169,38 +169,22 @@ export async function listCollectorCosignatures(
 }
 
 /**
- * The smallest stored checkpoint size in [`min`, `max`], else the largest stored one ≤ `max` that is
- * ≥ `min`… (undefined when none is in range). Pushes go checkpoint by checkpoint: the collector requires
- * the pushed leaves to end exactly at a signed checkpoint's size.
+ * The smallest or the largest stored checkpoint size in [`min`, `max`] (undefined when none is in range).
+ * Pushes go checkpoint by checkpoint: the collector requires the pushed leaves to end exactly at a signed
+ * checkpoint's size.
  */
-export async function smallestCheckpointSizeIn(
+export async function checkpointSizeIn(
   db: Kysely<Schema>,
   min: number,
   max: number,
+  which: 'smallest' | 'largest',
 ): Promise<number | undefined> {
   const row = await db
     .selectFrom('log_checkpoints')
     .select('tree_size')
     .where('tree_size', '>=', min)
     .where('tree_size', '<=', max)
-    .orderBy('tree_size', 'asc')
-    .limit(1)
-    .executeTakeFirst();
-  return row === undefined ? undefined : Number(row.tree_size);
-}
-
-/** The largest stored checkpoint size in [`min`, `max`], or undefined. */
-export async function largestCheckpointSizeIn(
-  db: Kysely<Schema>,
-  min: number,
-  max: number,
-): Promise<number | undefined> {
-  const row = await db
-    .selectFrom('log_checkpoints')
-    .select('tree_size')
-    .where('tree_size', '>=', min)
-    .where('tree_size', '<=', max)
-    .orderBy('tree_size', 'desc')
+    .orderBy('tree_size', which === 'smallest' ? 'asc' : 'desc')
     .limit(1)
     .executeTakeFirst();
   return row === undefined ? undefined : Number(row.tree_size);

@@ -8,11 +8,10 @@ import {
   getCheckpoint,
   getLatestCheckpoint,
   getLeafByIndex,
-  largestCheckpointSizeIn,
   readLeavesWithEvidence,
   recordCollectorAck,
   recordCollectorFailure,
-  smallestCheckpointSizeIn,
+  checkpointSizeIn,
   storeCollectorCosignature,
 } from '@fieldproof/db';
 import type { LeafWithEvidence } from '@fieldproof/db';
@@ -235,8 +234,8 @@ export function createCollectorPusher(
       return false;
     }
     const size =
-      (await largestCheckpointSizeIn(db, held + 1, held + maxLeaves)) ??
-      (await smallestCheckpointSizeIn(db, held + 1, latestSize));
+      (await checkpointSizeIn(db, held + 1, held + maxLeaves, 'largest')) ??
+      (await checkpointSizeIn(db, held + 1, latestSize, 'smallest'));
     if (size === undefined) return false;
     const checkpoint = await getCheckpoint(db, size);
     if (checkpoint === undefined) return false;
