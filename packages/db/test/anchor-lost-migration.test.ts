@@ -1,14 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MIGRATIONS_DIR,
-  classifyDbError,
-  createDatabase,
-  insertAnchorJob,
-  migrate,
-  newId,
-} from '@fieldproof/db';
+import { DEFAULT_MIGRATIONS_DIR, createDatabase, insertAnchorJob, migrate, newId } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import {
   copyOfMigrations,
@@ -17,6 +10,7 @@ import {
   targetOf,
   testEngines,
 } from '../../../test/support/databases.js';
+import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js';
 
 /**
  * Migration 0004 lets an anchor be `lost` and its checkpoint be anchored again. It rewrites two tables
@@ -38,15 +32,6 @@ const BIGINT_COLUMNS = new Set([
   'block_timestamp',
 ]);
 
-async function failure(work: Promise<unknown>): Promise<string> {
-  try {
-    await work;
-  } catch (err) {
-    return classifyDbError(err);
-  }
-  return 'none';
-}
-
 describe.each(testEngines())('migration 0004 (anchor_lost) on %s', (engine) => {
   it('keeps existing jobs and transactions, allows lost, one live job per checkpoint, and keeps every constraint', async () => {
     const dir = copyOfMigrations(3);
@@ -54,47 +39,7 @@ describe.each(testEngines())('migration 0004 (anchor_lost) on %s', (engine) => {
     try {
       await migrate(database, { dir });
       const { db } = database;
-      await db
-        .insertInto('log_checkpoints')
-        .values({ tree_size: 1, root_hash: 'ab'.repeat(32), origin: 'o', signed_note: 'n', created_at: 1 })
-        .execute();
-      const job = {
-        id: newId(),
-        chain: 'local',
-        chain_id: 31337,
-        tree_size: 1,
-        state: 'final' as const,
-        attempts: 0,
-        next_attempt_at: 5,
-        lease_owner: null,
-        lease_expires_at: null,
-        lease_token: 3,
-        last_error: null,
-        created_at: 1,
-        updated_at: 2,
-      };
-      const tx = {
-        id: newId(),
-        job_id: job.id,
-        chain: 'local',
-        chain_id: 31337,
-        from_address: '0xabc',
-        nonce: 0,
-        tx_hash: `0x${'12'.repeat(32)}`,
-        raw_tx: '0x02',
-        max_fee_per_gas: '3000000000',
-        max_priority_fee_per_gas: '1000000000',
-        state: 'final' as const,
-        block_number: 7,
-        block_hash: `0x${'34'.repeat(32)}`,
-        block_timestamp: 1_700_000_000_000,
-        gas_used: '23930',
-        effective_gas_price: '2000000000',
-        created_at: 1,
-        updated_at: 2,
-      };
-      await db.insertInto('anchor_jobs').values(job).execute();
-      await db.insertInto('anchor_txs').values(tx).execute();
+      const { job, tx } = await insertFinalAnchor(db, '0x02');
       // Before 0004 the state is refused by the CHECK.
       expect(await failure(db.updateTable('anchor_jobs').set({ state: 'lost' }).execute())).toBe('check');
 

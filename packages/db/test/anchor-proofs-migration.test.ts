@@ -3,7 +3,6 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_MIGRATIONS_DIR,
-  classifyDbError,
   createDatabase,
   findAnchorProofOfJob,
   listChainFinalizedBlocks,
@@ -21,6 +20,7 @@ import {
   targetOf,
   testEngines,
 } from '../../../test/support/databases.js';
+import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js';
 
 /**
  * Migration 0005 adds anchor proofs and the newest finalized block per chain. It runs here on a database
@@ -30,16 +30,7 @@ import {
  */
 afterAll(dropTestDatabases);
 
-async function failure(work: Promise<unknown>): Promise<string> {
-  try {
-    await work;
-  } catch (err) {
-    return classifyDbError(err);
-  }
-  return 'none';
-}
-
-const BLOCK_HASH = `0x${'34'.repeat(32)}`;
+const BLOCK_HASH = `0x${'34'.repeat(32)}`; // the block insertFinalAnchor puts the transaction in
 
 describe.each(testEngines())('migration 0005 (anchor_proofs) on %s', (engine) => {
   it('keeps existing anchors, lists a final one as missing its proof, stores and serves it only while final', async () => {
@@ -48,47 +39,7 @@ describe.each(testEngines())('migration 0005 (anchor_proofs) on %s', (engine) =>
     try {
       await migrate(database, { dir });
       const { db } = database;
-      await db
-        .insertInto('log_checkpoints')
-        .values({ tree_size: 1, root_hash: 'ab'.repeat(32), origin: 'o', signed_note: 'n', created_at: 1 })
-        .execute();
-      const job = {
-        id: newId(),
-        chain: 'local',
-        chain_id: 31337,
-        tree_size: 1,
-        state: 'final' as const,
-        attempts: 0,
-        next_attempt_at: 5,
-        lease_owner: null,
-        lease_expires_at: null,
-        lease_token: 3,
-        last_error: null,
-        created_at: 1,
-        updated_at: 2,
-      };
-      const tx = {
-        id: newId(),
-        job_id: job.id,
-        chain: 'local',
-        chain_id: 31337,
-        from_address: '0xabc',
-        nonce: 0,
-        tx_hash: `0x${'12'.repeat(32)}`,
-        raw_tx: '0x02aa',
-        max_fee_per_gas: '3000000000',
-        max_priority_fee_per_gas: '1000000000',
-        state: 'final' as const,
-        block_number: 7,
-        block_hash: BLOCK_HASH,
-        block_timestamp: 1_700_000_000_000,
-        gas_used: '23930',
-        effective_gas_price: '2000000000',
-        created_at: 1,
-        updated_at: 2,
-      };
-      await db.insertInto('anchor_jobs').values(job).execute();
-      await db.insertInto('anchor_txs').values(tx).execute();
+      const { job, tx } = await insertFinalAnchor(db, '0x02aa');
 
       for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.startsWith('0005_'))) {
         fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
