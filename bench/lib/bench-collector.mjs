@@ -113,7 +113,8 @@ export async function benchCollector(report, size) {
       await Promise.all(
         pushes.map(async ({ unit, bodies }, i) => {
           for (const bytes of bodies) {
-            appended += (await post(replicas.urls[i % REPLICAS], unit, bytes)).appended;
+            const answer = await post(replicas.urls[i % REPLICAS], unit, bytes);
+            appended += answer.appended; // after the await: `appended += await …` would lose updates
           }
         }),
       );
@@ -171,7 +172,10 @@ export async function benchCollector(report, size) {
       );
       const rawSeconds = (performance.now() - rawStarted) / 1000;
       await Promise.all(connections.map((c) => c.end()));
-      const ceiling = appended / rawSeconds;
+      const rows = batches.reduce((n, batch) => n + batch.length, 0);
+      if (rows !== appended)
+        throw new Error(`the collector appended ${appended} leaves, the ceiling inserted ${rows}`);
+      const ceiling = rows / rawSeconds;
       Object.assign(details, {
         ingest: {
           units: size.units,
