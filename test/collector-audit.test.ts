@@ -93,6 +93,37 @@ describe(`the collector's auditor routes (${engine})`, () => {
       };
       verifyConsistency(5, 12, consistency.proof.map(fromHex), fromHex(older.rootHash), root);
       expect((await get('/checkpoint?treeSize=7')).status).toBe(404); // never signed at 7
+      // Bad input: a clear 400 or 404, never a 500.
+      for (const [suffix, status] of [
+        ['/leaves?limit=0', 400],
+        ['/leaves?from=-1', 400],
+        ['/proofs/inclusion?leafIndex=12', 400],
+        ['/proofs/inclusion?leafIndex=x', 400],
+        ['/proofs/consistency?from=12&to=5', 400],
+        ['/checkpoint?treeSize=1.5', 400],
+        ['/content/not-a-digest', 400],
+      ] as const) {
+        const res = await get(suffix);
+        expect(res.status, suffix).toBe(status);
+        expect(((await res.json()) as { message: string }).message, suffix).not.toBe('');
+      }
+      const unknown = await fetch(`${url}${devicePath('nobody.test/log/x', '/checkpoint')}`, {
+        headers: { authorization: `Bearer ${readKey}` },
+      });
+      expect(unknown.status).toBe(404);
+      // A revoked read key is refused.
+      const env = {
+        COLLECTOR_DB_URL: collector.config.database.target.url,
+        COLLECTOR_DATA_DIR: collector.config.dataDir,
+      };
+      const made = await fp(['keys', 'create', '--collector', '--scopes', 'read', '--json'], env);
+      const revoked = JSON.parse(made.stdout) as { id: string; key: string };
+      const listed = await fp(['keys', 'list', '--collector', '--json'], env);
+      expect((JSON.parse(listed.stdout) as { id: string }[]).map((k) => k.id)).toContain(revoked.id);
+      const revoking = await fp(['keys', 'revoke', '--collector', revoked.id], env);
+      expect(revoking.code, revoking.stderr).toBe(0);
+      expect(revoking.stdout).toMatch(/a running collector refuses it/);
+      expect((await get('/checkpoint', revoked.key)).status).toBe(401);
       expect((await get('/evidence/no-such-record/receipt')).status).toBe(404);
 
       const raw = records[1]!;
