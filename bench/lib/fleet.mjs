@@ -105,9 +105,11 @@ export async function startReplicas({ count, dbUrl, dataDir, poolMax = 3, logLev
   const ports = [];
   for (let i = 0; i < count; i++) ports.push(await freePort());
   const children = [];
+  let starts = 0;
   const start = async (i) => {
+    // PGAPPNAME (read by node-postgres): each replica process's connections are told apart in pg_stat_activity.
     const child = startChild(`collector-${i}`, [CLI, 'collector'], {
-      env: { ...env, COLLECTOR_PORT: String(ports[i]) },
+      env: { ...env, COLLECTOR_PORT: String(ports[i]), PGAPPNAME: `fieldproof-collector-${i}-${++starts}` },
       ...(onLine === undefined ? {} : { onLine: (line) => onLine(i, line) }),
     });
     children[i] = child;
