@@ -14,12 +14,13 @@ const USAGE = `Usage: npm run bench [-- options]      (or: node bench/run.mjs [o
 
   --quick          smoke run (seconds): small sizes, one round; checks the benchmark works, not the numbers
   --out FILE       write the JSON here (default bench/results/<timestamp>.json)
-  --only LIST      comma-separated sections: startup, merkle, log, intake, anchoring (default: all)
+  --only LIST      comma-separated sections: startup, merkle, log, intake, anchoring, collector
+                   (default: all; collector needs FIELDPROOF_BENCH_PG_URL or FIELDPROOF_TEST_PG_URL)
   --cpu-prof       run the api, the keeper and the no-op peer with node --cpu-prof (profiles next to the JSON)
   --keep           keep the temporary folder (databases, logs) and print where it is
   -h, --help       this text`;
 
-const SECTIONS = ['startup', 'merkle', 'log', 'intake', 'anchoring'];
+const SECTIONS = ['startup', 'merkle', 'log', 'intake', 'anchoring', 'collector'];
 
 /** Sizes of a full run (a few minutes on a 2-core machine) and of a smoke run (well under a minute). */
 const SIZES = {
@@ -43,6 +44,14 @@ const SIZES = {
       mixedSeconds: 4,
     },
     anchoring: { batches: [1, 100, 10_000], confirmations: 3, blockMs: 1_000, latencyRuns: 3 },
+    collector: {
+      units: 200,
+      rounds: 10,
+      batch: 100,
+      intervals: [5, 1],
+      latencySeconds: 30,
+      weekRecords: 60_480,
+    },
   },
   quick: {
     startup: { runs: 3 },
@@ -58,6 +67,7 @@ const SIZES = {
       mixedSeconds: 1,
     },
     anchoring: { batches: [1, 20], confirmations: 2, blockMs: 200, latencyRuns: 1 },
+    collector: { units: 20, rounds: 2, batch: 50, intervals: [1], latencySeconds: 3, weekRecords: 3_000 },
   },
 };
 
@@ -179,6 +189,9 @@ async function main() {
         nodeArgs,
         ...sizes.anchoring,
       }),
+    );
+    await phase('collector', async () =>
+      (await import('./lib/bench-collector.mjs')).benchCollector(report, { dir, ...sizes.collector }),
     );
   } finally {
     await killAll();

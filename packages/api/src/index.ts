@@ -17,6 +17,7 @@ export {
 export { errorCatalogue, errors } from './errors/catalogue.js';
 export { errorBody, toCataloguedError, type ErrorBody } from './errors/error-handler.js';
 export { ContentStore, type ContentStoreOptions } from './content/content-store.js';
+export { KeyAuthenticator, type ApiPrincipal } from './auth/key-authenticator.js';
 export { GroupCommitter } from './write/group-committer.js';
 export { applyWrites } from './write/apply-writes.js';
 export { createWriteExecutor } from './write/create-write-executor.js';

@@ -19,6 +19,8 @@ export type * from './db/collector-schema.js';
 export { findDeviceByOrigin, listDevices, revokeDevice, type DeviceRow } from './db/devices.js';
 export { countDeviceLeaves, getDeviceCheckpoint } from './db/device-tree.js';
 export { listEquivocations } from './db/equivocations.js';
+export { deviceConsistencyProof, deviceInclusionProof } from './audit/device-proofs.js';
+export { MirroredEvidenceNotFoundError, deviceReceipt } from './audit/device-receipt.js';
 export {
   EnrollmentError,
   authenticatePushKey,

@@ -2,12 +2,18 @@ import path from 'node:path';
 import { parseDatabaseUrl } from '@fieldproof/db';
 import type { DatabaseTarget, SqliteOptions, SqliteSynchronous } from '@fieldproof/db';
 import { ConfigError } from './config-error.js';
-import { deepFreeze, int, nonEmpty, oneOf } from './load-config.js';
+import { deepFreeze, int, nonEmpty, oneOf, resolveDataDir } from './load-config.js';
 import type { Env, LogLevel } from './load-config.js';
 import { MIB, SECOND } from './units.js';
 
 /** The collector's database when COLLECTOR_DB_URL is unset: a single small SQLite instance. */
 export const DEFAULT_COLLECTOR_DB_URL = 'sqlite://fieldproof-collector.sqlite3';
+
+/**
+ * The collector's default data folder's name: beside its SQLite database file, or in the working folder
+ * on PostgreSQL — the unit's FIELDPROOF_DATA_DIR rule (`fieldproof-data/`), with the collector's name.
+ */
+export const DEFAULT_COLLECTOR_DATA_DIR_NAME = 'fieldproof-collector-data';
 
 /** The collector's configuration (`fieldproof collector`), validated and frozen. Holds no secret. */
 export interface CollectorConfig {
@@ -47,12 +53,11 @@ export function loadCollectorConfig(env: Env, cwd: string = process.cwd()): Coll
     url === undefined ? 'default' : 'COLLECTOR_DB_URL',
     cwd,
   );
-  const dataDir = path.resolve(
+  const dataDir = resolveDataDir(
+    nonEmpty(env.COLLECTOR_DATA_DIR),
+    target,
+    DEFAULT_COLLECTOR_DATA_DIR_NAME,
     cwd,
-    nonEmpty(env.COLLECTOR_DATA_DIR) ??
-      (target.engine === 'sqlite'
-        ? path.join(path.dirname(target.path), 'collector-data')
-        : 'collector-data'),
   );
   const name = nonEmpty(env.COLLECTOR_WITNESS_NAME) ?? 'fieldproof-collector';
   // eslint-disable-next-line no-control-regex

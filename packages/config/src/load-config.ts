@@ -110,6 +110,20 @@ export interface Secrets {
 /** The default data folder's name, beside the database file (SPEC §10 FIELDPROOF_DATA_DIR). */
 export const DEFAULT_DATA_DIR_NAME = 'fieldproof-data';
 
+/**
+ * The data-folder rule the unit and the collector share: the configured folder, else `name` beside a
+ * SQLite database file, else (PostgreSQL: no database file) `name` in the working folder. Absolute.
+ */
+export function resolveDataDir(
+  configured: string | undefined,
+  target: DatabaseTarget,
+  name: string,
+  cwd: string,
+): string {
+  const databaseDir = target.engine === 'sqlite' ? path.dirname(target.path) : cwd;
+  return path.resolve(cwd, configured ?? path.join(databaseDir, name));
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -123,7 +137,7 @@ export function loadConfig(
   const target = resolveDatabaseUrl(env, cwd);
   const configuredDataDir = nonEmpty(env.FIELDPROOF_DATA_DIR);
   const databaseDir = target.engine === 'sqlite' ? path.dirname(target.path) : cwd;
-  const dataDir = path.resolve(cwd, configuredDataDir ?? path.join(databaseDir, DEFAULT_DATA_DIR_NAME));
+  const dataDir = resolveDataDir(configuredDataDir, target, DEFAULT_DATA_DIR_NAME, cwd);
   const legacyDataDir =
     configuredDataDir === undefined && target.engine === 'sqlite' ? databaseDir : undefined;
   const provider = oneOf(env, 'KEEPER_PROVIDER', ['stub', 'evm', 'multi'] as const, 'stub');

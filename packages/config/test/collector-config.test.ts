@@ -13,11 +13,21 @@ describe('loadCollectorConfig', () => {
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 8082,
-      dataDir: '/srv/c/collector-data',
-      witness: { keyFile: '/srv/c/collector-data/witness.key', name: 'fieldproof-collector' },
+      dataDir: '/srv/c/fieldproof-collector-data',
+      witness: { keyFile: '/srv/c/fieldproof-collector-data/witness.key', name: 'fieldproof-collector' },
       bodyLimitBytes: 32 * MIB,
     });
     expect(Object.isFrozen(config.witness)).toBe(true);
+  });
+
+  it("data folder: the unit's rule (beside the SQLite file, else the working folder), with its own name", () => {
+    expect(loadCollectorConfig({ COLLECTOR_DB_URL: 'sqlite:///var/lib/c/c.sqlite3' }, '/srv/c').dataDir).toBe(
+      '/var/lib/c/fieldproof-collector-data',
+    );
+    const pg = loadCollectorConfig({ COLLECTOR_DB_URL: 'postgres://u@h/collector' }, '/srv/c');
+    expect(pg.dataDir).toBe('/srv/c/fieldproof-collector-data');
+    expect(pg.witness.keyFile).toBe('/srv/c/fieldproof-collector-data/witness.key');
+    expect(loadCollectorConfig({ COLLECTOR_DATA_DIR: 'd' }, '/srv/c').dataDir).toBe('/srv/c/d');
   });
 
   it('never reads the unit URL chain', () => {

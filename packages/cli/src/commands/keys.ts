@@ -1,4 +1,4 @@
-import { loadConfig } from '@fieldproof/config';
+import { loadCollectorConfig, loadConfig } from '@fieldproof/config';
 import {
   createApiKeySecret,
   createDatabase,
@@ -11,6 +11,7 @@ import {
   parseScopes,
   revokeApiKey,
 } from '@fieldproof/db';
+import type { Database, MigrateOptions } from '@fieldproof/db';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
@@ -23,16 +24,22 @@ fieldproof keys list [--json]
       Lists keys (id, scopes, label, created, revoked) — never the secrets.
 fieldproof keys revoke <id>
       Revokes a key. A running api stops accepting it within API_KEY_CACHE_MS (default 5 s).
+--collector
+      Any of the above against the fleet collector's database (COLLECTOR_DB_URL) instead of the unit's:
+      an auditor's read key for the collector's read routes (docs/COLLECTOR.md). A running collector
+      stops accepting a revoked key within 5 s.
 
 The first key: on a new installation no key exists and the api answers 401 to everything but
 /healthz and /readyz. Run "fieldproof keys create --scopes read,write,admin" with the same
 API_DB_URL as the api (migrates the database first if needed).`,
   example: `fieldproof keys create --scopes read,write,admin --label ops-laptop
-API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof keys create --scopes write --label unit-7 --json`,
+API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof keys create --scopes write --label unit-7 --json
+COLLECTOR_DB_URL=postgres://collector@db/collector fieldproof keys create --collector --scopes read --label auditor`,
   options: {
     scopes: { type: 'string' },
     label: { type: 'string' },
     json: { type: 'boolean' },
+    collector: { type: 'boolean' },
   },
   async run({ positionals, values, env, cwd, stdout, stderr }) {
     const [sub, ...rest] = positionals;
@@ -60,10 +67,27 @@ API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof keys creat
     if (sub === 'revoke' && rest.length !== 1) throw new UsageError('revoke takes exactly one key id');
     if (sub === 'list' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
 
-    const { config } = loadConfig(env, cwd);
-    const database = createDatabase(config.database.target, { sqlite: config.database.sqlite });
+    const collector = values.collector === true;
+    let database: Database;
+    let cacheMs: number;
+    if (collector) {
+      // Loaded only here: the unit's `keys` does not pay for the collector's modules.
+      const { COLLECTOR_MIGRATIONS_DIR, createCollectorDatabase } = await import('@fieldproof/collector');
+      const config = loadCollectorConfig(env, cwd);
+      database = createCollectorDatabase(config.database.target, {
+        sqlite: config.database.sqlite,
+        postgresPoolMax: 1,
+      }).database;
+      cacheMs = 5_000;
+      await migrateOrClose(database, { dir: COLLECTOR_MIGRATIONS_DIR });
+    } else {
+      const { config } = loadConfig(env, cwd);
+      database = createDatabase(config.database.target, { sqlite: config.database.sqlite });
+      cacheMs = config.api.keyCacheTtlMs;
+      await migrateOrClose(database);
+    }
+    const server = collector ? 'collector' : 'api';
     try {
-      await migrate(database);
       if (sub === 'create') {
         const key = createApiKeySecret();
         const record = {
@@ -112,7 +136,7 @@ API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof keys creat
       const id = rest[0]!;
       if (await revokeApiKey(database.db, id, Date.now())) {
         stdout.write(
-          `revoked API key ${id}; a running api refuses it within ${Math.ceil(config.api.keyCacheTtlMs / 1000)} s\n`,
+          `revoked API key ${id}; a running ${server} refuses it within ${Math.ceil(cacheMs / 1000)} s\n`,
         );
         return 0;
       }
@@ -123,3 +147,12 @@ API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof keys creat
     }
   },
 };
+
+async function migrateOrClose(database: Database, options?: MigrateOptions): Promise<void> {
+  try {
+    await migrate(database, options);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}

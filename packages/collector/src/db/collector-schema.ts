@@ -1,4 +1,4 @@
-import type { SchemaMigrationTable } from '@fieldproof/db';
+import type { ApiKeyTable, SchemaMigrationTable } from '@fieldproof/db';
 
 /** `devices`: enrolled units; the row is the per-device push lock and holds the mirrored tree's head. */
 export interface DeviceTable {
@@ -68,4 +68,6 @@ export interface CollectorSchema {
   device_nodes: DeviceNodeTable;
   device_checkpoints: DeviceCheckpointTable;
   equivocations: EquivocationTable;
+  /** Auditors' read keys (migration 0002; the unit's table shape). */
+  api_keys: ApiKeyTable;
 }

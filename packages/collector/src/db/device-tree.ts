@@ -158,3 +158,62 @@ export async function getDeviceCheckpoint(
         received_at: Number(row.received_at),
       };
 }
+
+/** One mirrored leaf with its record (the auditor's read routes). */
+export async function findDeviceLeafByEvidenceId(
+  db: Kysely<CollectorSchema>,
+  deviceId: string,
+  evidenceId: string,
+): Promise<DeviceLeafRow | undefined> {
+  const row = await db
+    .selectFrom('device_leaves')
+    .selectAll()
+    .where('device_id', '=', deviceId)
+    .where('evidence_id', '=', evidenceId)
+    .executeTakeFirst();
+  return row === undefined ? undefined : normaliseLeaf(row);
+}
+
+/** Mirrored leaves `[from, from + limit)` in index order. */
+export async function listDeviceLeaves(
+  db: Kysely<CollectorSchema>,
+  deviceId: string,
+  from: number,
+  limit: number,
+): Promise<DeviceLeafRow[]> {
+  const rows = await db
+    .selectFrom('device_leaves')
+    .selectAll()
+    .where('device_id', '=', deviceId)
+    .where('leaf_index', '>=', from)
+    .orderBy('leaf_index')
+    .limit(limit)
+    .execute();
+  return rows.map(normaliseLeaf);
+}
+
+/** Whether a leaf of this device names `digest` with its content mirrored (content is served only then). */
+export async function deviceHasContent(
+  db: Kysely<CollectorSchema>,
+  deviceId: string,
+  digest: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('device_leaves')
+    .select('leaf_index')
+    .where('device_id', '=', deviceId)
+    .where('digest', '=', digest)
+    .where('content_stored', '=', 1)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+function normaliseLeaf(row: DeviceLeafRow): DeviceLeafRow {
+  return {
+    ...row,
+    leaf_index: Number(row.leaf_index),
+    received_at: Number(row.received_at),
+    content_stored: Number(row.content_stored) === 1 ? 1 : 0,
+  };
+}

@@ -1,0 +1,319 @@
+// The fleet collector (issue 15, "Measured"), three `fieldproof collector` replicas on one PostgreSQL
+// database of the benchmark's own, fed by simulated units (bench/lib/fleet.mjs: real leaves, real signed
+// checkpoints, the keeper's wire format):
+//
+// - ingest: leaves mirrored per second, all replicas together, against the raw PostgreSQL ceiling for the
+//   same rows — multi-row INSERTs of the same batches into a table shaped like device_leaves, over as many
+//   connections as the replicas have, in the same run;
+// - push-to-cosignature latency: every unit records one record a second and pushes every `interval`;
+//   latency is from signing the checkpoint to holding the collector's verified cosignature;
+// - recovery point: the most records (and the oldest record's age) a unit held unacknowledged when a push
+//   was acknowledged — what it would have lost, destroyed just before — per push interval;
+// - catch-up: one unit back after a week offline (a record every 10 s: 60 480 records), pushed in the
+//   keeper's batches of 1000 leaves.
+import { gzipSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
+import path from 'node:path';
+import pg from 'pg';
+import {
+  FleetUnit,
+  enrollFleet,
+  newStats,
+  percentile,
+  pushUnit,
+  seededRandom,
+  startReplicas,
+} from './fleet.mjs';
+import { ratio } from './report.mjs';
+
+const REPLICAS = 3;
+const POOL_MAX = 3;
+
+/** A fresh database of our own on the server named by `baseUrl`; returns its URL and a drop function. */
+async function ownDatabase(baseUrl, name) {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: baseUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function post(url, unit, bytes) {
+  for (;;) {
+    const res = await fetch(`${url}/v1/devices/${encodeURIComponent(unit.origin)}/push`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${unit.pushKey}`,
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      },
+      body: bytes,
+    });
+    const text = await res.text();
+    if (res.status === 200) return JSON.parse(text);
+    if (res.status >= 500) continue;
+    throw new Error(`push refused: ${res.status} ${text.slice(0, 300)}`);
+  }
+}
+
+/**
+ * @param {import('./report.mjs').Report} report
+ * @param {{ dir: string, units: number, rounds: number, batch: number, intervals: number[], latencySeconds: number, weekRecords: number }} size
+ */
+export async function benchCollector(report, size) {
+  const section = 'collector';
+  const base = process.env.FIELDPROOF_BENCH_PG_URL ?? process.env.FIELDPROOF_TEST_PG_URL;
+  if (base === undefined || base === '') {
+    report.add({
+      section,
+      measure: 'skipped: needs PostgreSQL (set FIELDPROOF_BENCH_PG_URL or FIELDPROOF_TEST_PG_URL)',
+      value: undefined,
+      unit: '',
+    });
+    return;
+  }
+  const details = {};
+  report.details[section] = details;
+
+  // ── ingest, against the raw INSERT ceiling ─────────────────────────────────────────────────────────
+  {
+    const db = await ownDatabase(base, `fp_bench_collector_${process.pid}`);
+    const replicas = await startReplicas({
+      count: REPLICAS,
+      dbUrl: db.url,
+      dataDir: path.join(size.dir, 'collector-ingest'),
+      poolMax: POOL_MAX,
+    });
+    try {
+      const units = Array.from({ length: size.units }, (_, i) => new FleetUnit(`bench.test/log/unit-${i}`));
+      await enrollFleet(db.url, units);
+      // Every push prepared before the clock starts: the units' CPU is not the collector's.
+      const pushes = units.map((unit) => {
+        const bodies = [];
+        for (let r = 0; r < size.rounds; r++) {
+          const from = unit.tree.treeSize;
+          const to = unit.record(size.batch);
+          bodies.push(gzipSync(JSON.stringify(unit.body(from, to))));
+        }
+        return { unit, bodies };
+      });
+      const started = performance.now();
+      let appended = 0;
+      await Promise.all(
+        pushes.map(async ({ unit, bodies }, i) => {
+          for (const bytes of bodies) {
+            const answer = await post(replicas.urls[i % REPLICAS], unit, bytes);
+            appended += answer.appended; // after the await: `appended += await …` would lose updates
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const ingest = appended / seconds;
+
+      // The same rows, straight into PostgreSQL: multi-row INSERTs of the same batches, 9 connections.
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      await client.query('CREATE TABLE raw_leaves (LIKE device_leaves INCLUDING ALL)');
+      const { rows: devices } = await client.query('SELECT id, origin FROM devices');
+      await client.end();
+      const idOf = new Map(devices.map((d) => [d.origin, d.id]));
+      const batches = [];
+      for (const { unit } of pushes) {
+        for (let from = 0; from < unit.tree.treeSize; from += size.batch) {
+          batches.push(
+            unit.leaves
+              .slice(from, from + size.batch)
+              .map((l) => [
+                idOf.get(unit.origin),
+                l.leafIndex,
+                l.leafHash,
+                l.record.id,
+                l.record.digest,
+                JSON.stringify(l.record),
+                0,
+                Date.now(),
+              ]),
+          );
+        }
+      }
+      const connections = await Promise.all(
+        Array.from({ length: REPLICAS * POOL_MAX }, async () => {
+          const c = new pg.Client({ connectionString: db.url });
+          await c.connect();
+          return c;
+        }),
+      );
+      const rawStarted = performance.now();
+      let b = 0;
+      await Promise.all(
+        connections.map(async (c) => {
+          while (b < batches.length) {
+            const rows = batches[b++];
+            const values = rows
+              .map((_, r) => `(${Array.from({ length: 8 }, (_, k) => `$${r * 8 + k + 1}`).join(',')})`)
+              .join(',');
+            await c.query(
+              `INSERT INTO raw_leaves (device_id, leaf_index, leaf_hash, evidence_id, digest, record, content_stored, received_at) VALUES ${values}`,
+              rows.flat(),
+            );
+          }
+        }),
+      );
+      const rawSeconds = (performance.now() - rawStarted) / 1000;
+      await Promise.all(connections.map((c) => c.end()));
+      const rows = batches.reduce((n, batch) => n + batch.length, 0);
+      if (rows !== appended)
+        throw new Error(`the collector appended ${appended} leaves, the ceiling inserted ${rows}`);
+      const ceiling = rows / rawSeconds;
+      Object.assign(details, {
+        ingest: {
+          units: size.units,
+          pushes: size.units * size.rounds,
+          leaves: appended,
+          seconds,
+          rawSeconds,
+        },
+      });
+      report.add({
+        section,
+        measure: `leaves ingested/s, ${REPLICAS} replicas (${size.units} units × ${size.rounds} pushes of ${size.batch})`,
+        value: ingest,
+        unit: 'leaves/s',
+        peer: `raw multi-row INSERT, ${REPLICAS * POOL_MAX} conns`,
+        peerValue: ceiling,
+        ratio: ratio(ingest, ceiling),
+        target: '≥ 0.5×',
+        met: ratio(ingest, ceiling) >= 0.5,
+      });
+    } finally {
+      await replicas.stopAll();
+      await db.drop();
+    }
+  }
+
+  // ── latency and recovery point, per push interval ──────────────────────────────────────────────────
+  for (const interval of size.intervals) {
+    const db = await ownDatabase(base, `fp_bench_collector_l${interval}_${process.pid}`);
+    const replicas = await startReplicas({
+      count: REPLICAS,
+      dbUrl: db.url,
+      dataDir: path.join(size.dir, `collector-latency-${interval}`),
+      poolMax: POOL_MAX,
+    });
+    try {
+      const units = Array.from({ length: size.units }, (_, i) => new FleetUnit(`bench.test/log/lat-${i}`));
+      await enrollFleet(db.url, units);
+      const random = seededRandom(interval * 7919);
+      const stats = newStats();
+      const latencies = [];
+      const lost = [];
+      const lostAge = [];
+      const end = performance.now() + size.latencySeconds * 1000;
+      // One record a second per unit; a push every `interval` s, units' phases spread over the interval.
+      await Promise.all(
+        units.map(async (unit) => {
+          await sleep(random() * interval * 1000);
+          let oldestUnacked;
+          while (performance.now() < end) {
+            const t = performance.now();
+            const records = interval; // one a second since the last push
+            oldestUnacked ??= t - interval * 1000;
+            unit.record(records);
+            const latency = await pushUnit(unit, {
+              urls: replicas.urls,
+              witnessKey: replicas.witnessKey,
+              random,
+              stats,
+            });
+            latencies.push(latency);
+            // Just before this ack, the unit held `records` unacknowledged, the oldest since oldestUnacked.
+            lost.push(records);
+            lostAge.push((performance.now() - oldestUnacked) / 1000);
+            oldestUnacked = undefined;
+            const wait = interval * 1000 - (performance.now() - t);
+            if (wait > 0) await sleep(wait);
+          }
+        }),
+      );
+      const p50 = percentile(latencies, 50);
+      const p99 = percentile(latencies, 99);
+      details[`latency_${interval}s`] = {
+        pushes: latencies.length,
+        p50Ms: p50,
+        p99Ms: p99,
+        maxMs: Math.max(...latencies),
+        recoveryPointMaxRecords: Math.max(...lost),
+        recoveryPointMaxSeconds: Math.max(...lostAge),
+        retries: stats.retries,
+      };
+      report.add({
+        section,
+        measure: `push→cosignature p99, ${size.units} units pushing every ${interval} s (${latencies.length} pushes)`,
+        value: p99,
+        unit: 'ms',
+        peer: 'p50',
+        peerValue: p50,
+        target: '< 2000 ms',
+        met: p99 < 2000,
+      });
+      report.add({
+        section,
+        measure: `recovery point at a ${interval} s push interval (1 record/s)`,
+        value: Math.max(...lostAge),
+        unit: 's',
+        text: `≤ ${Math.max(...lostAge).toFixed(2)} s (${Math.max(...lost)} records)`,
+      });
+    } finally {
+      await replicas.stopAll();
+      await db.drop();
+    }
+  }
+
+  // ── a week offline, then catch up ─────────────────────────────────────────────────────────────────
+  {
+    const db = await ownDatabase(base, `fp_bench_collector_week_${process.pid}`);
+    const replicas = await startReplicas({
+      count: 1,
+      dbUrl: db.url,
+      dataDir: path.join(size.dir, 'collector-week'),
+      poolMax: POOL_MAX,
+    });
+    try {
+      const unit = new FleetUnit('bench.test/log/week-offline');
+      await enrollFleet(db.url, [unit]);
+      const checkpoints = [];
+      while (unit.tree.treeSize < size.weekRecords) {
+        checkpoints.push(unit.record(Math.min(1000, size.weekRecords - unit.tree.treeSize)));
+      }
+      const started = performance.now();
+      let from = 0;
+      for (const to of checkpoints) {
+        await post(replicas.urls[0], unit, gzipSync(JSON.stringify(unit.body(from, to))));
+        from = to;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      details.weekOffline = { records: size.weekRecords, pushes: checkpoints.length, seconds };
+      report.add({
+        section,
+        measure: `catch-up after a week offline (${size.weekRecords} records, pushes of 1000)`,
+        value: seconds,
+        unit: 's',
+        text: `${seconds.toFixed(1)} s (${Math.round(size.weekRecords / seconds)} leaves/s, one unit)`,
+      });
+    } finally {
+      await replicas.stopAll();
+      await db.drop();
+    }
+  }
+}

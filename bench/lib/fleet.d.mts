@@ -1,0 +1,52 @@
+// Types of fleet.mjs for the TypeScript tests that drive it (test/collector-replicas.test.ts).
+import type { DeviceKey } from '@fieldproof/note';
+import type { MemoryTree } from '@fieldproof/merkle';
+
+export function seededRandom(seed: number): () => number;
+
+export class FleetUnit {
+  constructor(origin: string);
+  readonly key: DeviceKey;
+  readonly origin: string;
+  readonly tree: MemoryTree;
+  readonly checkpoints: Map<number, string>;
+  acked: number;
+  pushKey: string;
+  cosignature: string;
+  record(count: number): number;
+}
+
+export interface Replicas {
+  readonly witnessKey: string;
+  readonly urls: string[];
+  pids(): number[];
+  kill(i: number): Promise<unknown>;
+  restart(i: number): Promise<void>;
+  stopAll(): Promise<void>;
+}
+
+export function startReplicas(options: {
+  count: number;
+  dbUrl: string;
+  dataDir: string;
+  poolMax?: number;
+  logLevel?: string;
+  onLine?: (replica: number, line: string) => void;
+}): Promise<Replicas>;
+
+export function enrollFleet(dbUrl: string, units: readonly FleetUnit[]): Promise<void>;
+
+export interface FleetStats {
+  pushes: number;
+  appended: number;
+  retries: number;
+  gaps: number;
+}
+
+export function pushUnit(
+  unit: FleetUnit,
+  options: { urls: readonly string[]; witnessKey: string; random: () => number; stats: FleetStats },
+): Promise<number>;
+
+export function newStats(): FleetStats;
+export function percentile(xs: readonly number[], p: number): number | undefined;

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildApp } from '@fieldproof/api';
+import { loadConfig } from '@fieldproof/config';
+import { createApiKeySecret, createDatabase, hashApiKey, insertApiKey, migrate, newId } from '@fieldproof/db';
+import type { Database } from '@fieldproof/db';
+import { createCollectorPusher, createSequencer } from '@fieldproof/keeper';
+import type { DeviceIdentity, KeeperDeps } from '@fieldproof/keeper';
+import { generateDeviceKey } from '@fieldproof/note';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { expect } from 'vitest';
+import { tempDir } from './databases.js';
+
+/**
+ * A field unit on a SQLite file, run in-process the way `fieldproof start` runs it: the api taking
+ * evidence (digest and raw bytes), the keeper's sequencer signing checkpoints with the unit's key, and the
+ * keeper's push outbox to one collector (KEEPER_COLLECTORS). `close()` releases the database so that
+ * `fieldproof backup` / `restore` can run against it; `open()` starts it again on whatever the file holds.
+ */
+export class PushingUnit {
+  readonly dir = tempDir('fieldproof-unit-');
+  readonly dataDir = path.join(this.dir, 'fieldproof-data');
+  readonly url = `sqlite://${path.join(this.dir, 'unit.sqlite3')}`;
+  readonly device: DeviceIdentity;
+  readonly env: Record<string, string>;
+  clock = 1_765_000_000_000;
+  #database: Database | undefined;
+  #app: FastifyInstance | undefined;
+  #writeKey = '';
+  #deps: KeeperDeps | undefined;
+  #sequencer: ReturnType<typeof createSequencer> | undefined;
+  #pusher: ReturnType<typeof createCollectorPusher> | undefined;
+
+  constructor(
+    readonly origin: string,
+    collector: { readonly url: string; readonly pushKey: string; readonly witnessKey: string },
+  ) {
+    const key = generateDeviceKey(origin);
+    this.device = { key, origin, verifierKey: key.verifierKey, source: { kind: 'secret' } };
+    const keyFile = path.join(this.dir, 'collector.key');
+    fs.writeFileSync(keyFile, `${collector.pushKey}\n`, { mode: 0o600 });
+    this.env = {
+      API_DB_URL: this.url,
+      FIELDPROOF_DATA_DIR: this.dataDir,
+      LOG_LEVEL: 'silent',
+      API_RATE_LIMIT_PER_MINUTE: '100000',
+      API_MAX_EVENT_LOOP_DELAY_MS: '0',
+      KEEPER_SEQUENCE_BATCH_MAX: '5',
+      KEEPER_COLLECTORS: JSON.stringify([
+        { name: 'fleet', url: collector.url, apiKeyFile: keyFile, witnessKey: collector.witnessKey },
+      ]),
+    };
+  }
+
+  get database(): Database {
+    return this.#database!;
+  }
+
+  async open(): Promise<void> {
+    const { config, secrets } = loadConfig(this.env, this.dir);
+    const database = createDatabase(config.database.target);
+    await migrate(database);
+    this.#database = database;
+    this.#writeKey = createApiKeySecret();
+    await insertApiKey(database.db, {
+      id: newId(),
+      keyHash: hashApiKey(this.#writeKey),
+      label: null,
+      scopes: ['read', 'write'],
+      createdAt: this.clock,
+    });
+    this.#app = await buildApp({ config, database, now: () => this.clock });
+    await this.#app.ready();
+    this.#deps = {
+      database,
+      config,
+      secrets,
+      logger: pino({ level: 'silent' }),
+      registry: new Registry(),
+      now: () => this.clock,
+    };
+    this.#sequencer = createSequencer(this.#deps, this.device);
+    this.#pusher = createCollectorPusher(this.#deps, config.keeper.collectors[0]!, {
+      maxLeaves: 7,
+      random: () => 1,
+    });
+  }
+
+  /** Records `n` evidence (every third one raw bytes the unit keeps), sequences it; returns the ids. */
+  async record(n: number, tag = ''): Promise<{ id: string; digest: string; bytes?: Buffer }[]> {
+    const out: { id: string; digest: string; bytes?: Buffer }[] = [];
+    for (let i = 0; i < n; i++) {
+      this.clock += 1000;
+      if (i % 3 === 1) {
+        const bytes = Buffer.from(`raw capture ${tag} ${i} ${this.clock}\n`);
+        const res = await this.#app!.inject({
+          method: 'POST',
+          url: `/v1/evidence?kind=capture&occurredAt=${this.clock}&payloadMime=image/png`,
+          headers: { authorization: `Bearer ${this.#writeKey}`, 'content-type': 'application/octet-stream' },
+          payload: bytes,
+        });
+        expect(res.statusCode, res.body).toBe(201);
+        out.push({ id: res.json<{ id: string }>().id, digest: res.json<{ digest: string }>().digest, bytes });
+      } else {
+        const digest = createHash('sha256').update(`${tag} ${i} ${this.clock}`).digest('hex');
+        const res = await this.#app!.inject({
+          method: 'POST',
+          url: '/v1/evidence',
+          headers: { authorization: `Bearer ${this.#writeKey}` },
+          payload: { kind: 'detection', digest, occurredAt: this.clock, metadata: { band: 'L1', n: i, tag } },
+        });
+        expect(res.statusCode, res.body).toBe(201);
+        out.push({ id: res.json<{ id: string }>().id, digest });
+      }
+    }
+    while (await this.#sequencer!.runOnce()) this.clock += 10;
+    return out;
+  }
+
+  /** Runs the push outbox until it has nothing more to do (or stops on a refusal). */
+  async push(): Promise<void> {
+    for (let i = 0; i < 200 && (await this.#pusher!.runOnce()); i++) this.clock += 10;
+  }
+
+  async close(): Promise<void> {
+    await this.#app?.close();
+    await this.#database?.close();
+    this.#app = undefined;
+    this.#database = undefined;
+  }
+}
