@@ -32,7 +32,11 @@ function evidence(id: string): NewEvidence {
 }
 
 async function leafIds(database: Database): Promise<string[]> {
-  const rows = await database.db.selectFrom('log_leaves').select('evidence_id').orderBy('leaf_index').execute();
+  const rows = await database.db
+    .selectFrom('log_leaves')
+    .select('evidence_id')
+    .orderBy('leaf_index')
+    .execute();
   return rows.map((r) => r.evidence_id);
 }
 
@@ -78,7 +82,10 @@ describe.each(testEngines())('sequencing evidence committed out of id order on %
       expect((await leafIds(database)).slice(1)).toEqual([late, early]);
       expect(await countQueuedEvidence(database.db)).toBe(0);
       expect(await drain(sequencer)).toBe(0);
-      const size = await database.db.selectFrom('log_leaves').select((eb) => eb.fn.countAll().as('n')).execute();
+      const size = await database.db
+        .selectFrom('log_leaves')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .execute();
       expect(Number(size[0]!.n)).toBe(3);
     } finally {
       await database.close();
