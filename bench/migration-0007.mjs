@@ -119,19 +119,27 @@ try {
 
   // 3. SIGKILL while migrating (a child process each time), then a restart completes it.
   let kills = 0;
-  for (const delayMs of [0, 1, 2, 3, 5, 8, 12, 20, 30, 50, 80, 120]) {
+  // Kill times sweep from spawn in 25 ms steps: the ones that land after the child said "migrating" and
+  // before 0007 committed are kills in the middle of the migration.
+  let midway = 0;
+  for (let delayMs = 100; delayMs <= 3_000; delayMs += 25) {
     const child = spawn(process.execPath, ['--input-type=module', '-e', MIGRATE_CHILD], { env: { ...process.env, API_DB_URL: `sqlite://${fileB}` }, stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((r) => child.stdout.once('data', r));
+    let saidMigrating = false;
+    child.stdout.on('data', () => (saidMigrating = true));
     await new Promise((r) => setTimeout(r, delayMs));
-    const killed = child.kill('SIGKILL');
-    const code = await new Promise((r) => child.once('exit', (c, s) => r(s ?? c)));
+    child.kill('SIGKILL');
+    const code = await new Promise((r) => child.once('exit', (c, sig) => r(sig ?? c)));
     const check = openSqlite(fileB, { busyTimeoutMs: 5_000, synchronous: 'FULL' });
-    const state = check.prepare("SELECT (SELECT count(*) FROM schema_migrations WHERE version = 7) AS applied, (SELECT count(*) FROM log_meta WHERE name = 'sequence_rowid_base') AS base, (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'sequence_queue_closed') AS trig").get();
+    const state = check.prepare("SELECT (SELECT count(*) FROM schema_migrations WHERE version = 7) AS applied, (SELECT count(*) FROM log_meta WHERE name = 'sequence_rowid_base') AS base, (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'sequence_queue_closed') AS trig, (SELECT integrity_check FROM pragma_integrity_check) AS ok").get();
     check.close();
-    if (!(state.applied === state.base && state.base === state.trig)) throw new Error(`half-applied after SIGKILL: ${JSON.stringify(state)}`);
-    log(`SIGKILL after ${delayMs} ms (${killed ? code : 'already exited'}): 0007 ${state.applied ? 'applied whole' : 'not applied'}`);
-    if (killed && code === 'SIGKILL') kills++;
-    if (state.applied) break;
+    if (!(state.applied === state.base && state.base === state.trig) || state.ok !== 'ok') throw new Error(`half-applied after SIGKILL: ${JSON.stringify(state)}`);
+    if (code === 'SIGKILL') kills++;
+    if (code === 'SIGKILL' && saidMigrating && !state.applied) midway++;
+    if (code === 'SIGKILL' && saidMigrating) log(`SIGKILL ${delayMs} ms after spawn, while migrating: 0007 ${state.applied ? 'applied whole' : 'not applied'}; integrity_check ok`);
+    if (state.applied) {
+      log(`0007 applied by the child killed at ${delayMs} ms (${code}); ${midway} kills landed while it was migrating, none left it half-applied`);
+      break;
+    }
   }
   d = deps(fileB);
   const restarted = await migrate(d.database);

@@ -9,19 +9,12 @@ import type { WriteRequest } from './write-request.js';
 type Message = WriterBatch | { type: 'close' };
 
 const { target, sqlite, maxTransactionWrites } = workerData as WriterData;
-/** ≈ 40 MiB of WAL at 4 KiB pages. */
-const API_WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const database = createDatabase(target, { sqlite });
 // A multi-row insert inside a transaction keeps a statement journal (to undo just that statement on a
 // constraint error). By default it is a temporary FILE, which costs system time on every batch and, on
 // an SD card, wear; in memory it is bounded by one transaction's rows. It holds nothing that must
 // survive a crash.
 database.sqlite!.pragma('temp_store = MEMORY');
-// WAL checkpoints are the keeper's job (a PASSIVE one after each sequenced batch): a commit here that
-// crossed SQLite's default 1 000-page threshold would copy pages into the main file and fsync it on the
-// api's commit path, and checkpointing more often coalesces fewer rewrites of the same pages. This
-// threshold is only the safety net for a keeper that is not running.
-database.sqlite!.pragma(`wal_autocheckpoint = ${API_WAL_AUTOCHECKPOINT_PAGES}`);
 const port = parentPort!;
 
 interface Queued {

@@ -42,9 +42,6 @@ export function createSequencer(deps: KeeperDeps, device: DeviceIdentity): Seque
         }),
       );
       if (batch === undefined) return false;
-      // SQLite: the keeper checkpoints the WAL, so that the api's commits do not (it raised its
-      // wal_autocheckpoint to a safety net). PASSIVE: copies what no reader still needs, never waits.
-      database.sqlite?.pragma('wal_checkpoint(PASSIVE)');
       lastBatch = batch;
       metrics.leaves.inc(batch.leafCount);
       metrics.checkpoints.inc();
