@@ -124,11 +124,12 @@ try {
   let midway = 0;
   for (let delayMs = 100; delayMs <= 3_000; delayMs += 25) {
     const child = spawn(process.execPath, ['--input-type=module', '-e', MIGRATE_CHILD], { env: { ...process.env, API_DB_URL: `sqlite://${fileB}` }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => child.once('exit', (c, sig) => r(sig ?? c)));
     let saidMigrating = false;
     child.stdout.on('data', () => (saidMigrating = true));
     await new Promise((r) => setTimeout(r, delayMs));
     child.kill('SIGKILL');
-    const code = await new Promise((r) => child.once('exit', (c, sig) => r(sig ?? c)));
+    const code = await exited;
     const check = openSqlite(fileB, { busyTimeoutMs: 5_000, synchronous: 'FULL' });
     const state = check.prepare("SELECT (SELECT count(*) FROM schema_migrations WHERE version = 7) AS applied, (SELECT count(*) FROM log_meta WHERE name = 'sequence_rowid_base') AS base, (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'sequence_queue_closed') AS trig, (SELECT integrity_check FROM pragma_integrity_check) AS ok").get();
     check.close();

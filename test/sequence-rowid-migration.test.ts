@@ -158,9 +158,10 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
           env: { ...process.env, API_DB_URL: url },
           stdio: 'ignore',
         });
+        const exited = new Promise((r) => child.once('exit', r)); // before it can have exited
         await new Promise((r) => setTimeout(r, delayMs));
         child.kill('SIGKILL');
-        await new Promise((r) => child.once('exit', r));
+        await exited;
         const check = createDatabase(targetOf(url));
         try {
           const applied = await check.db
