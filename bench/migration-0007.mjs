@@ -47,14 +47,27 @@ const upTo6 = path.join(dir, 'migrations-0006');
 fs.mkdirSync(upTo6);
 for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR)) {
   const v = /^(\d{4})_.*\.sql$/.exec(f)?.[1];
-  if (v !== undefined && Number(v) <= 6) fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(upTo6, f));
+  if (v !== undefined && Number(v) <= 6)
+    fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(upTo6, f));
 }
 
 function deps(file) {
-  const env = { API_DB_URL: `sqlite://${file}`, FIELDPROOF_DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent', KEEPER_HTTP_PORT: '0' };
+  const env = {
+    API_DB_URL: `sqlite://${file}`,
+    FIELDPROOF_DATA_DIR: path.join(dir, 'data'),
+    LOG_LEVEL: 'silent',
+    KEEPER_HTTP_PORT: '0',
+  };
   const { config, secrets } = loadConfig(env, dir);
   const database = createDatabase(config.database.target, { sqlite: config.database.sqlite });
-  return { database, config, secrets, logger: pino({ level: 'silent' }), registry: new Registry(), now: Date.now };
+  return {
+    database,
+    config,
+    secrets,
+    logger: pino({ level: 'silent' }),
+    registry: new Registry(),
+    now: Date.now,
+  };
 }
 
 try {
@@ -72,16 +85,34 @@ try {
   const insert = raw.transaction((from, to) => {
     for (let i = from; i < to; i++) {
       const id = newId();
-      ev.run(id, createHash('sha256').update(`record ${i}`).digest('hex'), 'detection', 'digest', 1_700_000_000_000 + i, 1_700_000_000_500 + i, null, null, null, i % 7 === 0 ? `{"i":${i}}` : null, 0);
+      ev.run(
+        id,
+        createHash('sha256').update(`record ${i}`).digest('hex'),
+        'detection',
+        'digest',
+        1_700_000_000_000 + i,
+        1_700_000_000_500 + i,
+        null,
+        null,
+        null,
+        i % 7 === 0 ? `{"i":${i}}` : null,
+        0,
+      );
       q.run(id, 1_700_000_000_500 + i);
     }
   });
   const t0 = performance.now();
-  for (let i = 0; i < RECORDS - UNSEQUENCED; i += 10_000) insert(i, Math.min(i + 10_000, RECORDS - UNSEQUENCED));
+  for (let i = 0; i < RECORDS - UNSEQUENCED; i += 10_000)
+    insert(i, Math.min(i + 10_000, RECORDS - UNSEQUENCED));
   raw.close();
-  log(`wrote ${RECORDS - UNSEQUENCED} records under 0006 in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `wrote ${RECORDS - UNSEQUENCED} records under 0006 in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   d = deps(fileA);
-  const sequencer = createSequencer({ ...d, config: { ...d.config, keeper: { ...d.config.keeper, sequenceBatchMax: 50_000 } } }, device);
+  const sequencer = createSequencer(
+    { ...d, config: { ...d.config, keeper: { ...d.config.keeper, sequenceBatchMax: 50_000 } } },
+    device,
+  );
   const t1 = performance.now();
   while (await sequencer.runOnce());
   log(`sequenced them in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
@@ -90,7 +121,11 @@ try {
   const insert2 = raw2.transaction(() => {
     for (let i = RECORDS - UNSEQUENCED; i < RECORDS; i++) {
       const id = newId();
-      raw2.prepare('INSERT INTO evidence (id, digest, kind, source, occurred_at, received_at, content_stored) VALUES (?, ?, ?, ?, ?, ?, 0)').run(id, createHash('sha256').update(`record ${i}`).digest('hex'), 'detection', 'digest', 1, 2);
+      raw2
+        .prepare(
+          'INSERT INTO evidence (id, digest, kind, source, occurred_at, received_at, content_stored) VALUES (?, ?, ?, ?, ?, ?, 0)',
+        )
+        .run(id, createHash('sha256').update(`record ${i}`).digest('hex'), 'detection', 'digest', 1, 2);
       raw2.prepare('INSERT INTO sequence_queue (evidence_id, enqueued_at) VALUES (?, ?)').run(id, 2);
     }
   });
@@ -100,7 +135,11 @@ try {
 
   // Receipts issued before the migration: a sample across the log.
   d = deps(fileA);
-  const sample = await d.database.db.selectFrom('log_leaves').select('evidence_id').where((eb) => eb('leaf_index', 'in', [0, 1, 4_095, Math.floor(RECORDS / 2), RECORDS - UNSEQUENCED - 1])).execute();
+  const sample = await d.database.db
+    .selectFrom('log_leaves')
+    .select('evidence_id')
+    .where((eb) => eb('leaf_index', 'in', [0, 1, 4_095, Math.floor(RECORDS / 2), RECORDS - UNSEQUENCED - 1]))
+    .execute();
   const receiptsBefore = [];
   for (const { evidence_id } of sample) receiptsBefore.push(await receiptFor(d.database.db, evidence_id));
   await d.database.close();
@@ -115,7 +154,9 @@ try {
   const ms = performance.now() - t2;
   const after = files(fileA); // before closing: the last close checkpoints and removes the WAL
   await d.database.close();
-  log(`migration ${applied.map((m) => m.version).join(',')} on ${RECORDS} records: ${ms.toFixed(1)} ms; main file ${(before.main / MB).toFixed(1)} → ${(after.main / MB).toFixed(1)} MB, WAL ${(before.wal / MB).toFixed(3)} → ${(after.wal / MB).toFixed(3)} MB (peak extra disk ≤ the WAL: ${Math.round(after.wal / 1024)} KiB)`);
+  log(
+    `migration ${applied.map((m) => m.version).join(',')} on ${RECORDS} records: ${ms.toFixed(1)} ms; main file ${(before.main / MB).toFixed(1)} → ${(after.main / MB).toFixed(1)} MB, WAL ${(before.wal / MB).toFixed(3)} → ${(after.wal / MB).toFixed(3)} MB (peak extra disk ≤ the WAL: ${Math.round(after.wal / 1024)} KiB)`,
+  );
 
   // 3. SIGKILL while migrating (a child process each time), then a restart completes it.
   let kills = 0;
@@ -123,7 +164,10 @@ try {
   // before 0007 committed are kills in the middle of the migration.
   let midway = 0;
   for (let delayMs = 100; delayMs <= 3_000; delayMs += 25) {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', MIGRATE_CHILD], { env: { ...process.env, API_DB_URL: `sqlite://${fileB}` }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', MIGRATE_CHILD], {
+      env: { ...process.env, API_DB_URL: `sqlite://${fileB}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise((r) => child.once('exit', (c, sig) => r(sig ?? c)));
     let saidMigrating = false;
     child.stdout.on('data', () => (saidMigrating = true));
@@ -131,33 +175,60 @@ try {
     child.kill('SIGKILL');
     const code = await exited;
     const check = openSqlite(fileB, { busyTimeoutMs: 5_000, synchronous: 'FULL' });
-    const state = check.prepare("SELECT (SELECT count(*) FROM schema_migrations WHERE version = 7) AS applied, (SELECT count(*) FROM log_meta WHERE name = 'sequence_rowid_base') AS base, (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'sequence_queue_closed') AS trig, (SELECT integrity_check FROM pragma_integrity_check) AS ok").get();
+    const state = check
+      .prepare(
+        "SELECT (SELECT count(*) FROM schema_migrations WHERE version = 7) AS applied, (SELECT count(*) FROM log_meta WHERE name = 'sequence_rowid_base') AS base, (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'sequence_queue_closed') AS trig, (SELECT integrity_check FROM pragma_integrity_check) AS ok",
+      )
+      .get();
     check.close();
-    if (!(state.applied === state.base && state.base === state.trig) || state.ok !== 'ok') throw new Error(`half-applied after SIGKILL: ${JSON.stringify(state)}`);
+    if (!(state.applied === state.base && state.base === state.trig) || state.ok !== 'ok')
+      throw new Error(`half-applied after SIGKILL: ${JSON.stringify(state)}`);
     if (code === 'SIGKILL') kills++;
     if (code === 'SIGKILL' && saidMigrating && !state.applied) midway++;
-    if (code === 'SIGKILL' && saidMigrating) log(`SIGKILL ${delayMs} ms after spawn, while migrating: 0007 ${state.applied ? 'applied whole' : 'not applied'}; integrity_check ok`);
+    if (code === 'SIGKILL' && saidMigrating)
+      log(
+        `SIGKILL ${delayMs} ms after spawn, while migrating: 0007 ${state.applied ? 'applied whole' : 'not applied'}; integrity_check ok`,
+      );
     if (state.applied) {
-      log(`0007 applied by the child killed at ${delayMs} ms (${code}); ${midway} kills landed while it was migrating, none left it half-applied`);
+      log(
+        `0007 applied by the child killed at ${delayMs} ms (${code}); ${midway} kills landed while it was migrating, none left it half-applied`,
+      );
       break;
     }
   }
   d = deps(fileB);
   const restarted = await migrate(d.database);
-  log(`restart applied: [${restarted.map((m) => m.version)}]; base ${await getLogMeta(d.database.db, SEQUENCE_ROWID_BASE)}; backlog ${await countQueuedEvidence(d.database.db)}`);
+  log(
+    `restart applied: [${restarted.map((m) => m.version)}]; base ${await getLogMeta(d.database.db, SEQUENCE_ROWID_BASE)}; backlog ${await countQueuedEvidence(d.database.db)}`,
+  );
 
   // 4. After: old receipts verify and equal the new ones; the keeper sequences the rest exactly once.
   for (const old of receiptsBefore) {
-    if (!verifyReceiptOffline(old).ok) throw new Error('a receipt issued before the migration no longer verifies');
+    if (!verifyReceiptOffline(old).ok)
+      throw new Error('a receipt issued before the migration no longer verifies');
     const now = await receiptFor(d.database.db, old.evidence.id);
-    if (!verifyReceiptOffline(now).ok || JSON.stringify(now.leaf) !== JSON.stringify(old.leaf)) throw new Error('receipt changed');
+    if (!verifyReceiptOffline(now).ok || JSON.stringify(now.leaf) !== JSON.stringify(old.leaf))
+      throw new Error('receipt changed');
   }
   const seq2 = createSequencer(d, device);
   while (await seq2.runOnce());
-  const counts = d.database.sqlite.prepare('SELECT (SELECT count(*) FROM evidence) AS e, (SELECT count(*) FROM log_leaves) AS l, (SELECT count(DISTINCT evidence_id) FROM log_leaves) AS d, (SELECT max(leaf_index) FROM log_leaves) AS m, (SELECT count(*) FROM sequence_queue) AS q').get();
+  const counts = d.database.sqlite
+    .prepare(
+      'SELECT (SELECT count(*) FROM evidence) AS e, (SELECT count(*) FROM log_leaves) AS l, (SELECT count(DISTINCT evidence_id) FROM log_leaves) AS d, (SELECT max(leaf_index) FROM log_leaves) AS m, (SELECT count(*) FROM sequence_queue) AS q',
+    )
+    .get();
   await d.database.close();
-  if (!(counts.e === RECORDS && counts.l === RECORDS && counts.d === RECORDS && counts.m === RECORDS - 1 && counts.q === 0)) throw new Error(`not exactly once: ${JSON.stringify(counts)}`);
-  log(`${receiptsBefore.length} receipts from before verify after; ${counts.l} leaves for ${counts.e} records, indices 0…${counts.m}, queue empty; ${kills} SIGKILLs landed`);
+  if (!(
+    counts.e === RECORDS &&
+    counts.l === RECORDS &&
+    counts.d === RECORDS &&
+    counts.m === RECORDS - 1 &&
+    counts.q === 0
+  ))
+    throw new Error(`not exactly once: ${JSON.stringify(counts)}`);
+  log(
+    `${receiptsBefore.length} receipts from before verify after; ${counts.l} leaves for ${counts.e} records, indices 0…${counts.m}, queue empty; ${kills} SIGKILLs landed`,
+  );
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,13 @@
 // Commits evidence rows into the database named by API_DB_URL, one per transaction, as fast as it can,
 // and prints each committed id on its own line AFTER its commit returned. Stops on SIGTERM or stdin end.
 import { randomBytes } from 'node:crypto';
-import { createDatabase, enqueueEvidence, migrate, newId, resolveDatabaseUrl } from '../../packages/db/dist/index.js';
+import {
+  createDatabase,
+  enqueueEvidence,
+  migrate,
+  newId,
+  resolveDatabaseUrl,
+} from '../../packages/db/dist/index.js';
 
 const database = createDatabase(resolveDatabaseUrl(process.env));
 await migrate(database);

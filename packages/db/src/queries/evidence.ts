@@ -27,7 +27,8 @@ export async function appendEvidence(trx: Kysely<Schema>, rows: readonly NewEvid
     start += chunk.length;
     const sql = appendSql(trx, engine, chunk.length);
     await trx.executeQuery(CompiledQuery.raw(sql.evidence, chunk.flatMap(evidenceValues)));
-    if (engine === 'postgres') await trx.executeQuery(CompiledQuery.raw(sql.queue, chunk.flatMap(queueValues)));
+    if (engine === 'postgres')
+      await trx.executeQuery(CompiledQuery.raw(sql.queue, chunk.flatMap(queueValues)));
   }
 }
 
