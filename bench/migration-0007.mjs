@@ -4,7 +4,7 @@
 // before and after), SIGKILLs a second copy while it migrates and restarts it, then checks that receipts
 // issued before the migration verify after it and that the keeper sequences the rest exactly once.
 // Everything lives in a temporary folder removed at the end.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -160,42 +160,49 @@ try {
 
   // 3. SIGKILL while migrating (a child process each time), then a restart completes it.
   let kills = 0;
-  // Kill times sweep from spawn in 25 ms steps: the ones that land after the child said "migrating" and
-  // before 0007 committed are kills in the middle of the migration.
+  // SIGKILL a few ms after the child said "migrating" (it has the database open and is about to run
+  // migrate()): a kill before 0007 committed is a kill in the middle of the migration.
+  // The child runs with an LD_PRELOAD shim that sleeps 20 ms in every fsync/fdatasync (an SD card's
+  // commit, roughly): the migration's transaction then stays open long enough for a kill to land in it.
+  const shim = path.join(dir, 'slow-fsync.so');
+  fs.writeFileSync(
+    path.join(dir, 'slow-fsync.c'),
+    `#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <unistd.h>
+int fsync(int fd) { static int (*real)(int); if (!real) real = dlsym(RTLD_NEXT, "fsync"); usleep(20000); return real(fd); }
+int fdatasync(int fd) { static int (*real)(int); if (!real) real = dlsym(RTLD_NEXT, "fdatasync"); usleep(20000); return real(fd); }
+`,
+  );
+  execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', shim, path.join(dir, 'slow-fsync.c'), '-ldl']);
   let midway = 0;
-  for (let delayMs = 100; delayMs <= 3_000; delayMs += 25) {
+  for (const delayMs of [0, 2, 5, 10, 15, 20, 30, 40, 50]) {
     const child = spawn(process.execPath, ['--input-type=module', '-e', MIGRATE_CHILD], {
-      env: { ...process.env, API_DB_URL: `sqlite://${fileB}` },
+      env: { ...process.env, API_DB_URL: `sqlite://${fileB}`, LD_PRELOAD: shim },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise((r) => child.once('exit', (c, sig) => r(sig ?? c)));
-    let saidMigrating = false;
-    child.stdout.on('data', () => (saidMigrating = true));
+    await new Promise((r) => child.stdout.once('data', r));
     await new Promise((r) => setTimeout(r, delayMs));
     child.kill('SIGKILL');
     const code = await exited;
     const check = openSqlite(fileB, { busyTimeoutMs: 5_000, synchronous: 'FULL' });
     const state = check
       .prepare(
-        "SELECT (SELECT count(*) FROM schema_migrations WHERE version = 7) AS applied, (SELECT count(*) FROM log_meta WHERE name = 'sequence_rowid_base') AS base, (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'sequence_queue_closed') AS trig, (SELECT integrity_check FROM pragma_integrity_check) AS ok",
+        "SELECT (SELECT count(*) FROM schema_migrations WHERE version = 7) AS applied, (SELECT count(*) FROM log_meta WHERE name = 'sequence_rowid_base') AS base, (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'sequence_queue_closed') AS trig, (SELECT quick_check FROM pragma_quick_check) AS ok",
       )
       .get();
     check.close();
     if (!(state.applied === state.base && state.base === state.trig) || state.ok !== 'ok')
       throw new Error(`half-applied after SIGKILL: ${JSON.stringify(state)}`);
     if (code === 'SIGKILL') kills++;
-    if (code === 'SIGKILL' && saidMigrating && !state.applied) midway++;
-    if (code === 'SIGKILL' && saidMigrating)
-      log(
-        `SIGKILL ${delayMs} ms after spawn, while migrating: 0007 ${state.applied ? 'applied whole' : 'not applied'}; integrity_check ok`,
-      );
-    if (state.applied) {
-      log(
-        `0007 applied by the child killed at ${delayMs} ms (${code}); ${midway} kills landed while it was migrating, none left it half-applied`,
-      );
-      break;
-    }
+    if (code === 'SIGKILL' && !state.applied) midway++;
+    log(
+      `SIGKILL ${delayMs} ms after "migrating" (${code}): 0007 ${state.applied ? 'applied whole' : 'not applied'}; quick_check ok`,
+    );
+    if (state.applied) break;
   }
+  log(`${midway} kills landed while migrating; none left 0007 half-applied`);
   d = deps(fileB);
   const restarted = await migrate(d.database);
   log(

@@ -149,7 +149,7 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
     const database = createDatabase(targetOf(url));
     try {
       await migrate(database, { dir });
-      const rows = Array.from({ length: 5_000 }, (_, i) => evidence(newId(), i));
+      const rows = Array.from({ length: 1_000 }, (_, i) => evidence(newId(), i));
       await writeAsUnder0006(database, rows);
       await database.close();
 
@@ -195,12 +195,12 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
         if (engine === 'sqlite') {
           expect(await getLogMeta(restarted.db, SEQUENCE_ROWID_BASE)).toBe(rows.at(-1)!.id);
         }
-        expect(await countQueuedEvidence(restarted.db)).toBe(5_000);
+        expect(await countQueuedEvidence(restarted.db)).toBe(1_000);
       } finally {
         await restarted.close();
       }
     } finally {
       await database.close().catch(() => undefined); // already closed unless a setup step threw
     }
-  });
+  }, 180_000);
 });
