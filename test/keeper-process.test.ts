@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDatabase, newId } from '@fieldproof/db';
+import { createDatabase, enqueueEvidence, newId } from '@fieldproof/db';
 import { dropTestDatabases, targetOf, tempDir } from './support/databases.js';
 import { runNode } from './support/processes.js';
 
@@ -92,7 +92,7 @@ describe('fieldproof keeper (process)', () => {
                 content_stored: 0,
               })
               .execute();
-            await trx.insertInto('sequence_queue').values({ evidence_id: id, enqueued_at: 2 }).execute();
+            await enqueueEvidence(trx, [{ id, received_at: 2 }]);
           }
         });
       } finally {

@@ -488,7 +488,7 @@ export async function benchIntake(report, size, ceiling) {
     peer: 'api alone, same concurrency',
     peerValue: details.runs.find((x) => x.concurrency === mixedC)?.apiBytesWrittenPerRecord,
     ratio: ratio(perRecord, details.runs.find((x) => x.concurrency === mixedC)?.apiBytesWrittenPerRecord),
-    note: `api ${Math.round(apiWritten / mixed.completed)} B + keeper ${Math.round(keeperWritten / mixed.completed)} B per record: evidence, queue, leaf, nodes, checkpoint, WAL checkpoints`,
+    note: `api ${Math.round(apiWritten / mixed.completed)} B + keeper ${Math.round(keeperWritten / mixed.completed)} B per record: evidence (and, on PostgreSQL only, a queue row), leaf, nodes, checkpoint, WAL checkpoints`,
   });
   details.mixed = {
     run: mixed,

@@ -1,5 +1,6 @@
 // The database ceiling and the log, in this process on one SQLite file:
-//   1. raw better-sqlite3 inserts of evidence + sequence_queue rows (the api's rows), same PRAGMAs;
+//   1. raw better-sqlite3 inserts of evidence rows (the api's rows; and, for comparison, with the
+//      sequence_queue row each digest wrote before migration 0007), same PRAGMAs;
 //   2. the keeper's sequencer draining those rows (runOnce until idle), vs its CPU work alone;
 //   3. inclusion / consistency proofs read from the database, vs the same proofs from an in-memory tree;
 //   4. receipts built from the database and verified offline (verifyReceiptOffline).
@@ -56,8 +57,12 @@ export function digestSource() {
   };
 }
 
-/** Raw inserts of the rows the api writes for a digest submission, in transactions of `batch` rows. */
-function rawInserter(raw, nextDigest) {
+/**
+ * Raw inserts of the rows the api writes for a digest submission, in transactions of `batch` rows: the
+ * evidence row (SQLite since migration 0007), or with `withQueue` also its sequence_queue row (what it
+ * wrote under 0006; the caller drops the trigger that refuses those rows now).
+ */
+function rawInserter(raw, nextDigest, withQueue = false) {
   const evidence = raw.prepare(
     'INSERT INTO evidence (id, digest, kind, source, occurred_at, received_at, payload_mime, payload_size, ' +
       'payload_json, metadata, content_stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -69,7 +74,7 @@ function rawInserter(raw, nextDigest) {
     for (let i = 0; i < batch; i++) {
       const id = newId();
       evidence.run(id, nextDigest(), 'bench', 'digest', now - 1000, now, null, null, null, null, 0);
-      queue.run(id, now);
+      if (withQueue) queue.run(id, now);
     }
     raw.exec('COMMIT');
   };
@@ -128,12 +133,48 @@ export async function benchLog(report, size) {
     byBatch.set(batch, measureInserts(scratchInsert, batch, { ms: size.batchMs }));
   }
   scratch.close();
+  // The same, with the sequence_queue row each digest wrote before migration 0007, on a file of its own.
+  const queueFile = path.join(size.dir, 'ceiling-0006.sqlite3');
+  {
+    const { config: c } = loadConfig({ ...env, API_DB_URL: `sqlite://${queueFile}` }, size.dir);
+    const database = createDatabase(c.database.target, { sqlite: c.database.sqlite });
+    await migrate(database);
+    await database.close();
+  }
+  const byBatch0006 = new Map();
+  const scratch0006 = openSqlite(queueFile, config.database.sqlite);
+  scratch0006.exec('DROP TRIGGER sequence_queue_closed');
+  const insert0006 = rawInserter(scratch0006, digestSource(), true);
+  for (const batch of [1, ...size.batches.filter((b) => b > 1 && b < GROUP_COMMIT_BATCH)]) {
+    byBatch0006.set(batch, measureInserts(insert0006, batch, { ms: size.batchMs }));
+  }
+  scratch0006.close();
   const raw = openSqlite(file, config.database.sqlite);
   const batched = measureInserts(rawInserter(raw, digestSource()), GROUP_COMMIT_BATCH, { rows: size.leaves });
   byBatch.set(GROUP_COMMIT_BATCH, batched);
   raw.close();
   const one = byBatch.get(1);
-  report.details.dbCeiling = { pragmas, byBatch: Object.fromEntries(byBatch) };
+  report.details.dbCeiling = {
+    pragmas,
+    byBatch: Object.fromEntries(byBatch),
+    byBatchWithQueueRow: Object.fromEntries(byBatch0006),
+  };
+  for (const [batch, m] of byBatch0006) {
+    const now = byBatch.get(batch);
+    report.add({
+      section: 'database ceiling',
+      measure: `bytes written per row, ${batch} row${batch === 1 ? '' : 's'}/tx`,
+      value: now.bytesPerRow,
+      unit: 'B',
+      peer: 'same + sequence_queue row (0006)',
+      peerValue: m.bytesPerRow,
+      ratio: ratio(now.bytesPerRow, m.bytesPerRow),
+      note:
+        batch === 1
+          ? `rows/s at 1 row/tx: ${Math.round(now.rowsPerSecond)} (evidence row) vs ${Math.round(m.rowsPerSecond)} (with its queue row, as the api wrote before migration 0007)`
+          : `rows/s: ${Math.round(now.rowsPerSecond)} vs ${Math.round(m.rowsPerSecond)} with the queue row`,
+    });
+  }
   for (const [batch, m] of byBatch) {
     if (batch === 1) continue;
     report.add({
@@ -146,7 +187,7 @@ export async function benchLog(report, size) {
       ratio: ratio(m.rowsPerSecond, one.rowsPerSecond),
       note:
         batch === GROUP_COMMIT_BATCH
-          ? `a row = evidence + sequence_queue insert (what the api writes per digest); BEGIN IMMEDIATE … COMMIT; PRAGMAs read back: journal_mode=${pragmas.journalMode}, synchronous=${pragmas.synchronous} (2 = FULL), foreign_keys=${pragmas.foreignKeys}; ${Math.round(one.rowsPerSecond)} commits/s at 1 row/tx ≈ ${(1000 / one.rowsPerSecond).toFixed(1)} ms per durable commit`
+          ? `a row = one evidence insert (what the api writes per digest on SQLite since migration 0007); BEGIN IMMEDIATE … COMMIT; PRAGMAs read back: journal_mode=${pragmas.journalMode}, synchronous=${pragmas.synchronous} (2 = FULL), foreign_keys=${pragmas.foreignKeys}; ${Math.round(one.rowsPerSecond)} commits/s at 1 row/tx ≈ ${(1000 / one.rowsPerSecond).toFixed(1)} ms per durable commit`
           : undefined,
     });
   }
@@ -207,7 +248,7 @@ export async function benchLog(report, size) {
     peerValue: batched.rowsPerSecond,
     peerUnit: 'rows/s',
     ratio: ratio(leavesPerSecond, batched.rowsPerSecond),
-    note: 'the raw insert rate of the evidence + queue rows, for scale (the sequencer writes leaves + nodes + checkpoint and deletes queue rows)',
+    note: 'the raw insert rate of the evidence rows, for scale (the sequencer reads evidence by rowid and writes leaves + nodes + checkpoint; no queue rows to delete on SQLite since migration 0007)',
   });
 
   // 3. Proofs from the database vs from an in-memory tree of the same leaves.

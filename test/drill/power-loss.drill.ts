@@ -263,7 +263,10 @@ async function caughtUp(dbFile: string, timeoutMs: number): Promise<boolean> {
   while (Date.now() < deadline) {
     const db = new Database(dbFile, { readonly: true });
     try {
-      const queued = db.prepare('SELECT count(*) AS n FROM sequence_queue').get() as { n: number };
+      // Everything sequenced: as many leaves as evidence rows (SQLite queues by rowid since migration 0007).
+      const queued = db
+        .prepare('SELECT (SELECT count(*) FROM evidence) - (SELECT count(*) FROM log_leaves) AS n')
+        .get() as { n: number };
       const newest = db.prepare('SELECT max(tree_size) AS size FROM log_checkpoints').get() as {
         size: number | null;
       };

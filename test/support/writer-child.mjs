@@ -1,7 +1,13 @@
 // Commits evidence rows into the database named by API_DB_URL, one per transaction, as fast as it can,
 // and prints each committed id on its own line AFTER its commit returned. Stops on SIGTERM or stdin end.
 import { randomBytes } from 'node:crypto';
-import { createDatabase, migrate, newId, resolveDatabaseUrl } from '../../packages/db/dist/index.js';
+import {
+  createDatabase,
+  enqueueEvidence,
+  migrate,
+  newId,
+  resolveDatabaseUrl,
+} from '../../packages/db/dist/index.js';
 
 const database = createDatabase(resolveDatabaseUrl(process.env));
 await migrate(database);
@@ -28,7 +34,7 @@ while (running) {
         content_stored: 0,
       })
       .execute();
-    await trx.insertInto('sequence_queue').values({ evidence_id: id, enqueued_at: Date.now() }).execute();
+    await enqueueEvidence(trx, [{ id, received_at: Date.now() }]);
   });
   process.stdout.write(`${id}\n`);
   await new Promise((r) => setImmediate(r));

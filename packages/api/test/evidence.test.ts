@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSequenceQueue } from '@fieldproof/db';
 import { canonicalJson } from '@fieldproof/receipt';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
@@ -53,13 +54,10 @@ describe.each(testEngines())('POST /v1/evidence (%s)', (engine) => {
       anchors: [],
     });
     expect(body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
-    // The sequence queue row was written with it.
-    const queued = await t.database.db
-      .selectFrom('sequence_queue')
-      .selectAll()
-      .where('evidence_id', '=', body.id)
-      .execute();
-    expect(queued).toHaveLength(1);
+    // It waits to be sequenced: a sequence_queue row written with it on PostgreSQL; after the
+    // sequencer's watermark on SQLite.
+    const queued = await readSequenceQueue(t.database.db, 100_000);
+    expect(queued.filter((q) => q.evidenceId === body.id)).toHaveLength(1);
   });
 
   it('canonicalises a JSON payload (RFC 8785), hashes and stores it, and serves it back', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { GroupCommitter, applyWrites, createWriteExecutor } from '@fieldproof/api';
 import type { WriteRequest } from '@fieldproof/api';
-import { DEFAULT_SQLITE_OPTIONS, newId } from '@fieldproof/db';
+import { DEFAULT_SQLITE_OPTIONS, countQueuedEvidence, newId } from '@fieldproof/db';
 import type { NewEvidence } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
@@ -88,8 +88,7 @@ describe.each(testEngines())('group commit (%s)', (engine) => {
     ]);
     // 2 before + 3 new evidence + 1 countermeasure entry.
     expect(await countEvidence(t)).toBe(6);
-    const queue = await t.database.db.selectFrom('sequence_queue').select('evidence_id').execute();
-    expect(queue).toHaveLength(6);
+    expect(await countQueuedEvidence(t.database.db)).toBe(6);
     await t.close();
   });
 });
@@ -191,8 +190,7 @@ describe.each(testEngines())('GroupCommitter and applyWrites (%s)', (engine) => 
     expect(results[1]).toMatchObject({ ok: false, existing: { id: taken.id, digest: taken.digest } });
     const rows = await database.db.selectFrom('evidence').select('id').execute();
     expect(rows).toHaveLength(3); // the violations were rolled back to their savepoints
-    const queue = await database.db.selectFrom('sequence_queue').select('evidence_id').execute();
-    expect(queue).toHaveLength(3);
+    expect(await countQueuedEvidence(database.db)).toBe(3);
     await database.close();
   });
 

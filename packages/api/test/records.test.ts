@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSequenceQueue } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
 import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
@@ -52,12 +53,9 @@ describe.each(testEngines())('operational records (%s)', (engine) => {
     expect(row).toMatchObject({ kind, source: 'record', payload_mime: 'application/json' });
     expect(Number(row.occurred_at)).toBe(occurredAt);
     expect(row.digest).toBe(sha256(row.payload_json!));
-    const queued = await t.database.db
-      .selectFrom('sequence_queue')
-      .selectAll()
-      .where('evidence_id', '=', id)
-      .execute();
-    expect(queued).toHaveLength(1);
+    // It waits to be sequenced (a sequence_queue row on PostgreSQL, after the watermark on SQLite).
+    const queued = await readSequenceQueue(t.database.db, 100_000);
+    expect(queued.filter((q) => q.evidenceId === id)).toHaveLength(1);
     return JSON.parse(row.payload_json!) as Record<string, unknown>;
   }
 

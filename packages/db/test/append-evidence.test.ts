@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendEvidence, newId } from '@fieldproof/db';
+import { appendEvidence, newId, readSequenceQueue } from '@fieldproof/db';
 import type { NewEvidence } from '@fieldproof/db';
 import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
 
@@ -31,7 +31,7 @@ describe.each(testEngines())('appendEvidence on %s', (engine) => {
   // appendEvidence binds values to SQL texts compiled once per dialect and chunk size: every column of
   // every row must land where it belongs, for batch sizes that take one chunk and several.
   it.each([1, 2, 3, 7, 64, 129, 300])(
-    'stores %i rows column for column, each with its queue row',
+    'stores %i rows column for column, each queued for sequencing',
     async (n) => {
       const database = await createTestDatabase(engine);
       try {
@@ -52,8 +52,13 @@ describe.each(testEngines())('appendEvidence on %s', (engine) => {
           .selectAll()
           .orderBy('evidence_id')
           .execute();
+        // PostgreSQL: one queue row each; SQLite (migration 0007): none, the rows wait after the watermark.
         expect(queue.map((q) => [q.evidence_id, Number(q.enqueued_at)])).toEqual(
-          byId.map((r) => [r.id, r.received_at]),
+          engine === 'sqlite' ? [] : byId.map((r) => [r.id, r.received_at]),
+        );
+        const waiting = await readSequenceQueue(database.db, n + 1);
+        expect(waiting.map((q) => q.evidenceId)).toEqual(
+          engine === 'sqlite' ? written.map((r) => r.id) : byId.map((r) => r.id),
         );
       } finally {
         await database.close();

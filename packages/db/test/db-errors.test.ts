@@ -96,7 +96,10 @@ describe.each(testEngines())('database errors are classified by code (%s)', (eng
     expect(isUniqueViolation(dupId)).toBe(true);
     expect(classifyDbError(dupId)).toBe(engine === 'sqlite' ? 'primary_key' : 'unique');
     const badFk = await rejected(
-      db.insertInto('sequence_queue').values({ evidence_id: newId(), enqueued_at: 1 }).execute(),
+      db
+        .insertInto('log_leaves')
+        .values({ leaf_index: 0, evidence_id: newId(), leaf_hash: 'a'.repeat(64), sequenced_at: 1 })
+        .execute(),
     );
     expect(classifyDbError(badFk)).toBe('foreign_key');
     const notNull = await rejected(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { loadConfig } from '@fieldproof/config';
 import type { FieldproofConfig, Secrets } from '@fieldproof/config';
-import { newId } from '@fieldproof/db';
+import { enqueueEvidence, newId } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { generateDeviceKey } from '@fieldproof/note';
 import { leafHashOf } from '@fieldproof/receipt';
@@ -80,10 +80,10 @@ export async function addEvidence(database: Database, n: number): Promise<TestEv
           })),
         )
         .execute();
-      await trx
-        .insertInto('sequence_queue')
-        .values(chunk.map((r) => ({ evidence_id: r.id, enqueued_at: r.receivedAt })))
-        .execute();
+      await enqueueEvidence(
+        trx,
+        chunk.map((r) => ({ id: r.id, received_at: r.receivedAt })),
+      );
     }
   });
   return records;

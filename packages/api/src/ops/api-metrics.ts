@@ -11,7 +11,8 @@ export class ApiMetrics {
 
   /**
    * `pendingWrites` and `sequenceBacklog` are read at scrape time: the first from memory, the second
-   * with one COUNT over `sequence_queue`, which the keeper keeps short by draining it.
+   * with one COUNT of what waits to be sequenced (countQueuedEvidence: `sequence_queue` rows on PostgreSQL,
+   * evidence after the sequencer's watermark on SQLite), which the keeper keeps short.
    */
   constructor(sources: { pendingWrites: () => number; sequenceBacklog: () => Promise<number> }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'fieldproof_api_' });
@@ -54,7 +55,7 @@ export class ApiMetrics {
     });
     new Gauge({
       name: 'fieldproof_api_sequence_backlog',
-      help: 'Evidence committed but not yet sequenced into the log (rows in sequence_queue)',
+      help: 'Evidence committed but not yet sequenced into the log (the sequence queue)',
       registers: [this.registry],
       async collect() {
         this.set(await sources.sequenceBacklog());

@@ -14,7 +14,8 @@ export type NewEvidence = Insertable<EvidenceTable> & { readonly id: string; rea
 export type EvidenceWithLeaf = EvidenceRow & { leaf_index: number | null };
 
 /**
- * Appends evidence rows and, with each, its `sequence_queue` row (the keeper drains the queue).
+ * Appends evidence rows and, on PostgreSQL, with each its `sequence_queue` row (the keeper drains the
+ * queue; on SQLite it reads evidence in rowid order instead, see queries/log.ts).
  * Call inside a transaction: the two inserts must commit together. One multi-row statement per table,
  * because per-row statements cost most of a group commit's time; a constraint violation fails the whole
  * call (callers wanting per-row outcomes call it once per row under a savepoint).
@@ -26,7 +27,8 @@ export async function appendEvidence(trx: Kysely<Schema>, rows: readonly NewEvid
     start += chunk.length;
     const sql = appendSql(trx, engine, chunk.length);
     await trx.executeQuery(CompiledQuery.raw(sql.evidence, chunk.flatMap(evidenceValues)));
-    await trx.executeQuery(CompiledQuery.raw(sql.queue, chunk.flatMap(queueValues)));
+    if (engine === 'postgres')
+      await trx.executeQuery(CompiledQuery.raw(sql.queue, chunk.flatMap(queueValues)));
   }
 }
 

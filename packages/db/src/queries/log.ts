@@ -29,6 +29,8 @@ export interface QueuedEvidence {
   readonly payloadMime: string | null;
   /** Canonical JSON text of the metadata object, as stored. */
   readonly metadata: string | null;
+  /** Read from `sequence_queue` (its row must be deleted with the leaf); false: by rowid (SQLite). */
+  readonly fromQueue: boolean;
 }
 
 /** A perfect node's position: covers leaves `[index·2^level, (index+1)·2^level)`; level 0 is a leaf. */
@@ -62,18 +64,55 @@ export type LogCheckpointRow = Selectable<LogCheckpointTable>;
 
 // ---------------------------------------------------------------------------------------------------
 // Sequence queue
+//
+// What waits to be sequenced ("the queue", "the backlog"):
+// - PostgreSQL: the rows of `sequence_queue`, written with each evidence row in the same transaction and
+//   deleted by the sequencer. (Transactions commit out of id order, so only an explicit queue is
+//   exactly-once there.)
+// - SQLite (migration 0007): leftover `sequence_queue` rows written before that migration, then every
+//   evidence row whose rowid is above the sequencer's watermark. One writer at a time and an append-only
+//   table make rowid order commit order: a row committed later always has a larger rowid.
+
+/** `log_meta` name of the last evidence id written before migration 0007 (SQLite). */
+export const SEQUENCE_ROWID_BASE = 'sequence_rowid_base';
 
 /**
- * Whether any evidence waits to be sequenced. A plain read of at most one row (the primary key's first
- * entry): no write lock, so an idle keeper can poll it without slowing the api's commits.
+ * SQLite: the sequencer's watermark, a scalar expression: the larger of the rowid of the evidence behind
+ * the newest leaf and the rowid of the base row migration 0007 recorded. Both are looked up by evidence id
+ * (two primary-key reads), so a VACUUM that renumbers rowids (in order) does not move it.
+ */
+const SQLITE_WATERMARK = `max(
+  coalesce((SELECT rowid FROM evidence WHERE id = (SELECT value FROM log_meta WHERE name = '${SEQUENCE_ROWID_BASE}')), 0),
+  coalesce((SELECT rowid FROM evidence WHERE id = (SELECT evidence_id FROM log_leaves ORDER BY leaf_index DESC LIMIT 1)), 0))`;
+
+const SQLITE_HAS_AFTER_WATERMARK = `SELECT EXISTS (SELECT 1 FROM sequence_queue)
+  OR EXISTS (SELECT 1 FROM evidence WHERE rowid > ${SQLITE_WATERMARK}) AS queued`;
+
+const SQLITE_COUNT_AFTER_WATERMARK = `SELECT (SELECT count(*) FROM sequence_queue)
+  + (SELECT count(*) FROM evidence WHERE rowid > ${SQLITE_WATERMARK}) AS n`;
+
+const SQLITE_READ_AFTER_WATERMARK = `SELECT id, digest, kind, occurred_at, received_at, payload_mime, metadata
+FROM evidence WHERE rowid > ${SQLITE_WATERMARK} ORDER BY rowid LIMIT ?`;
+
+/**
+ * Whether any evidence waits to be sequenced. A plain read of a few rows: no write lock, so an idle
+ * keeper can poll it without slowing the api's commits.
  */
 export async function hasQueuedEvidence(db: Kysely<Schema>): Promise<boolean> {
+  if (engineOf(db) === 'sqlite') {
+    const { rows } = await db.executeQuery<{ queued: number }>(CompiledQuery.raw(SQLITE_HAS_AFTER_WATERMARK));
+    return Number(rows[0]?.queued) === 1;
+  }
   const row = await db.selectFrom('sequence_queue').select('evidence_id').limit(1).executeTakeFirst();
   return row !== undefined;
 }
 
-/** Number of queued evidence records (the sequence backlog). */
+/** Number of evidence records waiting to be sequenced (the sequence backlog). */
 export async function countQueuedEvidence(db: Kysely<Schema>): Promise<number> {
+  if (engineOf(db) === 'sqlite') {
+    const { rows } = await db.executeQuery<{ n: number }>(CompiledQuery.raw(SQLITE_COUNT_AFTER_WATERMARK));
+    return Number(rows[0]?.n ?? 0);
+  }
   const row = await db
     .selectFrom('sequence_queue')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -81,7 +120,11 @@ export async function countQueuedEvidence(db: Kysely<Schema>): Promise<number> {
   return Number(row.n);
 }
 
-/** Up to `limit` queued records in queue (evidence id, i.e. UUIDv7 intake) order, with their leaf fields. */
+/**
+ * Up to `limit` records waiting to be sequenced, with their leaf fields: `sequence_queue` rows in
+ * evidence id (UUIDv7 intake) order first; then, on SQLite, evidence after the watermark in rowid
+ * (commit) order. One batch never mixes the two (`fromQueue` says which it is).
+ */
 export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Promise<QueuedEvidence[]> {
   const rows = await db
     .selectFrom('sequence_queue as q')
@@ -90,7 +133,25 @@ export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Prom
     .orderBy('q.evidence_id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({
+  if (rows.length > 0 || engineOf(db) !== 'sqlite') return rows.map((r) => queuedOf(r, true));
+  const after = await db.executeQuery<EvidenceLeafFields>(
+    CompiledQuery.raw(SQLITE_READ_AFTER_WATERMARK, [limit]),
+  );
+  return after.rows.map((r) => queuedOf(r, false));
+}
+
+interface EvidenceLeafFields {
+  readonly id: string;
+  readonly digest: string;
+  readonly kind: string;
+  readonly occurred_at: number;
+  readonly received_at: number;
+  readonly payload_mime: string | null;
+  readonly metadata: string | null;
+}
+
+function queuedOf(r: EvidenceLeafFields, fromQueue: boolean): QueuedEvidence {
+  return {
     evidenceId: r.id,
     digest: r.digest,
     kind: r.kind,
@@ -98,7 +159,25 @@ export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Prom
     receivedAt: Number(r.received_at),
     payloadMime: r.payload_mime,
     metadata: r.metadata,
-  }));
+    fromQueue,
+  };
+}
+
+/**
+ * Queues evidence rows for sequencing, in the caller's transaction: a `sequence_queue` row each on
+ * PostgreSQL; nothing on SQLite, where the sequencer reads evidence by rowid (migration 0007).
+ */
+export async function enqueueEvidence(
+  trx: Kysely<Schema>,
+  rows: readonly { readonly id: string; readonly received_at: number }[],
+): Promise<void> {
+  if (engineOf(trx) === 'sqlite') return;
+  for (const chunk of chunks(rows, LOG_INSERT_CHUNK)) {
+    await trx
+      .insertInto('sequence_queue')
+      .values(chunk.map((r) => ({ evidence_id: r.id, enqueued_at: r.received_at })))
+      .execute();
+  }
 }
 
 /**

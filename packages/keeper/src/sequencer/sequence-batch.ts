@@ -57,7 +57,7 @@ export interface SequenceContext {
  * nothing to do or another keeper holds the sequencer lock.
  *
  * ```text
- *  sequence_queue (id order) ──leafHashOf──▶ leaf hashes ─┐
+ *  queue (see readSequenceQueue) ──leafHashOf──▶ leaf hashes ─┐
  *  log_leaves/log_nodes ──frontierNodes(n)──▶ frontier ───┴─appendToFrontier─▶ new leaves, completed nodes,
  *                                                                             frontier ─▶ root ─▶ signed checkpoint
  * ```
@@ -108,10 +108,9 @@ export async function sequenceBatch(
     trx,
     appended.nodes.map((n) => ({ level: n.level, index: n.index, hash: hex(n.hash) })),
   );
-  await appender.deleteQueuedEvidence(
-    trx,
-    queued.map((q) => q.evidenceId),
-  );
+  // Rows read by rowid (SQLite) have no queue row: the new leaf itself moves the watermark past them.
+  const fromQueue = queued.filter((q) => q.fromQueue).map((q) => q.evidenceId);
+  if (fromQueue.length > 0) await appender.deleteQueuedEvidence(trx, fromQueue);
   await insertCheckpoint(trx, {
     treeSize: appended.treeSize,
     rootHash,

@@ -11,7 +11,8 @@ export interface SequencerTask extends KeeperTask {
 }
 
 /**
- * The sequencer: gives queued evidence gap-free leaf indices in queue (UUIDv7 intake) order, stores
+ * The sequencer: gives queued evidence gap-free leaf indices — in `sequence_queue` (UUIDv7 intake) order
+ * on PostgreSQL, in rowid (commit) order on SQLite (migration 0007) — stores
  * leaves and completed nodes, and writes one signed checkpoint per batch.
  *
  * `runOnce()` first asks, with a plain read, whether the queue is empty: an idle keeper takes no write
