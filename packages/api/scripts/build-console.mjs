@@ -1,0 +1,45 @@
+// Bundles the console's in-browser verifier (console/verifier-entry.mjs → dist/console/verifier.js) with
+// esbuild, at build time, from @fieldproof/receipt's built output: the page always carries the verifier
+// the receipt package is now. node:crypto becomes console/node-crypto-browser.mjs (@noble/hashes and
+// @noble/curves); Buffer comes from the `buffer` package. Run by `npm run build` after tsc.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+
+/**
+ * Modules @fieldproof/note imports for its key files (node:fs, node:path, node:util): the verifier never
+ * reaches that code and esbuild drops it, but the imports must resolve. An empty module stands in.
+ */
+const nodeOnly = {
+  name: 'node-only',
+  setup(b) {
+    b.onResolve({ filter: /^node:(fs|fs\/promises|path|util)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'node-only',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({ contents: 'module.exports = {};' }));
+  },
+};
+const result = await build({
+  entryPoints: [here('../console/verifier-entry.mjs')],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['es2022'],
+  minify: true,
+  legalComments: 'none',
+  conditions: ['browser'],
+  alias: { 'node:crypto': here('../console/node-crypto-browser.mjs') },
+  plugins: [nodeOnly],
+  inject: [here('../console/buffer-global.mjs')],
+  // ethers is loaded only to check anchors on a chain (anchor-links.ts, a dynamic import): offline, never.
+  external: ['ethers'],
+  write: false,
+  metafile: true,
+});
+const code = result.outputFiles[0].text;
+await mkdir(here('../dist/console'), { recursive: true });
+await writeFile(here('../dist/console/verifier.js'), code);
+process.stdout.write(`console verifier: dist/console/verifier.js, ${code.length} bytes\n`);
