@@ -27,7 +27,7 @@ export function createHash(algorithm) {
 export function createPublicKey(spec) {
   const x = spec?.key?.x;
   if (spec?.format !== 'jwk' || typeof x !== 'string') throw new Error('the browser verifier takes JWK Ed25519 keys');
-  return { type: 'public', raw: new Uint8Array(Buffer.from(x, 'base64url')) };
+  return { type: 'public', raw: new Uint8Array(Buffer.from(x.replace(/-/g, '+').replace(/_/g, '/'), 'base64')) };
 }
 
 export function verify(_algorithm, message, key, signature) {

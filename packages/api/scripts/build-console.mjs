@@ -10,7 +10,8 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 /**
  * Modules @fieldproof/note imports for its key files (node:fs, node:path, node:util): the verifier never
- * reaches that code and esbuild drops it, but the imports must resolve. An empty module stands in.
+ * reaches that code, but the imports must resolve (and a class there reads inspect.custom when defined).
+ * An empty module stands in.
  */
 const nodeOnly = {
   name: 'node-only',
@@ -19,7 +20,13 @@ const nodeOnly = {
       path: args.path,
       namespace: 'node-only',
     }));
-    b.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({ contents: 'module.exports = {};' }));
+    // node:util's inspect.custom names a method at class definition (device-key.ts): the same symbol Node uses.
+    b.onLoad({ filter: /.*/, namespace: 'node-only' }, (args) => ({
+      contents:
+        args.path === 'node:util'
+          ? "module.exports = { inspect: { custom: Symbol.for('nodejs.util.inspect.custom') } };"
+          : 'module.exports = {};',
+    }));
   },
 };
 const result = await build({

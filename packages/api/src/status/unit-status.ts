@@ -353,7 +353,7 @@ export async function probe(
 }
 
 /**
- * The keeper's health server (KEEPER_HOST:KEEPER_PORT): `/readyz`, and from `/metrics` the anchoring
+ * The keeper's health server (KEEPER_HTTP_HOST:KEEPER_HTTP_PORT): `/readyz`, and from `/metrics` the anchoring
  * signer's balance and one anchor's estimated cost per chain (the keeper checks them every confirmation poll).
  */
 export async function keeperView(config: FieldproofConfig, timeoutMs: number): Promise<KeeperView> {
