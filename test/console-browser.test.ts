@@ -234,9 +234,9 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
         expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
 
         // Retry the dead-lettered job.
-        const jobRow = await page.$('tr[data-job]');
-        const jobId = await jobRow!.getAttribute('data-job');
-        await Promise.all([page.waitForURL(/notice=/), page.click(`tr[data-job="${jobId}"] button`)]);
+        const jobItem = await page.$('[data-job]');
+        const jobId = await jobItem!.getAttribute('data-job');
+        await Promise.all([page.waitForURL(/notice=/), page.click(`[data-job="${jobId}"] button`)]);
         expect(await page.textContent('.notice')).toContain(`Re-queued anchor job ${jobId}`);
         const after = await getJson<{ chains: { chain: string; byState: Record<string, number> }[] }>('/v1/outbox');
         expect(after.chains.find((c) => c.chain === 'sepolia')!.byState).toMatchObject({ dead: 0, pending: 1 });

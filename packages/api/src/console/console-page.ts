@@ -84,10 +84,10 @@ ${chart(r.hourly)}<p class="mute">records per hour, last 24 h</p></section>`;
       ? '<p class="mute">No anchor jobs yet.</p>'
       : chains
           .map(
-            (c) => `<h3>${esc(c.chain)}</h3><div class="scroll"><table><tr>${ANCHOR_JOB_STATES.map((st) => `<th>${st}</th>`).join('')}</tr><tr>${ANCHOR_JOB_STATES.map(
+            (c) => `<h3>${esc(c.chain)}</h3><ul class="states">${ANCHOR_JOB_STATES.map(
               (st) =>
-                `<td>${num(`anchors.${c.chain}.${st}`, c.byState[st], `/v1/anchors?${q({ chain: c.chain, state: st })}`)}</td>`,
-            ).join('')}</tr></table></div>
+                `<li>${st} ${num(`anchors.${c.chain}.${st}`, c.byState[st], `/v1/anchors?${q({ chain: c.chain, state: st })}`)}</li>`,
+            ).join('')}</ul>
 <p>oldest unfinished: ${
               c.oldestPending === null
                 ? '<span class="mute">none</span>'
@@ -115,15 +115,15 @@ ${chart(r.hourly)}<p class="mute">records per hour, last 24 h</p></section>`;
   const deadPanel = `<section id="dead"><h2>Dead-lettered jobs</h2><p>${num('outbox.dead.total', dead.total, `/v1/anchors?${q({ state: 'dead' })}`)} dead</p>${
     dead.jobs.length === 0
       ? ''
-      : `<div class="scroll"><table><tr><th>job</th><th>chain</th><th>tree size</th><th>attempts</th><th>last error</th><th></th></tr>${dead.jobs
+      : `<ul class="jobs">${dead.jobs
           .map(
-            (j) => `<tr data-job="${esc(j.id)}"><td class="wrap"><a href="/v1/anchors?${esc(q({ chain: j.chain, state: 'dead' }))}">${esc(j.id)}</a></td><td>${esc(j.chain)}</td><td>${j.treeSize}</td><td>${j.attempts}</td><td class="wrap">${esc(j.lastError ?? '')}</td><td>${
+            (j) => `<li data-job="${esc(j.id)}"><a class="wrap" href="/v1/anchors?${esc(q({ chain: j.chain, state: 'dead' }))}">${esc(j.id)}</a><br>${esc(j.chain)}, tree size ${j.treeSize}, ${j.attempts} attempts<br><span class="wrap mute">${esc(j.lastError ?? '')}</span><br>${
               viewer.admin
                 ? `<form method="post" action="/console/anchors/${esc(encodeURIComponent(j.id))}/retry"><input type="hidden" name="csrf" value="${esc(viewer.csrf)}"><button type="submit" aria-label="retry job ${esc(j.id)}">Retry</button></form>`
-                : '<span class="mute">admin key needed</span>'
-            }</td></tr>`,
+                : '<span class="mute">admin key needed to retry</span>'
+            }</li>`,
           )
-          .join('')}</table></div>`
+          .join('')}</ul>`
   }</section>`;
 
   const collectors = `<section id="collectors"><h2>Collectors</h2>${

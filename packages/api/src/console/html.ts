@@ -49,6 +49,7 @@ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}td,t
 .mute{color:var(--mute)}.ok{color:var(--ok)}.bad,.failed{color:var(--bad)}.warn,.unchecked{color:var(--warn)}
 .wrap{overflow-wrap:anywhere}.scroll{overflow-x:auto}
 ul.attention{margin:.5rem 0;padding-left:1.2rem}
+ul.states{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}ul.jobs{list-style:none;padding:0;margin:0}ul.jobs li{padding:.4rem 0;border-top:1px solid var(--line)}
 button,input{font:inherit}button{padding:.35rem .8rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);cursor:pointer}
 input[type=password],input[type=text]{width:100%;padding:.4rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
 label{display:block;margin:.4rem 0 .2rem}
