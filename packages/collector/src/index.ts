@@ -19,6 +19,7 @@ export type * from './db/collector-schema.js';
 export { findDeviceByOrigin, listDevices, revokeDevice, type DeviceRow } from './db/devices.js';
 export { countDeviceLeaves, getDeviceCheckpoint } from './db/device-tree.js';
 export { listEquivocations } from './db/equivocations.js';
+export { insertOperatorKey, listOperatorKeys, revokeOperatorKey } from './db/console.js';
 export {
   EnrollmentError,
   authenticatePushKey,

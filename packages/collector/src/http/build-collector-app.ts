@@ -10,6 +10,7 @@ import type { CollectorContext } from './collector-context.js';
 import { collectorErrorHandler } from './collector-error-handler.js';
 import { errors } from './collector-errors.js';
 import { CollectorMetrics } from './collector-metrics.js';
+import { collectorConsoleRoutes } from './console-routes.js';
 import { publicRoutes } from './public-routes.js';
 import { pushRoutes } from './push-routes.js';
 
@@ -90,5 +91,6 @@ export async function buildCollectorApp(options: BuildCollectorAppOptions): Prom
   app.removeContentTypeParser('text/plain');
   await app.register(async (scope) => publicRoutes(scope, ctx));
   await app.register(async (scope) => pushRoutes(scope, ctx));
+  await app.register(async (scope) => collectorConsoleRoutes(scope, ctx));
   return app;
 }
