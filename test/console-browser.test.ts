@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, newId } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
@@ -14,6 +16,31 @@ import { runNode } from './support/processes.js';
  * a real `fieldproof api` and `fieldproof keeper` (the BUILT cli) on one SQLite file. Screenshots go to
  * test-artifacts/console/ (git-ignored). Also `fieldproof status`, on the same unit.
  */
+// Browser globals used inside page.evaluate callbacks (they run in chromium, not here).
+declare const window: {
+  innerWidth: number;
+  axe: {
+    run(
+      context: unknown,
+    ): Promise<{ violations: { id: string; impact?: string | null; nodes: unknown[] }[] }>;
+  };
+};
+declare const document: { documentElement: { scrollWidth: number } };
+declare class DataTransfer {
+  items: { add(file: File): void };
+}
+
+/** Attributes and text of the elements matching `selector`, read in the page. */
+async function elements(
+  p: Page,
+  selector: string,
+): Promise<{ attrs: Record<string, string>; text: string }[]> {
+  return p.evaluate(
+    `[...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => ({` +
+      'attrs: Object.fromEntries([...e.attributes].map((a) => [a.name, a.value])), text: e.textContent.trim() }))',
+  );
+}
+
 const CHROMIUM = process.env.FIELDPROOF_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) {
@@ -38,8 +65,7 @@ async function getJson<T = Record<string, unknown>>(route: string): Promise<T> {
   expect(res.status, route).toBe(200);
   return (await res.json()) as T;
 }
-const sha256Hex = async (bytes: Uint8Array) =>
-  Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
+const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 beforeAll(async () => {
   dir = tempDir('fieldproof-console-');
@@ -52,17 +78,23 @@ beforeAll(async () => {
     KEEPER_POLL_MS: '100',
     KEEPER_HTTP_PORT: String(keeperPort),
   };
-  const created = await runNode([FIELDPROOF_BIN, 'keys', 'create', '--scopes', 'read,write,admin', '--json'], env);
+  const created = await runNode(
+    [FIELDPROOF_BIN, 'keys', 'create', '--scopes', 'read,write,admin', '--json'],
+    env,
+  );
   expect(created.code, created.stderr).toBe(0);
   key = (JSON.parse(created.stdout) as { key: string }).key;
   api = await spawnApi({ ...env, LOG_LEVEL: 'info' });
   env.API_PORT = new URL(api.address).port;
-  keeper = spawn(process.execPath, [FIELDPROOF_BIN, 'keeper'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  keeper = spawn(process.execPath, [FIELDPROOF_BIN, 'keeper'], {
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
 
   // Records through the api, one with its content; the keeper sequences them and signs a checkpoint.
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) {
-    const digest = i === 0 ? await sha256Hex(content) : await sha256Hex(new TextEncoder().encode(`record ${i}`));
+    const digest = i === 0 ? sha256Hex(content) : sha256Hex(new TextEncoder().encode(`record ${i}`));
     const res = await fetch(`${api.address}/v1/evidence`, {
       method: 'POST',
       headers: { ...bearer(), 'content-type': 'application/json' },
@@ -82,7 +114,11 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 100));
   }
   // A job dead-lettered on a chain this keeper does not run (no worker will touch it once re-queued).
-  database = createDatabase({ engine: 'sqlite', url: env.API_DB_URL!, path: path.join(dir, 'fieldproof.sqlite3') } as never);
+  database = createDatabase({
+    engine: 'sqlite',
+    url: env.API_DB_URL!,
+    path: path.join(dir, 'fieldproof.sqlite3'),
+  } as never);
   const now = Date.now();
   await database.db
     .insertInto('anchor_jobs')
@@ -115,39 +151,56 @@ afterAll(async () => {
 });
 
 describe('fieldproof status', () => {
-  it('exits 1 naming the dead job, 0 once nothing needs attention, 3 without a database', { timeout: 90_000 }, async () => {
-    const first = await runNode([FIELDPROOF_BIN, 'status'], env);
-    expect(first.code, first.stdout + first.stderr).toBe(1);
-    expect(first.stdout).toMatch(/^api +http:\/\/127\.0\.0\.1:\d+ {2}ready$/m);
-    expect(first.stdout).toMatch(/^keeper +http:\/\/127\.0\.0\.1:\d+ {2}ready$/m);
-    expect(first.stdout).toMatch(/^attention +1 dead-lettered anchor job\(s\)/m);
-    expect(first.stdout).toMatch(/^attention +no backup in /m);
-    expect(first.stdout).toMatch(/^records +4 received, 4 in the last hour, 4 in 24 h; sequencer backlog 0$/m);
+  it(
+    'exits 1 naming the dead job, 0 once nothing needs attention, 3 without a database',
+    { timeout: 90_000 },
+    async () => {
+      const first = await runNode([FIELDPROOF_BIN, 'status'], env);
+      expect(first.code, first.stdout + first.stderr).toBe(1);
+      expect(first.stdout).toMatch(/^api +http:\/\/127\.0\.0\.1:\d+ {2}ready$/m);
+      expect(first.stdout).toMatch(/^keeper +http:\/\/127\.0\.0\.1:\d+ {2}ready$/m);
+      expect(first.stdout).toMatch(/^attention +1 dead-lettered anchor job\(s\)/m);
+      expect(first.stdout).toMatch(/^attention +no backup in /m);
+      expect(first.stdout).toMatch(
+        /^records +4 received, 4 in the last hour, 4 in 24 h; sequencer backlog 0$/m,
+      );
 
-    const json = await runNode([FIELDPROOF_BIN, 'status', '--json'], env);
-    expect(json.code).toBe(1);
-    const parsed = JSON.parse(json.stdout) as { attention: string[]; checkpoint: { treeSize: number } };
-    expect(parsed.checkpoint.treeSize).toBe(4);
-    expect(parsed.attention).toHaveLength(2);
+      const json = await runNode([FIELDPROOF_BIN, 'status', '--json'], env);
+      expect(json.code).toBe(1);
+      const parsed = JSON.parse(json.stdout) as { attention: string[]; checkpoint: { treeSize: number } };
+      expect(parsed.checkpoint.treeSize).toBe(4);
+      expect(parsed.attention).toHaveLength(2);
 
-    // Fix both: a backup, and the dead job moved out of the way (as a retry would).
-    const backup = await runNode([FIELDPROOF_BIN, 'backup'], env);
-    expect(backup.code, backup.stderr).toBe(0);
-    await database.db.updateTable('anchor_jobs').set({ state: 'final' }).where('state', '=', 'dead').execute();
-    const fine = await runNode([FIELDPROOF_BIN, 'status'], env);
-    expect(fine.code, fine.stdout).toBe(0);
-    expect(fine.stdout).toMatch(/^attention +none$/m);
-    await database.db.updateTable('anchor_jobs').set({ state: 'dead' }).where('chain', '=', 'sepolia').execute();
+      // Fix both: a backup, and the dead job moved out of the way (as a retry would).
+      const backup = await runNode([FIELDPROOF_BIN, 'backup'], env);
+      expect(backup.code, backup.stderr).toBe(0);
+      await database.db
+        .updateTable('anchor_jobs')
+        .set({ state: 'final' })
+        .where('state', '=', 'dead')
+        .execute();
+      const fine = await runNode([FIELDPROOF_BIN, 'status'], env);
+      expect(fine.code, fine.stdout).toBe(0);
+      expect(fine.stdout).toMatch(/^attention +none$/m);
+      await database.db
+        .updateTable('anchor_jobs')
+        .set({ state: 'dead' })
+        .where('chain', '=', 'sepolia')
+        .execute();
 
-    const none = await runNode([FIELDPROOF_BIN, 'status'], { ...env, API_DB_URL: `sqlite://${path.join(dir, 'missing', 'x.sqlite3')}` });
-    expect(none.code, none.stderr).toBe(3);
-    expect(none.stderr).toMatch(/^fieldproof status: cannot read the unit's database/);
-  });
+      const none = await runNode([FIELDPROOF_BIN, 'status'], {
+        ...env,
+        API_DB_URL: `sqlite://${path.join(dir, 'missing', 'x.sqlite3')}`,
+      });
+      expect(none.code, none.stderr).toBe(3);
+      expect(none.stderr).toMatch(/^fieldproof status: cannot read the unit's database/);
+    },
+  );
 });
 
 describe.skipIf(!haveChromium)('the console in chromium', () => {
   it(
-    'signs in, shows the API\'s numbers, retries a dead job, verifies dropped receipts, passes axe',
+    "signs in, shows the API's numbers, retries a dead job, verifies dropped receipts, passes axe",
     { timeout: 180_000 },
     async () => {
       const { chromium } = await import('playwright-core');
@@ -171,12 +224,17 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
         const size = Buffer.byteLength(await page.content());
         expect(size).toBeLessThan(150 * 1024);
         const cookies = await context.cookies();
-        expect(cookies.find((c) => c.name === 'fp_console')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+        expect(cookies.find((c) => c.name === 'fp_console')).toMatchObject({
+          httpOnly: true,
+          sameSite: 'Strict',
+        });
 
         // Every number on the page is what the API answers.
-        const shown = await page.$$eval('[data-k]', (els) =>
-          els.map((e) => ({ k: e.getAttribute('data-k')!, v: e.getAttribute('data-v') ?? e.textContent!.trim(), href: e.getAttribute('href') })),
-        );
+        const shown = (await elements(page, '[data-k]')).map((e) => ({
+          k: e.attrs['data-k']!,
+          v: e.attrs['data-v'] ?? e.text,
+          href: e.attrs.href ?? null,
+        }));
         const status = await getJson<{
           records: { total: number; lastHour: number; lastDay: number };
           disk: { freeBytes: number; bytesPerDay: number; headroomDays: number | null };
@@ -184,7 +242,11 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
         }>('/v1/status');
         const outbox = await getJson<{
           sequenceBacklog: number;
-          chains: { chain: string; byState: Record<string, number>; oldestPending: { treeSize: number } | null }[];
+          chains: {
+            chain: string;
+            byState: Record<string, number>;
+            oldestPending: { treeSize: number } | null;
+          }[];
           dead: { total: number };
         }>('/v1/outbox?deadLimit=20');
         const checkpoint = await getJson<{ treeSize: number }>('/v1/log/checkpoint');
@@ -202,8 +264,10 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
           'clock.ok': 'true',
         };
         for (const c of outbox.chains) {
-          for (const [state, n] of Object.entries(c.byState)) expected[`anchors.${c.chain}.${state}`] = String(n);
-          if (c.oldestPending !== null) expected[`anchors.${c.chain}.oldestPendingTreeSize`] = String(c.oldestPending.treeSize);
+          for (const [state, n] of Object.entries(c.byState))
+            expected[`anchors.${c.chain}.${state}`] = String(n);
+          if (c.oldestPending !== null)
+            expected[`anchors.${c.chain}.oldestPendingTreeSize`] = String(c.oldestPending.treeSize);
         }
         // Free space moves with every write on the machine: equal within 1 %, not to the byte.
         const free = shown.filter((s) => s.k === 'disk.freeBytes' || s.k === 'disk.headroomDays');
@@ -228,18 +292,22 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
         // Accessibility: axe-core, no serious or critical violations.
         await page.evaluate(axe.source);
         const violations = await page.evaluate(async () => {
-          const result = await (window as unknown as { axe: typeof axe }).axe.run(document);
+          const result = await window.axe.run(document);
           return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
         });
         expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
 
         // Retry the dead-lettered job.
-        const jobItem = await page.$('[data-job]');
-        const jobId = await jobItem!.getAttribute('data-job');
+        const jobId = await page.getAttribute('[data-job]', 'data-job');
         await Promise.all([page.waitForURL(/notice=/), page.click(`[data-job="${jobId}"] button`)]);
         expect(await page.textContent('.notice')).toContain(`Re-queued anchor job ${jobId}`);
-        const after = await getJson<{ chains: { chain: string; byState: Record<string, number> }[] }>('/v1/outbox');
-        expect(after.chains.find((c) => c.chain === 'sepolia')!.byState).toMatchObject({ dead: 0, pending: 1 });
+        const after = await getJson<{ chains: { chain: string; byState: Record<string, number> }[] }>(
+          '/v1/outbox',
+        );
+        expect(after.chains.find((c) => c.chain === 'sepolia')!.byState).toMatchObject({
+          dead: 0,
+          pending: 1,
+        });
         expect(await page.textContent('[data-k="anchors.sepolia.pending"]')).toBe('1');
 
         // The verifier: drop files on the page.
@@ -251,9 +319,11 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
           }, files);
           await page.dispatchEvent('[data-drop]', 'drop', { dataTransfer: dt });
           await page.waitForSelector('[data-verifier-output] .verdict');
-          return page.$$eval('[data-verifier-output] li', (lis) =>
-            lis.map((li) => ({ link: li.getAttribute('data-link'), status: li.getAttribute('data-status'), text: li.textContent })),
-          );
+          return (await elements(page, '[data-verifier-output] li')).map((li) => ({
+            link: li.attrs['data-link'],
+            status: li.attrs['data-status'],
+            text: li.text,
+          }));
         };
         const good = await drop([
           { name: 'receipt.json', type: 'application/json', text: JSON.stringify(receipt) },
@@ -273,7 +343,9 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
 
         const tampered = structuredClone(receipt) as { evidence: { kind: string } };
         tampered.evidence.kind = 'video';
-        const bad = await drop([{ name: 'tampered.json', type: 'application/json', text: JSON.stringify(tampered) }]);
+        const bad = await drop([
+          { name: 'tampered.json', type: 'application/json', text: JSON.stringify(tampered) },
+        ]);
         expect(bad.find((l) => l.link === 'leaf')!.status).toBe('failed');
         expect(await page.textContent('[data-verifier-output] .verdict')).toContain('FAILED — broken: leaf');
         expect(external).toEqual([]);

@@ -26,8 +26,12 @@ export function createHash(algorithm) {
 /** A public key object as ed25519.ts builds it (a JWK with the raw key in `x`). */
 export function createPublicKey(spec) {
   const x = spec?.key?.x;
-  if (spec?.format !== 'jwk' || typeof x !== 'string') throw new Error('the browser verifier takes JWK Ed25519 keys');
-  return { type: 'public', raw: new Uint8Array(Buffer.from(x.replace(/-/g, '+').replace(/_/g, '/'), 'base64')) };
+  if (spec?.format !== 'jwk' || typeof x !== 'string')
+    throw new Error('the browser verifier takes JWK Ed25519 keys');
+  return {
+    type: 'public',
+    raw: new Uint8Array(Buffer.from(x.replace(/-/g, '+').replace(/_/g, '/'), 'base64')),
+  };
 }
 
 export function verify(_algorithm, message, key, signature) {

@@ -28,7 +28,10 @@ export function verifyDocument(document, content, expectedPublicKey) {
       : [document];
   return receipts.map((r) => ({
     id: typeof r?.evidence?.id === 'string' ? r.evidence.id : '?',
-    verification: verifyReceiptOffline(r, receipts.length === 1 ? options : { ...options, content: undefined }),
+    verification: verifyReceiptOffline(
+      r,
+      receipts.length === 1 ? options : { ...options, content: undefined },
+    ),
   }));
 }
 
@@ -79,12 +82,17 @@ async function verifyFiles(root, files) {
     render(out, [], 'drop a receipt (.json), optionally with the evidence file');
     return;
   }
-  const contentFile = list.find((f) => f !== receiptFile) ?? root.querySelector('[name="content"]')?.files?.[0];
+  const contentFile =
+    list.find((f) => f !== receiptFile) ?? root.querySelector('[name="content"]')?.files?.[0];
   let document;
   try {
     document = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await readBytes(receiptFile)));
   } catch (err) {
-    render(out, [], `${receiptFile.name} is not a JSON receipt: ${err instanceof Error ? err.message : String(err)}`);
+    render(
+      out,
+      [],
+      `${receiptFile.name} is not a JSON receipt: ${err instanceof Error ? err.message : String(err)}`,
+    );
     return;
   }
   const content = contentFile === undefined ? undefined : await readBytes(contentFile);

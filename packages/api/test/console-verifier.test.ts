@@ -44,8 +44,18 @@ describe('the in-browser verifier bundle', () => {
       const cases: [string, unknown, Uint8Array | undefined, string | undefined][] = [
         ['good', receipt, records[2]!.content, fixture.key.verifierKey],
         ['wrong content', receipt, new TextEncoder().encode('not it'), undefined],
-        ['tampered kind', { ...receipt, evidence: { ...receipt.evidence, kind: 'other' } }, undefined, undefined],
-        ['tampered root', { ...receipt, checkpoint: { ...receipt.checkpoint, root: '00'.repeat(32) } }, undefined, undefined],
+        [
+          'tampered kind',
+          { ...receipt, evidence: { ...receipt.evidence, kind: 'other' } },
+          undefined,
+          undefined,
+        ],
+        [
+          'tampered root',
+          { ...receipt, checkpoint: { ...receipt.checkpoint, root: '00'.repeat(32) } },
+          undefined,
+          undefined,
+        ],
         ['other key', receipt, undefined, 'someone+01020304+AQ' + 'A'.repeat(42) + '='],
         ['not a receipt', { format: 'x' }, undefined, undefined],
       ];
@@ -58,7 +68,8 @@ describe('the in-browser verifier bundle', () => {
         expect(JSON.parse(JSON.stringify(inBrowser)), name).toEqual(JSON.parse(JSON.stringify(onNode)));
       }
       expect(verify(receipt, records[2]!.content)[0]!.verification.ok).toBe(true);
-      const tampered = verify({ ...receipt, evidence: { ...receipt.evidence, kind: 'other' } })[0]!.verification;
+      const tampered = verify({ ...receipt, evidence: { ...receipt.evidence, kind: 'other' } })[0]!
+        .verification;
       expect(tampered.links.find((l) => l.link === 'leaf')!.status).toBe('failed');
     } finally {
       await database.close();

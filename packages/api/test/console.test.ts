@@ -12,7 +12,12 @@ const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const keyOf = (h: { authorization: string }) => h.authorization.slice('Bearer '.length);
 
 async function signIn(t: TestApi, key: string) {
-  const res = await t.app.inject({ method: 'POST', url: '/console/session', headers: form, payload: `key=${encodeURIComponent(key)}` });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/console/session',
+    headers: form,
+    payload: `key=${encodeURIComponent(key)}`,
+  });
   const cookie = String(res.headers['set-cookie'] ?? '');
   return { res, cookie, pair: cookie.split(';')[0]! };
 }
@@ -35,7 +40,9 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
 
       const { res, cookie, pair } = await signIn(t, keyOf(t.auth.read));
       expect(res.statusCode).toBe(303);
-      expect(cookie).toMatch(/^fp_console=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=1800; HttpOnly; SameSite=Strict$/);
+      expect(cookie).toMatch(
+        /^fp_console=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=1800; HttpOnly; SameSite=Strict$/,
+      );
       // Only the hash is stored.
       const token = pair.split('=')[1]!;
       const rows = await t.database.db.selectFrom('console_sessions').selectAll().execute();
@@ -48,8 +55,12 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
       expect(page.body).toContain('id="records"');
       expect(page.headers['content-security-policy']).toContain("default-src 'none'");
       // The session opens read routes and /docs in the browser, but never writes.
-      expect((await t.app.inject({ method: 'GET', url: '/v1/outbox', headers: { cookie: pair } })).statusCode).toBe(200);
-      expect((await t.app.inject({ method: 'GET', url: '/docs/json', headers: { cookie: pair } })).statusCode).toBe(200);
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/v1/outbox', headers: { cookie: pair } })).statusCode,
+      ).toBe(200);
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/docs/json', headers: { cookie: pair } })).statusCode,
+      ).toBe(200);
       expect((await t.app.inject({ method: 'GET', url: '/docs/json' })).statusCode).toBe(401);
       const write = await t.app.inject({
         method: 'POST',
@@ -64,7 +75,9 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
       await revokeApiKey(t.database.db, rows[0]!.key_id, Date.now());
       const after = await t.app.inject({ method: 'GET', url: '/console', headers: { cookie: pair } });
       expect(after.body).toContain('action="/console/session"'); // the sign-in form again
-      expect((await t.app.inject({ method: 'GET', url: '/v1/outbox', headers: { cookie: pair } })).statusCode).toBe(401);
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/v1/outbox', headers: { cookie: pair } })).statusCode,
+      ).toBe(401);
     } finally {
       await t.close();
     }
@@ -76,11 +89,26 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
     try {
       const fixture = await createLogFixture(t.database.db, { startAt: now - 60_000 });
       await fixture.appendBatch(3, now - 30_000);
-      await addAnchor(t.database.db, { chain: 'sepolia', chainId: 11155111, treeSize: 3, jobState: 'dead', txs: [{ state: 'failed' }], lastError: 'insufficient funds' }, now - 20_000);
+      await addAnchor(
+        t.database.db,
+        {
+          chain: 'sepolia',
+          chainId: 11155111,
+          treeSize: 3,
+          jobState: 'dead',
+          txs: [{ state: 'failed' }],
+          lastError: 'insufficient funds',
+        },
+        now - 20_000,
+      );
       const job = (await t.database.db.selectFrom('anchor_jobs').select('id').executeTakeFirstOrThrow()).id;
 
       const reader = await signIn(t, keyOf(t.auth.read));
-      const readerPage = await t.app.inject({ method: 'GET', url: '/console', headers: { cookie: reader.pair } });
+      const readerPage = await t.app.inject({
+        method: 'GET',
+        url: '/console',
+        headers: { cookie: reader.pair },
+      });
       expect(readerPage.body).toContain('admin key needed');
       const refused = await t.app.inject({
         method: 'POST',
@@ -91,7 +119,11 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
       expect(refused.statusCode).toBe(403);
 
       const admin = await signIn(t, keyOf(t.auth.admin));
-      const adminPage = await t.app.inject({ method: 'GET', url: '/console', headers: { cookie: admin.pair } });
+      const adminPage = await t.app.inject({
+        method: 'GET',
+        url: '/console',
+        headers: { cookie: admin.pair },
+      });
       const noToken = await t.app.inject({
         method: 'POST',
         url: `/console/anchors/${job}/retry`,
@@ -99,7 +131,9 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
         payload: 'csrf=wrong',
       });
       expect(noToken.statusCode).toBe(403);
-      expect((await t.database.db.selectFrom('anchor_jobs').select('state').executeTakeFirstOrThrow()).state).toBe('dead');
+      expect(
+        (await t.database.db.selectFrom('anchor_jobs').select('state').executeTakeFirstOrThrow()).state,
+      ).toBe('dead');
 
       const done = await t.app.inject({
         method: 'POST',
@@ -109,7 +143,9 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
       });
       expect(done.statusCode).toBe(303);
       expect(decodeURIComponent(String(done.headers.location))).toContain(`Re-queued anchor job ${job}`);
-      expect((await t.database.db.selectFrom('anchor_jobs').select('state').executeTakeFirstOrThrow()).state).toBe('pending');
+      expect(
+        (await t.database.db.selectFrom('anchor_jobs').select('state').executeTakeFirstOrThrow()).state,
+      ).toBe('pending');
     } finally {
       await t.close();
     }

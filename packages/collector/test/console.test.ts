@@ -26,9 +26,16 @@ describe.each(testEngines())('the collector console (%s)', (engine) => {
 
       const operator = createApiKeySecret();
       const keyId = newId();
-      await insertOperatorKey(c.collector.db, { id: keyId, keyHash: hashApiKey(operator), label: null, createdAt: NOW });
+      await insertOperatorKey(c.collector.db, {
+        id: keyId,
+        keyHash: hashApiKey(operator),
+        label: null,
+        createdAt: NOW,
+      });
 
-      expect((await c.app.inject({ method: 'GET', url: '/console' })).body).toContain('action="/console/session"');
+      expect((await c.app.inject({ method: 'GET', url: '/console' })).body).toContain(
+        'action="/console/session"',
+      );
       const wrong = await c.app.inject({
         method: 'POST',
         url: '/console/session',
@@ -49,11 +56,14 @@ describe.each(testEngines())('the collector console (%s)', (engine) => {
 
       const page = await c.app.inject({ method: 'GET', url: '/console', headers: { cookie: pair } });
       expect(page.statusCode).toBe(200);
-      const value = (k: string) => new RegExp(`data-k="${k.replace(/[.]/g, '\\.')}"[^>]*>([^<]*)<`).exec(page.body)?.[1];
+      const value = (k: string) =>
+        new RegExp(`data-k="${k.replace(/[.]/g, '\\.')}"[^>]*>([^<]*)<`).exec(page.body)?.[1];
       expect(value('devices.count')).toBe('2');
       expect(value(`devices.${unit.origin}.treeSize`)).toBe('12');
       const listed = await c.app.inject({ method: 'GET', url: devicePath(unit.origin, '/equivocations') });
-      expect(value(`devices.${unit.origin}.equivocations`)).toBe(String(listed.json<{ equivocations: unknown[] }>().equivocations.length));
+      expect(value(`devices.${unit.origin}.equivocations`)).toBe(
+        String(listed.json<{ equivocations: unknown[] }>().equivocations.length),
+      );
       expect(value(`devices.${unit.origin}.equivocations`)).toBe('1');
       expect(value(`devices.${quiet.origin}.equivocations`)).toBe('0');
       expect(page.body).toContain('never'); // the quiet unit never pushed

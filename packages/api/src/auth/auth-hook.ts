@@ -57,6 +57,8 @@ export function createAuthHook(authenticator: KeyAuthenticator, sessions?: Sessi
 
 function checkScope(principal: ApiPrincipal, needed: ApiScope): void {
   if (!hasScope(principal.scopes, needed)) {
-    throw new errors.Forbidden(`this route needs the ${needed} scope; the key has ${principal.scopes.join(', ')}`);
+    throw new errors.Forbidden(
+      `this route needs the ${needed} scope; the key has ${principal.scopes.join(', ')}`,
+    );
   }
 }

@@ -105,7 +105,13 @@ ${chart(r.hourly)}<p class="mute">records per hour, last 24 h</p></section>`;
           .map(
             (g) =>
               `<tr><td>${esc(g.chain)}</td><td>${esc((g.balanceWei / 1e18).toPrecision(6))} ETH</td><td>${
-                g.anchorsLeft === null ? '<span class="mute">unknown</span>' : num(`signer.${g.chain}.anchorsLeft`, g.anchorsLeft, `/v1/anchors?${q({ chain: g.chain })}`)
+                g.anchorsLeft === null
+                  ? '<span class="mute">unknown</span>'
+                  : num(
+                      `signer.${g.chain}.anchorsLeft`,
+                      g.anchorsLeft,
+                      `/v1/anchors?${q({ chain: g.chain })}`,
+                    )
               }</td></tr>`,
           )
           .join('')}</table>`
@@ -117,11 +123,12 @@ ${chart(r.hourly)}<p class="mute">records per hour, last 24 h</p></section>`;
       ? ''
       : `<ul class="jobs">${dead.jobs
           .map(
-            (j) => `<li data-job="${esc(j.id)}"><a class="wrap" href="/v1/anchors?${esc(q({ chain: j.chain, state: 'dead' }))}">${esc(j.id)}</a><br>${esc(j.chain)}, tree size ${j.treeSize}, ${j.attempts} attempts<br><span class="wrap mute">${esc(j.lastError ?? '')}</span><br>${
-              viewer.admin
-                ? `<form method="post" action="/console/anchors/${esc(encodeURIComponent(j.id))}/retry"><input type="hidden" name="csrf" value="${esc(viewer.csrf)}"><button type="submit" aria-label="retry job ${esc(j.id)}">Retry</button></form>`
-                : '<span class="mute">admin key needed to retry</span>'
-            }</li>`,
+            (j) =>
+              `<li data-job="${esc(j.id)}"><a class="wrap" href="/v1/anchors?${esc(q({ chain: j.chain, state: 'dead' }))}">${esc(j.id)}</a><br>${esc(j.chain)}, tree size ${j.treeSize}, ${j.attempts} attempts<br><span class="wrap mute">${esc(j.lastError ?? '')}</span><br>${
+                viewer.admin
+                  ? `<form method="post" action="/console/anchors/${esc(encodeURIComponent(j.id))}/retry"><input type="hidden" name="csrf" value="${esc(viewer.csrf)}"><button type="submit" aria-label="retry job ${esc(j.id)}">Retry</button></form>`
+                  : '<span class="mute">admin key needed to retry</span>'
+              }</li>`,
           )
           .join('')}</ul>`
   }</section>`;
@@ -158,10 +165,17 @@ ${chart(r.hourly)}<p class="mute">records per hour, last 24 h</p></section>`;
   const k = s.keeper;
   const processes = `<section id="processes"><h2>Processes</h2><table><tr><th>api</th><td class="ok">serving this page</td></tr>
 <tr><th>keeper</th><td class="${k?.ready === true ? 'ok' : 'bad'}" data-k="keeper.ready" data-v="${k?.ready === true}">${
-    k === null ? 'not probed' : k.ready ? 'ready' : k.reachable ? `not ready: ${esc(k.failing.join(', ') || (k.error ?? ''))}` : `unreachable at ${esc(k.url)}`
+    k === null
+      ? 'not probed'
+      : k.ready
+        ? 'ready'
+        : k.reachable
+          ? `not ready: ${esc(k.failing.join(', ') || (k.error ?? ''))}`
+          : `unreachable at ${esc(k.url)}`
   }</td></tr></table></section>`;
 
-  const notice = viewer.notice === undefined ? '' : `<p class="notice" role="status">${esc(viewer.notice)}</p>`;
+  const notice =
+    viewer.notice === undefined ? '' : `<p class="notice" role="status">${esc(viewer.notice)}</p>`;
   const body = `<header><h1>fieldproof console</h1><nav><a href="/docs">API docs</a> · <a href="/console/verifier">verifier alone</a> ·
 <form class="inline" method="post" action="/console/session/delete"><input type="hidden" name="csrf" value="${esc(viewer.csrf)}"><button type="submit">Sign out</button></form></nav></header>
 <main>${notice}<section id="attention"><h2>Needs attention</h2>${attention}<p class="mute">as of ${esc(new Date(s.now).toISOString())}; key ${esc(viewer.keyId)}${viewer.admin ? ' (admin)' : ''}</p></section>

@@ -72,16 +72,26 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext, sessi
       .send(body);
 
   // HTML forms post application/x-www-form-urlencoded: parsed here only, for these routes.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
 
   const status = () =>
     unitStatus({ config, database, now: now(), probeKeeper: true, probeTimeoutMs: KEEPER_PROBE_TIMEOUT_MS });
 
   app.get<{ Querystring: { notice?: string } }>(
     '/console',
-    { schema: { ...hidden, querystring: { type: 'object', properties: { notice: { type: 'string', maxLength: 300 } } } }, config: open },
+    {
+      schema: {
+        ...hidden,
+        querystring: { type: 'object', properties: { notice: { type: 'string', maxLength: 300 } } },
+      },
+      config: open,
+    },
     async (request, reply) => {
       const session = await sessions.authenticate(request);
       if (session === null) return html(reply, 200, signInPage());
@@ -117,7 +127,11 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext, sessi
       if (row === undefined) return html(reply, 401, signInPage('Unknown or revoked API key.'));
       const scopes = parseScopes(row.scopes);
       if (!hasScope(scopes, 'read')) {
-        return html(reply, 403, signInPage(`The console needs a key with the read scope; this one has ${scopes.join(', ')}.`));
+        return html(
+          reply,
+          403,
+          signInPage(`The console needs a key with the read scope; this one has ${scopes.join(', ')}.`),
+        );
       }
       const at = now();
       await deleteExpiredConsoleSessions(db, at);
@@ -140,7 +154,8 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext, sessi
   /** The session of a console form post, with its CSRF token checked (403 otherwise). */
   async function formSession(request: FastifyRequest) {
     const session = await sessions.authenticate(request);
-    if (session === null) throw new errors.Unauthorized('not signed in to the console (or the session expired)');
+    if (session === null)
+      throw new errors.Unauthorized('not signed in to the console (or the session expired)');
     if (!csrfMatches(session.token, formField(request, 'csrf'))) {
       throw new errors.Forbidden('missing or wrong CSRF token: reload the console and try again');
     }
@@ -163,19 +178,25 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext, sessi
     async (request, reply) => {
       const session = await formSession(request);
       if (!hasScope(session.principal.scopes, 'admin')) {
-        throw new errors.Forbidden(`retrying a job needs the admin scope; the key has ${session.principal.scopes.join(', ')}`);
+        throw new errors.Forbidden(
+          `retrying a job needs the admin scope; the key has ${session.principal.scopes.join(', ')}`,
+        );
       }
       const { id } = request.params;
       // The code behind `fieldproof anchors retry`.
       const result = await requeueDeadAnchorJob(db, id, now());
       let notice: string;
       if (result.outcome === 'unknown') notice = `No anchor job ${id}.`;
-      else if (result.outcome === 'not-dead') notice = `Job ${id} is ${result.job.state}, not dead: only a dead-lettered job can be retried.`;
+      else if (result.outcome === 'not-dead')
+        notice = `Job ${id} is ${result.job.state}, not dead: only a dead-lettered job can be retried.`;
       else {
         notice = `Re-queued anchor job ${id} (chain ${result.job.chain}, tree size ${result.job.tree_size}); the keeper takes it on its next poll.`;
         request.log.info({ keyId: session.principal.keyId, job: id }, 'console: dead anchor job re-queued');
       }
-      return reply.code(303).header('location', `/console?notice=${encodeURIComponent(notice)}`).send();
+      return reply
+        .code(303)
+        .header('location', `/console?notice=${encodeURIComponent(notice)}`)
+        .send();
     },
   );
 

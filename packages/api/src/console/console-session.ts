@@ -79,6 +79,10 @@ export class SessionAuthenticator {
     if (token === undefined) return null;
     const row = await findLiveConsoleSession(this.database.db, hashSessionToken(token), this.now());
     if (row === undefined) return null;
-    return { token, principal: { keyId: row.keyId, scopes: parseScopes(row.scopes) }, expiresAt: row.expiresAt };
+    return {
+      token,
+      principal: { keyId: row.keyId, scopes: parseScopes(row.scopes) },
+      expiresAt: row.expiresAt,
+    };
   }
 }

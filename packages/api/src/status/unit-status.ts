@@ -61,12 +61,19 @@ export async function outboxView(db: Db, at: number, deadLimit: number): Promise
       return {
         chain,
         byState: Object.fromEntries(
-          ANCHOR_JOB_STATES.map((s) => [s, counts.find((c) => c.chain === chain && c.state === s)?.count ?? 0]),
+          ANCHOR_JOB_STATES.map((s) => [
+            s,
+            counts.find((c) => c.chain === chain && c.state === s)?.count ?? 0,
+          ]),
         ) as Record<AnchorJobState, number>,
         oldestPending:
           waiting === undefined
             ? null
-            : { treeSize: waiting.treeSize, createdAt: waiting.createdAt, ageMs: Math.max(0, at - waiting.createdAt) },
+            : {
+                treeSize: waiting.treeSize,
+                createdAt: waiting.createdAt,
+                ageMs: Math.max(0, at - waiting.createdAt),
+              },
       };
     }),
     dead: {
@@ -308,7 +315,13 @@ export async function clockView(
   if (await exists(timesyncDir)) {
     ntp = (await exists(path.join(timesyncDir, 'synchronized'))) ? 'synchronized' : 'not synchronized';
   }
-  return { now: at, ntp, aheadMs, aheadOf, ok: aheadMs <= CLOCK_SKEW_TOLERANCE_MS && ntp !== 'not synchronized' };
+  return {
+    now: at,
+    ntp,
+    aheadMs,
+    aheadOf,
+    ok: aheadMs <= CLOCK_SKEW_TOLERANCE_MS && ntp !== 'not synchronized',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -482,12 +495,16 @@ export async function unitStatus(options: UnitStatusOptions): Promise<UnitStatus
 function attentionOf(s: Omit<UnitStatus, 'attention'>): string[] {
   const out: string[] = [];
   if (s.api !== null && !s.api.ready) {
-    out.push(`api ${s.api.url}: ${s.api.reachable ? `not ready (${s.api.error})` : `unreachable (${s.api.error})`}`);
+    out.push(
+      `api ${s.api.url}: ${s.api.reachable ? `not ready (${s.api.error})` : `unreachable (${s.api.error})`}`,
+    );
   }
   if (s.keeper !== null && !s.keeper.ready) {
     out.push(
       `keeper ${s.keeper.url}: ${
-        s.keeper.reachable ? `not ready (failing: ${s.keeper.failing.join(', ') || s.keeper.error})` : `unreachable (${s.keeper.error})`
+        s.keeper.reachable
+          ? `not ready (failing: ${s.keeper.failing.join(', ') || s.keeper.error})`
+          : `unreachable (${s.keeper.error})`
       }`,
     );
   }
@@ -497,19 +514,25 @@ function attentionOf(s: Omit<UnitStatus, 'attention'>): string[] {
     }
   }
   if (s.outbox.dead.total > 0) {
-    out.push(`${s.outbox.dead.total} dead-lettered anchor job(s): fix the cause, then fieldproof anchors retry ID`);
+    out.push(
+      `${s.outbox.dead.total} dead-lettered anchor job(s): fix the cause, then fieldproof anchors retry ID`,
+    );
   }
   for (const chain of s.outbox.chains) {
     if (chain.oldestPending !== null && chain.oldestPending.ageMs > LAG_MAX_MS) {
-      out.push(`anchors on ${chain.chain}: oldest unfinished job is ${duration(chain.oldestPending.ageMs)} old`);
+      out.push(
+        `anchors on ${chain.chain}: oldest unfinished job is ${duration(chain.oldestPending.ageMs)} old`,
+      );
     }
   }
   for (const c of s.collectors) {
     if (c.stopped) out.push(`collector ${c.name}: pushing stopped (${c.lastError ?? 'refused'})`);
-    else if (c.lagSeconds * 1000 > LAG_MAX_MS) out.push(`collector ${c.name}: ${duration(c.lagSeconds * 1000)} behind`);
+    else if (c.lagSeconds * 1000 > LAG_MAX_MS)
+      out.push(`collector ${c.name}: ${duration(c.lagSeconds * 1000)} behind`);
   }
   if (s.backup.newest === null) out.push(`no backup in ${s.backup.dir}`);
-  else if (s.backup.newest.ageMs > BACKUP_MAX_AGE_MS) out.push(`last backup is ${duration(s.backup.newest.ageMs)} old`);
+  else if (s.backup.newest.ageMs > BACKUP_MAX_AGE_MS)
+    out.push(`last backup is ${duration(s.backup.newest.ageMs)} old`);
   if (s.disk.headroomDays !== null && s.disk.headroomDays < DISK_MIN_DAYS) {
     out.push(`disk: ${s.disk.headroomDays.toFixed(1)} days of headroom at the current rate`);
   }

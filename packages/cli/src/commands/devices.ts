@@ -36,7 +36,13 @@ fieldproof devices console-revoke ID
   },
   async run({ positionals, values, env, cwd, stdout, stderr }) {
     const [sub, ...rest] = positionals;
-    if (sub !== 'add' && sub !== 'list' && sub !== 'revoke' && sub !== 'console-key' && sub !== 'console-revoke') {
+    if (
+      sub !== 'add' &&
+      sub !== 'list' &&
+      sub !== 'revoke' &&
+      sub !== 'console-key' &&
+      sub !== 'console-revoke'
+    ) {
       throw new UsageError(
         sub === undefined
           ? 'missing sub-command (add, list, revoke, console-key or console-revoke)'
@@ -49,7 +55,8 @@ fieldproof devices console-revoke ID
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     }
     if (sub === 'revoke' && rest.length !== 1) throw new UsageError('revoke takes exactly one origin');
-    if (sub === 'console-revoke' && rest.length !== 1) throw new UsageError('console-revoke takes exactly one key id');
+    if (sub === 'console-revoke' && rest.length !== 1)
+      throw new UsageError('console-revoke takes exactly one key id');
     if (sub === 'console-key' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     if (sub === 'list' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     const json = values.json === true;
@@ -121,7 +128,10 @@ fieldproof devices console-revoke ID
           createdAt,
         });
         if (json) stdout.write(`${JSON.stringify({ id, key, createdAt })}\n`);
-        else stdout.write(`operator key ${id}\n\n  ${key}\n\nSign in at the collector's /console with it; it is not shown again.\n`);
+        else
+          stdout.write(
+            `operator key ${id}\n\n  ${key}\n\nSign in at the collector's /console with it; it is not shown again.\n`,
+          );
         return 0;
       }
       if (sub === 'console-revoke') {

@@ -39,13 +39,22 @@ fieldproof status >/dev/null || echo "unit needs attention"`,
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const timeout = values.timeout === undefined ? 3000 : Number(values.timeout);
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60_000) {
-      throw new UsageError(`--timeout must be a whole number of milliseconds from 1 to 60000, not "${String(values.timeout)}"`);
+      throw new UsageError(
+        `--timeout must be a whole number of milliseconds from 1 to 60000, not "${String(values.timeout)}"`,
+      );
     }
     const { config } = loadConfig(env, cwd);
     const database = createDatabase(config.database.target, { sqlite: config.database.sqlite });
     let status: UnitStatus;
     try {
-      status = await unitStatus({ config, database, now: now(), probeApi: true, probeKeeper: true, probeTimeoutMs: timeout });
+      status = await unitStatus({
+        config,
+        database,
+        now: now(),
+        probeApi: true,
+        probeKeeper: true,
+        probeTimeoutMs: timeout,
+      });
     } catch (err) {
       stderr.write(
         `fieldproof status: cannot read the unit's database (${(err as Error).message}); is it migrated? (fieldproof migrate status)\n`,
@@ -62,7 +71,10 @@ fieldproof status >/dev/null || echo "unit needs attention"`,
 function statusText(s: UnitStatus): string {
   const lines: [string, string][] = [];
   const api = s.api!;
-  lines.push(['api', `${api.url}  ${api.ready ? 'ready' : api.reachable ? `NOT READY (${api.error})` : `UNREACHABLE (${api.error})`}`]);
+  lines.push([
+    'api',
+    `${api.url}  ${api.ready ? 'ready' : api.reachable ? `NOT READY (${api.error})` : `UNREACHABLE (${api.error})`}`,
+  ]);
   const k = s.keeper!;
   lines.push([
     'keeper',
@@ -75,7 +87,10 @@ function statusText(s: UnitStatus): string {
     ]);
   }
   const r = s.records;
-  lines.push(['records', `${r.total} received, ${r.lastHour} in the last hour, ${r.lastDay} in 24 h; sequencer backlog ${s.outbox.sequenceBacklog}`]);
+  lines.push([
+    'records',
+    `${r.total} received, ${r.lastHour} in the last hour, ${r.lastDay} in 24 h; sequencer backlog ${s.outbox.sequenceBacklog}`,
+  ]);
   const cp = s.checkpoint;
   lines.push([
     'checkpoint',
@@ -103,13 +118,17 @@ function statusText(s: UnitStatus): string {
   }
   lines.push([
     'backup',
-    s.backup.newest === null ? `none in ${s.backup.dir}` : `${s.backup.newest.file}, ${duration(s.backup.newest.ageMs)} old`,
+    s.backup.newest === null
+      ? `none in ${s.backup.dir}`
+      : `${s.backup.newest.file}, ${duration(s.backup.newest.ageMs)} old`,
   ]);
   const d = s.disk;
   lines.push([
     'disk',
     `${d.freeBytes === null ? 'free space unknown' : `${(d.freeBytes / 1e9).toFixed(1)} GB free`}, ${(d.bytesPerDay / 1e6).toFixed(1)} MB written in 24 h, ${
-      d.headroomDays === null ? 'headroom: no writes in 24 h' : `${d.headroomDays.toFixed(1)} days of headroom`
+      d.headroomDays === null
+        ? 'headroom: no writes in 24 h'
+        : `${d.headroomDays.toFixed(1)} days of headroom`
     }`,
   ]);
   lines.push([

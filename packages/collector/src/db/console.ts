@@ -8,7 +8,13 @@ export async function insertOperatorKey(
 ): Promise<void> {
   await db
     .insertInto('operator_keys')
-    .values({ id: key.id, key_hash: key.keyHash, label: key.label, created_at: key.createdAt, revoked_at: null })
+    .values({
+      id: key.id,
+      key_hash: key.keyHash,
+      label: key.label,
+      created_at: key.createdAt,
+      revoked_at: null,
+    })
     .execute();
 }
 
@@ -26,7 +32,11 @@ export async function listOperatorKeys(db: Kysely<CollectorSchema>) {
 }
 
 /** Revokes an operator key (and so every console session signed in with it); false when none was live. */
-export async function revokeOperatorKey(db: Kysely<CollectorSchema>, id: string, at: number): Promise<boolean> {
+export async function revokeOperatorKey(
+  db: Kysely<CollectorSchema>,
+  id: string,
+  at: number,
+): Promise<boolean> {
   const result = await db
     .updateTable('operator_keys')
     .set({ revoked_at: at })

@@ -47,9 +47,13 @@ export async function collectorConsoleRoutes(app: FastifyInstance, ctx: Collecto
       .header('x-frame-options', 'DENY')
       .header('referrer-policy', 'no-referrer')
       .send(body);
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
 
   async function session(request: FastifyRequest) {
     const token = sessionTokenOf(request);
@@ -100,8 +104,11 @@ export async function collectorConsoleRoutes(app: FastifyInstance, ctx: Collecto
 
   app.post('/console/session', async (request, reply) => {
     const key = (request.body as Record<string, unknown> | undefined)?.key;
-    if (typeof key !== 'string' || key.trim() === '') return html(reply, 400, signIn('Enter an operator key.'));
-    const row = isApiKeySecret(key.trim()) ? await findActiveOperatorKeyByHash(db, hashApiKey(key.trim())) : undefined;
+    if (typeof key !== 'string' || key.trim() === '')
+      return html(reply, 400, signIn('Enter an operator key.'));
+    const row = isApiKeySecret(key.trim())
+      ? await findActiveOperatorKeyByHash(db, hashApiKey(key.trim()))
+      : undefined;
     if (row === undefined) return html(reply, 401, signIn('Unknown or revoked operator key.'));
     const token = newSessionToken();
     const at = ctx.now();
@@ -125,6 +132,10 @@ export async function collectorConsoleRoutes(app: FastifyInstance, ctx: Collecto
       throw new errors.Forbidden('missing or wrong CSRF token: reload the console and try again');
     }
     await deleteCollectorSession(db, hashSessionToken(s.token));
-    return reply.code(303).header('set-cookie', sessionCookie(request, '', 0)).header('location', '/console').send();
+    return reply
+      .code(303)
+      .header('set-cookie', sessionCookie(request, '', 0))
+      .header('location', '/console')
+      .send();
   });
 }

@@ -19,7 +19,9 @@ export async function evidenceIntakeSince(
   since: number,
   bucketMs: number,
 ): Promise<IntakeBucket[]> {
-  const bucket = sql<number | string>`(received_at - ${sql.lit(Math.trunc(since))}) / ${sql.lit(Math.trunc(bucketMs))}`;
+  const bucket = sql<
+    number | string
+  >`(received_at - ${sql.lit(Math.trunc(since))}) / ${sql.lit(Math.trunc(bucketMs))}`;
   const rows = await db
     .selectFrom('evidence')
     .select([
