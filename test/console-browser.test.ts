@@ -339,7 +339,7 @@ describe.skipIf(!haveChromium)('the console in chromium', () => {
         ]);
         expect(good[2]!.text).toMatch(/^ok {8}leaf: leaf hash [0-9a-f]{64} rebuilt from the evidence/);
         expect(await page.getAttribute('[data-verifier-output] .verdict', 'data-ok')).toBe('true');
-        await page.screenshot({ path: path.join(ARTIFACTS, 'verifier-ok.png') });
+        await page.locator('#verifier').screenshot({ path: path.join(ARTIFACTS, 'verifier-ok.png') });
 
         const tampered = structuredClone(receipt) as { evidence: { kind: string } };
         tampered.evidence.kind = 'video';

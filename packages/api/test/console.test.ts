@@ -50,6 +50,19 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
       expect(rows[0]!.token_hash).not.toContain(token);
       expect(rows[0]!.token_hash).toMatch(/^[0-9a-f]{64}$/);
 
+      // Behind a TLS-terminating proxy the cookie is Secure.
+      const viaTls = await t.app.inject({
+        method: 'POST',
+        url: '/console/session',
+        headers: { ...form, 'x-forwarded-proto': 'https' },
+        payload: `key=${encodeURIComponent(keyOf(t.auth.read))}`,
+      });
+      expect(String(viaTls.headers['set-cookie'])).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+      await t.database.db
+        .deleteFrom('console_sessions')
+        .where('token_hash', '<>', rows[0]!.token_hash)
+        .execute();
+
       const page = await t.app.inject({ method: 'GET', url: '/console', headers: { cookie: pair } });
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain('id="records"');
@@ -70,11 +83,30 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
       });
       expect(write.statusCode).toBe(401);
 
-      const id = t.auth.read.authorization; // find the key id through its session row
-      expect(id).toBeTruthy();
       await revokeApiKey(t.database.db, rows[0]!.key_id, Date.now());
       const after = await t.app.inject({ method: 'GET', url: '/console', headers: { cookie: pair } });
       expect(after.body).toContain('action="/console/session"'); // the sign-in form again
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/v1/outbox', headers: { cookie: pair } })).statusCode,
+      ).toBe(401);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('ends a session 30 minutes after sign-in', async () => {
+    let now = Date.now();
+    const t = await createTestApi(engine, {}, { now: () => now });
+    try {
+      const { pair } = await signIn(t, keyOf(t.auth.read));
+      now += 30 * 60_000 - 1;
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/console', headers: { cookie: pair } })).body,
+      ).toContain('id="records"');
+      now += 1;
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/console', headers: { cookie: pair } })).body,
+      ).toContain('action="/console/session"');
       expect(
         (await t.app.inject({ method: 'GET', url: '/v1/outbox', headers: { cookie: pair } })).statusCode,
       ).toBe(401);

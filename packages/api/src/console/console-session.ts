@@ -51,10 +51,16 @@ export function sessionTokenOf(request: FastifyRequest): string | undefined {
 
 /**
  * `Set-Cookie` for a session: HttpOnly, SameSite=Strict, Path=/ (the console's links to /v1 and /docs
- * carry it), and Secure when the request came over TLS. `maxAgeSeconds` 0 clears it.
+ * carry it), and Secure when the request came over TLS: a TLS socket, or (the api itself speaks plain
+ * HTTP) a TLS-terminating proxy's `X-Forwarded-Proto: https`. A forged header can only add Secure, which
+ * makes the cookie stricter. `maxAgeSeconds` 0 clears it.
  */
 export function sessionCookie(request: FastifyRequest, token: string, maxAgeSeconds: number): string {
-  const secure = request.protocol === 'https' ? '; Secure' : '';
+  const forwarded = request.headers['x-forwarded-proto'];
+  const overTls =
+    request.protocol === 'https' ||
+    (typeof forwarded === 'string' && forwarded.split(',')[0]!.trim().toLowerCase() === 'https');
+  const secure = overTls ? '; Secure' : '';
   return `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure}`;
 }
 
