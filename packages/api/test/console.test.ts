@@ -142,6 +142,19 @@ describe.each(testEngines())('the operator console on %s', (engine: Engine) => {
         headers: { cookie: reader.pair },
       });
       expect(readerPage.body).toContain('admin key needed');
+      // The numbers, read by the engine's own queries (hourly buckets in SQL on both engines).
+      const shown = (k: string) =>
+        new RegExp(`data-k="${k.replace(/[.]/g, '\\.')}"[^>]*>([^<]*)<`).exec(readerPage.body)?.[1];
+      expect([shown('records.total'), shown('records.lastHour'), shown('records.lastDay')]).toEqual([
+        '3',
+        '3',
+        '3',
+      ]);
+      expect([
+        shown('checkpoint.treeSize'),
+        shown('outbox.dead.total'),
+        shown('anchors.sepolia.dead'),
+      ]).toEqual(['3', '1', '1']);
       const refused = await t.app.inject({
         method: 'POST',
         url: `/console/anchors/${job}/retry`,
