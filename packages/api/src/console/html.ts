@@ -54,7 +54,7 @@ button,input{font:inherit}button{padding:.35rem .8rem;border:1px solid var(--lin
 input[type=password],input[type=text]{width:100%;padding:.4rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
 label{display:block;margin:.4rem 0 .2rem}
 .drop{border:2px dashed var(--line);border-radius:6px;padding:1rem;text-align:center}.drop.over{border-color:var(--link)}
-ul.links{list-style:none;padding:0;margin:.5rem 0;font:13px/1.4 ui-monospace,monospace}ul.links li{overflow-wrap:anywhere;padding:.1rem 0}
+ul.links{list-style:none;padding:0;margin:.5rem 0;font:13px/1.4 ui-monospace,monospace}ul.links li{white-space:pre-wrap;overflow-wrap:anywhere;padding:.1rem 0}
 .verdict{font-weight:600}.verdict.ok{color:var(--ok)}.verdict.failed{color:var(--bad)}
 svg{display:block;max-width:100%}svg rect{fill:var(--link)}
 .inline{display:inline}.notice{padding:.5rem .75rem;border:1px solid var(--line);border-radius:6px}
