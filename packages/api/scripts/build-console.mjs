@@ -2,11 +2,29 @@
 // esbuild, at build time, from @fieldproof/receipt's built output: the page always carries the verifier
 // the receipt package is now. node:crypto becomes console/node-crypto-browser.mjs (@noble/hashes and
 // @noble/curves); Buffer comes from the `buffer` package. Run by `npm run build` after tsc.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const SKIPPED = here('../dist/console/verifier.skipped');
+
+// esbuild runs a native binary installed for the platform npm installed for. deploy/arm64/cross-test.sh
+// installs node_modules for arm64 and builds with this host's node: there esbuild cannot run, the bundle
+// is not made, and this says so (in dist/console/verifier.skipped, which the bundle's test reads) instead
+// of failing the TypeScript build. The console then says the verifier was not built.
+let build;
+try {
+  const esbuild = await import('esbuild');
+  await esbuild.transform('');
+  build = esbuild.build;
+} catch (err) {
+  const reason = `esbuild cannot run on this host (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+  await mkdir(here('../dist/console'), { recursive: true });
+  await writeFile(SKIPPED, `${reason}\n`);
+  await rm(here('../dist/console/verifier.js'), { force: true }); // never serve a bundle of older code
+  process.stderr.write(`console verifier NOT built: ${reason}\n`);
+  process.exit(0);
+}
 
 /**
  * Modules @fieldproof/note imports for its key files (node:fs, node:path, node:util): the verifier never
@@ -49,4 +67,5 @@ const result = await build({
 const code = result.outputFiles[0].text;
 await mkdir(here('../dist/console'), { recursive: true });
 await writeFile(here('../dist/console/verifier.js'), code);
+await rm(SKIPPED, { force: true });
 process.stdout.write(`console verifier: dist/console/verifier.js, ${code.length} bytes\n`);
