@@ -46,4 +46,9 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
+  {
+    // The console's in-browser verifier: bundled for the browser (packages/api/scripts/build-console.mjs).
+    files: ['packages/api/console/**'],
+    languageOptions: { globals: globals.browser },
+  },
 );

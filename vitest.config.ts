@@ -14,6 +14,10 @@ export default defineConfig({
           new URL('./packages/keeper/src/device/device-identity.ts', import.meta.url),
         ),
       },
+      {
+        find: '@fieldproof/api/status',
+        replacement: fileURLToPath(new URL('./packages/api/src/status/unit-status.ts', import.meta.url)),
+      },
       ...['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'collector', 'cli'].map(
         (n) => ({
           find: `@fieldproof/${n}`,

@@ -126,4 +126,18 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
       expect(loaded, absent).not.toContain(absent);
     }
   });
+
+  it("`fieldproof status`: the api package's status module, never fastify, the keeper or ethers", async () => {
+    const dir = tempDir();
+    const record = path.join(dir, 'modules.txt');
+    const result = await runNode(['--import', RECORDER, FIELDPROOF_BIN, 'status', '--help'], {
+      FIELDPROOF_RECORD_MODULES: record,
+    });
+    expect(result.code).toBe(0);
+    const loaded = packagesIn(record);
+    expect(loaded).toContain('@fieldproof/db');
+    for (const absent of ['@fieldproof/keeper', 'fastify', 'ethers', 'playwright-core', 'esbuild']) {
+      expect(loaded, absent).not.toContain(absent);
+    }
+  });
 });

@@ -12,6 +12,8 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth/auth-hook.js';
 import { KeyAuthenticator } from './auth/key-authenticator.js';
+import { consoleRoutes } from './console/console-routes.js';
+import { SessionAuthenticator } from './console/console-session.js';
 import { ContentStore } from './content/content-store.js';
 import { errors } from './errors/catalogue.js';
 import { createErrorHandler } from './errors/error-handler.js';
@@ -222,7 +224,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (request.routeOptions.config.rateLimit === false) return; // the open probes
     await addressLimit.call(this, request, reply);
   });
-  app.addHook('onRequest', createAuthHook(new KeyAuthenticator(database, config.api.keyCacheTtlMs, now)));
+  const sessions = new SessionAuthenticator(database, now);
+  app.addHook(
+    'onRequest',
+    createAuthHook(new KeyAuthenticator(database, config.api.keyCacheTtlMs, now), sessions),
+  );
   app.addHook('onResponse', (request, reply, done) => {
     if (request.dropReason !== null) return done(); // counted by the error handler, apart from 5xx
     const route = request.routeOptions.url ?? 'unmatched';
@@ -331,6 +337,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(async (scope) => evidenceRoutes(scope, ctx));
   await app.register(async (scope) => proofRoutes(scope, ctx));
   await app.register(async (scope) => collectorRoutes(scope, ctx));
+  await app.register(async (scope) => consoleRoutes(scope, ctx, sessions));
   await app.register(async (scope) => {
     await recordRoutes(scope, ctx, countermeasureType);
     await recordRoutes(scope, ctx, signalDisruptionType);

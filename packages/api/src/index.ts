@@ -23,3 +23,15 @@ export { applyWrites } from './write/apply-writes.js';
 export { createWriteExecutor } from './write/create-write-executor.js';
 export type { WriteExecutor } from './write/write-executor.js';
 export type { WriteRequest, WriteResult, WriteViolation } from './write/write-request.js';
+// The console's session and page pieces, shared with the collector's console.
+export {
+  CONSOLE_SESSION_TTL_MS,
+  SESSION_COOKIE,
+  csrfMatches,
+  csrfTokenOf,
+  hashSessionToken,
+  newSessionToken,
+  sessionCookie,
+  sessionTokenOf,
+} from './console/console-session.js';
+export { CSS as CONSOLE_CSS, age, esc, num, page } from './console/html.js';

@@ -21,6 +21,7 @@ export { countDeviceLeaves, getDeviceCheckpoint } from './db/device-tree.js';
 export { listEquivocations } from './db/equivocations.js';
 export { deviceConsistencyProof, deviceInclusionProof } from './audit/device-proofs.js';
 export { MirroredEvidenceNotFoundError, deviceReceipt } from './audit/device-receipt.js';
+export { insertOperatorKey, listOperatorKeys, revokeOperatorKey } from './db/console.js';
 export {
   EnrollmentError,
   authenticatePushKey,

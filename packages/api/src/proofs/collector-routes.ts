@@ -1,6 +1,6 @@
-import { getLatestCheckpoint, getLeafByIndex, listCollectorPushStates } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
+import { collectorsView } from '../status/unit-status.js';
 
 const nullableInt = { type: ['integer', 'null'] } as const;
 
@@ -58,34 +58,7 @@ export const getCollectorsSchema = {
 /** GET /v1/collectors (scope `read`): the unit's side of each fleet collector (issue 15). */
 export async function collectorRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { database, config, now } = ctx;
-  const db = database.db;
-  app.get('/v1/collectors', { schema: getCollectorsSchema, config: { scope: 'read' } }, async () => {
-    const at = now();
-    const latest = await getLatestCheckpoint(db);
-    const treeSize = latest === undefined ? 0 : Number(latest.tree_size);
-    const states = new Map((await listCollectorPushStates(db)).map((s) => [s.collector, s]));
-    const names = [...new Set([...config.keeper.collectors.map((c) => c.name), ...states.keys()])];
-    const collectors = [];
-    for (const name of names) {
-      const state = states.get(name);
-      const acked = state?.ackedTreeSize ?? 0;
-      let lagSeconds = 0;
-      if (acked < treeSize) {
-        const leaf = await getLeafByIndex(db, acked);
-        lagSeconds = leaf === undefined ? 0 : Math.max(0, at - Number(leaf.sequenced_at)) / 1000;
-      }
-      collectors.push({
-        name,
-        url: config.keeper.collectors.find((c) => c.name === name)?.url ?? null,
-        ackedTreeSize: acked,
-        ackedAt: state?.ackedAt ?? null,
-        lagLeaves: Math.max(0, treeSize - acked),
-        lagSeconds,
-        lastError: state?.lastError ?? null,
-        lastErrorAt: state?.lastErrorAt ?? null,
-        stopped: state?.stopped ?? false,
-      });
-    }
-    return { now: at, treeSize, collectors };
-  });
+  app.get('/v1/collectors', { schema: getCollectorsSchema, config: { scope: 'read' } }, async () =>
+    collectorsView(database.db, config.keeper.collectors, now()),
+  );
 }

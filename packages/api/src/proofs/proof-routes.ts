@@ -1,11 +1,4 @@
-import {
-  countAnchorJobsByState,
-  countQueuedEvidence,
-  findAnchorProofOfJob,
-  listAnchorsPage,
-  listDeadAnchorJobs,
-  oldestActiveAnchorJobs,
-} from '@fieldproof/db';
+import { findAnchorProofOfJob, listAnchorsPage } from '@fieldproof/db';
 import type { AnchorJobState, SortOrder } from '@fieldproof/db';
 import { toHex } from '@fieldproof/merkle';
 import {
@@ -21,8 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { errors } from '../errors/catalogue.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { outboxView } from '../status/unit-status.js';
 import {
-  ANCHOR_JOB_STATES,
   getAnchorProofSchema,
   getCheckpointSchema,
   getConsistencySchema,
@@ -131,43 +124,6 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
   app.get<{ Querystring: { deadLimit: number } }>(
     '/v1/outbox',
     { schema: getOutboxSchema, config: { scope: 'read' } },
-    async (request) => {
-      const at = now();
-      const [counts, oldest, dead, sequenceBacklog] = await Promise.all([
-        countAnchorJobsByState(db),
-        oldestActiveAnchorJobs(db),
-        listDeadAnchorJobs(db, request.query.deadLimit),
-        countQueuedEvidence(db),
-      ]);
-      const chains = [...new Set([...counts.map((c) => c.chain), ...oldest.map((o) => o.chain)])].sort();
-      return {
-        now: at,
-        sequenceBacklog,
-        chains: chains.map((chain) => {
-          const waiting = oldest.find((o) => o.chain === chain);
-          return {
-            chain,
-            byState: Object.fromEntries(
-              ANCHOR_JOB_STATES.map((s) => [
-                s,
-                counts.find((c) => c.chain === chain && c.state === s)?.count ?? 0,
-              ]),
-            ),
-            oldestPending:
-              waiting === undefined
-                ? null
-                : {
-                    treeSize: waiting.treeSize,
-                    createdAt: waiting.createdAt,
-                    ageMs: Math.max(0, at - waiting.createdAt),
-                  },
-          };
-        }),
-        dead: {
-          total: counts.filter((c) => c.state === 'dead').reduce((sum, c) => sum + c.count, 0),
-          jobs: dead,
-        },
-      };
-    },
+    async (request) => outboxView(db, now(), request.query.deadLimit),
   );
 }

@@ -3,11 +3,13 @@ import {
   EnrollmentError,
   createCollectorDatabase,
   enrollDevice,
+  insertOperatorKey,
   listDevices,
   revokeDevice,
+  revokeOperatorKey,
 } from '@fieldproof/collector';
 import { loadCollectorConfig } from '@fieldproof/config';
-import { migrate } from '@fieldproof/db';
+import { createApiKeySecret, hashApiKey, migrate, newId } from '@fieldproof/db';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
@@ -19,7 +21,12 @@ export const devicesCommand: Command = {
 fieldproof devices list [--json]
       Lists enrolled units: origin, mirrored tree size, enrolled, revoked — never push keys.
 fieldproof devices revoke ORIGIN
-      Refuses the unit's pushes from now on; what was mirrored stays.`,
+      Refuses the unit's pushes from now on; what was mirrored stays.
+fieldproof devices console-key [--label TEXT] [--json]
+      Creates an operator key for the collector's console (/console) and prints it ONCE (only its
+      SHA-256 is stored); --json prints {"id","key","createdAt"}.
+fieldproof devices console-revoke ID
+      Revokes an operator key; every console session signed in with it ends at once.`,
   example: `fieldproof devices add --origin fieldproof.local/log/3f2a9c0d1e4b5a67 --key 'fieldproof.local/log/3f2a9c0d1e4b5a67+1a2b3c4d+AX…' --json`,
   options: {
     origin: { type: 'string' },
@@ -29,10 +36,16 @@ fieldproof devices revoke ORIGIN
   },
   async run({ positionals, values, env, cwd, stdout, stderr }) {
     const [sub, ...rest] = positionals;
-    if (sub !== 'add' && sub !== 'list' && sub !== 'revoke') {
+    if (
+      sub !== 'add' &&
+      sub !== 'list' &&
+      sub !== 'revoke' &&
+      sub !== 'console-key' &&
+      sub !== 'console-revoke'
+    ) {
       throw new UsageError(
         sub === undefined
-          ? 'missing sub-command (add, list or revoke)'
+          ? 'missing sub-command (add, list, revoke, console-key or console-revoke)'
           : `unknown devices sub-command "${sub}"`,
       );
     }
@@ -42,6 +55,9 @@ fieldproof devices revoke ORIGIN
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     }
     if (sub === 'revoke' && rest.length !== 1) throw new UsageError('revoke takes exactly one origin');
+    if (sub === 'console-revoke' && rest.length !== 1)
+      throw new UsageError('console-revoke takes exactly one key id');
+    if (sub === 'console-key' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     if (sub === 'list' && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     const json = values.json === true;
     const config = loadCollectorConfig(env, cwd);
@@ -100,6 +116,31 @@ fieldproof devices revoke ORIGIN
           }
         }
         return 0;
+      }
+      if (sub === 'console-key') {
+        const key = createApiKeySecret();
+        const id = newId();
+        const createdAt = Date.now();
+        await insertOperatorKey(collector.db, {
+          id,
+          keyHash: hashApiKey(key),
+          label: typeof values.label === 'string' ? values.label : null,
+          createdAt,
+        });
+        if (json) stdout.write(`${JSON.stringify({ id, key, createdAt })}\n`);
+        else
+          stdout.write(
+            `operator key ${id}\n\n  ${key}\n\nSign in at the collector's /console with it; it is not shown again.\n`,
+          );
+        return 0;
+      }
+      if (sub === 'console-revoke') {
+        if (await revokeOperatorKey(collector.db, rest[0]!, Date.now())) {
+          stdout.write(`revoked operator key ${rest[0]}: its console sessions end now\n`);
+          return 0;
+        }
+        stderr.write(`fieldproof devices: no live operator key ${rest[0]}\n`);
+        return 1;
       }
       const origin = rest[0]!;
       if (await revokeDevice(collector.db, origin, Date.now())) {

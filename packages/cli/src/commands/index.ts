@@ -52,6 +52,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./anchors.js')).anchorsCommand,
   },
   {
+    name: 'status',
+    summary: "one screen of the unit's health: processes, backlog, anchors, collectors, backup, disk, clock",
+    load: async () => (await import('./status.js')).statusCommand,
+  },
+  {
     name: 'backup',
     summary: 'write one checked archive of the database, its content and the device key (safe while running)',
     load: async () => (await import('./backup.js')).backupCommand,

@@ -60,6 +60,23 @@ export interface EquivocationTable {
   detected_at: number;
 }
 
+/** `operator_keys` (migration 0003): keys that sign in to the collector's console. */
+export interface OperatorKeyTable {
+  id: string;
+  key_hash: string;
+  label: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** `console_sessions` (migration 0003): console sign-ins; only SHA-256 of the cookie secret is stored. */
+export interface CollectorConsoleSessionTable {
+  token_hash: string;
+  key_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
 /** The collector's database (migrations/collector/), as kysely sees it. */
 export interface CollectorSchema {
   schema_migrations: SchemaMigrationTable;
@@ -70,4 +87,6 @@ export interface CollectorSchema {
   equivocations: EquivocationTable;
   /** Auditors' read keys (migration 0002; the unit's table shape). */
   api_keys: ApiKeyTable;
+  operator_keys: OperatorKeyTable;
+  console_sessions: CollectorConsoleSessionTable;
 }

@@ -11,6 +11,7 @@ import { collectorErrorHandler } from './collector-error-handler.js';
 import { errors } from './collector-errors.js';
 import { CollectorMetrics } from './collector-metrics.js';
 import { auditRoutes } from './audit-routes.js';
+import { collectorConsoleRoutes } from './console-routes.js';
 import { publicRoutes } from './public-routes.js';
 import { pushRoutes } from './push-routes.js';
 
@@ -92,5 +93,6 @@ export async function buildCollectorApp(options: BuildCollectorAppOptions): Prom
   await app.register(async (scope) => publicRoutes(scope, ctx));
   await app.register(async (scope) => pushRoutes(scope, ctx));
   await app.register(async (scope) => auditRoutes(scope, ctx));
+  await app.register(async (scope) => collectorConsoleRoutes(scope, ctx));
   return app;
 }

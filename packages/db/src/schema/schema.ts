@@ -7,6 +7,7 @@ import type {
 } from './anchor-tables.js';
 import type { CollectorCosignatureTable, CollectorPushStateTable } from './collector-push-tables.js';
 import type { ApiKeyTable } from './api-key-table.js';
+import type { ConsoleSessionTable } from './console-session-table.js';
 import type { EvidenceTable, SequenceQueueTable } from './evidence-table.js';
 import type {
   LeaseTable,
@@ -46,4 +47,5 @@ export interface Schema {
   api_keys: ApiKeyTable;
   collector_push_state: CollectorPushStateTable;
   collector_cosignatures: CollectorCosignatureTable;
+  console_sessions: ConsoleSessionTable;
 }
