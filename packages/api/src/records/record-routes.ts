@@ -1,4 +1,4 @@
-import { newId } from '@fieldproof/db';
+import { isUniqueClass, newId } from '@fieldproof/db';
 import type { NewEvidence, SortOrder } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
@@ -100,7 +100,7 @@ export async function recordRoutes<
         );
       }
       const existing = result.existing as Row | undefined;
-      if ((result.violation === 'unique' || result.violation === 'primary_key') && existing !== undefined) {
+      if (isUniqueClass(result.violation) && existing !== undefined) {
         if (!sameRecord(type.view(existing), body, fields)) {
           throw new errors.OperationConflict(
             `operationId ${String(view.operationId)} is already recorded (${existing.id}) with different fields`,
