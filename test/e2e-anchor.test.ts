@@ -151,7 +151,6 @@ beforeAll(async () => {
     KEEPER_BACKOFF_MAX_MS: '800',
     KEEPER_RPC_TIMEOUT_MS: '500',
     KEEPER_RPC_DOWN_READY_MS: '1500',
-    FIELDPROOF_TEST_CRASH_AT: '',
     LOG_LEVEL: 'warn',
   };
   apiBase = `http://127.0.0.1:${apiPort}`;

@@ -34,7 +34,10 @@ export interface AnchoringOptions {
   /** Lease owner id (default `<host>:<pid>:<random>`). */
   readonly owner?: string;
   readonly random?: () => number;
-  /** Runs at each named point of a step (after the crash point check of FIELDPROOF_TEST_CRASH_AT). */
+  /**
+   * Runs at each named point of a step: the crash-safety tests SIGKILL their process there
+   * (test/support/anchor-child.mjs), others re-claim the job from under the worker.
+   */
   readonly atPoint?: (point: AnchorPoint, chain: string) => void | Promise<void>;
 }
 
@@ -218,10 +221,6 @@ function createChainAnchorer(
       logger.warn(fields, message);
     },
     async atPoint(point) {
-      if (settings.testCrashAt === point) {
-        logger.fatal({ point }, 'FIELDPROOF_TEST_CRASH_AT: killing the process');
-        process.kill(process.pid, 'SIGKILL');
-      }
       await shared.options.atPoint?.(point, chain.name);
     },
   };
