@@ -87,7 +87,7 @@ describe.each(testEngines())('anchor rows on %s', (engine) => {
       for (const [name, value] of Object.entries(numbers))
         expect([name, typeof value]).toEqual([name, 'number']);
       expect(numbers.count).toBe(1);
-      expect(numbers.lease_token).toBe(1);
+      expect(job!.lease_token).toBe(1);
     } finally {
       await database.close();
     }
