@@ -16,6 +16,7 @@ import {
   orderQuery,
   pageSchema,
 } from '../http/schemas.js';
+import type { IdParams } from '../http/schemas.js';
 import { unexpectedWriteFailure } from '../write/write-request.js';
 import { sameRecord } from './record-type.js';
 import type { RecordType, RecordViewBase } from './record-type.js';
@@ -154,7 +155,7 @@ export async function recordRoutes<
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: IdParams }>(
     `${type.path}/:id`,
     {
       schema: {
