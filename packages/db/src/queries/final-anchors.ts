@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../schema/schema.js';
 import { ENDED_ANCHOR_JOB_STATES } from '../schema/anchor-tables.js';
 import type { AnchorJobRow } from './anchors/anchor-rows.js';
+import { takeAnchorJobLease } from './anchors/claim-anchor-job.js';
 
 /**
  * A final anchor is not forever: a chain reset or a reorg deeper than the chain's finality removes it.
@@ -70,20 +71,7 @@ export async function claimFinalAnchorJob(
     .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', claim.now)]))
     .executeTakeFirst();
   if (job === undefined) return undefined;
-  const patch = {
-    lease_owner: claim.owner,
-    lease_expires_at: claim.now + claim.leaseMs,
-    lease_token: job.lease_token + 1,
-    updated_at: claim.now,
-  };
-  const result = await trx
-    .updateTable('anchor_jobs')
-    .set(patch)
-    .where('id', '=', job.id)
-    .where('lease_token', '=', job.lease_token)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) return undefined;
-  return { ...job, ...patch };
+  return takeAnchorJobLease(trx, job, claim);
 }
 
 /**

@@ -43,20 +43,33 @@ export async function claimAnchorJob(
     .$if(claim.skipLocked, (qb) => qb.forUpdate().skipLocked())
     .executeTakeFirst();
   if (candidate === undefined) return undefined;
+  return takeAnchorJobLease(trx, candidate, claim);
+}
+
+/**
+ * Leases `job` (as read in this transaction) to `owner` until `now + leaseMs` and increments its fencing
+ * token — only if the token is still the one read. Returns the job as it now is, or undefined when another
+ * claim got there first. Shared by every claim (due jobs here, final jobs in final-anchors.ts).
+ */
+export async function takeAnchorJobLease(
+  trx: Kysely<Schema>,
+  job: AnchorJobRow,
+  lease: { readonly owner: string; readonly now: number; readonly leaseMs: number },
+): Promise<AnchorJobRow | undefined> {
   const patch = {
-    lease_owner: claim.owner,
-    lease_expires_at: claim.now + claim.leaseMs,
-    lease_token: candidate.lease_token + 1,
-    updated_at: claim.now,
+    lease_owner: lease.owner,
+    lease_expires_at: lease.now + lease.leaseMs,
+    lease_token: job.lease_token + 1,
+    updated_at: lease.now,
   };
   const result = await trx
     .updateTable('anchor_jobs')
     .set(patch)
-    .where('id', '=', candidate.id)
-    .where('lease_token', '=', candidate.lease_token)
+    .where('id', '=', job.id)
+    .where('lease_token', '=', job.lease_token)
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) return undefined;
-  return { ...candidate, ...patch };
+  return { ...job, ...patch };
 }
 
 function dueJobs(db: Kysely<Schema>, chain: string, now: number) {
