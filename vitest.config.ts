@@ -9,6 +9,10 @@ export default defineConfig({
     alias: [
       // A subpath export before its package: an alias also matches `<key>/…`.
       {
+        find: '@fieldproof/config/observability',
+        replacement: fileURLToPath(new URL('./packages/config/src/observability.ts', import.meta.url)),
+      },
+      {
         find: '@fieldproof/keeper/device',
         replacement: fileURLToPath(
           new URL('./packages/keeper/src/device/device-identity.ts', import.meta.url),

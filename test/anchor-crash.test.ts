@@ -10,7 +10,8 @@ import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/
 import { runNode } from './support/processes.js';
 
 /**
- * Crash safety across processes: a real child process anchors and SIGKILLs itself (FIELDPROOF_TEST_CRASH_AT)
+ * Crash safety across processes: a real child process anchors and SIGKILLs itself (ANCHOR_CHILD_CRASH_AT: the
+ * child passes the point to createAnchoring's `atPoint` option; the production config has no such switch)
  * after persisting the signed transaction but before broadcasting it, or after broadcasting it but before
  * recording that; a second process reconciles. Exactly one anchor transaction per checkpoint reaches the
  * chain. The children run the built dist (`npm run build` first; `npm test` does it).
@@ -43,7 +44,6 @@ function childEnv(database: Database, extra: Record<string, string> = {}): Recor
     KEEPER_POLL_MS: '25',
     KEEPER_CONFIRM_POLL_MS: '25',
     KEEPER_LEASE_MS: '500',
-    FIELDPROOF_TEST_CRASH_AT: '',
     LOG_LEVEL: 'info',
     ...extra,
   };
@@ -55,9 +55,9 @@ describe.each(['after-persist', 'after-broadcast'] as const)('a keeper killed %s
     const startBlock = (await node.blockNumber()) + 1;
     const cp = await appendCheckpoint(database, 4);
 
-    const crashed = await runNode([CHILD], childEnv(database, { FIELDPROOF_TEST_CRASH_AT: point }));
+    const crashed = await runNode([CHILD], childEnv(database, { ANCHOR_CHILD_CRASH_AT: point }));
     expect(crashed.signal).toBe('SIGKILL');
-    expect(crashed.stderr).toContain('FIELDPROOF_TEST_CRASH_AT: killing the process');
+    expect(crashed.stderr).toContain('ANCHOR_CHILD_CRASH_AT: killing the process');
     const [persisted] = await listAnchorTxsOfChain(database.db, 'local');
     expect(persisted).toMatchObject({ state: 'signed' }); // bytes, hash and nonce were on disk first
     const seen = await node.transactionsFrom(SIGNER.address, startBlock);

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackupError, backupSqlite, newId } from '@fieldproof/db';
+import { BackupError, backupSqlite } from '@fieldproof/db';
 import type { BackupProgress, Database } from '@fieldproof/db';
 import { createTestDatabase, dropTestDatabases, tempDir, testEngines } from './support/databases.js';
+import { evidenceRows } from './support/evidence-rows.js';
 
 afterAll(dropTestDatabases);
 
@@ -21,18 +22,11 @@ async function fill(database: Database, n: number): Promise<void> {
   const now = Date.now();
   await database.db.transaction().execute(async (trx) => {
     for (let i = 0; i < n; i += 500) {
-      const rows = Array.from({ length: Math.min(500, n - i) }, (_, k) => ({
-        id: newId(),
+      const rows = evidenceRows(Math.min(500, n - i), (k) => ({
         digest: (i + k).toString(16).padStart(64, '0'),
-        kind: 'detection',
-        source: 'digest' as const,
         occurred_at: now,
         received_at: now,
-        payload_mime: null,
-        payload_size: null,
-        payload_json: null,
         metadata: JSON.stringify({ pad: 'p'.repeat(100) }),
-        content_stored: 0 as const,
       }));
       await trx.insertInto('evidence').values(rows).execute();
     }

@@ -8,6 +8,7 @@ import { tempDir } from './support/databases.js';
 import { HARDHAT_ACCOUNTS, freePort, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { waitFor } from './support/wait-for.js';
 
 /**
  * Anchoring end to end with every piece real and BUILT (`npm run build` first): `fieldproof api` and
@@ -77,18 +78,13 @@ async function postEvidence(): Promise<void> {
 }
 
 /** Polls `probe` (mining a block on each chain between tries) until it returns a value. */
-async function until<T>(probe: () => Promise<T | undefined>, label: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      const logs = [...processes].map(([n, p]) => `--- ${n}\n${p.output()}`).join('\n');
-      throw new Error(`${label}: timed out\n${logs}`);
-    }
-    await Promise.all([alpha.mine(), beta.mine()]);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+function until<T>(probe: () => Promise<T | undefined>, label: string, timeoutMs = 60_000): Promise<T> {
+  return waitFor(label, probe, {
+    timeoutMs,
+    intervalMs: 150,
+    between: () => Promise.all([alpha.mine(), beta.mine()]),
+    explain: () => [...processes].map(([n, p]) => `--- ${n}\n${p.output()}`).join('\n'),
+  });
 }
 
 /** The final anchor of the newest checkpoint on `chain`, once there is one. */
@@ -151,7 +147,6 @@ beforeAll(async () => {
     KEEPER_BACKOFF_MAX_MS: '800',
     KEEPER_RPC_TIMEOUT_MS: '500',
     KEEPER_RPC_DOWN_READY_MS: '1500',
-    FIELDPROOF_TEST_CRASH_AT: '',
     LOG_LEVEL: 'warn',
   };
   apiBase = `http://127.0.0.1:${apiPort}`;

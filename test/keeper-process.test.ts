@@ -4,9 +4,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDatabase, enqueueEvidence, newId } from '@fieldproof/db';
+import { createDatabase, enqueueEvidence } from '@fieldproof/db';
 import { dropTestDatabases, targetOf, tempDir } from './support/databases.js';
 import { runNode } from './support/processes.js';
+import { waitFor } from './support/wait-for.js';
+import { insertEvidenceRow } from './support/evidence-rows.js';
 
 // Runs the BUILT keeper (`npm run build` first; `npm test` does it).
 const BIN = fileURLToPath(new URL('../packages/cli/bin/fieldproof.js', import.meta.url));
@@ -38,14 +40,8 @@ function deviceEnv(dir: string) {
   };
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return waitFor('the keeper process', probe, { timeoutMs, intervalMs: 50 });
 }
 
 describe('fieldproof keeper (process)', () => {
@@ -75,23 +71,7 @@ describe('fieldproof keeper (process)', () => {
       try {
         await database.db.transaction().execute(async (trx) => {
           for (let i = 0; i < 3; i++) {
-            const id = newId();
-            await trx
-              .insertInto('evidence')
-              .values({
-                id,
-                digest: `${i}`.repeat(64),
-                kind: 'detection',
-                source: 'digest',
-                occurred_at: 1,
-                received_at: 2,
-                payload_mime: null,
-                payload_size: null,
-                payload_json: null,
-                metadata: null,
-                content_stored: 0,
-              })
-              .execute();
+            const { id } = await insertEvidenceRow(trx, { digest: `${i}`.repeat(64) });
             await enqueueEvidence(trx, [{ id, received_at: 2 }]);
           }
         });

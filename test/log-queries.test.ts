@@ -20,6 +20,7 @@ import {
 } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { createTestDatabase, dropTestDatabases, testEngines } from './support/databases.js';
+import { evidenceRow } from './support/evidence-rows.js';
 
 afterAll(dropTestDatabases);
 
@@ -31,19 +32,16 @@ async function addEvidence(database: Database, n: number): Promise<string[]> {
     await trx
       .insertInto('evidence')
       .values(
-        ids.map((id, i) => ({
-          id,
-          digest: hex(Math.floor(Math.random() * 2 ** 40) * 1000 + i),
-          kind: 'detection',
-          source: 'digest' as const,
-          occurred_at: 1000 + i,
-          received_at: 2000 + i,
-          payload_mime: i === 0 ? 'image/jpeg' : null,
-          payload_size: null,
-          payload_json: null,
-          metadata: i === 0 ? '{"a":1}' : null,
-          content_stored: 0 as const,
-        })),
+        ids.map((id, i) =>
+          evidenceRow({
+            id,
+            digest: hex(Math.floor(Math.random() * 2 ** 40) * 1000 + i),
+            occurred_at: 1000 + i,
+            received_at: 2000 + i,
+            payload_mime: i === 0 ? 'image/jpeg' : null,
+            metadata: i === 0 ? '{"a":1}' : null,
+          }),
+        ),
       )
       .execute();
     await enqueueEvidence(

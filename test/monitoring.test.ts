@@ -150,6 +150,11 @@ describe('deploy/monitoring', { timeout: 90_000 }, () => {
       }
     }
     expect([...missing]).toEqual([]);
+    // One naming scheme (docs/ARCHITECTURE.md "Logs and metrics"): Node's default metrics carry the
+    // process's prefix in every process, so a keeper's and an api's series never share a name.
+    expect([...exported].filter((n) => /^(process|nodejs)_/.test(n))).toEqual([]);
+    for (const name of ['api', 'keeper'])
+      expect(exported, name).toContain(`fieldproof_${name}_process_resident_memory_bytes`);
     // The alerts the issue asks for are there.
     for (const name of [
       'fieldproof_anchor_lost_total',

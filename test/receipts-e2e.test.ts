@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './support/databases.js';
 import { HARDHAT_ACCOUNTS, freePort, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
+import { waitFor } from './support/wait-for.js';
 
 /**
  * End to end, every piece real and BUILT (`npm run build` first): a hardhat node, `fieldproof api` and
@@ -87,18 +88,12 @@ async function until<T>(
   timeoutMs = 60_000,
   mine = true,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${label}: timed out\n${[...processes].map(([n, p]) => `--- ${n}\n${p.output()}`).join('\n')}`,
-      );
-    }
-    if (mine) await node.mine();
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  return waitFor(label, probe, {
+    timeoutMs,
+    intervalMs: 150,
+    between: async () => (mine ? node.mine() : undefined),
+    explain: () => [...processes].map(([n, p]) => `--- ${n}\n${p.output()}`).join('\n'),
+  });
 }
 
 async function finalReceipt(id: string, notBlockHash?: string): Promise<Receipt> {

@@ -10,6 +10,7 @@ import { FIELDPROOF_BIN, spawnApi } from './support/api-process.js';
 import type { ApiProcess } from './support/api-process.js';
 import { tempDir } from './support/databases.js';
 import { runNode } from './support/processes.js';
+import { waitFor } from './support/wait-for.js';
 
 /**
  * A full disk, for real: the built api and keeper run with their database and data folder on a small
@@ -49,14 +50,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  return waitFor(what, probe, { timeoutMs, intervalMs: 50 });
 }
 
 /** Writes `file` until the filesystem refuses (ENOSPC): nothing is left, to the last page. */

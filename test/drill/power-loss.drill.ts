@@ -252,7 +252,6 @@ function processEnv(o: {
     KEEPER_LEASE_MS: '5000',
     KEEPER_CRON_BACKUP: '',
     KEEPER_CRON_WAL_CHECKPOINT: '',
-    FIELDPROOF_TEST_CRASH_AT: '',
     LOG_LEVEL: 'warn',
   };
 }

@@ -1,6 +1,7 @@
 // A keeper-like process that only anchors: reads its configuration from the environment like the keeper
 // does, migrates, and runs the anchoring tasks (from the built dist) until every outbox job is final or
-// ANCHOR_CHILD_TIMEOUT_MS passes. FIELDPROOF_TEST_CRASH_AT makes it SIGKILL itself at a named point.
+// ANCHOR_CHILD_TIMEOUT_MS passes. ANCHOR_CHILD_CRASH_AT makes it SIGKILL itself at a named point
+// (`after-persist`, `after-broadcast`, `before-proof`), through createAnchoring's atPoint option.
 // Prints one JSON line {"jobs":[...states]} on a clean exit.
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -12,14 +13,23 @@ const { config, secrets } = loadConfig(process.env);
 const database = createDatabase(config.database.target, { sqlite: config.database.sqlite });
 await migrate(database);
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
-const anchoring = createAnchoring({
-  database,
-  config,
-  secrets,
-  logger,
-  registry: new Registry(),
-  now: Date.now,
-});
+const anchoring = createAnchoring(
+  {
+    database,
+    config,
+    secrets,
+    logger,
+    registry: new Registry(),
+    now: Date.now,
+  },
+  {
+    atPoint(point) {
+      if (point !== process.env.ANCHOR_CHILD_CRASH_AT) return;
+      logger.fatal({ point }, 'ANCHOR_CHILD_CRASH_AT: killing the process');
+      process.kill(process.pid, 'SIGKILL');
+    },
+  },
+);
 const deadline = Date.now() + Number(process.env.ANCHOR_CHILD_TIMEOUT_MS ?? 20_000);
 let jobs = [];
 try {

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { loadConfig, type Env, type FieldproofConfig, type Secrets } from '@fieldproof/config';
-import { listAnchorJobs, listAnchorTxsOfChain, newId } from '@fieldproof/db';
+import { listAnchorJobs, listAnchorTxsOfChain } from '@fieldproof/db';
 import type { AnchorJobRow, AnchorTxRow, Database } from '@fieldproof/db';
 import type { KeeperDeps, KeeperTask } from '@fieldproof/keeper';
 import { rootFromLeafHashes, toHex } from '@fieldproof/merkle';
 import { deviceKeyFromSeed, signCheckpoint } from '@fieldproof/note';
 import { pino, type LevelWithSilent, type Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { insertEvidenceRow } from './evidence-rows.js';
 
 /**
  * Helpers for the anchoring tests: a log with checkpoints written straight into the tables (the
@@ -32,24 +33,8 @@ export async function appendCheckpoint(
   const hashes = existing.map((r) => r.leaf_hash);
   await db.transaction().execute(async (trx) => {
     for (let i = 0; i < count; i++) {
-      const id = newId();
       const leafHash = randomBytes(32).toString('hex');
-      await trx
-        .insertInto('evidence')
-        .values({
-          id,
-          digest: randomBytes(32).toString('hex'),
-          kind: 'test',
-          source: 'digest',
-          occurred_at: now,
-          received_at: now,
-          payload_mime: null,
-          payload_size: null,
-          payload_json: null,
-          metadata: null,
-          content_stored: 0,
-        })
-        .execute();
+      const { id } = await insertEvidenceRow(trx, { kind: 'test', occurred_at: now, received_at: now });
       await trx
         .insertInto('log_leaves')
         .values({ leaf_index: start + i, evidence_id: id, leaf_hash: leafHash, sequenced_at: now })

@@ -4,7 +4,7 @@
  */
 export { buildApp, FIRST_KEY_HINT, type BuildAppOptions } from './build-app.js';
 export { startApi, type RunningApi, type StartApiOptions } from './start-api.js';
-export { REDACTED_PATHS, createApiLogger } from './logger.js';
+export { createApiLogger } from './logger.js';
 export { apiService, runApi } from './api-service.js';
 export {
   API_SCOPES,

@@ -7,6 +7,7 @@ import { startApi } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import { createKey } from '../../../test/support/api.js';
 import { createTestDatabase, dropTestDatabases, tempDir } from '../../../test/support/databases.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 afterAll(dropTestDatabases);
 
@@ -24,14 +25,8 @@ function captureLogger() {
   return { logger, lines: () => lines.map((l) => JSON.parse(l) as LogLine) };
 }
 
-async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function until<T>(probe: () => T | undefined, what: string): Promise<T> {
+  return waitFor(what, probe, { timeoutMs: 10_000 });
 }
 
 const ERROR = 50;
@@ -60,13 +55,10 @@ describe('a client that aborts a raw upload mid-stream', () => {
       socket.write(Buffer.alloc(64 * 1024, 1));
       // The handler is streaming into the content store once its temporary file exists.
       const tmp = path.join(dataDir, 'content', '.tmp');
-      await waitFor(
-        () => (fs.existsSync(tmp) && fs.readdirSync(tmp).length > 0 ? true : undefined),
-        'upload',
-      );
+      await until(() => (fs.existsSync(tmp) && fs.readdirSync(tmp).length > 0 ? true : undefined), 'upload');
       socket.destroy();
 
-      const line = await waitFor(
+      const line = await until(
         () => log.lines().find((l) => l.reqId !== undefined && l.msg !== 'api listening'),
         'the log line of the aborted request',
       );
@@ -74,7 +66,7 @@ describe('a client that aborts a raw upload mid-stream', () => {
       expect(line.msg).toMatch(/abort/);
       expect(log.lines().filter((l) => l.level >= ERROR)).toEqual([]);
       // The partial upload is not kept.
-      await waitFor(() => (fs.readdirSync(tmp).length === 0 ? true : undefined), 'the partial file removed');
+      await until(() => (fs.readdirSync(tmp).length === 0 ? true : undefined), 'the partial file removed');
 
       const metrics = await (await fetch(`${api.address}/metrics`, { headers: { authorization } })).text();
       expect(metrics).toMatch(/^fieldproof_api_requests_dropped_total\{reason="client_aborted"\} 1$/m);

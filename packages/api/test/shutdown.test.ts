@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { startApi } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import { createKey, randomDigest, testApiEnv } from '../../../test/support/api.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 import {
   createTestDatabase,
   dropTestDatabases,
@@ -57,7 +58,7 @@ describe.each(testEngines())('graceful shutdown (%s)', (engine) => {
     });
     await Promise.all(inFlight.map((r) => r.continued));
     const closed = api.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await closeBegun(api.address);
     for (const r of inFlight) r.finish();
     const results = await Promise.all(inFlight.map((r) => r.answered));
     await closed;
@@ -95,9 +96,9 @@ describe('requests arriving during shutdown', () => {
       `POST /v1/evidence HTTP/1.1\r\nhost: x\r\nauthorization: ${authorization}\r\n` +
         `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nexpect: 100-continue\r\n\r\n`,
     );
-    while (!received.includes('100 Continue')) await new Promise((r) => setTimeout(r, 5));
+    await waitFor('100 Continue', () => received.includes('100 Continue'));
     const closed = api.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await closeBegun(api.address);
     socket.write(`${body}GET /v1/evidence HTTP/1.1\r\nhost: x\r\nauthorization: ${authorization}\r\n\r\n`);
     await new Promise((resolve) => socket.on('close', resolve));
     await closed;
@@ -117,3 +118,16 @@ describe('requests arriving during shutdown', () => {
     await database.close();
   });
 });
+
+/**
+ * Resolves once the api's close has begun, seen from outside: a new request is answered 503 (the
+ * preClose hook) or no longer accepted at all — an event, not a guess at how long close() takes to start.
+ */
+async function closeBegun(address: string): Promise<void> {
+  await waitFor('the close to begin', () =>
+    fetch(`${address}/healthz`).then(
+      (res) => res.status === 503,
+      () => true,
+    ),
+  );
+}

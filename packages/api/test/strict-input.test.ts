@@ -6,6 +6,7 @@ import { newId } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
 import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { insertEvidenceRow } from '../../../test/support/evidence-rows.js';
 
 afterAll(dropTestDatabases);
 
@@ -518,23 +519,14 @@ describe.each(testEngines())('strict input (%s)', (engine) => {
       const file = path.join(t.dataDir, 'content', digest.slice(0, 2), digest.slice(2, 4), digest);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, content);
-      const id = newId();
-      await t.database.db
-        .insertInto('evidence')
-        .values({
-          id,
-          digest,
-          kind: 'k',
-          source: 'bytes',
-          occurred_at: 1,
-          received_at: 1,
-          payload_mime: mime,
-          payload_size: content.length,
-          payload_json: null,
-          metadata: null,
-          content_stored: 1,
-        })
-        .execute();
+      const { id } = await insertEvidenceRow(t.database.db, {
+        digest,
+        kind: 'k',
+        source: 'bytes',
+        payload_mime: mime,
+        payload_size: content.length,
+        content_stored: 1,
+      });
       const res = await t.app.inject({
         method: 'GET',
         url: `/v1/evidence/${id}/content`,

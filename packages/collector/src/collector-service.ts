@@ -1,7 +1,7 @@
 import { loadCollectorConfig, runService } from '@fieldproof/config';
 import type { CollectorConfig, RunServiceOptions, Service } from '@fieldproof/config';
 import { DeviceKeyError } from '@fieldproof/note';
-import { createCollectorLogger } from './logger.js';
+import { createProcessLogger } from '@fieldproof/config/observability';
 import { startCollector } from './start-collector.js';
 
 /**
@@ -14,7 +14,7 @@ export const collectorService: Service<{ readonly config: CollectorConfig }> = {
   listenSettings: 'COLLECTOR_HOST / COLLECTOR_PORT',
   refusals: [DeviceKeyError],
   loadSettings: (env, cwd) => ({ config: loadCollectorConfig(env, cwd) }),
-  createLogger: (config) => createCollectorLogger(config.logLevel),
+  createLogger: (config) => createProcessLogger('collector', config.logLevel),
   start: ({ config, logger }) => startCollector(config, { logger }),
 };
 

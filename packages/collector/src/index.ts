@@ -7,7 +7,6 @@ export { startCollector, type RunningCollector } from './start-collector.js';
 export { collectorService, runCollector } from './collector-service.js';
 export { buildCollectorApp, type BuildCollectorAppOptions } from './http/build-collector-app.js';
 export { collectorErrorCatalogue, errors as collectorErrors } from './http/collector-errors.js';
-export { createCollectorLogger } from './logger.js';
 export {
   COLLECTOR_MIGRATIONS_DIR,
   collectorDatabaseOf,

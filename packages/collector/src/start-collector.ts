@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { openCollectorDatabase } from './db/collector-database.js';
 import type { CollectorDatabase } from './db/collector-database.js';
 import { buildCollectorApp } from './http/build-collector-app.js';
-import { createCollectorLogger } from './logger.js';
+import { createProcessLogger } from '@fieldproof/config/observability';
 import { openWitness } from './witness/witness-key.js';
 
 export interface RunningCollector {
@@ -26,7 +26,7 @@ export async function startCollector(
   config: CollectorConfig,
   options: { readonly logger?: Logger; readonly now?: () => number } = {},
 ): Promise<RunningCollector> {
-  const logger = options.logger ?? createCollectorLogger(config.logLevel);
+  const logger = options.logger ?? createProcessLogger('collector', config.logLevel);
   logger.info(
     { database: redactUrl(config.database.target.url), dataDir: config.dataDir },
     'collector starting',

@@ -9,8 +9,6 @@ import { ConfigError } from './config-error.js';
 import { KIB, MIB, MINUTE, SECOND } from './units.js';
 
 export type ProviderKind = 'stub' | 'evm' | 'multi';
-/** Named points in the anchorer where FIELDPROOF_TEST_CRASH_AT can kill the process (tests only). */
-export type AnchorCrashPoint = 'after-persist' | 'after-broadcast';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Everything configurable, validated and frozen. Holds no secret: see `Secrets`. */
@@ -78,11 +76,6 @@ export interface FieldproofConfig {
     readonly rpcDownReadyMs: number;
     /** One JSON-RPC request to a chain gives up after this long (an ambiguous outcome: reconciled later). */
     readonly rpcTimeoutMs: number;
-    /**
-     * Test-only fault injection (FIELDPROOF_TEST_CRASH_AT): the anchorer kills its own process with SIGKILL
-     * at this point, so crash-safety tests can stop it exactly between two steps. Never set in production.
-     */
-    readonly testCrashAt: AnchorCrashPoint | undefined;
     /** node-cron expressions; undefined = off. */
     readonly cronBackup: string | undefined;
     readonly cronWalCheckpoint: string | undefined;
@@ -210,10 +203,6 @@ export function loadConfig(
       leaseMs: int(env, 'KEEPER_LEASE_MS', 2 * MINUTE, 100),
       rpcDownReadyMs: int(env, 'KEEPER_RPC_DOWN_READY_MS', 15 * MINUTE, 0),
       rpcTimeoutMs: int(env, 'KEEPER_RPC_TIMEOUT_MS', 10 * SECOND, 50),
-      testCrashAt: optionalOneOf(env, 'FIELDPROOF_TEST_CRASH_AT', [
-        'after-persist',
-        'after-broadcast',
-      ] as const),
       cronBackup: nonEmpty(env.KEEPER_CRON_BACKUP),
       cronWalCheckpoint: nonEmpty(env.KEEPER_CRON_WAL_CHECKPOINT),
       cronRecheckFinal: cronOrOff(env.KEEPER_CRON_RECHECK_FINAL, DEFAULT_CRON_RECHECK_FINAL),
@@ -310,14 +299,6 @@ export function oneOf<T extends string>(env: Env, name: string, allowed: readonl
   const match = allowed.find((a) => a.toLowerCase() === raw.toLowerCase());
   if (match === undefined) throw new ConfigError(name, `"${raw}" is not one of ${allowed.join(', ')}`);
   return match;
-}
-
-function optionalOneOf<T extends string>(
-  env: Env,
-  name: string,
-  allowed: readonly [T, ...T[]],
-): T | undefined {
-  return nonEmpty(env[name]) === undefined ? undefined : oneOf(env, name, allowed, allowed[0]);
 }
 
 export function deepFreeze<T>(value: T): T {

@@ -13,7 +13,19 @@ export type * from './schema/evidence-table.js';
 export type * from './schema/log-tables.js';
 export type * from './schema/record-tables.js';
 export type * from './schema/anchor-tables.js';
-export { ANCHOR_JOB_STATES, ANCHOR_TX_STATES } from './schema/anchor-tables.js';
+export {
+  ACTIVE_ANCHOR_JOB_STATES,
+  ANCHOR_JOB_STATE_RANK,
+  ANCHOR_JOB_STATES,
+  ANCHOR_TX_STATES,
+  CURRENT_ANCHOR_TX_STATES,
+  ENDED_ANCHOR_JOB_STATES,
+  LIVE_ANCHOR_TX_STATES,
+  MINED_ANCHOR_JOB_STATES,
+  SETTLED_ANCHOR_JOB_STATES,
+  UNMINED_ANCHOR_TX_STATES,
+  UNSIGNED_ANCHOR_JOB_STATES,
+} from './schema/anchor-tables.js';
 export type * from './schema/api-key-table.js';
 export * from './queries/api-keys.js';
 export * from './queries/console-sessions.js';
@@ -29,7 +41,7 @@ export * from './queries/record-list.js';
 export * from './queries/countermeasures.js';
 export * from './queries/signal-disruptions.js';
 export * from './queries/jamming-operations.js';
-export * from './queries/anchors.js';
+export * from './queries/anchors/index.js';
 export * from './queries/final-anchors.js';
 export * from './queries/anchor-proofs.js';
 export * from './queries/chain-finalized-blocks.js';

@@ -11,6 +11,7 @@ import {
 } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { evidenceRow } from '../../../test/support/evidence-rows.js';
 
 afterAll(dropTestDatabases);
 
@@ -61,19 +62,7 @@ describe.each(testEngines())('database errors are classified by code (%s)', (eng
   it('maps each schema constraint to its class through kysely', async () => {
     database = await createTestDatabase(engine);
     const { db } = database;
-    const evidence = (id: string, digest: string) => ({
-      id,
-      digest,
-      kind: 'photo',
-      source: 'digest' as const,
-      occurred_at: 1,
-      received_at: 2,
-      payload_mime: null,
-      payload_size: null,
-      payload_json: null,
-      metadata: null,
-      content_stored: 0 as const,
-    });
+    const evidence = (id: string, digest: string) => evidenceRow({ id, digest, kind: 'photo' });
     const id = newId();
     await db
       .insertInto('evidence')

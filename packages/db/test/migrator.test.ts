@@ -13,7 +13,6 @@ import {
   loadMigrations,
   migrate,
   migrationStatus,
-  newId,
 } from '@fieldproof/db';
 import {
   copyOfMigrations,
@@ -22,6 +21,7 @@ import {
   targetOf,
   testEngines,
 } from '../../../test/support/databases.js';
+import { insertEvidenceRow } from '../../../test/support/evidence-rows.js';
 import { runNode } from '../../../test/support/processes.js';
 
 afterAll(dropTestDatabases);
@@ -190,23 +190,7 @@ describe.each(testEngines())('migrator (%s)', (engine) => {
   it('evidence is append-only in the database itself', async () => {
     const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
     await migrate(database);
-    const id = newId();
-    await database.db
-      .insertInto('evidence')
-      .values({
-        id,
-        digest: 'd'.repeat(64),
-        kind: 'photo',
-        source: 'digest',
-        occurred_at: 1,
-        received_at: 2,
-        payload_mime: null,
-        payload_size: null,
-        payload_json: null,
-        metadata: null,
-        content_stored: 0,
-      })
-      .execute();
+    const { id } = await insertEvidenceRow(database.db, { digest: 'd'.repeat(64), kind: 'photo' });
     const update = await database.db
       .updateTable('evidence')
       .set({ kind: 'forged' })

@@ -5,7 +5,8 @@
 export type * from './task.js';
 export { createKeeper, type Anchoring, type Keeper, type KeeperProcessDeps } from './keeper.js';
 export { keeperService, runKeeper } from './keeper-service.js';
-export { createTaskRunner, backoffMs, type TaskRunner, type TaskRunnerOptions } from './task-runner.js';
+export { createTaskRunner, type TaskRunner, type TaskRunnerOptions } from './task-runner.js';
+export { backoffDelay } from './backoff.js';
 export { createSequencer, type SequencerTask } from './sequencer/sequencer.js';
 export {
   LeafEncodingFailure,
@@ -25,7 +26,6 @@ export {
 export { createHealthServer, type HealthServer, type Readiness } from './health/health-server.js';
 export { registerLogGauges } from './health/keeper-metrics.js';
 export { createMaintenance, MaintenanceConfigError, type Maintenance } from './maintenance/maintenance.js';
-export { createKeeperLogger } from './logger.js';
 export {
   AnchorProofBuildError,
   anchorProofFromBlock,

@@ -1,14 +1,14 @@
 import { legacyMoveMessage, loadConfig, moveLegacyData, runService } from '@fieldproof/config';
 import type { RunServiceOptions, Service } from '@fieldproof/config';
+import { collectProcessMetrics, createProcessLogger } from '@fieldproof/config/observability';
 import { openMigratedDatabase } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { DeviceKeyError } from '@fieldproof/note';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { SignerKeyError, createAnchoring } from './anchor/index.js';
 import { DeviceIdentityError, openDeviceIdentity } from './device/device-identity.js';
 import { createKeeper } from './keeper.js';
 import type { Keeper } from './keeper.js';
-import { createKeeperLogger } from './logger.js';
 import { MaintenanceConfigError } from './maintenance/maintenance.js';
 
 /**
@@ -22,7 +22,7 @@ export const keeperService: Service = {
   listenSettings: 'KEEPER_HTTP_HOST / KEEPER_HTTP_PORT',
   // A key, the origin or a maintenance setting the operator must fix first: no restart helps.
   refusals: [DeviceIdentityError, DeviceKeyError, MaintenanceConfigError, SignerKeyError],
-  createLogger: (config, stdout) => createKeeperLogger(config.logLevel, stdout),
+  createLogger: (config, stdout) => createProcessLogger('keeper', config.logLevel, { stream: stdout }),
   async start({ config, secrets, logger }) {
     const now = Date.now;
     let database: Database | undefined;
@@ -50,7 +50,7 @@ export const keeperService: Service = {
         device.source.kind === 'file' && device.source.created ? 'device key created' : 'device key loaded',
       );
       const registry = new Registry();
-      collectDefaultMetrics({ register: registry });
+      collectProcessMetrics(registry, 'keeper');
       const deps = { database, config, secrets, logger, registry, now };
       keeper = createKeeper({ ...deps, device, anchoring: createAnchoring(deps) });
       await keeper.start();

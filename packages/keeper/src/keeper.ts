@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { assertMigrationsCurrent } from '@fieldproof/db';
+import type { Anchoring } from './anchor/create-anchoring.js';
 import type { DeviceIdentity } from './device/device-identity.js';
 import { createHealthServer } from './health/health-server.js';
 import type { Readiness } from './health/health-server.js';
@@ -12,12 +13,8 @@ import { createTaskRunner } from './task-runner.js';
 import { createCollectorPusher } from './collector/collector-pusher.js';
 import type { TaskRunner } from './task-runner.js';
 
-/** What `createAnchoring(deps)` in `./anchor/` provides: its tasks, its readiness, its disposal. */
-export interface Anchoring {
-  readonly tasks: readonly KeeperTask[];
-  readiness(): Readiness;
-  close(): Promise<void>;
-}
+/** What `createAnchoring(deps)` in `./anchor/` provides (a type only: this module loads no anchoring code). */
+export type { Anchoring };
 
 export interface KeeperProcessDeps extends KeeperDeps {
   readonly device: DeviceIdentity;

@@ -1,13 +1,21 @@
 import { setImmediate as nextTurn, setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { backoffDelay } from './backoff.js';
 import type { KeeperTask } from './task.js';
 
 export interface TaskRunnerOptions {
   readonly logger: Logger;
   /** Sleep after a round that found no work, unless the task sets `idleMs`. */
   readonly pollMs: number;
-  /** Backoff after a failed round: base·2^(failures−1), capped at maxMs, with ±20 % jitter. */
+  /** Backoff after a failed round: `backoffDelay` (the keeper's one formula) of the failures in a row. */
   readonly errorBackoff: { readonly baseMs: number; readonly maxMs: number };
+  /** The backoff's jitter source (default Math.random). */
+  readonly random?: () => number;
+  /**
+   * How the loop waits: `ms`, or less when `signal` aborts; never rejects. Default: a real timer. Tests
+   * pass their own to see every wait without waiting in real time.
+   */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** Runs one task's `runOnce()` in a loop until stopped. */
@@ -35,6 +43,8 @@ export interface TaskRunner {
 export function createTaskRunner(task: KeeperTask, options: TaskRunnerOptions): TaskRunner {
   const log = options.logger.child({ task: task.name });
   const controller = new AbortController();
+  const wait = options.sleep ?? sleep;
+  const random = options.random ?? Math.random;
   let loop: Promise<void> | undefined;
 
   async function run(signal: AbortSignal): Promise<void> {
@@ -47,14 +57,15 @@ export function createTaskRunner(task: KeeperTask, options: TaskRunnerOptions): 
         failures = 0;
       } catch (err) {
         failures++;
-        const delayMs = backoffMs(failures, options.errorBackoff);
+        const { baseMs, maxMs } = options.errorBackoff;
+        const delayMs = backoffDelay(failures, baseMs, maxMs, random);
         log.error({ err, failures, retryInMs: delayMs }, 'task round failed');
-        await sleep(delayMs, signal);
+        await wait(delayMs, signal);
         continue;
       }
       if (didWork)
         await nextTurn(); // let timers and I/O (health checks) in between busy rounds
-      else await sleep(task.idleMs ?? options.pollMs, signal);
+      else await wait(task.idleMs ?? options.pollMs, signal);
     }
   }
 
@@ -69,15 +80,6 @@ export function createTaskRunner(task: KeeperTask, options: TaskRunnerOptions): 
       await loop;
     },
   };
-}
-
-/** Capped exponential backoff with ±20 % jitter (so several keepers do not retry in lockstep). */
-export function backoffMs(
-  failures: number,
-  backoff: { readonly baseMs: number; readonly maxMs: number },
-): number {
-  const exponential = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(failures - 1, 30));
-  return Math.round(exponential * (0.8 + 0.4 * Math.random()));
 }
 
 /** Sleeps `ms`, or less if `signal` aborts; never rejects. */

@@ -30,6 +30,7 @@ import {
   txsOf,
   type ChainSpec,
 } from '../../../test/support/anchor-fixtures.js';
+import { closedAfterTest } from '../../../test/support/lifetime.js';
 
 const SIGNER = HARDHAT_ACCOUNTS[0];
 
@@ -59,6 +60,11 @@ async function freshDatabase(engine: Engine): Promise<Database> {
   return database;
 }
 
+/** createAnchoring, closed when the test ends (passed or failed: no RPC timer or cron task leaks). */
+function anchoringFor(...args: Parameters<typeof createAnchoring>): ReturnType<typeof createAnchoring> {
+  return closedAfterTest(createAnchoring(...args));
+}
+
 function localChain(overrides: Partial<ChainSpec> = {}): ChainSpec {
   return { name: 'local', rpcUrl: node.url, chainId: 31337, confirmations: 2, ...overrides };
 }
@@ -69,7 +75,7 @@ describe.each(testEngines())('%s', (engine) => {
       const database = await freshDatabase(engine);
       const clock = new TestClock();
       const deps = anchorDeps({ database, chains: [localChain()], signerKey: SIGNER.privateKey, clock });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       const startBlock = (await node.blockNumber()) + 1;
       await appendCheckpoint(database, 3, { now: clock.value });
       const cp = await appendCheckpoint(database, 2, { now: clock.value });
@@ -98,7 +104,6 @@ describe.each(testEngines())('%s', (engine) => {
       expect(payload.origin).toBe(cp.origin);
       expect(payload.treeSize).toBe(cp.treeSize);
       expect(toHex(payload.root)).toBe(cp.rootHash);
-      await anchoring.close();
     });
   });
 
@@ -112,7 +117,7 @@ describe.each(testEngines())('%s', (engine) => {
         signerKey: SIGNER.privateKey,
         clock,
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       const beforeAnchor = await node.snapshot();
       const startBlock = (await node.blockNumber()) + 1;
       await appendCheckpoint(database, 4, { now: clock.value });
@@ -148,7 +153,6 @@ describe.each(testEngines())('%s', (engine) => {
       expect(onChain[0]!.blockHash).toBe(txs[0]!.block_hash);
       const metrics = await deps.registry.getSingleMetricAsString('fieldproof_anchor_reorgs_total');
       expect(metrics).toContain('fieldproof_anchor_reorgs_total{chain="local"} 1');
-      await anchoring.close();
     });
 
     it('re-anchors with a new transaction when the reorged nonce was taken by another transaction', async () => {
@@ -160,7 +164,7 @@ describe.each(testEngines())('%s', (engine) => {
         signerKey: SIGNER.privateKey,
         clock,
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       const beforeAnchor = await node.snapshot();
       const startBlock = (await node.blockNumber()) + 1;
       const cp = await appendCheckpoint(database, 2, { now: clock.value });
@@ -203,7 +207,6 @@ describe.each(testEngines())('%s', (engine) => {
       );
       expect(anchorsOnChain).toHaveLength(1);
       expect(decodeAnchorPayload(anchorsOnChain[0]!.input).treeSize).toBe(cp.treeSize);
-      await anchoring.close();
     });
   });
 
@@ -228,7 +231,7 @@ describe.each(testEngines())('%s', (engine) => {
         clock,
         logs,
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       await node.setAutomine(false);
       const startBlock = (await node.blockNumber()) + 1;
       await appendCheckpoint(database, 3, { now: clock.value });
@@ -266,7 +269,6 @@ describe.each(testEngines())('%s', (engine) => {
       expect(await deps.registry.getSingleMetricAsString('fieldproof_anchor_fee_bumps_total')).toContain(
         'fieldproof_anchor_fee_bumps_total{chain="local"} 2',
       );
-      await anchoring.close();
     });
   });
 
@@ -275,10 +277,10 @@ describe.each(testEngines())('%s', (engine) => {
       const database = await freshDatabase(engine);
       const clock = new TestClock();
       const chains = [localChain({ confirmations: 1 })];
-      const a = createAnchoring(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
+      const a = anchoringFor(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
         owner: 'worker-a',
       });
-      const b = createAnchoring(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
+      const b = anchoringFor(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
         owner: 'worker-b',
       });
       const [schedulerA, workerA] = a.tasks as [KeeperTask, ChainAnchorer];
@@ -301,8 +303,6 @@ describe.each(testEngines())('%s', (engine) => {
       await workerB.step(claimedByB!);
       await driveUntil(b.tasks, async () => (await jobsOf(database))[0]?.state === 'final', { clock });
       expect(await txsOf(database, 'local')).toHaveLength(1);
-      await a.close();
-      await b.close();
     });
 
     it('a worker that broadcast and then lost its lease cannot record the outcome; the new holder reconciles by hash', async () => {
@@ -310,11 +310,11 @@ describe.each(testEngines())('%s', (engine) => {
       const clock = new TestClock();
       const chains = [localChain({ confirmations: 1 })];
       let claimedByB: AnchorJobRow | undefined;
-      const b = createAnchoring(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
+      const b = anchoringFor(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
         owner: 'worker-b',
       });
       const workerB = b.tasks[1] as ChainAnchorer;
-      const a = createAnchoring(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
+      const a = anchoringFor(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
         owner: 'worker-a',
         async atPoint(point) {
           if (point !== 'after-broadcast') return;
@@ -334,8 +334,6 @@ describe.each(testEngines())('%s', (engine) => {
       expect((await jobsOf(database))[0]!.state).toBe('final');
       expect(await txsOf(database, 'local')).toHaveLength(1);
       expect(await node.transactionsFrom(SIGNER.address, startBlock)).toHaveLength(1);
-      await a.close();
-      await b.close();
     });
   });
 
@@ -351,7 +349,7 @@ describe.each(testEngines())('%s', (engine) => {
         clock,
         env: { KEEPER_MAX_ATTEMPTS: '3' },
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       await appendCheckpoint(database, 1, { now: clock.value });
       await anchoring.tasks[0]!.runOnce();
       const worker = anchoring.tasks[1]!;
@@ -374,7 +372,6 @@ describe.each(testEngines())('%s', (engine) => {
       expect(txs.every((t) => t.state === 'failed' && t.nonce === 0)).toBe(true); // the nonce was released each time
       clock.advance(3_600_000);
       expect(await worker.runOnce()).toBe(false); // dead is final
-      await anchoring.close();
     });
 
     it('does not retry a permanent failure (the anchor contract reverts)', async () => {
@@ -387,7 +384,7 @@ describe.each(testEngines())('%s', (engine) => {
         signerKey: SIGNER.privateKey,
         clock,
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       await appendCheckpoint(database, 1, { now: clock.value });
       await driveUntil(anchoring.tasks, async () => (await jobsOf(database))[0]?.state === 'dead', { clock });
       const [job] = await jobsOf(database);
@@ -397,7 +394,6 @@ describe.each(testEngines())('%s', (engine) => {
       clock.advance(3_600_000);
       for (const t of anchoring.tasks) expect(await t.runOnce()).toBe(false);
       expect((await jobsOf(database))[0]!.attempts).toBe(1);
-      await anchoring.close();
     });
 
     it('refuses to anchor on a node whose chain id differs from the configuration, and says so in readiness', async () => {
@@ -411,7 +407,7 @@ describe.each(testEngines())('%s', (engine) => {
         clock,
         logs,
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       await appendCheckpoint(database, 1, { now: clock.value });
       for (let i = 0; i < 5; i++) for (const t of anchoring.tasks) await t.runOnce();
       const [job] = await jobsOf(database);
@@ -421,7 +417,6 @@ describe.each(testEngines())('%s', (engine) => {
       expect(readiness.ok).toBe(false);
       expect(readiness.detail).toContain('reports chainId 31337, KEEPER_CHAINS says 31338');
       expect(logs.entries().filter((e) => e.level === 50)).toHaveLength(1); // one error line, not one per round
-      await anchoring.close();
     });
   });
 
@@ -479,7 +474,7 @@ describe.each(testEngines())('%s', (engine) => {
         clock,
         logs,
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       await appendCheckpoint(database, 2, { now: clock.value });
       await driveUntil(anchoring.tasks, async () => (await jobsOf(database))[0]?.state === 'final', {
         clock,
@@ -489,7 +484,6 @@ describe.each(testEngines())('%s', (engine) => {
       expect(logs.text.toLowerCase()).not.toContain(hex);
       expect(logs.text).not.toContain(Buffer.from(hex, 'hex').toString('base64'));
       expect(logs.text).toContain(SIGNER.address); // the address is fine to log
-      await anchoring.close();
     });
   });
 
@@ -498,7 +492,7 @@ describe.each(testEngines())('%s', (engine) => {
       const database = await freshDatabase(engine);
       const logs = new CapturedLogs();
       const deps = anchorDeps({ database, chains: [], logs });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       expect(anchoring.tasks).toHaveLength(0);
       await appendCheckpoint(database, 3);
       expect(await jobsOf(database)).toHaveLength(0);
@@ -521,7 +515,7 @@ describe.each(testEngines())('%s', (engine) => {
         clock,
         env: { KEEPER_RPC_DOWN_READY_MS: '60000' },
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       const worker = anchoring.tasks[1]!;
       expect(await worker.runOnce()).toBe(false); // no job: a probe, which fails
       expect(anchoring.readiness().ok).toBe(true); // not down for long yet
@@ -533,7 +527,6 @@ describe.each(testEngines())('%s', (engine) => {
       expect(anchoring.readiness().detail).toMatch(
         /^anchoring: local: RPC failing for 80 s \(eth_chainId: connection failed/,
       );
-      await anchoring.close();
     });
 
     it('batches: a job only when the backlog reaches batchMaxLeaves or its oldest leaf batchMaxWaitMs', async () => {
@@ -546,7 +539,7 @@ describe.each(testEngines())('%s', (engine) => {
         clock,
         env: { KEEPER_BATCH_MAX_LEAVES: '10', KEEPER_BATCH_MAX_WAIT_MS: '60000' },
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       const [scheduler, worker] = anchoring.tasks;
       await appendCheckpoint(database, 4, { now: clock.value });
       expect(await scheduler!.runOnce()).toBe(false);
@@ -570,7 +563,6 @@ describe.each(testEngines())('%s', (engine) => {
         [10, 'broadcast'],
         [23, 'pending'],
       ]);
-      await anchoring.close();
     });
 
     it('exports anchors per state, gas and fees spent, and the age of the newest final anchor', async () => {
@@ -582,7 +574,7 @@ describe.each(testEngines())('%s', (engine) => {
         signerKey: SIGNER.privateKey,
         clock,
       });
-      const anchoring = createAnchoring(deps);
+      const anchoring = anchoringFor(deps);
       await appendCheckpoint(database, 7, { now: clock.value });
       await driveUntil(anchoring.tasks, async () => (await jobsOf(database))[0]?.state === 'final', {
         clock,
@@ -596,7 +588,6 @@ describe.each(testEngines())('%s', (engine) => {
       expect(text).toMatch(/fieldproof_anchor_fees_paid_wei_total\{chain="local"\} [1-9]/);
       expect(text).toMatch(/fieldproof_anchor_last_final_age_seconds\{chain="local"\} \d/);
       console.log(`[anchor] gas used by one anchor (origin ${TEST_ORIGIN.length} bytes): ${gas}`);
-      await anchoring.close();
     });
   });
 });

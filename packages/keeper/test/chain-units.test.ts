@@ -205,18 +205,16 @@ describe('anchoring settings', () => {
   const base = { API_DB_URL: 'sqlite:///tmp/fieldproof-never-opened.sqlite3' };
   const chain = { name: 'local', rpcUrl: 'http://127.0.0.1:8545', chainId: 31337 };
 
-  it('defaults: 10 s RPC timeout, no crash point', () => {
-    const { config } = loadConfig(base);
+  it('defaults: 10 s RPC timeout; the production config has no test switch', () => {
+    const { config } = loadConfig({ ...base, FIELDPROOF_TEST_CRASH_AT: 'after-broadcast' });
     expect(config.keeper.rpcTimeoutMs).toBe(10_000);
-    expect(config.keeper.testCrashAt).toBeUndefined();
+    // The crash point is injected by the tests through AnchoringOptions.atPoint, never read from the env.
+    expect(Object.keys(config.keeper)).not.toContain('testCrashAt');
+    expect(JSON.stringify(config)).not.toContain('after-broadcast');
   });
 
   it.each([
     { env: { KEEPER_RPC_TIMEOUT_MS: '10' }, line: 'KEEPER_RPC_TIMEOUT_MS: 10 is out of range' },
-    {
-      env: { FIELDPROOF_TEST_CRASH_AT: 'before-sign' },
-      line: 'FIELDPROOF_TEST_CRASH_AT: "before-sign" is not one of',
-    },
     {
       env: {
         KEEPER_PROVIDER: 'evm',
@@ -256,13 +254,7 @@ describe('anchoring settings', () => {
     }
   });
 
-  it('reads the crash point used by the crash-safety tests', () => {
-    const { config } = loadConfig({
-      ...base,
-      FIELDPROOF_TEST_CRASH_AT: 'after-broadcast',
-      KEEPER_RPC_TIMEOUT_MS: '250',
-    });
-    expect(config.keeper.testCrashAt).toBe('after-broadcast');
-    expect(config.keeper.rpcTimeoutMs).toBe(250);
+  it('reads KEEPER_RPC_TIMEOUT_MS', () => {
+    expect(loadConfig({ ...base, KEEPER_RPC_TIMEOUT_MS: '250' }).config.keeper.rpcTimeoutMs).toBe(250);
   });
 });

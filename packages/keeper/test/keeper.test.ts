@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createKeeper } from '@fieldproof/keeper';
 import type { Anchoring, KeeperTask } from '@fieldproof/keeper';
 import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 import { addEvidence, testDeps, testDevice } from './support.js';
 
 afterAll(dropTestDatabases);
@@ -19,6 +20,7 @@ describe.each(testEngines())('keeper on %s', (engine) => {
       await keeper.start();
 
       await waitFor(
+        'five leaves sequenced',
         async () => (await database.db.selectFrom('log_leaves').selectAll().execute()).length === 5,
       );
       expect(await fetchJson(keeper, '/healthz')).toEqual({ status: 200, body: { ok: true } });
@@ -92,12 +94,4 @@ async function fetchJson(keeper: { address: { port: number } | undefined }, path
 async function fetchText(keeper: { address: { port: number } | undefined }, path: string) {
   const res = await fetch(`http://127.0.0.1:${keeper.address?.port ?? 1}${path}`);
   return res.text();
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

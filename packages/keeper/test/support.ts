@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { DeviceIdentity, KeeperDeps } from '@fieldproof/keeper';
 import { tempDir } from '../../../test/support/databases.js';
+import { evidenceRow } from '../../../test/support/evidence-rows.js';
 
 /** A config as loadConfig makes it from `env` (plus a throwaway data folder), for tests. */
 export function testConfig(env: Record<string, string> = {}): { config: FieldproofConfig; secrets: Secrets } {
@@ -64,20 +65,18 @@ export async function addEvidence(database: Database, n: number): Promise<TestEv
       await trx
         .insertInto('evidence')
         .values(
-          chunk.map((r) => ({
-            id: r.id,
-            digest: r.digest,
-            kind: r.kind,
-            source: 'digest' as const,
-            occurred_at: r.occurredAt,
-            received_at: r.receivedAt,
-            payload_mime: r.payloadMime,
-            payload_size: null,
-            payload_json: null,
-            // canonical JSON of these small objects: keys already sorted
-            metadata: r.metadata === null ? null : JSON.stringify(r.metadata),
-            content_stored: 0 as const,
-          })),
+          chunk.map((r) =>
+            evidenceRow({
+              id: r.id,
+              digest: r.digest,
+              kind: r.kind,
+              occurred_at: r.occurredAt,
+              received_at: r.receivedAt,
+              payload_mime: r.payloadMime,
+              // canonical JSON of these small objects: keys already sorted
+              metadata: r.metadata === null ? null : JSON.stringify(r.metadata),
+            }),
+          ),
         )
         .execute();
       await enqueueEvidence(

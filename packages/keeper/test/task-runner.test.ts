@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, createTaskRunner } from '@fieldproof/keeper';
+import { backoffDelay, createTaskRunner } from '@fieldproof/keeper';
 import type { KeeperTask } from '@fieldproof/keeper';
 import { silentLogger } from './support.js';
 
@@ -10,6 +10,37 @@ function deferred() {
 }
 
 const options = { logger: silentLogger, pollMs: 60_000, errorBackoff: { baseMs: 20, maxMs: 80 } };
+
+/**
+ * The loop's waits, recorded instead of slept: each resolves when the test releases it or the runner's
+ * stop() aborts it — no assertion here depends on how fast the machine is.
+ */
+function recordedSleeps() {
+  const waits: { ms: number; aborted: boolean }[] = [];
+  let onWait: (() => void) | undefined;
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const wait = { ms, aborted: false };
+      waits.push(wait);
+      onWait?.();
+      const end = () => {
+        wait.aborted = true;
+        resolve();
+      };
+      if (signal.aborted) end();
+      else signal.addEventListener('abort', end, { once: true });
+    });
+  /** Resolves once `n` waits have begun. */
+  const untilWaits = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (waits.length >= n) resolve();
+      };
+      onWait = check;
+      check();
+    });
+  return { waits, sleep, untilWaits };
+}
 
 describe('task runner', () => {
   it('runs again at once after work, sleeps when idle, and stop() cuts the idle sleep short', async () => {
@@ -24,25 +55,26 @@ describe('task runner', () => {
         return false;
       },
     };
-    const runner = createTaskRunner(task, options);
+    const clock = recordedSleeps();
+    const runner = createTaskRunner(task, { ...options, sleep: clock.sleep });
     runner.start();
     await idle.promise;
-    const stopping = performance.now();
-    await runner.stop(); // idle sleep of 60 s must not delay this
-    expect(performance.now() - stopping).toBeLessThan(1_000);
+    await clock.untilWaits(1);
+    await runner.stop(); // the idle sleep of 60 s ends when stop() aborts it
     expect(calls).toBe(5);
+    expect(clock.waits).toEqual([{ ms: 60_000, aborted: true }]); // no sleep between the 4 busy rounds
   });
 
   it('honours the task’s own idleMs', async () => {
-    let calls = 0;
+    const clock = recordedSleeps();
     const runner = createTaskRunner(
-      { name: 't', idleMs: 10, runOnce: async () => (calls++, false) },
-      options,
+      { name: 't', idleMs: 10, runOnce: async () => false },
+      { ...options, sleep: clock.sleep },
     );
     runner.start();
-    while (calls < 3) await new Promise((r) => setTimeout(r, 5));
+    await clock.untilWaits(1);
     await runner.stop();
-    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(clock.waits.map((w) => w.ms)).toEqual([10]);
   });
 
   it('stop() awaits the in-flight round', async () => {
@@ -63,7 +95,7 @@ describe('task runner', () => {
     await started.promise;
     let stopped = false;
     const stop = runner.stop().then(() => (stopped = true));
-    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r)); // let stop() run as far as it can
     expect(stopped).toBe(false);
     inFlight.resolve();
     await stop;
@@ -79,24 +111,20 @@ describe('task runner', () => {
         throw new Error('boom');
       },
     };
-    const runner = createTaskRunner(task, options);
+    const clock = recordedSleeps();
+    // Each failed round waits; the loop resumes only when its wait resolves (here: at once).
+    const sleep = (ms: number, signal: AbortSignal) =>
+      clock.waits.length < 5
+        ? (clock.waits.push({ ms, aborted: false }), Promise.resolve())
+        : clock.sleep(ms, signal);
+    const runner = createTaskRunner(task, { ...options, sleep, random: () => 1 });
     runner.start();
-    await new Promise((r) => setTimeout(r, 400));
+    await clock.untilWaits(6);
     await runner.stop();
-    // 20, 40, 80, 80, 80 … ms (±20 %): a handful of rounds in 400 ms, never a tight loop.
-    expect(calls).toBeGreaterThanOrEqual(3);
-    expect(calls).toBeLessThanOrEqual(9);
-  });
-
-  it('backoffMs grows exponentially to the cap, with jitter', () => {
-    const b = { baseMs: 100, maxMs: 1_000 };
-    for (let i = 0; i < 50; i++) {
-      expect(backoffMs(1, b)).toBeGreaterThanOrEqual(80);
-      expect(backoffMs(1, b)).toBeLessThanOrEqual(120);
-      expect(backoffMs(3, b)).toBeGreaterThanOrEqual(320);
-      expect(backoffMs(3, b)).toBeLessThanOrEqual(480);
-      expect(backoffMs(40, b)).toBeLessThanOrEqual(1_200);
-      expect(backoffMs(40, b)).toBeGreaterThanOrEqual(800);
-    }
+    // The keeper's one backoff formula (backoffDelay), upper end of its jitter: 20, 40, 80, 80, 80 … ms.
+    expect(clock.waits.map((w) => w.ms)).toEqual([20, 40, 80, 80, 80, 80]);
+    expect(calls).toBe(6);
+    // …and its lower end: half of each.
+    expect([1, 2, 3, 4].map((n) => backoffDelay(n, 20, 80, () => 0))).toEqual([10, 20, 40, 40]);
   });
 });

@@ -25,17 +25,6 @@ export class NotSequencedError extends ProofsError {
   }
 }
 
-/** No checkpoint of this tree size was written (`undefined`: no checkpoint at all yet). */
-export class CheckpointNotFoundError extends ProofsError {
-  constructor(readonly treeSize: number | undefined) {
-    super(
-      treeSize === undefined
-        ? 'the log has no signed checkpoint yet'
-        : `no checkpoint of tree size ${treeSize} was written`,
-    );
-  }
-}
-
 /**
  * The stored log disagrees with itself: a node is missing, the device key is not recorded, or a receipt
  * built from the stored rows does not verify. A receipt is never handed out in that case.

@@ -37,13 +37,7 @@ export {
   type BundleSummary,
   type WriteBundleOptions,
 } from './bundle/write-bundle.js';
-export {
-  CheckpointNotFoundError,
-  EvidenceNotFoundError,
-  LogInconsistencyError,
-  NotSequencedError,
-  ProofsError,
-} from './errors.js';
+export { EvidenceNotFoundError, LogInconsistencyError, NotSequencedError, ProofsError } from './errors.js';
 export {
   createReceiptChecker,
   type ReceiptChecker,

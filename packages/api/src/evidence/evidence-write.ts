@@ -1,3 +1,4 @@
+import { isUniqueClass } from '@fieldproof/db';
 import type { EvidenceRow, NewEvidence } from '@fieldproof/db';
 import { errors } from '../errors/catalogue.js';
 import { unexpectedWriteFailure } from '../write/write-request.js';
@@ -17,7 +18,7 @@ export function evidenceOutcome(
 ): { readonly created: true } | { readonly created: false; readonly existing: EvidenceRow } {
   if (result.ok) return { created: true };
   const existing = result.existing as EvidenceRow | undefined;
-  if ((result.violation === 'unique' || result.violation === 'primary_key') && existing !== undefined) {
+  if (isUniqueClass(result.violation) && existing !== undefined) {
     const differing = differingFields(existing, row);
     if (differing.length > 0) {
       throw new errors.EvidenceConflict(

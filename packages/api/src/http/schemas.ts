@@ -1,3 +1,5 @@
+import type { FromSchema } from 'json-schema-to-ts';
+
 /**
  * JSON-schema building blocks shared by the routes. Every object schema is closed
  * (`additionalProperties: false`): an unknown field is a 400, never silently dropped.
@@ -5,7 +7,7 @@
 
 /** Unix milliseconds: a non-negative integer no later than the year 9999. */
 /** A JSON-schema type that also admits null (response fields that may be empty). */
-export const nullable = (type: 'integer' | 'number' | 'string' | 'array') =>
+export const nullable = <T extends 'integer' | 'number' | 'string' | 'array'>(type: T) =>
   ({ type: [type, 'null'] }) as const;
 
 export const millis = {
@@ -31,6 +33,8 @@ export const idParams = {
   required: ['id'],
   properties: { id: idSchema },
 } as const;
+/** The `:id` route parameter, as idParams admits it. */
+export type IdParams = FromSchema<typeof idParams>;
 
 /** SHA-256 as 64 hex digits; uppercase is accepted and normalised to lowercase. */
 export const digestInput = {

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { collectProcessMetrics } from '@fieldproof/config/observability';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DROP_REASONS } from '../errors/error-handler.js';
 
 /** The api's Prometheus metrics, in a registry of its own (no global state shared between apps). */
@@ -15,7 +16,7 @@ export class ApiMetrics {
    * evidence after the sequencer's watermark on SQLite), which the keeper keeps short.
    */
   constructor(sources: { pendingWrites: () => number; sequenceBacklog: () => Promise<number> }) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'fieldproof_api_' });
+    collectProcessMetrics(this.registry, 'api');
     this.requestDuration = new Histogram({
       name: 'fieldproof_api_request_duration_seconds',
       help: 'HTTP request latency by route and status (its _count is the request rate)',

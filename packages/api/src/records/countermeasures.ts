@@ -1,30 +1,14 @@
 import { findCountermeasure, findCountermeasureByOperationId, listCountermeasures } from '@fieldproof/db';
 import type { CountermeasureRow } from '@fieldproof/db';
 import { idSchema, kindSchema, millis, nullable, operationIdSchema, text } from '../http/schemas.js';
-import type { RecordType, RecordViewBase } from './record-type.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { RecordType } from './record-type.js';
 
-export interface CountermeasureBody {
-  operationId: string;
-  relatedEvidenceId?: string;
-  countermeasureType: string;
-  target?: string;
-  deployedAt: number;
-  latitude?: number;
-  longitude?: number;
-  authorizedBy?: string;
-  notes?: string;
-}
+/** The POST body, as its JSON schema below admits it (derived: the two cannot drift). */
+export type CountermeasureBody = FromSchema<typeof bodySchema>;
 
-export interface CountermeasureView extends RecordViewBase {
-  operationId: string;
-  countermeasureType: string;
-  target: string | null;
-  deployedAt: number;
-  latitude: number | null;
-  longitude: number | null;
-  authorizedBy: string | null;
-  notes: string | null;
-}
+/** The record as the api returns it, derived from its response schema below. */
+export type CountermeasureView = FromSchema<typeof viewSchema>;
 
 const bodySchema = {
   type: 'object',

@@ -1,17 +1,17 @@
 import { newId } from '@fieldproof/db';
 import type { JammingOperationRow } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import type { AppContext } from '../app-context.js';
 import { errors } from '../errors/catalogue.js';
 import { errorResponses, idParams, noQuery } from '../http/schemas.js';
+import type { IdParams } from '../http/schemas.js';
 import { unexpectedWriteFailure } from '../write/write-request.js';
 import { endBodySchema, jammingOperationType } from './jamming-operations.js';
 import { recordEvidence } from './record-routes.js';
 
-interface EndBody {
-  endedAt: number;
-  successMetric?: number;
-}
+/** The PATCH body, derived from its schema. */
+type EndBody = FromSchema<typeof endBodySchema>;
 
 /**
  * PATCH /v1/jamming-operations/:id ends a running operation. The end is itself evidence (kind
@@ -21,7 +21,7 @@ interface EndBody {
  */
 export async function jammingOperationEndRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { committer, now } = ctx;
-  app.patch<{ Params: { id: string }; Body: EndBody }>(
+  app.patch<{ Params: IdParams; Body: EndBody }>(
     '/v1/jamming-operations/:id',
     {
       schema: {

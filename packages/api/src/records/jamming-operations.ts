@@ -6,33 +6,14 @@ import {
 import type { JammingOperationRow } from '@fieldproof/db';
 import { errors } from '../errors/catalogue.js';
 import { idSchema, millis, nullable, operationIdSchema, text } from '../http/schemas.js';
-import type { RecordType, RecordViewBase } from './record-type.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { RecordType } from './record-type.js';
 
-export interface JammingOperationBody {
-  operationId: string;
-  relatedEvidenceId?: string;
-  frequencyLowHz: number;
-  frequencyHighHz: number;
-  powerDbm?: number;
-  target?: string;
-  authorizedBy: string;
-  startedAt: number;
-}
+/** The POST body, as its JSON schema below admits it (derived: the two cannot drift). */
+export type JammingOperationBody = FromSchema<typeof bodySchema>;
 
-export interface JammingOperationView extends RecordViewBase {
-  operationId: string;
-  frequencyLowHz: number;
-  frequencyHighHz: number;
-  powerDbm: number | null;
-  target: string | null;
-  authorizedBy: string;
-  startedAt: number;
-  endedAt: number | null;
-  successMetric: number | null;
-  /** The evidence entry recording the end, once ended. */
-  endEvidenceId: string | null;
-  updatedAt: number;
-}
+/** The record as the api returns it, derived from its response schema below. */
+export type JammingOperationView = FromSchema<typeof viewSchema>;
 
 const hz = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const;
 

@@ -1,4 +1,4 @@
-import { newId } from '@fieldproof/db';
+import { isUniqueClass, newId } from '@fieldproof/db';
 import type { NewEvidence, SortOrder } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
@@ -16,6 +16,7 @@ import {
   orderQuery,
   pageSchema,
 } from '../http/schemas.js';
+import type { IdParams } from '../http/schemas.js';
 import { unexpectedWriteFailure } from '../write/write-request.js';
 import { sameRecord } from './record-type.js';
 import type { RecordType, RecordViewBase } from './record-type.js';
@@ -100,7 +101,7 @@ export async function recordRoutes<
         );
       }
       const existing = result.existing as Row | undefined;
-      if ((result.violation === 'unique' || result.violation === 'primary_key') && existing !== undefined) {
+      if (isUniqueClass(result.violation) && existing !== undefined) {
         if (!sameRecord(type.view(existing), body, fields)) {
           throw new errors.OperationConflict(
             `operationId ${String(view.operationId)} is already recorded (${existing.id}) with different fields`,
@@ -154,7 +155,7 @@ export async function recordRoutes<
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: IdParams }>(
     `${type.path}/:id`,
     {
       schema: {

@@ -6,29 +6,14 @@ import {
 import type { SignalDisruptionRow } from '@fieldproof/db';
 import { errors } from '../errors/catalogue.js';
 import { idSchema, millis, nullable, operationIdSchema, text } from '../http/schemas.js';
-import type { RecordType, RecordViewBase } from './record-type.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { RecordType } from './record-type.js';
 
-export interface SignalDisruptionBody {
-  operationId?: string;
-  relatedEvidenceId?: string;
-  occurredAt: number;
-  frequencyLowHz: number;
-  frequencyHighHz: number;
-  durationMs: number;
-  affectedSystems?: string[];
-  cause: string;
-  notes?: string;
-}
+/** The POST body, as its JSON schema below admits it (derived: the two cannot drift). */
+export type SignalDisruptionBody = FromSchema<typeof bodySchema>;
 
-export interface SignalDisruptionView extends RecordViewBase {
-  occurredAt: number;
-  frequencyLowHz: number;
-  frequencyHighHz: number;
-  durationMs: number;
-  affectedSystems: string[] | null;
-  cause: string;
-  notes: string | null;
-}
+/** The record as the api returns it, derived from its response schema below. */
+export type SignalDisruptionView = FromSchema<typeof viewSchema>;
 
 /** Hz up to 1 THz: far beyond radio, well inside a safe integer. */
 const hz = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const;

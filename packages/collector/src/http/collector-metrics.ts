@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { collectProcessMetrics } from '@fieldproof/config/observability';
+import { Counter, Histogram, Registry } from 'prom-client';
 
 /** The collector's Prometheus metrics, in a registry of its own. */
 export class CollectorMetrics {
@@ -9,7 +10,7 @@ export class CollectorMetrics {
   readonly pushDuration: Histogram;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'fieldproof_collector_' });
+    collectProcessMetrics(this.registry, 'collector');
     this.pushes = new Counter({
       name: 'fieldproof_collector_pushes_total',
       help: 'Pushes answered, by outcome (accepted, resent, refused code)',

@@ -81,7 +81,14 @@ export function isStorageFull(err: unknown): boolean {
 
 /** True for a violation of a uniqueness rule (UNIQUE or PRIMARY KEY). */
 export function isUniqueViolation(err: unknown): boolean {
-  const c = classifyDbError(err);
+  return isUniqueClass(classifyDbError(err));
+}
+
+/**
+ * The same rule for an error already classified — e.g. a write result's `violation`, which crosses the
+ * writer thread as its class, not as the error.
+ */
+export function isUniqueClass(c: string | undefined): boolean {
   return c === 'unique' || c === 'primary_key';
 }
 

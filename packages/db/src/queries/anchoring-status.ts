@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { AnchorJobState, AnchorTxState } from '../schema/anchor-tables.js';
+import {
+  ANCHOR_JOB_STATE_RANK,
+  LIVE_ANCHOR_TX_STATES,
+  MINED_ANCHOR_JOB_STATES,
+} from '../schema/anchor-tables.js';
+import type { AnchorJobState } from '../schema/anchor-tables.js';
 import type { Schema } from '../schema/schema.js';
 import type { EvidenceStatus, StatusBounds } from './evidence.js';
 
@@ -11,25 +16,6 @@ import type { EvidenceStatus, StatusBounds } from './evidence.js';
  * Stub anchors (chain id 0: no chain at all) are listed per chain but never raise a leaf's overall
  * status: nothing is "anchored" or "final" without a chain.
  */
-
-/**
- * Job states from worst to best; the best covering job decides a chain's state. A lost job (final once,
- * gone from the chain) is worth nothing: the job that anchors its checkpoint again decides.
- */
-const JOB_STATE_RANK: Readonly<Record<AnchorJobState, number>> = {
-  lost: 0,
-  dead: 1,
-  failed: 2,
-  pending: 3,
-  signed: 4,
-  broadcast: 5,
-  included: 6,
-  confirmed: 7,
-  final: 8,
-};
-
-/** Transactions that can still carry the anchor (a replaced, dropped, reorged or lost one cannot). */
-const LIVE_TX_STATES: readonly AnchorTxState[] = ['signed', 'broadcast', 'included', 'confirmed', 'final'];
 
 export interface ChainAnchoring {
   readonly chain: string;
@@ -57,13 +43,13 @@ export async function anchoringOfLeaf(db: Kysely<Schema>, leafIndex: number): Pr
     .execute();
   const best = new Map<string, { chain: string; chainId: number; state: AnchorJobState; treeSize: number }>();
   for (const g of groups) {
-    const treeSize = Number(g.tree_size);
+    const treeSize = g.tree_size;
     const current = best.get(g.chain);
     const better =
       current === undefined ||
-      JOB_STATE_RANK[g.state] > JOB_STATE_RANK[current.state] ||
+      ANCHOR_JOB_STATE_RANK[g.state] > ANCHOR_JOB_STATE_RANK[current.state] ||
       (g.state === current.state && treeSize < current.treeSize);
-    if (better) best.set(g.chain, { chain: g.chain, chainId: Number(g.chain_id), state: g.state, treeSize });
+    if (better) best.set(g.chain, { chain: g.chain, chainId: g.chain_id, state: g.state, treeSize });
   }
   if (best.size === 0) return [];
   const chosen = [...best.values()].sort((a, b) => a.chain.localeCompare(b.chain));
@@ -80,7 +66,7 @@ export async function anchoringOfLeaf(db: Kysely<Schema>, leafIndex: number): Pr
       'anchor_txs.block_timestamp',
       'anchor_txs.created_at',
     ])
-    .where('anchor_txs.state', 'in', LIVE_TX_STATES)
+    .where('anchor_txs.state', 'in', LIVE_ANCHOR_TX_STATES)
     .where((eb) =>
       eb.or(
         chosen.map((c) =>
@@ -91,7 +77,7 @@ export async function anchoringOfLeaf(db: Kysely<Schema>, leafIndex: number): Pr
     .orderBy('anchor_txs.created_at', 'desc')
     .execute();
   return chosen.map((c) => {
-    const forJob = txs.filter((t) => t.chain === c.chain && Number(t.tree_size) === c.treeSize);
+    const forJob = txs.filter((t) => t.chain === c.chain && t.tree_size === c.treeSize);
     // Prefer the transaction that made it into a block; else the newest live one.
     const tx = forJob.find((t) => t.block_number !== null) ?? forJob[0];
     return {
@@ -113,7 +99,7 @@ export async function statusBounds(db: Kysely<Schema>): Promise<StatusBounds> {
     .selectFrom('anchor_jobs')
     .select('state')
     .select((eb) => eb.fn.max('tree_size').as('tree_size'))
-    .where('state', 'in', ['included', 'confirmed', 'final'])
+    .where('state', 'in', MINED_ANCHOR_JOB_STATES)
     .where('chain_id', '<>', 0)
     .groupBy('state')
     .execute();

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../schema/schema.js';
-import { ENDED_ANCHOR_JOB_STATES, type AnchorJobRow } from './anchors.js';
+import { ENDED_ANCHOR_JOB_STATES } from '../schema/anchor-tables.js';
+import type { AnchorJobRow } from './anchors/anchor-rows.js';
+import { takeAnchorJobLease } from './anchors/claim-anchor-job.js';
 
 /**
  * A final anchor is not forever: a chain reset or a reorg deeper than the chain's finality removes it.
@@ -43,9 +45,9 @@ export async function listFinalAnchors(
       : [
           {
             jobId: r.id,
-            treeSize: Number(r.tree_size),
+            treeSize: r.tree_size,
             txHash: r.tx_hash,
-            blockNumber: Number(r.block_number),
+            blockNumber: r.block_number,
             blockHash: r.block_hash,
           },
         ],
@@ -69,28 +71,7 @@ export async function claimFinalAnchorJob(
     .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', claim.now)]))
     .executeTakeFirst();
   if (job === undefined) return undefined;
-  const patch = {
-    lease_owner: claim.owner,
-    lease_expires_at: claim.now + claim.leaseMs,
-    lease_token: Number(job.lease_token) + 1,
-    updated_at: claim.now,
-  };
-  const result = await trx
-    .updateTable('anchor_jobs')
-    .set(patch)
-    .where('id', '=', job.id)
-    .where('lease_token', '=', Number(job.lease_token))
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) return undefined;
-  const claimed = { ...job, ...patch };
-  return {
-    ...claimed,
-    chain_id: Number(claimed.chain_id),
-    tree_size: Number(claimed.tree_size),
-    attempts: Number(claimed.attempts),
-    next_attempt_at: Number(claimed.next_attempt_at),
-    created_at: Number(claimed.created_at),
-  };
+  return takeAnchorJobLease(trx, job, claim);
 }
 
 /**
@@ -153,9 +134,9 @@ export async function findUncoveredLostAnchor(
     .executeTakeFirst();
   if (row === undefined) return undefined;
   return {
-    treeSize: Number(row.tree_size),
+    treeSize: row.tree_size,
     txHash: row.tx_hash,
-    blockNumber: row.block_number === null ? null : Number(row.block_number),
-    lostAt: Number(row.updated_at),
+    blockNumber: row.block_number === null ? null : row.block_number,
+    lostAt: row.updated_at,
   };
 }

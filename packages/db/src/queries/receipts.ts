@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { LIVE_ANCHOR_TX_STATES, SETTLED_ANCHOR_JOB_STATES } from '../schema/anchor-tables.js';
 import type { AnchorJobState, AnchorTxState } from '../schema/anchor-tables.js';
 import type { Schema } from '../schema/schema.js';
 import { afterCursor, pageOf } from './keyset.js';
@@ -9,9 +10,6 @@ import type { KeysetPage, SortOrder } from './keyset.js';
  * Leaves, nodes and checkpoints are read with `log.ts`; this module adds what concerns anchors as a
  * receipt or an operator sees them.
  */
-
-/** Transaction states that can still carry an anchor (replaced, dropped, reorged, failed or lost ones cannot). */
-const LIVE_TX_STATES: readonly AnchorTxState[] = ['signed', 'broadcast', 'included', 'confirmed', 'final'];
 
 /** One anchor of a checkpoint: a job's live transaction. */
 export interface CheckpointAnchorRow {
@@ -51,7 +49,7 @@ export async function listCheckpointAnchors(
       't.created_at',
     ])
     .where('j.tree_size', '=', treeSize)
-    .where('t.state', 'in', LIVE_TX_STATES)
+    .where('t.state', 'in', LIVE_ANCHOR_TX_STATES)
     .orderBy('j.chain')
     .orderBy('t.created_at', 'desc')
     .execute();
@@ -65,14 +63,14 @@ export async function listCheckpointAnchors(
   }
   return [...byChain.values()].map((r) => ({
     chain: r.chain,
-    chainId: Number(r.chain_id),
+    chainId: r.chain_id,
     jobState: r.job_state,
     txHash: r.tx_hash,
     txState: r.tx_state,
     fromAddress: r.from_address,
-    blockNumber: r.block_number === null ? null : Number(r.block_number),
+    blockNumber: r.block_number === null ? null : r.block_number,
     blockHash: r.block_hash,
-    blockTimestamp: r.block_timestamp === null ? null : Number(r.block_timestamp),
+    blockTimestamp: r.block_timestamp === null ? null : r.block_timestamp,
   }));
 }
 
@@ -110,7 +108,7 @@ export interface AnchorListFilter {
  * States of a job's one current transaction (every other transaction of the job is history). A lost job
  * shows the transaction the chain lost.
  */
-const CURRENT_TX_STATES: readonly AnchorTxState[] = [...LIVE_TX_STATES, 'reorged', 'lost'];
+const CURRENT_TX_STATES: readonly AnchorTxState[] = [...LIVE_ANCHOR_TX_STATES, 'reorged', 'lost'];
 
 /**
  * One page of anchor jobs in (tree size, id) order, each with its current transaction. Keyset-paginated
@@ -160,18 +158,18 @@ export async function listAnchorsPage(
     rows: page.rows.map((r) => ({
       id: r.id,
       chain: r.chain,
-      chainId: Number(r.chain_id),
-      treeSize: Number(r.tree_size),
+      chainId: r.chain_id,
+      treeSize: r.tree_size,
       state: r.state,
-      attempts: Number(r.attempts),
+      attempts: r.attempts,
       lastError: r.last_error,
       txHash: r.tx_hash,
       txState: r.tx_state,
-      blockNumber: r.block_number === null ? null : Number(r.block_number),
+      blockNumber: r.block_number === null ? null : r.block_number,
       blockHash: r.block_hash,
-      blockTimestamp: r.block_timestamp === null ? null : Number(r.block_timestamp),
-      createdAt: Number(r.created_at),
-      updatedAt: Number(r.updated_at),
+      blockTimestamp: r.block_timestamp === null ? null : r.block_timestamp,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
     })),
   };
 }
@@ -188,16 +186,16 @@ export async function oldestActiveAnchorJobs(
 ): Promise<{ chain: string; createdAt: number; treeSize: number }[]> {
   const rows = await db
     .selectFrom('anchor_jobs')
-    .select(['chain', (eb) => eb.fn.min<number | string>('created_at').as('created_at')])
-    .select((eb) => eb.fn.min<number | string>('tree_size').as('tree_size'))
-    .where('state', 'not in', ['final', 'dead', 'lost'])
+    .select(['chain', (eb) => eb.fn.min<number>('created_at').as('created_at')])
+    .select((eb) => eb.fn.min<number>('tree_size').as('tree_size'))
+    .where('state', 'not in', SETTLED_ANCHOR_JOB_STATES)
     .groupBy('chain')
     .orderBy('chain')
     .execute();
   return rows.map((r) => ({
     chain: r.chain,
-    createdAt: Number(r.created_at),
-    treeSize: Number(r.tree_size),
+    createdAt: r.created_at,
+    treeSize: r.tree_size,
   }));
 }
 
@@ -226,11 +224,11 @@ export async function listDeadAnchorJobs(db: Kysely<Schema>, limit: number): Pro
   return rows.map((r) => ({
     id: r.id,
     chain: r.chain,
-    chainId: Number(r.chain_id),
-    treeSize: Number(r.tree_size),
-    attempts: Number(r.attempts),
+    chainId: r.chain_id,
+    treeSize: r.tree_size,
+    attempts: r.attempts,
     lastError: r.last_error,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   }));
 }

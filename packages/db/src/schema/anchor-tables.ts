@@ -41,6 +41,63 @@ export const ANCHOR_TX_STATES = [
 ] as const;
 export type AnchorTxState = (typeof ANCHOR_TX_STATES)[number];
 
+// Every named subset of the states above lives here, beside the diagram, and nowhere else: queries, the
+// keeper and the api's schemas import them. Each is typed by the lists above (a misspelt state does not
+// compile), and the rank is a Record, so a state added to ANCHOR_JOB_STATES must be ranked.
+
+/**
+ * Job states from worst to best: the best job covering a leaf decides that chain's state for it. A lost
+ * job (final once, gone from the chain) is worth nothing: the job that anchors its checkpoint again decides.
+ */
+export const ANCHOR_JOB_STATE_RANK: Readonly<Record<AnchorJobState, number>> = {
+  lost: 0,
+  dead: 1,
+  failed: 2,
+  pending: 3,
+  signed: 4,
+  broadcast: 5,
+  included: 6,
+  confirmed: 7,
+  final: 8,
+};
+
+/** Jobs that anchor nothing and never will: given up, or lost by the chain after they were final. */
+export const ENDED_ANCHOR_JOB_STATES: readonly AnchorJobState[] = ['dead', 'lost'];
+
+/** Jobs a worker no longer acts on: final, or ended. */
+export const SETTLED_ANCHOR_JOB_STATES: readonly AnchorJobState[] = ['final', ...ENDED_ANCHOR_JOB_STATES];
+
+/** Job states a worker still acts on (everything but the settled ones), in diagram order. */
+export const ACTIVE_ANCHOR_JOB_STATES: readonly AnchorJobState[] = ANCHOR_JOB_STATES.filter(
+  (s) => !SETTLED_ANCHOR_JOB_STATES.includes(s),
+);
+
+/** Jobs with no transaction in flight: waiting for (another) first signature. */
+export const UNSIGNED_ANCHOR_JOB_STATES: readonly AnchorJobState[] = ['pending', 'failed'];
+
+/** Jobs whose transaction is in a block: the leaf is anchored, confirmed or final. */
+export const MINED_ANCHOR_JOB_STATES: readonly AnchorJobState[] = ['included', 'confirmed', 'final'];
+
+/** Transaction states that hold a nonce the chain has not consumed yet (at most one per chain). */
+export const UNMINED_ANCHOR_TX_STATES: readonly AnchorTxState[] = ['signed', 'broadcast', 'reorged'];
+
+/** The states of a job's one current transaction; every other row of the job is history. */
+export const CURRENT_ANCHOR_TX_STATES: readonly AnchorTxState[] = [
+  ...UNMINED_ANCHOR_TX_STATES,
+  'included',
+  'confirmed',
+  'final',
+];
+
+/** Transactions that can still carry an anchor (replaced, dropped, reorged, failed or lost ones cannot). */
+export const LIVE_ANCHOR_TX_STATES: readonly AnchorTxState[] = [
+  'signed',
+  'broadcast',
+  'included',
+  'confirmed',
+  'final',
+];
+
 export interface AnchorJobTable {
   id: string;
   chain: string;

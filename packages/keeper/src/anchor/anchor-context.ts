@@ -8,8 +8,8 @@ import type { AnchorMetrics } from './anchor-metrics.js';
 
 /**
  * Named points inside one anchoring step, between a durable write and the network call after it (or
- * the other way round). FIELDPROOF_TEST_CRASH_AT kills the process at one of them; tests may also pass
- * a callback that runs there (e.g. to re-claim the job from under the worker). `before-proof`: an anchor
+ * the other way round). Tests pass a callback that runs there (`AnchoringOptions.atPoint`): to kill the
+ * process at one of them (test/anchor-crash.test.ts), or to re-claim the job from under the worker. `before-proof`: an anchor
  * was found final, its proof is about to be fetched from the node.
  */
 export type AnchorPoint = 'after-persist' | 'after-broadcast' | 'before-proof';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { ChainConfig } from '@fieldproof/config';
+import { componentLogger } from '@fieldproof/config/observability';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import { loadAnchorSigner, type AnchorSigner } from '../chain/anchor-signer.js';
@@ -18,7 +19,7 @@ import { ChainAnchorer } from './chain-anchorer.js';
 /** What createKeeper composes: the anchoring tasks, their readiness, and their disposal. */
 export interface Anchoring {
   /** `anchor-scheduler` plus one `anchor:<chain>` task per chain; empty with the stub provider. */
-  readonly tasks: KeeperTask[];
+  readonly tasks: readonly KeeperTask[];
   /**
    * Not ok while a chain is halted, its RPC has been failing longer than `rpcDownReadyMs`, its signer
    * cannot pay for one anchor at the current fees, or it lost a final anchor that no new final anchor
@@ -34,7 +35,10 @@ export interface AnchoringOptions {
   /** Lease owner id (default `<host>:<pid>:<random>`). */
   readonly owner?: string;
   readonly random?: () => number;
-  /** Runs at each named point of a step (after the crash point check of FIELDPROOF_TEST_CRASH_AT). */
+  /**
+   * Runs at each named point of a step: the crash-safety tests SIGKILL their process there
+   * (test/support/anchor-child.mjs), others re-claim the job from under the worker.
+   */
   readonly atPoint?: (point: AnchorPoint, chain: string) => void | Promise<void>;
 }
 
@@ -47,7 +51,7 @@ export interface AnchoringOptions {
  */
 export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}): Anchoring {
   const settings = deps.config.keeper;
-  const logger = deps.logger.child({ component: 'anchor' });
+  const logger = componentLogger(deps.logger, 'anchor');
   const chains = settings.provider === 'stub' ? [] : settings.chains;
   if (chains.length === 0) {
     logger.warn(
@@ -175,7 +179,7 @@ function createChainAnchorer(
   },
 ): { task: ChainAnchorer; rpc: JsonRpcClient } {
   const settings = deps.config.keeper;
-  const logger = deps.logger.child({ component: 'anchor', chain: chain.name });
+  const logger = componentLogger(deps.logger, 'anchor', { chain: chain.name });
   const health = new RpcHealth(
     deps.now,
     { baseMs: settings.backoffBaseMs, maxMs: settings.backoffMaxMs },
@@ -218,10 +222,6 @@ function createChainAnchorer(
       logger.warn(fields, message);
     },
     async atPoint(point) {
-      if (settings.testCrashAt === point) {
-        logger.fatal({ point }, 'FIELDPROOF_TEST_CRASH_AT: killing the process');
-        process.kill(process.pid, 'SIGKILL');
-      }
       await shared.options.atPoint?.(point, chain.name);
     },
   };

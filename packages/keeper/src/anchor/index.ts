@@ -12,5 +12,5 @@ export { LeaseLostError } from './job-lease.js';
 export { AnchorSigner, SignerKeyError, loadAnchorSigner } from '../chain/anchor-signer.js';
 export { classifyChainError, isPermanentChainError, type ChainErrorKind } from '../chain/chain-errors.js';
 export { bumpFees, initialFees, minimumBump, type FeeSuggestion, type TxFees } from '../chain/fees.js';
-export { backoffDelay } from '../chain/backoff.js';
+export { backoffDelay } from '../backoff.js';
 export { JsonRpcClient, RpcResponseError, RpcTransportError } from '../chain/json-rpc-client.js';

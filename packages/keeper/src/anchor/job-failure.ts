@@ -1,6 +1,6 @@
 import type { AnchorJobRow, Schema } from '@fieldproof/db';
 import type { Kysely } from 'kysely';
-import { backoffDelay } from '../chain/backoff.js';
+import { backoffDelay } from '../backoff.js';
 import { isPermanentChainError, type ChainErrorKind } from '../chain/chain-errors.js';
 import type { ChainContext, JobLease } from './anchor-context.js';
 import { releaseJob } from './job-lease.js';

@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../backoff.js';
 
 /**
  * Whether a chain's RPC answers, tracked per chain. After a transport failure the chain backs off

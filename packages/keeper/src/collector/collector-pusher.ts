@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { CollectorTarget } from '@fieldproof/config';
+import { componentLogger } from '@fieldproof/config/observability';
 import {
   getCollectorPushState,
   getCheckpoint,
@@ -19,7 +20,7 @@ import { verifyCosignature } from '@fieldproof/note';
 import { consistencyProofFor } from '@fieldproof/proofs';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { backoffDelay } from '../chain/backoff.js';
+import { backoffDelay } from '../backoff.js';
 import type { KeeperDeps, KeeperTask } from '../task.js';
 
 const gzip = promisify(gzipCallback);
@@ -87,7 +88,7 @@ export function createCollectorPusher(
 ): CollectorPusher {
   const { database, config, logger, now } = deps;
   const db = database.db;
-  const log = logger.child({ collector: target.name });
+  const log = componentLogger(logger, 'push', { collector: target.name });
   const maxLeaves = options.maxLeaves ?? DEFAULT_PUSH_MAX_LEAVES;
   const random = options.random ?? Math.random;
   const doFetch = options.fetch ?? fetch;

@@ -1,0 +1,11 @@
+export type * from './anchor-rows.js';
+export * from './checkpoint-to-anchor.js';
+export * from './insert-anchor-job.js';
+export * from './retarget-anchor-job.js';
+export * from './claim-anchor-job.js';
+export * from './fence-anchor-job.js';
+export * from './list-anchor-jobs.js';
+export * from './requeue-dead-anchor-job.js';
+export * from './anchor-txs.js';
+export * from './chain-accounts.js';
+export * from './anchor-job-counts.js';
