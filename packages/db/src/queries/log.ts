@@ -5,6 +5,7 @@ import { engineOf } from '../database.js';
 import type { Database, EngineCapabilities } from '../database.js';
 import type { LogCheckpointTable, LogLeafTable } from '../schema/log-tables.js';
 import type { Schema } from '../schema/schema.js';
+import type { EvidenceRow } from './evidence.js';
 
 /**
  * Queries of the verifiable log: the sequence queue, leaves (level 0), perfect nodes (level ≥ 1),
@@ -19,17 +20,28 @@ import type { Schema } from '../schema/schema.js';
 /** Rows per multi-row statement. 4 columns × 1000 rows = 4000 parameters: far below both engines' limits. */
 export const LOG_INSERT_CHUNK = 1000;
 
-/** A queued evidence record with the fields its `fieldproof-leaf/v1` leaf needs. */
-export interface QueuedEvidence {
-  readonly evidenceId: string;
-  readonly digest: string;
-  readonly kind: string;
-  readonly occurredAt: number;
-  readonly receivedAt: number;
-  readonly payloadMime: string | null;
-  /** Canonical JSON text of the metadata object, as stored. */
-  readonly metadata: string | null;
-}
+/**
+ * A queued evidence record: the evidence columns its leaf is made of (`evidenceRecordOf` in
+ * @fieldproof/receipt maps them to the leaf record).
+ */
+export type QueuedEvidence = Pick<EvidenceRow, (typeof LEAF_COLUMNS)[number]>;
+
+/** The evidence columns a leaf is made of (fieldproof-leaf/v1 and v2). */
+export const LEAF_COLUMNS = [
+  'id',
+  'digest',
+  'kind',
+  'occurred_at',
+  'received_at',
+  'payload_mime',
+  'metadata',
+  'leaf_version',
+  'not_before_chain_id',
+  'not_before_number',
+  'not_before_hash',
+  'not_before_timestamp',
+  'clock_suspect',
+] as const satisfies readonly (keyof EvidenceRow)[];
 
 /** A perfect node's position: covers leaves `[index·2^level, (index+1)·2^level)`; level 0 is a leaf. */
 export interface LogNodeId {
@@ -83,22 +95,13 @@ export async function countQueuedEvidence(db: Kysely<Schema>): Promise<number> {
 
 /** Up to `limit` queued records in queue (evidence id, i.e. UUIDv7 intake) order, with their leaf fields. */
 export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Promise<QueuedEvidence[]> {
-  const rows = await db
+  return db
     .selectFrom('sequence_queue as q')
     .innerJoin('evidence as e', 'e.id', 'q.evidence_id')
-    .select(['e.id', 'e.digest', 'e.kind', 'e.occurred_at', 'e.received_at', 'e.payload_mime', 'e.metadata'])
+    .select(LEAF_COLUMNS.map((c) => `e.${c}` as const))
     .orderBy('q.evidence_id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({
-    evidenceId: r.id,
-    digest: r.digest,
-    kind: r.kind,
-    occurredAt: Number(r.occurred_at),
-    receivedAt: Number(r.received_at),
-    payloadMime: r.payload_mime,
-    metadata: r.metadata,
-  }));
 }
 
 /**
