@@ -47,13 +47,20 @@ export async function timeBracketOf(
   );
   if (finals.length === 0) return null;
   const headers = new Map(
-    (await findAnchorProofHeaders(db, finals.map((a) => a.txHash!))).map((h) => [h.txHash, h]),
+    (
+      await findAnchorProofHeaders(
+        db,
+        finals.map((a) => a.txHash!),
+      )
+    ).map((h) => [h.txHash, h]),
   );
   let notAfter: NotAfterBlock | undefined;
   for (const a of finals) {
     const header = headers.get(a.txHash!);
     const fromHeader =
-      header !== undefined && header.blockHash === a.blockHash ? headerTimestamp(header.rawHeader) : undefined;
+      header !== undefined && header.blockHash === a.blockHash
+        ? headerTimestamp(header.rawHeader)
+        : undefined;
     const candidate: NotAfterBlock = {
       chainId: a.chainId,
       number: a.blockNumber!,

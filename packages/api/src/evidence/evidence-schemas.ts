@@ -51,7 +51,7 @@ const bracketSchema = {
   additionalProperties: false,
   description:
     'null until an anchor covering the record is final; then the record was written after notBefore ' +
-    '(the leaf\'s block) and existed no later than notAfter (the earliest final anchoring block)',
+    "(the leaf's block) and existed no later than notAfter (the earliest final anchoring block)",
   required: ['notBefore', 'notAfter', 'widthMs', 'occurredAtOffsetMs'],
   properties: {
     notBefore: { ...blockSchema, type: ['object', 'null'] },
@@ -63,7 +63,8 @@ const bracketSchema = {
         source: {
           type: 'string',
           enum: ['header', 'anchor'],
-          description: "'header': from the stored anchor proof's block header; 'anchor': the anchor's block time",
+          description:
+            "'header': from the stored anchor proof's block header; 'anchor': the anchor's block time",
         },
       },
     },

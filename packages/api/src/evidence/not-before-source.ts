@@ -57,7 +57,8 @@ export class NotBeforeSource {
       let block: NotBeforeBlock | null = null;
       for (const b of blocks) {
         const candidate = validBlock(b);
-        if (candidate !== null && (block === null || candidate.timestamp > block.timestamp)) block = candidate;
+        if (candidate !== null && (block === null || candidate.timestamp > block.timestamp))
+          block = candidate;
       }
       if (block?.hash !== this.#block?.hash || block?.chainId !== this.#block?.chainId) {
         this.#block = block;
