@@ -62,12 +62,14 @@ describe.each(testEngines())('log queries on %s', (engine) => {
       expect(await hasQueuedEvidence(database.db)).toBe(true);
       expect(await countQueuedEvidence(database.db)).toBe(2_345);
       const queued = await readSequenceQueue(database.db, 2_000);
-      expect(queued.map((q) => q.evidenceId)).toEqual([...ids].sort().slice(0, 2_000));
-      expect(queued.find((q) => q.evidenceId === ids[0])).toMatchObject({
-        occurredAt: 1000,
-        receivedAt: 2000,
-        payloadMime: 'image/jpeg',
+      expect(queued.map((q) => q.id)).toEqual([...ids].sort().slice(0, 2_000));
+      expect(queued.find((q) => q.id === ids[0])).toMatchObject({
+        occurred_at: 1000,
+        received_at: 2000,
+        payload_mime: 'image/jpeg',
         metadata: '{"a":1}',
+        leaf_version: 1,
+        clock_suspect: null,
       });
 
       // 2 345 rows: bulk statements of 100 (SQLite) / 1 000 (PostgreSQL) plus a tail.

@@ -58,7 +58,7 @@ describe.each(testEngines())('a clock that cannot be trusted (%s)', (engine) => 
       const row = await t.database.db
         .selectFrom('evidence')
         .select(['leaf_version', 'clock_suspect', 'not_before_number', 'not_before_hash'])
-        .where('id', '=', suspect[0]!.id as string)
+        .where('id', '=', suspect[0]!.id)
         .executeTakeFirstOrThrow();
       expect(row).toEqual({
         leaf_version: 2,

@@ -95,9 +95,9 @@ export function leafObjectOf(record: EvidenceRecord): LeafObject {
   if (typeof record !== 'object' || record === null)
     throw new LeafEncodingError('record', 'must be an object');
   const { id, digest, kind, occurredAt, receivedAt, payloadMime = null, metadata = null } = record;
-  const format = record.leafFormat ?? LEAF_FORMAT;
+  const format: string = record.leafFormat ?? LEAF_FORMAT;
   if (format !== LEAF_FORMAT && format !== LEAF_FORMAT_V2) {
-    throw new LeafEncodingError('leafFormat', `must be "${LEAF_FORMAT}" or "${LEAF_FORMAT_V2}"`);
+    throw new LeafEncodingError('leafFormat', 'must be "fieldproof-leaf/v1" or "fieldproof-leaf/v2"');
   }
   nonEmptyString('id', id);
   if (typeof digest !== 'string' || !HASH_HEX.test(digest)) {

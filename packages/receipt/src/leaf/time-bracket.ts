@@ -44,8 +44,8 @@ function asLeafObject(value: EvidenceRecord | LeafObject): LeafObject {
   ) {
     throw new LeafEncodingError('metadataDigest', 'must be 64 lowercase hex digits or null');
   }
-  const checked = leafObjectOf({ ...rest, leafFormat: format } as EvidenceRecord);
-  return { ...checked, metadataDigest } as LeafObject;
+  const checked = leafObjectOf({ ...rest, leafFormat: format });
+  return { ...checked, metadataDigest };
 }
 
 function parseLeafData(bytes: Uint8Array): LeafObject {
