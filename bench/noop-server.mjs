@@ -65,7 +65,11 @@ app.post('/v1/evidence', { schema: postEvidenceSchema }, async (request, reply) 
     contentStored: false,
     leafIndex: null,
     status: 'pending',
+    leafFormat: 'fieldproof-leaf/v2',
+    notBefore: null,
+    clockSuspect: false,
     anchors: [],
+    bracket: null,
   });
 });
 

@@ -62,14 +62,14 @@ describe.each(testEngines())('log queries on %s', (engine) => {
       expect(await countQueuedEvidence(database.db)).toBe(2_345);
       const queued = await readSequenceQueue(database.db, 2_000);
       // PostgreSQL: sequence_queue in id order; SQLite: evidence in rowid (insert) order.
-      expect(queued.map((q) => q.evidenceId)).toEqual(
-        (engine === 'sqlite' ? ids : [...ids].sort()).slice(0, 2_000),
-      );
-      expect(queued.find((q) => q.evidenceId === ids[0])).toMatchObject({
-        occurredAt: 1000,
-        receivedAt: 2000,
-        payloadMime: 'image/jpeg',
+      expect(queued.map((q) => q.id)).toEqual((engine === 'sqlite' ? ids : [...ids].sort()).slice(0, 2_000));
+      expect(queued.find((q) => q.id === ids[0])).toMatchObject({
+        occurred_at: 1000,
+        received_at: 2000,
+        payload_mime: 'image/jpeg',
         metadata: '{"a":1}',
+        leaf_version: 1,
+        clock_suspect: null,
       });
 
       // 2 345 rows: bulk statements of 100 (SQLite) / 1 000 (PostgreSQL) plus a tail.

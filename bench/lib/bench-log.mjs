@@ -30,7 +30,7 @@ import {
 } from '@fieldproof/merkle';
 import { signCheckpoint } from '@fieldproof/note';
 import { consistencyProofFor, createReceiptReader, inclusionProofFor } from '@fieldproof/proofs';
-import { buildReceipt, leafHashOf, verifyReceiptOffline } from '@fieldproof/receipt';
+import { buildReceipt, evidenceRecordOf, leafHashOf, verifyReceiptOffline } from '@fieldproof/receipt';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { writeBytes } from './processes.mjs';
@@ -366,7 +366,7 @@ export async function benchLog(report, size) {
     const row = await findEvidenceWithLeaf(database.db, leaf.evidence_id);
     cold.push(
       buildReceipt({
-        evidence: evidenceOf(row),
+        evidence: evidenceRecordOf(row),
         leafIndex: i,
         inclusionProof: await inclusionProofFor(database.db, i, s),
         checkpointNote: signCheckpoint(
@@ -454,17 +454,7 @@ function sequencerComputeOnly(queued, device, batchMax) {
   let root;
   for (let i = 0; i < queued.length; i += batchMax) {
     const chunk = queued.slice(i, i + batchMax);
-    const hashes = chunk.map((q) =>
-      leafHashOf({
-        id: q.evidenceId,
-        digest: q.digest,
-        kind: q.kind,
-        occurredAt: q.occurredAt,
-        receivedAt: q.receivedAt,
-        payloadMime: q.payloadMime,
-        metadata: q.metadata === null ? null : JSON.parse(q.metadata),
-      }),
-    );
+    const hashes = chunk.map((q) => leafHashOf(evidenceRecordOf(q)));
     const appended = appendToFrontier(frontier, treeSize, hashes);
     frontier = appended.frontier;
     treeSize = appended.treeSize;
@@ -477,18 +467,6 @@ function sequencerComputeOnly(queued, device, batchMax) {
     seconds,
     leavesPerSecond: treeSize / seconds,
     rootHash: root === undefined ? undefined : Buffer.from(root).toString('hex'),
-  };
-}
-
-function evidenceOf(row) {
-  return {
-    id: row.id,
-    digest: row.digest,
-    kind: row.kind,
-    occurredAt: Number(row.occurred_at),
-    receivedAt: Number(row.received_at),
-    payloadMime: row.payload_mime,
-    metadata: row.metadata === null ? null : JSON.parse(row.metadata),
   };
 }
 

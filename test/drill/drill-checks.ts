@@ -10,7 +10,13 @@ import {
   toHex,
   type Hash,
 } from '@fieldproof/merkle';
-import { decodeAnchorPayload, leafHashOf, type JsonObject } from '@fieldproof/receipt';
+import { LEAF_COLUMNS } from '@fieldproof/db';
+import {
+  decodeAnchorPayload,
+  evidenceRecordOf,
+  leafHashOf,
+  type EvidenceRecordRow,
+} from '@fieldproof/receipt';
 import type { ChainTx } from '../support/hardhat.js';
 import type { Acknowledged } from './drill-load.js';
 
@@ -30,15 +36,8 @@ export interface DatabaseFindings {
   readonly anchorTxHashes: ReadonlySet<string>;
 }
 
-interface EvidenceRow {
-  id: string;
-  digest: string;
-  kind: string;
-  occurred_at: number;
-  received_at: number;
-  payload_mime: string | null;
-  metadata: string | null;
-}
+/** The evidence columns a leaf is made of. */
+type EvidenceRow = EvidenceRecordRow;
 
 /**
  * Opens the SQLite file read-only (so closing it changes nothing on the disk) and checks: `PRAGMA
@@ -57,9 +56,7 @@ export function checkDatabase(file: string, acknowledged: readonly Acknowledged[
     const integrity = db.pragma('integrity_check', { simple: true }) as string;
     if (integrity !== 'ok') problems.push(`integrity_check: ${integrity}`);
     const evidence = new Map<string, EvidenceRow>();
-    for (const row of db
-      .prepare('SELECT id, digest, kind, occurred_at, received_at, payload_mime, metadata FROM evidence')
-      .all() as EvidenceRow[]) {
+    for (const row of db.prepare(`SELECT ${LEAF_COLUMNS.join(', ')} FROM evidence`).all() as EvidenceRow[]) {
       evidence.set(row.id, row);
     }
     const lost = acknowledged.filter((a) => evidence.get(a.id)?.digest !== a.digest);
@@ -74,7 +71,7 @@ export function checkDatabase(file: string, acknowledged: readonly Acknowledged[
         break;
       }
       const row = evidence.get(leaf.evidence_id);
-      const recomputed = row === undefined ? undefined : toHex(leafHashOf(recordOf(row)));
+      const recomputed = row === undefined ? undefined : toHex(leafHashOf(evidenceRecordOf(row)));
       if (recomputed !== leaf.leaf_hash) {
         problems.push(`leaf ${i}: its hash does not recompute from evidence ${leaf.evidence_id}`);
       }
@@ -118,18 +115,6 @@ export function checkDatabase(file: string, acknowledged: readonly Acknowledged[
 
 function none() {
   return { leaves: 0, checkpoints: 0, anchorTxHashes: new Set<string>() };
-}
-
-function recordOf(row: EvidenceRow) {
-  return {
-    id: row.id,
-    digest: row.digest,
-    kind: row.kind,
-    occurredAt: Number(row.occurred_at),
-    receivedAt: Number(row.received_at),
-    payloadMime: row.payload_mime,
-    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as JsonObject),
-  };
 }
 
 /** Acknowledged uploads whose file is missing from `<dataDir>/content` or holds other bytes. */

@@ -3,7 +3,7 @@ import { loadConfig } from '@fieldproof/config';
 import type { FieldproofConfig } from '@fieldproof/config';
 import { insertApiKey, newId } from '@fieldproof/db';
 import type { ApiScope, Database, Engine } from '@fieldproof/db';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { createTestDatabase, tempDir } from './databases.js';
 
 /** An app on a fresh, migrated database of `engine`, with one key per scope set. */
@@ -23,7 +23,7 @@ export type AuthHeader = { authorization: string };
 export async function createTestApi(
   engine: Engine,
   env: Record<string, string> = {},
-  options: { now?: () => number } = {},
+  options: { now?: () => number; logger?: FastifyBaseLogger } = {},
 ): Promise<TestApi> {
   const database = await createTestDatabase(engine);
   const dataDir = tempDir('fieldproof-api-');
@@ -40,7 +40,12 @@ export async function createTestApi(
     write: await createKey(database, ['write']),
     admin: await createKey(database, ['admin']),
   };
-  const app = await buildApp({ config, database, ...(options.now ? { now: options.now } : {}) });
+  const app = await buildApp({
+    config,
+    database,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   await app.ready();
   return {
     app,

@@ -1,6 +1,7 @@
 import type { FieldproofConfig } from '@fieldproof/config';
 import type { Database } from '@fieldproof/db';
 import type { ContentStore } from './content/content-store.js';
+import type { NotBeforeSource } from './evidence/not-before-source.js';
 import type { ApiMetrics } from './ops/api-metrics.js';
 import type { StorageHealth } from './ops/storage-health.js';
 import type { GroupCommitter } from './write/group-committer.js';
@@ -14,6 +15,8 @@ export interface AppContext {
   readonly metrics: ApiMetrics;
   /** Whether a write recently failed for lack of space (/readyz). */
   readonly storage: StorageHealth;
+  /** The newest finalized block and the clock check, for every new record's leaf (no query per request). */
+  readonly notBefore: NotBeforeSource;
   /** The server clock (ms); tests pin it. */
   readonly now: () => number;
 }

@@ -21,6 +21,7 @@ import type { DropReason } from './errors/error-handler.js';
 import { schemaErrorMessage } from './errors/schema-error-message.js';
 import { evidenceRoutes } from './evidence/evidence-routes.js';
 import { evidenceSchema } from './evidence/evidence-schemas.js';
+import { NotBeforeSource } from './evidence/not-before-source.js';
 import { addQueryCoercion } from './http/query-coercion.js';
 import { errorSchema } from './http/schemas.js';
 import { parseJsonBody } from './http/strict-json.js';
@@ -168,6 +169,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     onBatchError: (err, size) => app.log.error({ err, size }, 'group commit failed'),
   });
+  const notBefore = new NotBeforeSource({ database, log: app.log });
+  await notBefore.start();
   const ctx: AppContext = {
     config,
     database,
@@ -175,6 +178,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     content: new ContentStore(config.dataDir),
     metrics,
     storage,
+    notBefore,
     now,
   };
 
@@ -270,6 +274,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // writes committed meanwhile); closing the committer then refuses stragglers and drains the queue.
   app.addHook('onClose', async () => {
     clearInterval(summaryTimer);
+    notBefore.stop();
     await committer.close();
     await executor.close();
   });

@@ -57,7 +57,7 @@ describe.each(testEngines())('POST /v1/evidence (%s)', (engine) => {
     // It waits to be sequenced: a sequence_queue row written with it on PostgreSQL; after the
     // sequencer's watermark on SQLite.
     const queued = await readSequenceQueue(t.database.db, 100_000);
-    expect(queued.filter((q) => q.evidenceId === body.id)).toHaveLength(1);
+    expect(queued.filter((q) => q.id === body.id)).toHaveLength(1);
   });
 
   it('canonicalises a JSON payload (RFC 8785), hashes and stores it, and serves it back', async () => {

@@ -55,7 +55,7 @@ describe.each(testEngines())('operational records (%s)', (engine) => {
     expect(row.digest).toBe(sha256(row.payload_json!));
     // It waits to be sequenced (a sequence_queue row on PostgreSQL, after the watermark on SQLite).
     const queued = await readSequenceQueue(t.database.db, 100_000);
-    expect(queued.filter((q) => q.evidenceId === id)).toHaveLength(1);
+    expect(queued.filter((q) => q.id === id)).toHaveLength(1);
     return JSON.parse(row.payload_json!) as Record<string, unknown>;
   }
 

@@ -7,11 +7,27 @@ import { createTestDatabase, dropTestDatabases, testEngines } from '../../../tes
 afterAll(dropTestDatabases);
 
 let made = 0;
-/** Rows that use every column, nulls included, in a key order unlike the table's. */
+/**
+ * Rows that use every column, nulls included, in a key order unlike the table's: v2 rows with and
+ * without a not-before block, and v1 rows that leave the leaf-format columns out (their defaults).
+ */
 function rows(n: number): NewEvidence[] {
   return Array.from({ length: n }, () => {
     const i = made++;
+    const leaf =
+      i % 3 === 0
+        ? { leaf_version: 1, not_before_chain_id: null, not_before_number: null, not_before_hash: null }
+        : {
+            clock_suspect: (i % 2) as 0 | 1,
+            not_before_timestamp: i % 3 === 1 ? 1_699_000_000_000 + i : null,
+            not_before_hash:
+              i % 3 === 1 ? `0x${createHash('sha256').update(`block ${i}`).digest('hex')}` : null,
+            not_before_number: i % 3 === 1 ? 1000 + i : null,
+            not_before_chain_id: i % 3 === 1 ? 31337 : null,
+            leaf_version: 2,
+          };
     return {
+      ...leaf,
       content_stored: (i % 2) as 0 | 1,
       metadata: i % 3 === 0 ? null : `{"i":${i}}`,
       payload_json: i % 5 === 0 ? `{"p":${i}}` : null,
@@ -46,7 +62,15 @@ describe.each(testEngines())('appendEvidence on %s', (engine) => {
           content_stored: Number(r.content_stored),
         }));
         const byId = [...written].sort((a, b) => (a.id < b.id ? -1 : 1));
-        expect(normalised).toEqual(byId.map((r) => ({ ...r })));
+        const defaults = {
+          leaf_version: 1,
+          not_before_chain_id: null,
+          not_before_number: null,
+          not_before_hash: null,
+          not_before_timestamp: null,
+          clock_suspect: null,
+        };
+        expect(normalised).toEqual(byId.map((r) => ({ ...defaults, ...r })));
         const queue = await database.db
           .selectFrom('sequence_queue')
           .selectAll()
@@ -57,7 +81,7 @@ describe.each(testEngines())('appendEvidence on %s', (engine) => {
           engine === 'sqlite' ? [] : byId.map((r) => [r.id, r.received_at]),
         );
         const waiting = await readSequenceQueue(database.db, n + 1);
-        expect(waiting.map((q) => q.evidenceId)).toEqual(
+        expect(waiting.map((q) => q.id)).toEqual(
           engine === 'sqlite' ? written.map((r) => r.id) : byId.map((r) => r.id),
         );
       } finally {

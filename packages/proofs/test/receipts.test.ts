@@ -187,5 +187,11 @@ function rowOf(record: FixtureRecord) {
     payload_json: null,
     metadata: record.metadata === null ? null : JSON.stringify(record.metadata),
     content_stored: 0 as const,
+    leaf_version: 1,
+    not_before_chain_id: null,
+    not_before_number: null,
+    not_before_hash: null,
+    not_before_timestamp: null,
+    clock_suspect: null,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * `@fieldproof/receipt`: the formats that tie evidence to the log and to chains (docs/FORMATS.md) —
- * leaf encoding `fieldproof-leaf/v1`, anchor calldata `FPA1`, receipts `fieldproof-receipt/v1`, the
+ * leaf encodings `fieldproof-leaf/v1` and `/v2`, the evidence-row → record mapping, anchor calldata `FPA1`, receipts `fieldproof-receipt/v1`, the
  * anchor proof (EVM header and transactions trie) —
  * and the offline/online receipt verifier.
  */
@@ -44,13 +44,21 @@ export {
 } from './json/canonical-json.js';
 export {
   LEAF_FORMAT,
+  LEAF_FORMAT_V2,
   encodeLeafData,
   leafHashOf,
   leafObjectOf,
   metadataDigestOf,
+  notBeforeBlock,
   type EvidenceRecord,
+  type LeafFormat,
   type LeafObject,
+  type LeafObjectV1,
+  type LeafObjectV2,
+  type NotBeforeBlock,
 } from './leaf/encode-leaf-data.js';
+export { evidenceRecordOf, type EvidenceRecordRow } from './leaf/evidence-record-of.js';
+export { recordTimeClaimsOf, type RecordTimeClaims } from './leaf/time-bracket.js';
 export { buildReceipt, type ReceiptParts } from './receipt/build-receipt.js';
 export {
   RECEIPT_FORMAT,

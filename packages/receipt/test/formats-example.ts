@@ -68,7 +68,27 @@ export function formatsExample() {
     expectedPublicKey: key.verifierKey,
   });
 
+  // The same record as a fieldproof-leaf/v2 leaf: with the newest finalized block the api knew, and as a
+  // device that had reached no chain would write it.
+  const notBefore = {
+    chainId: 11155111,
+    number: 7123400,
+    hash: `0x${hex(sha256('example finalized block'))}`,
+    timestamp: 1731599628000,
+  };
+  const recordV2: EvidenceRecord = {
+    ...record,
+    leafFormat: 'fieldproof-leaf/v2',
+    notBefore,
+    clockSuspect: false,
+  };
+  const recordV2NoChain: EvidenceRecord = { ...recordV2, notBefore: null };
+
   return {
+    leafDataV2: new TextDecoder().decode(encodeLeafData(recordV2)),
+    leafHashV2: hex(leafHashOf(recordV2)),
+    leafDataV2NoChain: new TextDecoder().decode(encodeLeafData(recordV2NoChain)),
+    leafHashV2NoChain: hex(leafHashOf(recordV2NoChain)),
     content: contents[leafIndex]!,
     metadataJcs: canonicalJson(record.metadata),
     metadataDigest: metadataDigestOf(record.metadata),

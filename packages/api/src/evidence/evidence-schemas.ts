@@ -33,6 +33,49 @@ const anchorSchema = {
   },
 } as const;
 
+const blockSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['chainId', 'number', 'hash', 'timestamp'],
+  properties: {
+    chainId: { type: 'integer' },
+    number: { type: 'integer' },
+    hash: { type: 'string', description: '0x + 64 lowercase hex' },
+    timestamp: { type: 'integer', description: 'block time, Unix milliseconds' },
+  },
+} as const;
+
+/** docs/API.md "Time bracket". */
+const bracketSchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  description:
+    'null until an anchor covering the record is final; then the record was written after notBefore ' +
+    "(the leaf's block) and existed no later than notAfter (the earliest final anchoring block)",
+  required: ['notBefore', 'notAfter', 'widthMs', 'occurredAtOffsetMs'],
+  properties: {
+    notBefore: { ...blockSchema, type: ['object', 'null'] },
+    notAfter: {
+      ...blockSchema,
+      required: [...blockSchema.required, 'source'],
+      properties: {
+        ...blockSchema.properties,
+        source: {
+          type: 'string',
+          enum: ['header', 'anchor'],
+          description:
+            "'header': from the stored anchor proof's block header; 'anchor': the anchor's block time",
+        },
+      },
+    },
+    widthMs: { type: ['integer', 'null'], description: 'notAfter − notBefore; null without notBefore' },
+    occurredAtOffsetMs: {
+      type: 'integer',
+      description: '0: occurredAt is inside; < 0: before notBefore by that much; > 0: after notAfter',
+    },
+  },
+} as const;
+
 const evidenceProperties = {
   id: idSchema,
   digest: digestOutput,
@@ -46,6 +89,16 @@ const evidenceProperties = {
   contentStored: { type: 'boolean', description: 'GET …/content serves the content' },
   leafIndex: { type: ['integer', 'null'], description: 'position in the log once sequenced' },
   status: { type: 'string', enum: EVIDENCE_STATUSES },
+  leafFormat: { type: 'string', enum: ['fieldproof-leaf/v1', 'fieldproof-leaf/v2'] },
+  notBefore: {
+    ...blockSchema,
+    type: ['object', 'null'],
+    description: 'the newest finalized block the api knew when it accepted the record; null: none known',
+  },
+  clockSuspect: {
+    type: ['boolean', 'null'],
+    description: 'the api clock was behind that block or the last signed checkpoint; null for a v1 leaf',
+  },
 } as const;
 
 /** An evidence record as listed. */
@@ -61,8 +114,12 @@ export const evidenceSchema = {
   $id: 'Evidence',
   type: 'object',
   additionalProperties: false,
-  required: [...Object.keys(evidenceProperties), 'anchors'],
-  properties: { ...evidenceProperties, anchors: { type: 'array', items: anchorSchema } },
+  required: [...Object.keys(evidenceProperties), 'anchors', 'bracket'],
+  properties: {
+    ...evidenceProperties,
+    anchors: { type: 'array', items: anchorSchema },
+    bracket: bracketSchema,
+  },
 } as const;
 
 /** JSON forms: a digest the client computed, or a JSON payload the server canonicalises and hashes. */

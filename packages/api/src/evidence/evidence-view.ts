@@ -1,4 +1,6 @@
 import { evidenceStatusFromChains, evidenceStatusOf } from '@fieldproof/db';
+import type { LeafFormat, NotBeforeBlock } from '@fieldproof/receipt';
+import type { TimeBracket } from './evidence-bracket.js';
 import type {
   ChainAnchoring,
   EvidenceRow,
@@ -22,10 +24,18 @@ export interface EvidenceSummary {
   contentStored: boolean;
   leafIndex: number | null;
   status: EvidenceStatus;
+  /** The leaf encoding of the record (fieldproof-leaf/v2 for records written since migration 0008). */
+  leafFormat: LeafFormat;
+  /** v2: the newest finalized block the api knew when it accepted the record; null: none (or v1). */
+  notBefore: NotBeforeBlock | null;
+  /** v2: whether the api's clock was behind a time it had already seen; null for a v1 leaf. */
+  clockSuspect: boolean | null;
 }
 
 export interface EvidenceView extends EvidenceSummary {
   anchors: ChainAnchoring[];
+  /** Once an anchor covering the record is final: not before / not after (GET /v1/evidence/:id). */
+  bracket: TimeBracket | null;
 }
 
 type AnyEvidenceRow = EvidenceRow | NewEvidence;
@@ -45,6 +55,17 @@ function summary(row: AnyEvidenceRow, leafIndex: number | null, status: Evidence
     contentStored: row.content_stored === 1 || (row.payload_json ?? null) !== null,
     leafIndex,
     status,
+    leafFormat: row.leaf_version === 2 ? 'fieldproof-leaf/v2' : 'fieldproof-leaf/v1',
+    notBefore:
+      row.not_before_chain_id == null
+        ? null
+        : {
+            chainId: Number(row.not_before_chain_id),
+            number: Number(row.not_before_number),
+            hash: row.not_before_hash!,
+            timestamp: Number(row.not_before_timestamp),
+          },
+    clockSuspect: row.clock_suspect == null ? null : row.clock_suspect === 1,
   };
 }
 
@@ -59,6 +80,7 @@ export function evidenceView(
   row: AnyEvidenceRow,
   leafIndex: number | null,
   anchors: ChainAnchoring[],
+  bracket: TimeBracket | null = null,
 ): EvidenceView {
-  return { ...summary(row, leafIndex, evidenceStatusFromChains(leafIndex, anchors)), anchors };
+  return { ...summary(row, leafIndex, evidenceStatusFromChains(leafIndex, anchors)), anchors, bracket };
 }

@@ -37,8 +37,10 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       schema: {
         tags: ['operations'],
         summary:
-          'Readiness: the database answers, every migration is applied, and storage is not full ' +
-          '(507 FP_STORAGE_FULL after a write failed for lack of space, until there is room again)',
+          'Readiness: the database answers, every migration is applied, storage is not full ' +
+          '(507 FP_STORAGE_FULL after a write failed for lack of space, until there is room again), and ' +
+          'the clock is not behind the newest finalized block or the last signed checkpoint ' +
+          '(503 FP_NOT_READY naming both times; new records are flagged clockSuspect meanwhile)',
         querystring: noQuery,
         security: [],
         response: { 200: statusSchema, ...errorResponses },
@@ -54,6 +56,9 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       }
       const full = await ctx.storage.check();
       if (full !== undefined) throw new errors.StorageFull(full);
+      await ctx.notBefore.refresh();
+      const clock = ctx.notBefore.clockProblem(ctx.now());
+      if (clock !== undefined) throw new errors.NotReady(`clock suspect: ${clock}`);
       return { status: 'ready' };
     },
   );

@@ -60,6 +60,20 @@ export const receiptSchema = {
         receivedAt: { type: 'integer' },
         payloadMime: { type: ['string', 'null'] },
         metadata: { type: ['object', 'null'], additionalProperties: true },
+        // fieldproof-leaf/v2 records only (all three), docs/FORMATS.md §1.2
+        leafFormat: { type: 'string', enum: ['fieldproof-leaf/v2'] },
+        notBefore: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          required: ['chainId', 'number', 'hash', 'timestamp'],
+          properties: {
+            chainId: { type: 'integer' },
+            number: { type: 'integer' },
+            hash: { type: 'string' },
+            timestamp: { type: 'integer' },
+          },
+        },
+        clockSuspect: { type: 'boolean' },
       },
     },
     leaf: {

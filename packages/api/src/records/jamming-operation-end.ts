@@ -46,6 +46,7 @@ export async function jammingOperationEndRoute(app: FastifyInstance, ctx: AppCon
         { jammingOperationId: id, endedAt, successMetric, recordedAt },
         endedAt,
         recordedAt,
+        ctx.notBefore.columnsAt(recordedAt),
       );
       const result = await committer.submit({
         kind: 'jamming-operation-end',

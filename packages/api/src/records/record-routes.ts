@@ -2,6 +2,7 @@ import { isUniqueClass, newId } from '@fieldproof/db';
 import type { NewEvidence, SortOrder } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
+import type { LeafBracketColumns } from '../evidence/not-before-source.js';
 import { errors } from '../errors/catalogue.js';
 import { canonicalOf, sha256OfText } from '../http/canonical.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
@@ -33,7 +34,8 @@ interface ListQuery {
 
 /**
  * The evidence entry of an operational record: the record as the API shows it (without its own
- * evidenceId, plus `recordType`) in RFC 8785 canonical form, and its SHA-256 as the digest.
+ * evidenceId, plus `recordType`) in RFC 8785 canonical form, and its SHA-256 as the digest; a
+ * fieldproof-leaf/v2 leaf with `leaf` (NotBeforeSource.columnsAt the time it was received).
  */
 export function recordEvidence(
   kind: string,
@@ -41,6 +43,7 @@ export function recordEvidence(
   record: object,
   occurredAt: number,
   receivedAt: number,
+  leaf: LeafBracketColumns,
 ): NewEvidence {
   const { evidenceId: _own, ...shown } = record as { evidenceId?: string };
   const canonical = canonicalOf({ recordType: kind, ...shown }, 'record');
@@ -56,6 +59,12 @@ export function recordEvidence(
     payload_json: canonical,
     metadata: null,
     content_stored: 0,
+    leaf_version: 2,
+    not_before_chain_id: leaf.not_before_chain_id,
+    not_before_number: leaf.not_before_number,
+    not_before_hash: leaf.not_before_hash,
+    not_before_timestamp: leaf.not_before_timestamp,
+    clock_suspect: leaf.clock_suspect,
   };
 }
 
@@ -65,7 +74,7 @@ export async function recordRoutes<
   Row extends { id: string },
   View extends RecordViewBase,
 >(app: FastifyInstance, ctx: AppContext, type: RecordType<Body, Row, View>): Promise<void> {
-  const { committer, database, now } = ctx;
+  const { committer, database, notBefore, now } = ctx;
   const fields = Object.keys(type.bodySchema.properties);
   // The view schema is added once at the root by buildApp (so the OpenAPI document has it).
   const viewRef = { $ref: `${type.tag}#` };
@@ -92,7 +101,14 @@ export async function recordRoutes<
       const createdAt = now();
       const row = type.toRow(body, { id: newId(), evidenceId: newId(), createdAt });
       const view = type.view(row);
-      const evidence = recordEvidence(type.name, view.evidenceId, view, type.occurredAt(body), createdAt);
+      const evidence = recordEvidence(
+        type.name,
+        view.evidenceId,
+        view,
+        type.occurredAt(body),
+        createdAt,
+        notBefore.columnsAt(createdAt),
+      );
       const result = await committer.submit(type.request(evidence, row));
       if (result.ok) return reply.code(201).send(view);
       if (result.violation === 'foreign_key') {

@@ -1,19 +1,12 @@
-import type { JsonObject } from '@fieldproof/receipt';
+import type { EvidenceRecord } from '@fieldproof/receipt';
 
 /** One mirrored leaf as a unit pushes it: its index, its RFC 6962 leaf hash and the record it encodes. */
 export interface PushedLeaf {
   readonly leafIndex: number;
-  /** hex SHA-256(0x00 ‖ fieldproof-leaf/v1 encoding of `record`). */
+  /** hex SHA-256(0x00 ‖ leaf data of `record`, fieldproof-leaf/v1 or v2). */
   readonly leafHash: string;
-  readonly record: {
-    readonly id: string;
-    readonly digest: string;
-    readonly kind: string;
-    readonly occurredAt: number;
-    readonly receivedAt: number;
-    readonly payloadMime: string | null;
-    readonly metadata: JsonObject | null;
-  };
+  /** The record as `evidenceRecordOf` gives it: v1's seven fields, and v2's three more for a v2 leaf. */
+  readonly record: EvidenceRecord;
   /** The unit holds the raw bytes (raw-bytes evidence): they must have been PUT before this push. */
   readonly content: boolean;
 }
@@ -88,6 +81,20 @@ export function pushRequestSchema(maxLeaves: number) {
                 receivedAt: millis,
                 payloadMime: { type: ['string', 'null'], maxLength: 255 },
                 metadata: { type: ['object', 'null'] },
+                // fieldproof-leaf/v2 only (all three; the leaf encoder refuses half of them)
+                leafFormat: { type: 'string', enum: ['fieldproof-leaf/v2'] },
+                notBefore: {
+                  type: ['object', 'null'],
+                  additionalProperties: false,
+                  required: ['chainId', 'number', 'hash', 'timestamp'],
+                  properties: {
+                    chainId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+                    number: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+                    hash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+                    timestamp: millis,
+                  },
+                },
+                clockSuspect: { type: 'boolean' },
               },
             },
           },

@@ -168,3 +168,31 @@ export async function findAnchorProofOfJob(db: Kysely<Schema>, jobId: string): P
     },
   };
 }
+
+/** The stored header of an anchor transaction's block (`anchor_proofs`), by transaction hash. */
+export interface AnchorProofHeader {
+  readonly txHash: string;
+  readonly blockNumber: number;
+  readonly blockHash: string;
+  /** The RLP header, 0x-hex, as the keeper checked it against the block hash. */
+  readonly rawHeader: string;
+}
+
+/** The stored headers of the given transactions' blocks (those that have a proof). One query. */
+export async function findAnchorProofHeaders(
+  db: Kysely<Schema>,
+  txHashes: readonly string[],
+): Promise<AnchorProofHeader[]> {
+  if (txHashes.length === 0) return [];
+  const rows = await db
+    .selectFrom('anchor_proofs')
+    .select(['tx_hash', 'block_number', 'block_hash', 'raw_header'])
+    .where('tx_hash', 'in', txHashes)
+    .execute();
+  return rows.map((r) => ({
+    txHash: r.tx_hash,
+    blockNumber: r.block_number,
+    blockHash: r.block_hash,
+    rawHeader: r.raw_header,
+  }));
+}

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../schema/schema.js';
+import { LEAF_COLUMNS, type LeafEvidence } from './log.js';
 
 /** What the unit knows of one collector: the acknowledged size and the last failure. */
 export interface CollectorPushState {
@@ -14,17 +15,9 @@ export interface CollectorPushState {
 }
 
 /** A leaf with the evidence it encodes (what a push carries). */
-export interface LeafWithEvidence {
+export interface LeafWithEvidence extends LeafEvidence {
   readonly leafIndex: number;
   readonly leafHash: string;
-  readonly id: string;
-  readonly digest: string;
-  readonly kind: string;
-  readonly occurredAt: number;
-  readonly receivedAt: number;
-  readonly payloadMime: string | null;
-  /** Canonical JSON, or null. */
-  readonly metadata: string | null;
   readonly contentStored: boolean;
 }
 
@@ -199,33 +192,17 @@ export async function readLeavesWithEvidence(
   const rows = await db
     .selectFrom('log_leaves')
     .innerJoin('evidence', 'evidence.id', 'log_leaves.evidence_id')
-    .select([
-      'log_leaves.leaf_index',
-      'log_leaves.leaf_hash',
-      'evidence.id',
-      'evidence.digest',
-      'evidence.kind',
-      'evidence.occurred_at',
-      'evidence.received_at',
-      'evidence.payload_mime',
-      'evidence.metadata',
-      'evidence.content_stored',
-    ])
+    .select(['log_leaves.leaf_index', 'log_leaves.leaf_hash', 'evidence.content_stored'])
+    .select(LEAF_COLUMNS.map((c) => `evidence.${c}` as const))
     .where('log_leaves.leaf_index', '>=', from)
     .where('log_leaves.leaf_index', '<', to)
     .orderBy('log_leaves.leaf_index')
     .execute();
-  return rows.map((r) => ({
-    leafIndex: Number(r.leaf_index),
-    leafHash: r.leaf_hash,
-    id: r.id,
-    digest: r.digest,
-    kind: r.kind,
-    occurredAt: Number(r.occurred_at),
-    receivedAt: Number(r.received_at),
-    payloadMime: r.payload_mime,
-    metadata: r.metadata,
-    contentStored: Number(r.content_stored) === 1,
+  return rows.map(({ leaf_index, leaf_hash, content_stored, ...evidence }) => ({
+    ...evidence,
+    leafIndex: leaf_index,
+    leafHash: leaf_hash,
+    contentStored: content_stored === 1,
   }));
 }
 

@@ -45,9 +45,20 @@ const EVIDENCE_COLUMNS = [
   'payload_json',
   'metadata',
   'content_stored',
+  'leaf_version',
+  'not_before_chain_id',
+  'not_before_number',
+  'not_before_hash',
+  'not_before_timestamp',
+  'clock_suspect',
 ] as const satisfies readonly (keyof EvidenceTable)[];
 
-const evidenceValues = (row: NewEvidence): unknown[] => EVIDENCE_COLUMNS.map((c) => row[c]);
+/**
+ * A row that leaves out the leaf-format columns is a `fieldproof-leaf/v1` row (the columns' defaults,
+ * migration 0008): the statement lists every column, so the default is bound here.
+ */
+const evidenceValues = (row: NewEvidence): unknown[] =>
+  EVIDENCE_COLUMNS.map((c) => row[c] ?? (c === 'leaf_version' ? 1 : null));
 const queueValues = (row: NewEvidence): unknown[] => [row.id, row.received_at];
 
 /** Every column set (to null: only the SQL text is used), so kysely lists them all, in this order. */
@@ -85,7 +96,7 @@ function appendSql(
   return sql;
 }
 
-/** The largest multi-row insert appendEvidence issues (× 11 columns: far below SQLite's 32,766 parameters). */
+/** The largest multi-row insert appendEvidence issues (× 17 columns: far below SQLite's 32,766 parameters). */
 const APPEND_CHUNK_MAX = 128;
 
 /**

@@ -5,6 +5,7 @@ import { engineOf } from '../database.js';
 import type { Database, EngineCapabilities } from '../database.js';
 import type { LogCheckpointTable, LogLeafTable } from '../schema/log-tables.js';
 import type { Schema } from '../schema/schema.js';
+import type { EvidenceRow } from './evidence.js';
 
 /**
  * Queries of the verifiable log: the sequence queue, leaves (level 0), perfect nodes (level ≥ 1),
@@ -19,19 +20,34 @@ import type { Schema } from '../schema/schema.js';
 /** Rows per multi-row statement. 4 columns × 1000 rows = 4000 parameters: far below both engines' limits. */
 export const LOG_INSERT_CHUNK = 1000;
 
-/** A queued evidence record with the fields its `fieldproof-leaf/v1` leaf needs. */
-export interface QueuedEvidence {
-  readonly evidenceId: string;
-  readonly digest: string;
-  readonly kind: string;
-  readonly occurredAt: number;
-  readonly receivedAt: number;
-  readonly payloadMime: string | null;
-  /** Canonical JSON text of the metadata object, as stored. */
-  readonly metadata: string | null;
+/**
+ * An evidence record's leaf columns: the evidence columns its leaf is made of (`evidenceRecordOf` in
+ * @fieldproof/receipt maps them to the leaf record).
+ */
+export type LeafEvidence = Pick<EvidenceRow, (typeof LEAF_COLUMNS)[number]>;
+
+/** A record waiting to be sequenced: its leaf columns, and where it was read from. */
+export type QueuedEvidence = LeafEvidence & {
   /** Read from `sequence_queue` (its row must be deleted with the leaf); false: by rowid (SQLite). */
   readonly fromQueue: boolean;
-}
+};
+
+/** The evidence columns a leaf is made of (fieldproof-leaf/v1 and v2). */
+export const LEAF_COLUMNS = [
+  'id',
+  'digest',
+  'kind',
+  'occurred_at',
+  'received_at',
+  'payload_mime',
+  'metadata',
+  'leaf_version',
+  'not_before_chain_id',
+  'not_before_number',
+  'not_before_hash',
+  'not_before_timestamp',
+  'clock_suspect',
+] as const satisfies readonly (keyof EvidenceRow)[];
 
 /** A perfect node's position: covers leaves `[index·2^level, (index+1)·2^level)`; level 0 is a leaf. */
 export interface LogNodeId {
@@ -91,7 +107,7 @@ const SQLITE_HAS_AFTER_WATERMARK = `SELECT EXISTS (SELECT 1 FROM sequence_queue)
 const SQLITE_COUNT_AFTER_WATERMARK = `SELECT (SELECT count(*) FROM sequence_queue)
   + (SELECT count(*) FROM evidence WHERE rowid > ${SQLITE_WATERMARK}) AS n`;
 
-const SQLITE_READ_AFTER_WATERMARK = `SELECT id, digest, kind, occurred_at, received_at, payload_mime, metadata
+const SQLITE_READ_AFTER_WATERMARK = `SELECT ${LEAF_COLUMNS.join(', ')}
 FROM evidence WHERE rowid > ${SQLITE_WATERMARK} ORDER BY rowid LIMIT ?`;
 
 /**
@@ -129,38 +145,15 @@ export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Prom
   const rows = await db
     .selectFrom('sequence_queue as q')
     .innerJoin('evidence as e', 'e.id', 'q.evidence_id')
-    .select(['e.id', 'e.digest', 'e.kind', 'e.occurred_at', 'e.received_at', 'e.payload_mime', 'e.metadata'])
+    .select(LEAF_COLUMNS.map((c) => `e.${c}` as const))
     .orderBy('q.evidence_id')
     .limit(limit)
     .execute();
-  if (rows.length > 0 || engineOf(db) !== 'sqlite') return rows.map((r) => queuedOf(r, true));
-  const after = await db.executeQuery<EvidenceLeafFields>(
+  if (rows.length > 0 || engineOf(db) !== 'sqlite') return rows.map((r) => ({ ...r, fromQueue: true }));
+  const after = await db.executeQuery<LeafEvidence>(
     CompiledQuery.raw(SQLITE_READ_AFTER_WATERMARK, [limit]),
   );
-  return after.rows.map((r) => queuedOf(r, false));
-}
-
-interface EvidenceLeafFields {
-  readonly id: string;
-  readonly digest: string;
-  readonly kind: string;
-  readonly occurred_at: number;
-  readonly received_at: number;
-  readonly payload_mime: string | null;
-  readonly metadata: string | null;
-}
-
-function queuedOf(r: EvidenceLeafFields, fromQueue: boolean): QueuedEvidence {
-  return {
-    evidenceId: r.id,
-    digest: r.digest,
-    kind: r.kind,
-    occurredAt: Number(r.occurred_at),
-    receivedAt: Number(r.received_at),
-    payloadMime: r.payload_mime,
-    metadata: r.metadata,
-    fromQueue,
-  };
+  return after.rows.map((r) => ({ ...r, fromQueue: false }));
 }
 
 /**

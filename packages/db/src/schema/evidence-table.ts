@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 export type EvidenceSource = 'digest' | 'json' | 'bytes' | 'record';
 
 /** `evidence`: append-only; the database refuses UPDATE and DELETE. */
@@ -15,6 +17,18 @@ export interface EvidenceTable {
   /** Canonical JSON of the metadata object. */
   metadata: string | null;
   content_stored: 0 | 1;
+  /**
+   * Migration 0008. The leaf format: 1 (`fieldproof-leaf/v1`, every older row; the default) or 2
+   * (`fieldproof-leaf/v2`). A v2 row has `clock_suspect` and either all four `not_before_*` or none
+   * (the api had reached no chain); a v1 row has neither. `evidenceRecordOf` (@fieldproof/receipt) maps
+   * a row to its leaf record.
+   */
+  leaf_version: ColumnType<number, number | undefined, never>;
+  not_before_chain_id: number | null;
+  not_before_number: number | null;
+  not_before_hash: string | null;
+  not_before_timestamp: number | null;
+  clock_suspect: 0 | 1 | null;
 }
 
 /** `sequence_queue`: evidence committed but not yet given a leaf index. */

@@ -18,6 +18,7 @@ import {
 import type { LeafWithEvidence } from '@fieldproof/db';
 import { verifyCosignature } from '@fieldproof/note';
 import { consistencyProofFor } from '@fieldproof/proofs';
+import { evidenceRecordOf } from '@fieldproof/receipt';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { backoffDelay } from '../backoff.js';
@@ -263,15 +264,7 @@ export function createCollectorPusher(
         leafIndex: l.leafIndex,
         leafHash: l.leafHash,
         content: withContent.has(l.leafIndex),
-        record: {
-          id: l.id,
-          digest: l.digest,
-          kind: l.kind,
-          occurredAt: l.occurredAt,
-          receivedAt: l.receivedAt,
-          payloadMime: l.payloadMime,
-          metadata: l.metadata === null ? null : (JSON.parse(l.metadata) as unknown),
-        },
+        record: evidenceRecordOf(l),
       })),
     };
     const answer = (await request('POST', deviceUrl(origin, '/push'), {

@@ -10,8 +10,7 @@ import type { EngineCapabilities, LogAppender, QueuedEvidence, Schema } from '@f
 import { appendToFrontier, fromHex, frontierNodes, rootFromFrontier } from '@fieldproof/merkle';
 import type { Hash } from '@fieldproof/merkle';
 import { signCheckpoint } from '@fieldproof/note';
-import { leafHashOf } from '@fieldproof/receipt';
-import type { JsonObject } from '@fieldproof/receipt';
+import { evidenceRecordOf, leafHashOf } from '@fieldproof/receipt';
 import type { Kysely } from 'kysely';
 import type { DeviceIdentity } from '../device/device-identity.js';
 
@@ -37,10 +36,7 @@ export class LeafEncodingFailure extends Error {
     readonly evidenceId: string,
     options: ErrorOptions,
   ) {
-    super(
-      `evidence ${evidenceId} cannot be encoded as a fieldproof-leaf/v1 leaf: ${(options.cause as Error).message}`,
-      options,
-    );
+    super(`evidence ${evidenceId} cannot be encoded as a leaf: ${(options.cause as Error).message}`, options);
   }
 }
 
@@ -99,7 +95,7 @@ export async function sequenceBatch(
     trx,
     queued.map((q, i) => ({
       leafIndex: treeSize + i,
-      evidenceId: q.evidenceId,
+      evidenceId: q.id,
       leafHash: hex(leafHashes[i]!),
       sequencedAt: options.now,
     })),
@@ -109,7 +105,7 @@ export async function sequenceBatch(
     appended.nodes.map((n) => ({ level: n.level, index: n.index, hash: hex(n.hash) })),
   );
   // Rows read by rowid (SQLite) have no queue row: the new leaf itself moves the watermark past them.
-  const fromQueue = queued.filter((q) => q.fromQueue).map((q) => q.evidenceId);
+  const fromQueue = queued.filter((q) => q.fromQueue).map((q) => q.id);
   if (fromQueue.length > 0) await appender.deleteQueuedEvidence(trx, fromQueue);
   await insertCheckpoint(trx, {
     treeSize: appended.treeSize,
@@ -139,17 +135,9 @@ async function readFrontier(trx: Kysely<Schema>, treeSize: number): Promise<Hash
 
 function leafHashOfQueued(q: QueuedEvidence): Hash {
   try {
-    return leafHashOf({
-      id: q.evidenceId,
-      digest: q.digest,
-      kind: q.kind,
-      occurredAt: q.occurredAt,
-      receivedAt: q.receivedAt,
-      payloadMime: q.payloadMime,
-      metadata: q.metadata === null ? null : (JSON.parse(q.metadata) as JsonObject),
-    });
+    return leafHashOf(evidenceRecordOf(q));
   } catch (err) {
-    throw new LeafEncodingFailure(q.evidenceId, { cause: err });
+    throw new LeafEncodingFailure(q.id, { cause: err });
   }
 }
 

@@ -1,7 +1,7 @@
 import { findEvidenceWithLeaf, statusBounds } from '@fieldproof/db';
 import type { EvidenceWithLeaf, Schema, StatusBounds } from '@fieldproof/db';
-import { buildReceipt, verifyReceiptOffline } from '@fieldproof/receipt';
-import type { JsonObject, Receipt, ReceiptAnchor } from '@fieldproof/receipt';
+import { buildReceipt, evidenceRecordOf, verifyReceiptOffline } from '@fieldproof/receipt';
+import type { Receipt, ReceiptAnchor } from '@fieldproof/receipt';
 import type { Kysely } from 'kysely';
 import {
   checkpointAt,
@@ -73,15 +73,7 @@ export async function createReceiptReader(db: Kysely<Schema>): Promise<ReceiptRe
       }
       const { checkpoint, anchors } = await targetOf(size);
       const receipt = buildReceipt({
-        evidence: {
-          id: row.id,
-          digest: row.digest,
-          kind: row.kind,
-          occurredAt: Number(row.occurred_at),
-          receivedAt: Number(row.received_at),
-          payloadMime: row.payload_mime,
-          metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as JsonObject),
-        },
+        evidence: evidenceRecordOf(row),
         leafIndex,
         inclusionProof: await inclusionProofFor(db, leafIndex, size),
         checkpointNote: checkpoint.note,

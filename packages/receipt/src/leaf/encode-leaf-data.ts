@@ -7,10 +7,27 @@ import {
   type JsonObject,
 } from '../json/canonical-json.js';
 import { CanonicalJsonError, LeafEncodingError } from '../errors.js';
-import { HASH_HEX } from '../hex.js';
+import { EVM_HASH_HEX, HASH_HEX } from '../hex.js';
 
-/** Version tag inside every leaf; a different encoding gets a different tag. */
+/** Version tag of the first leaf encoding; a record without `leafFormat` is encoded in it. */
 export const LEAF_FORMAT = 'fieldproof-leaf/v1';
+/** Version tag of the leaf that also carries the "not before" block and the clock flag. */
+export const LEAF_FORMAT_V2 = 'fieldproof-leaf/v2';
+export type LeafFormat = typeof LEAF_FORMAT | typeof LEAF_FORMAT_V2;
+
+/**
+ * A finalized block the api knew when it accepted a record: the record was written after it
+ * (docs/FORMATS.md §1.2). The bracket's lower end.
+ */
+export interface NotBeforeBlock {
+  /** EIP-155 chain id, ≥ 1. */
+  readonly chainId: number;
+  readonly number: number;
+  /** `0x` + 64 lowercase hex digits. */
+  readonly hash: string;
+  /** Header timestamp in Unix milliseconds (seconds × 1000). */
+  readonly timestamp: number;
+}
 
 /** The evidence fields a leaf commits to. */
 export interface EvidenceRecord {
@@ -26,10 +43,19 @@ export interface EvidenceRecord {
   readonly payloadMime?: string | null;
   /** A JSON object, or null/absent. */
   readonly metadata?: JsonObject | null;
+  /**
+   * Absent (or `fieldproof-leaf/v1`): a v1 leaf, which has no `notBefore`/`clockSuspect`.
+   * `fieldproof-leaf/v2`: both fields are required.
+   */
+  readonly leafFormat?: LeafFormat;
+  /** v2: the newest finalized block the api knew, or `null` when it had never reached a chain. */
+  readonly notBefore?: NotBeforeBlock | null;
+  /** v2: the device clock was behind a time it had already seen when the record was accepted. */
+  readonly clockSuspect?: boolean;
 }
 
-/** The JSON object whose RFC 8785 canonical form is the leaf data. */
-export interface LeafObject {
+/** The JSON object whose RFC 8785 canonical form is a v1 leaf's data. */
+export interface LeafObjectV1 {
   readonly format: typeof LEAF_FORMAT;
   readonly id: string;
   readonly digest: string;
@@ -39,6 +65,15 @@ export interface LeafObject {
   readonly payloadMime: string | null;
   readonly metadataDigest: string | null;
 }
+
+/** The JSON object whose RFC 8785 canonical form is a v2 leaf's data: v1's fields, then two more. */
+export interface LeafObjectV2 extends Omit<LeafObjectV1, 'format'> {
+  readonly format: typeof LEAF_FORMAT_V2;
+  readonly notBefore: NotBeforeBlock | null;
+  readonly clockSuspect: boolean;
+}
+
+export type LeafObject = LeafObjectV1 | LeafObjectV2;
 
 /**
  * Lowercase hex SHA-256 of the RFC 8785 canonical JSON of `metadata`, or `null` when there is none
@@ -55,11 +90,15 @@ export function metadataDigestOf(metadata: JsonObject | null | undefined): strin
   }
 }
 
-/** The leaf object of `record`, validated. Throws `LeafEncodingError`. */
+/** The leaf object of `record`, validated, in the record's leaf format. Throws `LeafEncodingError`. */
 export function leafObjectOf(record: EvidenceRecord): LeafObject {
   if (typeof record !== 'object' || record === null)
     throw new LeafEncodingError('record', 'must be an object');
   const { id, digest, kind, occurredAt, receivedAt, payloadMime = null, metadata = null } = record;
+  const format: string = record.leafFormat ?? LEAF_FORMAT;
+  if (format !== LEAF_FORMAT && format !== LEAF_FORMAT_V2) {
+    throw new LeafEncodingError('leafFormat', 'must be "fieldproof-leaf/v1" or "fieldproof-leaf/v2"');
+  }
   nonEmptyString('id', id);
   if (typeof digest !== 'string' || !HASH_HEX.test(digest)) {
     throw new LeafEncodingError('digest', 'must be 64 lowercase hex digits (SHA-256)');
@@ -68,21 +107,40 @@ export function leafObjectOf(record: EvidenceRecord): LeafObject {
   milliseconds('occurredAt', occurredAt);
   milliseconds('receivedAt', receivedAt);
   if (payloadMime !== null) nonEmptyString('payloadMime', payloadMime);
+  const metadataDigest = metadataDigestOf(metadata);
+  if (format === LEAF_FORMAT) {
+    // A v1 leaf cannot say either: a record that does must name v2, or its bracket would be dropped.
+    for (const field of ['notBefore', 'clockSuspect'] as const) {
+      if (record[field] !== undefined) {
+        throw new LeafEncodingError(field, `is a field of ${LEAF_FORMAT_V2} only (set leafFormat)`);
+      }
+    }
+    return { format, id, digest, kind, occurredAt, receivedAt, payloadMime, metadataDigest };
+  }
+  if (record.notBefore === undefined) {
+    throw new LeafEncodingError('notBefore', 'is required in a v2 leaf (null: no chain reached yet)');
+  }
+  if (typeof record.clockSuspect !== 'boolean') {
+    throw new LeafEncodingError('clockSuspect', 'must be true or false in a v2 leaf');
+  }
   return {
-    format: LEAF_FORMAT,
+    format,
     id,
     digest,
     kind,
     occurredAt,
     receivedAt,
     payloadMime,
-    metadataDigest: metadataDigestOf(metadata),
+    metadataDigest,
+    notBefore: record.notBefore === null ? null : notBeforeBlock(record.notBefore),
+    clockSuspect: record.clockSuspect,
   };
 }
 
 /**
- * Leaf data of `record` in `fieldproof-leaf/v1`: the UTF-8 bytes of the RFC 8785 canonical JSON of
- * `{format, id, digest, kind, occurredAt, receivedAt, payloadMime, metadataDigest}` (docs/FORMATS.md).
+ * Leaf data of `record`: the UTF-8 bytes of the RFC 8785 canonical JSON of its leaf object —
+ * `fieldproof-leaf/v1` `{format, id, digest, kind, occurredAt, receivedAt, payloadMime, metadataDigest}`,
+ * or `fieldproof-leaf/v2`, which adds `notBefore` and `clockSuspect` (docs/FORMATS.md §1).
  */
 export function encodeLeafData(record: EvidenceRecord): Uint8Array {
   const leaf = leafObjectOf(record);
@@ -97,6 +155,30 @@ export function encodeLeafData(record: EvidenceRecord): Uint8Array {
 /** RFC 6962 leaf hash of `record`: SHA-256(0x00 ‖ encodeLeafData(record)). */
 export function leafHashOf(record: EvidenceRecord): Uint8Array {
   return hashLeaf(encodeLeafData(record));
+}
+
+/** A copy of `block` with exactly the four fields, validated. Throws `LeafEncodingError`. */
+export function notBeforeBlock(block: NotBeforeBlock): NotBeforeBlock {
+  if (typeof block !== 'object' || block === null || Array.isArray(block)) {
+    throw new LeafEncodingError('notBefore', 'must be {chainId, number, hash, timestamp} or null');
+  }
+  const { chainId, number, hash, timestamp } = block;
+  for (const key of Object.keys(block)) {
+    if (!['chainId', 'number', 'hash', 'timestamp'].includes(key)) {
+      throw new LeafEncodingError(`notBefore.${key}`, 'is not a field of the not-before block');
+    }
+  }
+  if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) {
+    throw new LeafEncodingError('notBefore.chainId', 'must be a positive integer (EIP-155 chain id)');
+  }
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) {
+    throw new LeafEncodingError('notBefore.number', 'must be a non-negative integer');
+  }
+  if (typeof hash !== 'string' || !EVM_HASH_HEX.test(hash)) {
+    throw new LeafEncodingError('notBefore.hash', 'must be 0x + 64 lowercase hex digits');
+  }
+  milliseconds('notBefore.timestamp', timestamp);
+  return { chainId, number, hash, timestamp };
 }
 
 function nonEmptyString(field: string, value: unknown): asserts value is string {

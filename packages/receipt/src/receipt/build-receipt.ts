@@ -1,5 +1,5 @@
 import { parseCheckpoint, parseSignedNote } from '@fieldproof/note';
-import { leafHashOf, type EvidenceRecord } from '../leaf/encode-leaf-data.js';
+import { LEAF_FORMAT_V2, leafHashOf, type EvidenceRecord } from '../leaf/encode-leaf-data.js';
 import { toHex } from '../hex.js';
 import { RECEIPT_FORMAT, type Receipt, type ReceiptAnchor } from './receipt.js';
 import { validateReceipt } from './validate-receipt.js';
@@ -37,6 +37,13 @@ export function buildReceipt(parts: ReceiptParts): Receipt {
       receivedAt: evidence.receivedAt,
       payloadMime: evidence.payloadMime ?? null,
       metadata: evidence.metadata ?? null,
+      ...(evidence.leafFormat === LEAF_FORMAT_V2
+        ? {
+            leafFormat: LEAF_FORMAT_V2,
+            notBefore: evidence.notBefore ?? null,
+            clockSuspect: evidence.clockSuspect ?? false,
+          }
+        : {}),
     },
     leaf: { leafIndex, leafHash: toHex(leafHashOf(evidence)) },
     inclusion: {

@@ -1,4 +1,5 @@
 import type { JsonObject } from '../json/canonical-json.js';
+import type { LEAF_FORMAT_V2, NotBeforeBlock } from '../leaf/encode-leaf-data.js';
 
 /** Version tag of the receipt document. */
 export const RECEIPT_FORMAT = 'fieldproof-receipt/v1';
@@ -35,6 +36,13 @@ export interface ReceiptEvidence {
   readonly receivedAt: number;
   readonly payloadMime: string | null;
   readonly metadata: JsonObject | null;
+  /**
+   * Present only for a `fieldproof-leaf/v2` leaf, with `notBefore` and `clockSuspect` (all three or
+   * none): a record of a v1 leaf has exactly the seven fields above.
+   */
+  readonly leafFormat?: typeof LEAF_FORMAT_V2;
+  readonly notBefore?: NotBeforeBlock | null;
+  readonly clockSuspect?: boolean;
 }
 
 export interface ReceiptLeaf {

@@ -1,5 +1,6 @@
 import { isJsonObject } from '../json/canonical-json.js';
 import { EVM_ADDRESS } from '../hex.js';
+import { LEAF_FORMAT_V2 } from '../leaf/encode-leaf-data.js';
 import { evmHash, fail, hashHex, integer, nonEmptyString, object, preview } from './format-fields.js';
 import { RECEIPT_FORMAT, type Receipt, type ReceiptAnchor } from './receipt.js';
 
@@ -7,6 +8,8 @@ import { RECEIPT_FORMAT, type Receipt, type ReceiptAnchor } from './receipt.js';
 const MAX_PROOF_LENGTH = 64; // tree sizes < 2^53 need at most 53 hashes
 const MAX_NOTE_LENGTH = 1 << 20;
 const MAX_ANCHORS = 64;
+/** The evidence fields of a `fieldproof-leaf/v2` record (docs/FORMATS.md §1.2). */
+const V2_EVIDENCE_FIELDS = ['leafFormat', 'notBefore', 'clockSuspect'];
 
 /**
  * Checks that `value` is a well-formed `fieldproof-receipt/v1` document and returns it typed. Throws
@@ -28,15 +31,12 @@ export function validateReceipt(value: unknown): Receipt {
     fail('receipt.format', `expected "${RECEIPT_FORMAT}", got ${preview(r.format)}`);
   }
 
-  const e = object(r.evidence, 'receipt.evidence', [
-    'id',
-    'digest',
-    'kind',
-    'occurredAt',
-    'receivedAt',
-    'payloadMime',
-    'metadata',
-  ]);
+  const e = object(
+    r.evidence,
+    'receipt.evidence',
+    ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
+    V2_EVIDENCE_FIELDS,
+  );
   nonEmptyString(e.id, 'receipt.evidence.id');
   hashHex(e.digest, 'receipt.evidence.digest');
   nonEmptyString(e.kind, 'receipt.evidence.kind');
@@ -46,6 +46,19 @@ export function validateReceipt(value: unknown): Receipt {
     nonEmptyString(e.payloadMime, 'receipt.evidence.payloadMime', 'a string or null');
   if (e.metadata !== null && !isJsonObject(e.metadata))
     fail('receipt.evidence.metadata', 'expected an object or null');
+  // The v2 leaf fields come all together, tagged; their values are checked by the leaf encoder.
+  const v2 = V2_EVIDENCE_FIELDS.filter((key) => key in e);
+  if (v2.length > 0) {
+    if (v2.length !== V2_EVIDENCE_FIELDS.length) {
+      fail('receipt.evidence', `${V2_EVIDENCE_FIELDS.join(', ')} must be all present or all absent`);
+    }
+    if (e.leafFormat !== LEAF_FORMAT_V2) {
+      fail('receipt.evidence.leafFormat', `expected "${LEAF_FORMAT_V2}", got ${preview(e.leafFormat)}`);
+    }
+    if (e.notBefore !== null && !isJsonObject(e.notBefore))
+      fail('receipt.evidence.notBefore', 'expected an object or null');
+    if (typeof e.clockSuspect !== 'boolean') fail('receipt.evidence.clockSuspect', 'expected true or false');
+  }
 
   const leaf = object(r.leaf, 'receipt.leaf', ['leafIndex', 'leafHash']);
   integer(leaf.leafIndex, 'receipt.leaf.leafIndex');

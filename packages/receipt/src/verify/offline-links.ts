@@ -11,7 +11,7 @@ import {
   type NoteVerifier,
 } from '@fieldproof/note';
 import { canonicalJsonBytes, sha256Hex } from '../json/canonical-json.js';
-import { leafHashOf } from '../leaf/encode-leaf-data.js';
+import { LEAF_FORMAT, leafHashOf } from '../leaf/encode-leaf-data.js';
 import { bytesEqual, hashFromHex, toHex } from '../hex.js';
 import type { Receipt } from '../receipt/receipt.js';
 import { errorText, failed, ok, unchecked, type LinkVerdict } from './verdict.js';
@@ -54,7 +54,10 @@ export function checkLeaf(receipt: Receipt): { verdict: LinkVerdict; leafHash?: 
   const computed = toHex(leafHash);
   const verdict =
     computed === receipt.leaf.leafHash
-      ? ok('leaf', `leaf hash ${computed} rebuilt from the evidence (fieldproof-leaf/v1)`)
+      ? ok(
+          'leaf',
+          `leaf hash ${computed} rebuilt from the evidence (${receipt.evidence.leafFormat ?? LEAF_FORMAT})`,
+        )
       : failed(
           'leaf',
           `leaf hash rebuilt from the evidence is ${computed}, the receipt says ${receipt.leaf.leafHash}`,
