@@ -56,8 +56,8 @@ export function digestSource() {
   };
 }
 
-/** Raw inserts of the rows the api writes for a digest submission, in transactions of `batch` rows. */
-function rawInserter(raw, nextDigest) {
+/** Raw inserts of the rows the api writes for a digest submission, in transactions of `batch` rows (also the sqlite peer's insert, bench/noop-server.mjs). */
+export function rawInserter(raw, nextDigest) {
   const evidence = raw.prepare(
     'INSERT INTO evidence (id, digest, kind, source, occurred_at, received_at, payload_mime, payload_size, ' +
       'payload_json, metadata, content_stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -65,13 +65,15 @@ function rawInserter(raw, nextDigest) {
   const queue = raw.prepare('INSERT INTO sequence_queue (evidence_id, enqueued_at) VALUES (?, ?)');
   return function insertBatch(batch) {
     const now = Date.now();
+    let id;
     raw.exec('BEGIN IMMEDIATE');
     for (let i = 0; i < batch; i++) {
-      const id = newId();
+      id = newId();
       evidence.run(id, nextDigest(), 'bench', 'digest', now - 1000, now, null, null, null, null, 0);
       queue.run(id, now);
     }
     raw.exec('COMMIT');
+    return id; // the last row's
   };
 }
 
