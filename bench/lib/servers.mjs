@@ -99,6 +99,7 @@ export async function startNoop(logLevel, nodeArgs, options = {}) {
       PORT: String(port),
       LOG_LEVEL: logLevel,
       ...(options.sqlite === undefined ? {} : { PEER_SQLITE_FILE: options.sqlite }),
+      ...options.env,
       ...(options.preload === undefined ? {} : { LD_PRELOAD: options.preload }),
     },
     nodeArgs,
