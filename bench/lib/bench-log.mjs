@@ -57,17 +57,18 @@ export function digestSource() {
 }
 
 /** Raw inserts of the rows the api writes for a digest submission, in transactions of `batch` rows (also the sqlite peer's insert, bench/noop-server.mjs). */
-export function rawInserter(raw, nextDigest) {
+export function rawInserter(raw, nextDigest, clock = Date.now) {
   const evidence = raw.prepare(
     'INSERT INTO evidence (id, digest, kind, source, occurred_at, received_at, payload_mime, payload_size, ' +
       'payload_json, metadata, content_stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const queue = raw.prepare('INSERT INTO sequence_queue (evidence_id, enqueued_at) VALUES (?, ?)');
+  // `clock`: the received_at of each row (one call per row; the offline simulation injects one).
   return function insertBatch(batch) {
-    const now = Date.now();
     let id;
     raw.exec('BEGIN IMMEDIATE');
     for (let i = 0; i < batch; i++) {
+      const now = clock();
       id = newId();
       evidence.run(id, nextDigest(), 'bench', 'digest', now - 1000, now, null, null, null, null, 0);
       queue.run(id, now);
