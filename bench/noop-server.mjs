@@ -30,7 +30,8 @@ if (sqliteFile !== undefined && sqliteFile !== '') {
   await migrate(database);
   await database.close();
   const raw = openSqlite(sqliteFile, config.database.sqlite);
-  if (raw.pragma('synchronous', { simple: true }) !== 2) throw new Error('sqlite peer: synchronous is not FULL');
+  if (raw.pragma('synchronous', { simple: true }) !== 2)
+    throw new Error('sqlite peer: synchronous is not FULL');
   let digest = '';
   const insertBatch = rawInserter(raw, () => digest);
   insertRow = (d) => {

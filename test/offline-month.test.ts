@@ -29,18 +29,22 @@ describe('a unit offline for a while', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('sequences 20 000 records with the RPC unreachable, then anchors them all in one transaction', { timeout: 600_000 }, async () => {
-    const { runOffline } = (await import(bench('bench-offline.mjs'))) as {
-      runOffline: (size: { dir: string; records: number; chunk: number }) => Promise<OfflineResult>;
-    };
-    const r = await runOffline({ dir, records: 20_000, chunk: 5_000 });
-    expect(r.records).toBe(20_000);
-    expect(r.sentWhileOffline).toBe(0);
-    expect(r.anchorsSent).toBe(1);
-    expect(r.finalAnchor).toMatchObject({ treeSize: 20_000, state: 'final' });
-    expect(r.jobs.map((j) => j.treeSize)).toEqual([20_000]);
-    expect(r.sequencerRate).toBeGreaterThan(1);
-    expect(r.dbBytesPerMillion).toBeGreaterThan(0);
-    expect(r.rss.keeperMax).toBeGreaterThan(0);
-  });
+  it(
+    'sequences 20 000 records with the RPC unreachable, then anchors them all in one transaction',
+    { timeout: 600_000 },
+    async () => {
+      const { runOffline } = (await import(bench('bench-offline.mjs'))) as {
+        runOffline: (size: { dir: string; records: number; chunk: number }) => Promise<OfflineResult>;
+      };
+      const r = await runOffline({ dir, records: 20_000, chunk: 5_000 });
+      expect(r.records).toBe(20_000);
+      expect(r.sentWhileOffline).toBe(0);
+      expect(r.anchorsSent).toBe(1);
+      expect(r.finalAnchor).toMatchObject({ treeSize: 20_000, state: 'final' });
+      expect(r.jobs.map((j) => j.treeSize)).toEqual([20_000]);
+      expect(r.sequencerRate).toBeGreaterThan(1);
+      expect(r.dbBytesPerMillion).toBeGreaterThan(0);
+      expect(r.rss.keeperMax).toBeGreaterThan(0);
+    },
+  );
 });

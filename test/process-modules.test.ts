@@ -92,7 +92,7 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
     }
   });
 
-  it('the api with API_DOCS=off (the units\' setting): no swagger, no swagger-ui', async () => {
+  it("the api with API_DOCS=off (the units' setting): no swagger, no swagger-ui", async () => {
     const loaded = await servicePackages('api', /"msg":"api listening"/, { API_DOCS: 'off' });
     expect(loaded).toContain('fastify');
     for (const absent of ['@fastify/swagger', '@fastify/swagger-ui', '@fastify/static', 'yaml']) {

@@ -9,7 +9,8 @@ const read = (p: string) => fs.readFileSync(new URL(`../${p}`, import.meta.url),
 
 function unit(name: 'api' | 'keeper') {
   const text = read(`deploy/arm64/fieldproof-${name}.service`);
-  const exec = /^ExecStart=\/usr\/bin\/node ((?:--\S+ )*)\/opt\/fieldproof\/apps\/(\w+)\/dist\/index\.js$/m.exec(text);
+  const exec =
+    /^ExecStart=\/usr\/bin\/node ((?:--\S+ )*)\/opt\/fieldproof\/apps\/(\w+)\/dist\/index\.js$/m.exec(text);
   return {
     flags: exec?.[1]?.trim().split(' ') ?? [],
     app: exec?.[2],

@@ -51,7 +51,8 @@ export async function load({
         path: route,
         headers,
         setupRequest(request) {
-          if (makeBody === undefined) return makePath === undefined ? request : { ...request, path: makePath() };
+          if (makeBody === undefined)
+            return makePath === undefined ? request : { ...request, path: makePath() };
           const body = makeBody();
           bodyBytes += body.length;
           bodies++;
@@ -303,7 +304,7 @@ export async function benchIntake(report, size, ceiling) {
       met: sqliteTarget === undefined ? undefined : rs !== undefined && rs >= sqliteTarget,
       note:
         c === size.concurrencies[0]
-          ? 'the server a user would otherwise write: the same fastify process, one transaction inserting the api\'s rows per request on the main thread (better-sqlite3, WAL, synchronous=FULL, opened by the product\'s openSqlite); run in the same rounds as the api and the no-op route'
+          ? "the server a user would otherwise write: the same fastify process, one transaction inserting the api's rows per request on the main thread (better-sqlite3, WAL, synchronous=FULL, opened by the product's openSqlite); run in the same rounds as the api and the no-op route"
           : `its p50 / p99 ${sqlite.p50} / ${sqlite.p99} ms`,
     });
     report.add({

@@ -18,7 +18,15 @@ import { CHAIN_ID, SIGNER_KEY, rpc, startHardhat } from './bench-anchoring.mjs';
 import { GROUP_COMMIT_BATCH, digestSource, rawInserter } from './bench-log.mjs';
 import { freePort, rssBytes, sampleRss } from './processes.mjs';
 import { ratio } from './report.mjs';
-import { createKey, getJson, installation, sequenceBacklog, startApi, startKeeper, waitFor } from './servers.mjs';
+import {
+  createKey,
+  getJson,
+  installation,
+  sequenceBacklog,
+  startApi,
+  startKeeper,
+  waitFor,
+} from './servers.mjs';
 
 const MB = 1024 * 1024;
 const DAY_MS = 86_400_000;
@@ -62,95 +70,106 @@ export async function runOffline(size) {
   }
 
   async function simulate() {
-  const apiIdle = rssBytes(api.child.pid);
-  const keeperIdle = rssBytes(keeper.child.pid);
+    const apiIdle = rssBytes(api.child.pid);
+    const keeperIdle = rssBytes(keeper.child.pid);
 
-  const { config } = loadConfig({ API_DB_URL: inst.env.API_DB_URL, LOG_LEVEL: 'silent' }, size.dir);
-  const raw = openSqlite(inst.dbFile, config.database.sqlite);
-  const start = Date.now() - 30 * DAY_MS;
-  let t = 0;
-  const insert = rawInserter(raw, digestSource(), () => start + 1000 * t++);
-  const chunks = [];
-  const began = performance.now();
-  let maxBacklog = 0;
-  for (let done = 0; done < size.records; ) {
-    const n = Math.min(size.chunk, size.records - done);
-    const t0 = performance.now();
-    for (let k = 0; k < n; k += GROUP_COMMIT_BATCH) insert(Math.min(GROUP_COMMIT_BATCH, n - k));
-    const inserted = performance.now();
-    done += n;
-    maxBacklog = Math.max(maxBacklog, await sequenceBacklog(api.url, key));
-    // The keeper sequences while the next chunk goes in; wait only when it falls a chunk behind.
+    const { config } = loadConfig({ API_DB_URL: inst.env.API_DB_URL, LOG_LEVEL: 'silent' }, size.dir);
+    const raw = openSqlite(inst.dbFile, config.database.sqlite);
+    const start = Date.now() - 30 * DAY_MS;
+    let t = 0;
+    const insert = rawInserter(raw, digestSource(), () => start + 1000 * t++);
+    const chunks = [];
+    const began = performance.now();
+    let maxBacklog = 0;
+    for (let done = 0; done < size.records;) {
+      const n = Math.min(size.chunk, size.records - done);
+      const t0 = performance.now();
+      for (let k = 0; k < n; k += GROUP_COMMIT_BATCH) insert(Math.min(GROUP_COMMIT_BATCH, n - k));
+      const inserted = performance.now();
+      done += n;
+      maxBacklog = Math.max(maxBacklog, await sequenceBacklog(api.url, key));
+      // The keeper sequences while the next chunk goes in; wait only when it falls a chunk behind.
+      await waitFor(
+        'the keeper to keep up',
+        async () => ((await sequenceBacklog(api.url, key)) <= size.chunk ? true : undefined),
+        { timeoutMs: 600_000, everyMs: 100 },
+      );
+      chunks.push({ records: n, insertMs: inserted - t0, totalMs: performance.now() - t0 });
+      if (chunks.length % 10 === 0 || done === size.records) {
+        log(
+          `offline: ${done.toLocaleString('en-US')} records (${((done / 86_400) * 1).toFixed(1)} simulated days), ${((performance.now() - began) / 1000).toFixed(0)} s`,
+        );
+      }
+    }
     await waitFor(
-      'the keeper to keep up',
-      async () => ((await sequenceBacklog(api.url, key)) <= size.chunk ? true : undefined),
-      { timeoutMs: 600_000, everyMs: 100 },
+      'the keeper to sequence everything',
+      async () => ((await sequenceBacklog(api.url, key)) === 0 ? true : undefined),
+      {
+        timeoutMs: 600_000,
+        everyMs: 100,
+      },
     );
-    chunks.push({ records: n, insertMs: inserted - t0, totalMs: performance.now() - t0 });
-    if (chunks.length % 10 === 0 || done === size.records) {
-      log(`offline: ${done.toLocaleString('en-US')} records (${((done / 86_400) * 1).toFixed(1)} simulated days), ${((performance.now() - began) / 1000).toFixed(0)} s`);
-    }
-  }
-  await waitFor('the keeper to sequence everything', async () => ((await sequenceBacklog(api.url, key)) === 0 ? true : undefined), {
-    timeoutMs: 600_000,
-    everyMs: 100,
-  });
-  const sequencedMs = performance.now() - began;
-  // Anchoring attempts so far: the RPC was unreachable, so no transaction can have been sent.
-  const before = await getJson(`${api.url}/v1/anchors?limit=100`, key);
-  const sentWhileOffline = before.items.filter((j) => j.txHash !== null).length;
+    const sequencedMs = performance.now() - began;
+    // Anchoring attempts so far: the RPC was unreachable, so no transaction can have been sent.
+    const before = await getJson(`${api.url}/v1/anchors?limit=100`, key);
+    const sentWhileOffline = before.items.filter((j) => j.txHash !== null).length;
 
-  raw.pragma('wal_checkpoint(TRUNCATE)');
-  const dbBytes = ['', '-wal', '-shm'].reduce((sum, s) => {
-    try {
-      return sum + fs.statSync(inst.dbFile + s).size;
-    } catch {
-      return sum;
-    }
-  }, 0);
-  raw.close();
+    raw.pragma('wal_checkpoint(TRUNCATE)');
+    const dbBytes = ['', '-wal', '-shm'].reduce((sum, s) => {
+      try {
+        return sum + fs.statSync(inst.dbFile + s).size;
+      } catch {
+        return sum;
+      }
+    }, 0);
+    raw.close();
 
-  // The RPC comes back.
-  const back = performance.now();
-  const chain = await startHardhat(rpcPort);
-  await rpc(chain.url, 'evm_setIntervalMining', [1_000]);
-  const final = await waitFor(
-    'one anchor covering the backlog to be final',
-    async () => {
-      const page = await getJson(`${api.url}/v1/anchors?state=final&order=desc&limit=1`, key);
-      const top = page.items[0];
-      return top !== undefined && top.treeSize >= size.records ? top : undefined;
-    },
-    { timeoutMs: 300_000, everyMs: 250 },
-  );
-  const anchorMs = performance.now() - back;
-  const after = await getJson(`${api.url}/v1/anchors?limit=100`, key);
-  const sent = after.items.filter((j) => j.txHash !== null);
-  const rss = memory.stop();
-  const result = {
-    records: size.records,
-    simulatedDays: size.records / 86_400,
-    dbBytes,
-    dbBytesPerMillion: (dbBytes / size.records) * 1e6,
-    sequencedMs,
-    sequencerRate: size.records / (sequencedMs / 1000),
-    maxBacklog,
-    sentWhileOffline,
-    anchorsSent: sent.length,
-    finalAnchor: final,
-    anchorMs,
-    jobs: after.items.map((j) => ({ treeSize: j.treeSize, state: j.state, attempts: j.attempts, txHash: j.txHash })),
-    rss: {
-      apiIdle,
-      keeperIdle,
-      apiMax: rss.get(api.child.pid),
-      keeperMax: rss.get(keeper.child.pid),
-    },
-    chunks,
-  };
-  await Promise.all([keeper.child.stop(), api.child.stop()]);
-  await chain.child.stop();
-  return result;
+    // The RPC comes back.
+    const back = performance.now();
+    const chain = await startHardhat(rpcPort);
+    await rpc(chain.url, 'evm_setIntervalMining', [1_000]);
+    const final = await waitFor(
+      'one anchor covering the backlog to be final',
+      async () => {
+        const page = await getJson(`${api.url}/v1/anchors?state=final&order=desc&limit=1`, key);
+        const top = page.items[0];
+        return top !== undefined && top.treeSize >= size.records ? top : undefined;
+      },
+      { timeoutMs: 300_000, everyMs: 250 },
+    );
+    const anchorMs = performance.now() - back;
+    const after = await getJson(`${api.url}/v1/anchors?limit=100`, key);
+    const sent = after.items.filter((j) => j.txHash !== null);
+    const rss = memory.stop();
+    const result = {
+      records: size.records,
+      simulatedDays: size.records / 86_400,
+      dbBytes,
+      dbBytesPerMillion: (dbBytes / size.records) * 1e6,
+      sequencedMs,
+      sequencerRate: size.records / (sequencedMs / 1000),
+      maxBacklog,
+      sentWhileOffline,
+      anchorsSent: sent.length,
+      finalAnchor: final,
+      anchorMs,
+      jobs: after.items.map((j) => ({
+        treeSize: j.treeSize,
+        state: j.state,
+        attempts: j.attempts,
+        txHash: j.txHash,
+      })),
+      rss: {
+        apiIdle,
+        keeperIdle,
+        apiMax: rss.get(api.child.pid),
+        keeperMax: rss.get(keeper.child.pid),
+      },
+      chunks,
+    };
+    await Promise.all([keeper.child.stop(), api.child.stop()]);
+    await chain.child.stop();
+    return result;
   }
 }
 

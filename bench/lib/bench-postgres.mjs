@@ -49,7 +49,19 @@ async function rawCeiling(url, { clients, rows, ms }) {
         while (performance.now() < deadline) {
           const now = Date.now();
           const ids = Array.from({ length: rows }, () => newId());
-          const evidence = ids.flatMap((id) => [id, next(), 'bench', 'digest', now - 1000, now, null, null, null, null, 0]);
+          const evidence = ids.flatMap((id) => [
+            id,
+            next(),
+            'bench',
+            'digest',
+            now - 1000,
+            now,
+            null,
+            null,
+            null,
+            null,
+            0,
+          ]);
           const queue = ids.flatMap((id) => [id, now]);
           await client.query('BEGIN');
           await client.query(evidenceSql, evidence);
@@ -119,11 +131,15 @@ export async function benchPostgres(report, size) {
       const apiRuns = [];
       const peerRuns = [];
       for (let round = 0; round < size.rounds; round++) {
-        peerRuns.push(await load({ url: noop.url, connections: c, seconds: size.seconds, headers, makeBody }));
+        peerRuns.push(
+          await load({ url: noop.url, connections: c, seconds: size.seconds, headers, makeBody }),
+        );
         const run = await load({ url: api.url, connections: c, seconds: size.seconds, headers, makeBody });
         const other = Object.keys(run.status).filter((code) => code !== '201');
         if (other.length > 0 || run.errors > 0 || run.timeouts > 0) {
-          throw new Error(`api on PostgreSQL c=${c}: ${JSON.stringify(run.status)}, ${run.errors} errors, ${run.timeouts} timeouts`);
+          throw new Error(
+            `api on PostgreSQL c=${c}: ${JSON.stringify(run.status)}, ${run.errors} errors, ${run.timeouts} timeouts`,
+          );
         }
         apiRuns.push(run);
       }

@@ -77,7 +77,9 @@ async function writesWithReads(url, headers, readId, { seconds, writeConnections
   ]) {
     const other = Object.keys(run.status).filter((code) => code !== String(expected));
     if (other.length > 0 || run.errors > 0 || run.timeouts > 0) {
-      throw new Error(`${what}: ${JSON.stringify(run.status)}, ${run.errors} errors, ${run.timeouts} timeouts`);
+      throw new Error(
+        `${what}: ${JSON.stringify(run.status)}, ${run.errors} errors, ${run.timeouts} timeouts`,
+      );
     }
   }
   return { writes, reads };
@@ -111,7 +113,11 @@ export async function benchSdcard(report, size) {
     });
   const first = await firstRecord(api.url);
   const peerFirst = await firstRecord(peer.url);
-  const opts = { seconds: size.seconds, writeConnections: size.writeConnections, readConnections: size.readConnections };
+  const opts = {
+    seconds: size.seconds,
+    writeConnections: size.writeConnections,
+    readConnections: size.readConnections,
+  };
   const peerRun = await writesWithReads(peer.url, headers, peerFirst.id, opts);
   const apiRun = await writesWithReads(api.url, headers, first.id, opts);
   await Promise.all([api.child.stop(), peer.child.stop()]);
