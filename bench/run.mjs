@@ -14,13 +14,16 @@ const USAGE = `Usage: npm run bench [-- options]      (or: node bench/run.mjs [o
 
   --quick          smoke run (seconds): small sizes, one round; checks the benchmark works, not the numbers
   --out FILE       write the JSON here (default bench/results/<timestamp>.json)
-  --only LIST      comma-separated sections: startup, merkle, log, intake, anchoring, collector
-                   (default: all; collector needs FIELDPROOF_BENCH_PG_URL or FIELDPROOF_TEST_PG_URL)
+  --only LIST      comma-separated sections: startup, merkle, log, intake, sdcard, postgres, anchoring,
+                   collector (default: all of these; postgres and collector need FIELDPROOF_BENCH_PG_URL or
+                   FIELDPROOF_TEST_PG_URL), and offline (the 30-day offline simulation: only when named)
   --cpu-prof       run the api, the keeper and the no-op peer with node --cpu-prof (profiles next to the JSON)
   --keep           keep the temporary folder (databases, logs) and print where it is
   -h, --help       this text`;
 
-const SECTIONS = ['startup', 'merkle', 'log', 'intake', 'anchoring', 'collector'];
+const SECTIONS = ['startup', 'merkle', 'log', 'intake', 'sdcard', 'postgres', 'anchoring', 'collector'];
+/** Sections that run only when named in --only (long). */
+const NAMED_ONLY = ['offline'];
 
 /** Sizes of a full run (a few minutes on a 2-core machine) and of a smoke run (well under a minute). */
 const SIZES = {
@@ -43,6 +46,8 @@ const SIZES = {
       bytesSize: 256 * 1024,
       mixedSeconds: 4,
     },
+    sdcard: { seconds: 5, writeConnections: 64, readConnections: 16 },
+    postgres: { seconds: 3, rounds: 3, concurrencies: [16, 64, 128], ceilingMs: 3_000, warmupRequests: 500 },
     anchoring: { batches: [1, 100, 10_000], confirmations: 3, blockMs: 1_000, latencyRuns: 3 },
     collector: {
       units: 200,
@@ -52,6 +57,7 @@ const SIZES = {
       latencySeconds: 30,
       weekRecords: 60_480,
     },
+    offline: { records: 2_592_000, chunk: 20_000 },
   },
   quick: {
     startup: { runs: 3 },
@@ -66,8 +72,11 @@ const SIZES = {
       bytesSize: 64 * 1024,
       mixedSeconds: 1,
     },
+    sdcard: { seconds: 1, writeConnections: 16, readConnections: 4 },
+    postgres: { seconds: 1, rounds: 1, concurrencies: [16], ceilingMs: 500, warmupRequests: 0 },
     anchoring: { batches: [1, 20], confirmations: 2, blockMs: 200, latencyRuns: 1 },
     collector: { units: 20, rounds: 2, batch: 50, intervals: [1], latencySeconds: 3, weekRecords: 3_000 },
+    offline: { records: 20_000, chunk: 5_000 },
   },
 };
 
@@ -108,9 +117,11 @@ async function main() {
     return 0;
   }
   const only = values.only === undefined ? SECTIONS : values.only.split(',').map((s) => s.trim());
-  const unknown = only.filter((s) => !SECTIONS.includes(s));
+  const unknown = only.filter((s) => !SECTIONS.includes(s) && !NAMED_ONLY.includes(s));
   if (unknown.length > 0) {
-    console.error(`bench: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+    console.error(
+      `bench: unknown section(s) ${unknown.join(', ')}; known: ${[...SECTIONS, ...NAMED_ONLY].join(', ')}`,
+    );
     return 2;
   }
   const mode = values.quick ? 'quick' : 'full';
@@ -183,6 +194,12 @@ async function main() {
         log?.dbCeiling,
       ),
     );
+    await phase('sdcard', async () =>
+      (await import('./lib/bench-sdcard.mjs')).benchSdcard(report, { dir, nodeArgs, ...sizes.sdcard }),
+    );
+    await phase('postgres', async () =>
+      (await import('./lib/bench-postgres.mjs')).benchPostgres(report, { dir, nodeArgs, ...sizes.postgres }),
+    );
     await phase('anchoring', async () =>
       (await import('./lib/bench-anchoring.mjs')).benchAnchoring(report, {
         dir,
@@ -192,6 +209,9 @@ async function main() {
     );
     await phase('collector', async () =>
       (await import('./lib/bench-collector.mjs')).benchCollector(report, { dir, ...sizes.collector }),
+    );
+    await phase('offline', async () =>
+      (await import('./lib/bench-offline.mjs')).benchOffline(report, { dir, nodeArgs, ...sizes.offline }),
     );
   } finally {
     await killAll();

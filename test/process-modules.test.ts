@@ -41,7 +41,11 @@ function packagesIn(file: string): Set<string> {
 }
 
 /** Starts a service entry point with the recorder, waits for its ready line, stops it with SIGTERM. */
-async function servicePackages(name: keyof typeof ENTRY, ready: RegExp): Promise<Set<string>> {
+async function servicePackages(
+  name: keyof typeof ENTRY,
+  ready: RegExp,
+  env: Record<string, string> = {},
+): Promise<Set<string>> {
   const dir = tempDir();
   const record = path.join(dir, 'modules.txt');
   const child = spawn(process.execPath, ['--import', RECORDER, path.join(ROOT, ENTRY[name])], {
@@ -59,6 +63,7 @@ async function servicePackages(name: keyof typeof ENTRY, ready: RegExp): Promise
       COLLECTOR_DATA_DIR: path.join(dir, 'collector-data'),
       COLLECTOR_PORT: '0',
       LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -85,6 +90,18 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
     for (const absent of ['@fieldproof/keeper', '@fieldproof/cli', 'ethers', 'node-cron']) {
       expect(loaded, absent).not.toContain(absent);
     }
+  });
+
+  it("the api with API_DOCS=off (the units' setting): no swagger, no swagger-ui", async () => {
+    const loaded = await servicePackages('api', /"msg":"api listening"/, { API_DOCS: 'off' });
+    expect(loaded).toContain('fastify');
+    for (const absent of ['@fastify/swagger', '@fastify/swagger-ui', '@fastify/static', 'yaml']) {
+      expect(loaded, absent).not.toContain(absent);
+    }
+    // …and with /docs on (the default) it does load them: the assertion above can fail.
+    const withDocs = await servicePackages('api', /"msg":"api listening"/, { API_DOCS: 'on' });
+    expect(withDocs).toContain('@fastify/swagger');
+    expect(withDocs).toContain('@fastify/swagger-ui');
   });
 
   it('the keeper entry point: the keeper package, never fastify, the api or the CLI', async () => {

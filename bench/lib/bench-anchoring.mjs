@@ -13,13 +13,13 @@ import { createKey, getJson, installation, postDigest, startApi, startKeeper, wa
 
 const HARDHAT_CLI = path.join(ROOT, 'node_modules/hardhat/internal/cli/cli.js');
 const HARDHAT_CONFIG = path.join(ROOT, 'test/hardhat/hardhat.config.cjs');
-const CHAIN_ID = 31337;
+export const CHAIN_ID = 31337;
 /** Hardhat's well-known dev account #1 (mnemonic "test test … junk"): public, for local nodes only. */
-const SIGNER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
+export const SIGNER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 /** Intrinsic gas of any Ethereum transaction (a plain transfer): the floor of an anchor's cost. */
 const TX_BASE_GAS = 21_000;
 
-async function rpc(url, method, params = []) {
+export async function rpc(url, method, params = []) {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -31,8 +31,9 @@ async function rpc(url, method, params = []) {
   return body.result;
 }
 
-async function startHardhat() {
-  const port = await freePort();
+/** A hardhat node on `port` (a free one when not given); resolves once it answers eth_chainId. */
+export async function startHardhat(port) {
+  port ??= await freePort();
   const child = startChild(
     'hardhat node',
     [HARDHAT_CLI, 'node', '--config', HARDHAT_CONFIG, '--hostname', '127.0.0.1', '--port', String(port)],

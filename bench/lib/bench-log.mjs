@@ -58,25 +58,28 @@ export function digestSource() {
 }
 
 /**
- * Raw inserts of the rows the api writes for a digest submission, in transactions of `batch` rows: the
- * evidence row (SQLite since migration 0007), or with `withQueue` also its sequence_queue row (what it
- * wrote under 0006; the caller drops the trigger that refuses those rows now).
+ * Raw inserts of the rows the api writes for a digest submission, in transactions of `batch` rows (also the
+ * sqlite peer's insert, bench/noop-server.mjs): the evidence row (SQLite since migration 0007), or with
+ * `withQueue` also its sequence_queue row (what it wrote under 0006; the caller drops the trigger that
+ * refuses those rows now). `clock`: each row's received_at (the offline simulation injects one).
  */
-function rawInserter(raw, nextDigest, withQueue = false) {
+export function rawInserter(raw, nextDigest, { clock = Date.now, withQueue = false } = {}) {
   const evidence = raw.prepare(
     'INSERT INTO evidence (id, digest, kind, source, occurred_at, received_at, payload_mime, payload_size, ' +
       'payload_json, metadata, content_stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const queue = raw.prepare('INSERT INTO sequence_queue (evidence_id, enqueued_at) VALUES (?, ?)');
   return function insertBatch(batch) {
-    const now = Date.now();
+    let id;
     raw.exec('BEGIN IMMEDIATE');
     for (let i = 0; i < batch; i++) {
-      const id = newId();
+      const now = clock();
+      id = newId();
       evidence.run(id, nextDigest(), 'bench', 'digest', now - 1000, now, null, null, null, null, 0);
       if (withQueue) queue.run(id, now);
     }
     raw.exec('COMMIT');
+    return id; // the last row's
   };
 }
 
@@ -144,7 +147,7 @@ export async function benchLog(report, size) {
   const byBatch0006 = new Map();
   const scratch0006 = openSqlite(queueFile, config.database.sqlite);
   scratch0006.exec('DROP TRIGGER sequence_queue_closed');
-  const insert0006 = rawInserter(scratch0006, digestSource(), true);
+  const insert0006 = rawInserter(scratch0006, digestSource(), { withQueue: true });
   for (const batch of [1, ...size.batches.filter((b) => b > 1 && b < GROUP_COMMIT_BATCH)]) {
     byBatch0006.set(batch, measureInserts(insert0006, batch, { ms: size.batchMs }));
   }
@@ -289,7 +292,7 @@ export async function benchLog(report, size) {
     buildProof(consistencyProofNodes(fromSizes[k], treeSize), lookup),
   );
   const memConsistency = syncPerSecond(size.proofs, (k) => memory.consistencyProof(fromSizes[k], treeSize));
-  const proofTarget = '≥ 10,000/s';
+  const proofTarget = '≥ 15,000/s';
   report.add({
     section: 'log (SQLite)',
     measure: `inclusion proofs from the db, tree of ${treeSize.toLocaleString('en-US')}`,
@@ -299,7 +302,7 @@ export async function benchLog(report, size) {
     peerValue: memInclusion,
     ratio: ratio(dbInclusion, memInclusion),
     target: proofTarget,
-    met: dbInclusion >= 10_000,
+    met: dbInclusion >= 15_000,
   });
   report.add({
     section: 'log (SQLite)',
@@ -320,7 +323,7 @@ export async function benchLog(report, size) {
     peerValue: memConsistency,
     ratio: ratio(dbConsistency, memConsistency),
     target: proofTarget,
-    met: dbConsistency >= 10_000,
+    met: dbConsistency >= 15_000,
   });
   report.add({
     section: 'log (SQLite)',

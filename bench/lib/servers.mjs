@@ -1,10 +1,18 @@
-// Starting the real processes the way an operator does: `fieldproof keys create`, `fieldproof api`,
-// `fieldproof keeper` (packages/cli/bin/fieldproof.js), each on its own free port on 127.0.0.1.
+// Starting the real processes the way a unit does: `fieldproof keys create` (the CLI), then the api and the
+// keeper from the entry points the systemd units run (apps/{api,keeper}/dist/index.js) with the units' node
+// flags (V8 heap limits) and the env template's API_DOCS (board-settings.mjs), each on its own free port on
+// 127.0.0.1.
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { CLI, freePort, runNode, startChild, waitForHttp } from './processes.mjs';
+import { templateEnv, unitSettings } from './board-settings.mjs';
+import { CLI, ROOT, freePort, runNode, startChild, waitForHttp } from './processes.mjs';
+
+const ENTRY = {
+  api: path.join(ROOT, 'apps/api/dist/index.js'),
+  keeper: path.join(ROOT, 'apps/keeper/dist/index.js'),
+};
 
 const NOOP_SERVER = fileURLToPath(new URL('../noop-server.mjs', import.meta.url));
 
@@ -45,35 +53,55 @@ export async function createKey(inst) {
   return /** @type {{ key: string }} */ (JSON.parse(line)).key;
 }
 
-/** `fieldproof api` on a free port; resolves once /healthz answers. */
+/**
+ * The api (apps/api/dist/index.js with the unit's node flags and the env template's API_DOCS) on a free
+ * port; resolves once /healthz answers. `options.preload`: a shared library for LD_PRELOAD (the fsync shim).
+ */
 export async function startApi(inst, options = {}) {
   const port = await freePort();
-  const child = startChild(`api (${inst.name})`, [CLI, 'api'], {
-    env: { ...inst.env, API_HOST: '127.0.0.1', API_PORT: String(port), ...options.env },
-    nodeArgs: options.nodeArgs,
+  const child = startChild(`api (${inst.name})`, [ENTRY.api], {
+    env: {
+      ...templateEnv(),
+      ...inst.env,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(port),
+      ...options.env,
+      ...(options.preload === undefined ? {} : { LD_PRELOAD: options.preload }),
+    },
+    nodeArgs: [...unitSettings('api').nodeArgs, ...(options.nodeArgs ?? [])],
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, child);
   return { child, url };
 }
 
-/** `fieldproof keeper` with a health server on a free port; resolves once /healthz answers. */
+/** The keeper (apps/keeper/dist/index.js, the unit's node flags) on a free port; resolves once /healthz answers. */
 export async function startKeeper(inst, options = {}) {
   const port = await freePort();
-  const child = startChild(`keeper (${inst.name})`, [CLI, 'keeper'], {
+  const child = startChild(`keeper (${inst.name})`, [ENTRY.keeper], {
     env: { ...inst.env, KEEPER_HTTP_HOST: '127.0.0.1', KEEPER_HTTP_PORT: String(port), ...options.env },
-    nodeArgs: options.nodeArgs,
+    nodeArgs: [...unitSettings('keeper').nodeArgs, ...(options.nodeArgs ?? [])],
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, child);
   return { child, url };
 }
 
-/** The no-op peer server (bench/noop-server.mjs) with the same LOG_LEVEL (and node flags, e.g. --cpu-prof). */
-export async function startNoop(logLevel, nodeArgs) {
+/**
+ * The no-op peer server (bench/noop-server.mjs) with the same LOG_LEVEL (and node flags, e.g. --cpu-prof).
+ * With `options.sqlite` (a database file): the fastify + better-sqlite3 peer, one INSERT of the api's rows
+ * per request on the main thread (see noop-server.mjs). `options.preload`: LD_PRELOAD (the fsync shim).
+ */
+export async function startNoop(logLevel, nodeArgs, options = {}) {
   const port = await freePort();
-  const child = startChild('no-op server', [NOOP_SERVER], {
-    env: { PORT: String(port), LOG_LEVEL: logLevel },
+  const child = startChild(options.sqlite === undefined ? 'no-op server' : 'sqlite peer', [NOOP_SERVER], {
+    env: {
+      PORT: String(port),
+      LOG_LEVEL: logLevel,
+      ...(options.sqlite === undefined ? {} : { PEER_SQLITE_FILE: options.sqlite }),
+      ...options.env,
+      ...(options.preload === undefined ? {} : { LD_PRELOAD: options.preload }),
+    },
     nodeArgs,
   });
   const url = `http://127.0.0.1:${port}`;

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import type { FieldproofConfig } from '@fieldproof/config';
 import { countActiveApiKeys, countQueuedEvidence, isStorageFull } from '@fieldproof/db';
@@ -320,23 +318,29 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
       ),
   });
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'fieldproof api',
-        version: '1',
-        description:
-          'Tamper-evident field evidence. Errors: {statusCode, code, error, message}; see docs/API.md.',
+  // The OpenAPI document and its UI at /docs: loaded only when enabled (API_DOCS=on, the default), so an
+  // api that does not serve them does not carry them in memory.
+  if (config.api.docs) {
+    const { default: swagger } = await import('@fastify/swagger');
+    const { default: swaggerUi } = await import('@fastify/swagger-ui');
+    await app.register(swagger, {
+      openapi: {
+        info: {
+          title: 'fieldproof api',
+          version: '1',
+          description:
+            'Tamper-evident field evidence. Errors: {statusCode, code, error, message}; see docs/API.md.',
+        },
+        components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+        security: [{ apiKey: [] }],
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      security: [{ apiKey: [] }],
-    },
-    refResolver: {
-      buildLocalReference: (json, _base, _fragment, i) =>
-        typeof json.$id === 'string' ? json.$id : `def-${i}`,
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+      refResolver: {
+        buildLocalReference: (json, _base, _fragment, i) =>
+          typeof json.$id === 'string' ? json.$id : `def-${i}`,
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
 
   await app.register(async (scope) => opsRoutes(scope, ctx));
   await app.register(async (scope) => evidenceRoutes(scope, ctx));

@@ -20,6 +20,20 @@ describe('docs/API.md cannot drift from the code', () => {
     expect(sort(documented)).toEqual(sort(errorCatalogue()));
   });
 
+  it('API_DOCS=off: no /docs and no /docs/json (404), the other routes unchanged', async () => {
+    const t = await createTestApi('sqlite', { API_DOCS: 'off' });
+    try {
+      for (const url of ['/docs', '/docs/json']) {
+        expect((await t.app.inject({ method: 'GET', url, headers: t.auth.read })).statusCode, url).toBe(404);
+      }
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/v1/outbox', headers: t.auth.read })).statusCode,
+      ).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('documents every route the OpenAPI document has', async () => {
     const t = await createTestApi('sqlite');
     const res = await t.app.inject({ method: 'GET', url: '/docs/json', headers: t.auth.read });

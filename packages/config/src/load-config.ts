@@ -56,6 +56,8 @@ export interface FieldproofConfig {
     readonly keyCacheTtlMs: number;
     /** On SIGTERM, give in-flight requests and pending commits this long before closing anyway. */
     readonly shutdownTimeoutMs: number;
+    /** API_DOCS: serve the OpenAPI document and its UI at /docs (loads @fastify/swagger and swagger-ui). */
+    readonly docs: boolean;
   };
   readonly keeper: {
     readonly host: string;
@@ -186,6 +188,8 @@ export function loadConfig(
       maxEventLoopDelayMs: eventLoopDelay(env),
       keyCacheTtlMs: int(env, 'API_KEY_CACHE_MS', 5 * SECOND, 0, 60 * SECOND),
       shutdownTimeoutMs: int(env, 'API_SHUTDOWN_TIMEOUT_MS', 30 * SECOND, 0),
+      // API_DOCS=off: no /docs, and @fastify/swagger(-ui) are never loaded (~10 MB less resident memory).
+      docs: oneOf(env, 'API_DOCS', ['on', 'off'] as const, 'on') === 'on',
     },
     keeper: {
       host: nonEmpty(env.KEEPER_HTTP_HOST) ?? '127.0.0.1',

@@ -1,5 +1,6 @@
 import type { Database } from '@fieldproof/db';
 import { fromHex, toHex, verifyConsistency, verifyInclusion } from '@fieldproof/merkle';
+import type { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
 import { createLogFixture, type LogFixture } from '../../../test/support/log-fixture.js';
@@ -73,6 +74,38 @@ describe.each(testEngines())('proofs from the log store (%s)', (engine) => {
     await expect(consistencyProofFor(database.db, 8, 4)).rejects.toThrow();
     // Beyond the stored log: a missing node is a broken store, reported as such.
     await expect(inclusionProofFor(database.db, 3, 200)).rejects.toBeInstanceOf(LogInconsistencyError);
+  });
+
+  it('reads the upper levels of a tree once: a repeated proof runs no query, and a grown tree is still right', async () => {
+    // The stored perfect nodes never change, so readProof keeps the upper levels per database handle
+    // (for a tree this small, every level). Count the queries through a handle of its own (a proxy: the
+    // node reads are compiled queries, which plugins do not see).
+    let queries = 0;
+    const counted = new Proxy(database.db, {
+      get(target, property) {
+        if (property === 'executeQuery') {
+          return (query: CompiledQuery) => {
+            queries++;
+            return target.executeQuery(query);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const first = await inclusionProofFor(counted, 5, 64);
+    expect(queries).toBe(1);
+    const again = await inclusionProofFor(counted, 5, 64);
+    expect(queries).toBe(1);
+    expect(again.map(toHex)).toEqual(first.map(toHex));
+    expect((await consistencyProofFor(counted, 32, 64)).map(toHex)).toEqual(
+      log.tree.consistencyProof(32, 64).map(toHex),
+    );
+    expect(queries).toBe(1); // (5,0) of the tree of 64 is the only node it needs, and it is cached
+    // The tree of 71 shares perfect nodes with the tree of 64 and needs new ones too.
+    const grown = await inclusionProofFor(counted, 5, 71);
+    expect(grown.map(toHex)).toEqual(log.tree.inclusionProof(5, 71).map(toHex));
+    expect(() => verifyInclusion(5, 71, log.tree.node(0, 5)!, grown, log.tree.root(71))).not.toThrow();
   });
 
   it('reads checkpoints with the fields of their signed note', async () => {

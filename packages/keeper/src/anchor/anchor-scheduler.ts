@@ -21,7 +21,8 @@ import type { KeeperTask } from '../task.js';
  * (nothing signed, not claimed) it is moved to the newer checkpoint instead: a backlog that builds up
  * while a chain is unreachable costs one transaction, not one per checkpoint.
  *
- * Reads only (a handful of index lookups) until there is a job to insert.
+ * Reads only (a handful of index lookups) until there is a job to insert or move; while a backlog is not
+ * yet due, one UPDATE that matches nothing unless an untouched job exists.
  */
 export class AnchorScheduler implements KeeperTask {
   readonly name = 'anchor-scheduler';
@@ -49,7 +50,19 @@ export class AnchorScheduler implements KeeperTask {
         const oldest = await leafSequencedAt(db, covered);
         due = oldest !== undefined && now - oldest >= this.settings.batchMaxWaitMs;
       }
-      if (!due) continue;
+      if (!due) {
+        // Not due for a job of its own, but a job that has not been touched yet (its chain down) takes
+        // the newer checkpoint anyway: when the chain comes back, one anchor covers the whole backlog,
+        // not the backlog up to the last due checkpoint plus a second anchor for the tail.
+        if (await retargetUntouchedAnchorJob(db, { chain: chain.name, treeSize: latest.treeSize, now })) {
+          created = true;
+          this.logger.info(
+            { chain: chain.name, treeSize: latest.treeSize, backlog },
+            'anchor job moved to the newer checkpoint',
+          );
+        }
+        continue;
+      }
       // A dead job for this very checkpoint: nothing to write until a newer checkpoint exists.
       if (await hasAnchorJobFor(db, chain.name, latest.treeSize)) continue;
       // The newest job has not signed anything yet (e.g. its chain is down): it anchors the newer

@@ -13,5 +13,5 @@ import { readProof } from './read-proof.js';
  */
 export async function consistencyProofFor(db: Kysely<Schema>, size1: number, size2: number): Promise<Hash[]> {
   if (size1 === 0 && Number.isSafeInteger(size2) && size2 >= 0) return [];
-  return readProof(db, consistencyProofNodes(size1, size2));
+  return readProof(db, consistencyProofNodes(size1, size2), size2);
 }

@@ -15,5 +15,5 @@ export async function inclusionProofFor(
   leafIndex: number,
   treeSize: number,
 ): Promise<Hash[]> {
-  return readProof(db, inclusionProofNodes(leafIndex, treeSize));
+  return readProof(db, inclusionProofNodes(leafIndex, treeSize), treeSize);
 }
