@@ -14,6 +14,10 @@ export default defineConfig({
           new URL('./packages/keeper/src/device/device-identity.ts', import.meta.url),
         ),
       },
+      {
+        find: '@fieldproof/note/verify',
+        replacement: fileURLToPath(new URL('./packages/note/src/verify.ts', import.meta.url)),
+      },
       ...['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'collector', 'cli'].map(
         (n) => ({
           find: `@fieldproof/${n}`,

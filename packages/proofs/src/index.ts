@@ -5,7 +5,7 @@
  * - Proofs: {@link inclusionProofFor}, {@link consistencyProofFor}.
  * - Checkpoints: {@link latestCheckpoint}, {@link checkpointAt}, {@link deviceVerifierKeyOrThrow}.
  * - Receipts (`fieldproof-receipt/v1`): {@link receiptFor}, {@link createReceiptReader} for many.
- * - Bundles (`fieldproof-bundle/v1`): {@link writeBundle}, {@link validateBundleEnvelope}.
+ * - Bundles (`fieldproof-bundle/v1`): {@link writeBundle} (reading and verifying them: `@fieldproof/receipt`).
  */
 export { consistencyProofFor } from './proof/consistency-proof-for.js';
 export { inclusionProofFor } from './proof/inclusion-proof-for.js';
@@ -22,15 +22,7 @@ export {
   receiptTreeSize,
   type ReceiptReader,
 } from './receipt/receipt-reader.js';
-export {
-  BUNDLE_FORMAT,
-  BundleFormatError,
-  bundleReceipts,
-  isBundle,
-  validateBundleEnvelope,
-  type Bundle,
-  type BundleSelection,
-} from './bundle/bundle.js';
+
 export {
   writeBundle,
   type BundleProgress,
@@ -44,8 +36,3 @@ export {
   NotSequencedError,
   ProofsError,
 } from './errors.js';
-export {
-  createReceiptChecker,
-  type ReceiptChecker,
-  type ReceiptCheckerOptions,
-} from './verify/receipt-checker.js';

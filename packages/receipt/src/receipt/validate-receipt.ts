@@ -28,24 +28,7 @@ export function validateReceipt(value: unknown): Receipt {
     fail('receipt.format', `expected "${RECEIPT_FORMAT}", got ${preview(r.format)}`);
   }
 
-  const e = object(r.evidence, 'receipt.evidence', [
-    'id',
-    'digest',
-    'kind',
-    'occurredAt',
-    'receivedAt',
-    'payloadMime',
-    'metadata',
-  ]);
-  nonEmptyString(e.id, 'receipt.evidence.id');
-  hashHex(e.digest, 'receipt.evidence.digest');
-  nonEmptyString(e.kind, 'receipt.evidence.kind');
-  integer(e.occurredAt, 'receipt.evidence.occurredAt');
-  integer(e.receivedAt, 'receipt.evidence.receivedAt');
-  if (e.payloadMime !== null)
-    nonEmptyString(e.payloadMime, 'receipt.evidence.payloadMime', 'a string or null');
-  if (e.metadata !== null && !isJsonObject(e.metadata))
-    fail('receipt.evidence.metadata', 'expected an object or null');
+  validateEvidence(r.evidence);
 
   const leaf = object(r.leaf, 'receipt.leaf', ['leafIndex', 'leafHash']);
   integer(leaf.leafIndex, 'receipt.leaf.leafIndex');
@@ -74,6 +57,29 @@ export function validateReceipt(value: unknown): Receipt {
   r.anchors.forEach((anchor: unknown, i) => validateAnchor(anchor, `receipt.anchors[${i}]`));
 
   return value as Receipt;
+}
+
+/** The `evidence` object of a receipt (v1 and v2 alike). */
+export function validateEvidence(value: unknown): void {
+  const e = object(value, 'receipt.evidence', [
+    'id',
+    'digest',
+    'kind',
+    'occurredAt',
+    'receivedAt',
+    'payloadMime',
+    'metadata',
+  ]);
+  nonEmptyString(e.id, 'receipt.evidence.id');
+  hashHex(e.digest, 'receipt.evidence.digest');
+  nonEmptyString(e.kind, 'receipt.evidence.kind');
+  integer(e.occurredAt, 'receipt.evidence.occurredAt');
+  integer(e.receivedAt, 'receipt.evidence.receivedAt');
+  if (e.payloadMime !== null)
+    nonEmptyString(e.payloadMime, 'receipt.evidence.payloadMime', 'a string or null');
+  if (e.metadata !== null && !isJsonObject(e.metadata))
+    fail('receipt.evidence.metadata', 'expected an object or null');
+
 }
 
 /** `JSON.parse` then `validateReceipt`; a JSON syntax error is a `ReceiptFormatError` too. */
