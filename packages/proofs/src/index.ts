@@ -4,7 +4,7 @@
  *
  * - Proofs: {@link inclusionProofFor}, {@link consistencyProofFor}.
  * - Checkpoints: {@link latestCheckpoint}, {@link checkpointAt}, {@link deviceVerifierKeyOrThrow}.
- * - Receipts (`fieldproof-receipt/v1`): {@link receiptFor}, {@link createReceiptReader} for many.
+ * - Receipts (`fieldproof-receipt/v2`, v1 on request): {@link receiptFor}, {@link createReceiptReader} for many.
  * - Bundles (`fieldproof-bundle/v1`): {@link writeBundle} (reading and verifying them: `@fieldproof/receipt`).
  */
 export { consistencyProofFor } from './proof/consistency-proof-for.js';
@@ -19,6 +19,8 @@ export { receiptAnchorsOf } from './receipt/receipt-anchors.js';
 export {
   createReceiptReader,
   receiptFor,
+  type ReceiptFormatName,
+  type ReceiptReaderOptions,
   receiptTreeSize,
   type ReceiptReader,
 } from './receipt/receipt-reader.js';

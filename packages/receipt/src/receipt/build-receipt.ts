@@ -41,7 +41,8 @@ export interface ReceiptParts {
  * unparsable note). It does not verify proofs or signatures: a verifier does (`createReceiptChecker`).
  */
 export function buildReceipt(parts: ReceiptParts & { readonly format: typeof RECEIPT_FORMAT }): Receipt;
-export function buildReceipt(parts: ReceiptParts): ReceiptV2;
+export function buildReceipt(parts: ReceiptParts & { readonly format?: typeof RECEIPT_FORMAT_V2 }): ReceiptV2;
+export function buildReceipt(parts: ReceiptParts): Receipt | ReceiptV2;
 export function buildReceipt(parts: ReceiptParts): Receipt | ReceiptV2 {
   return parts.format === RECEIPT_FORMAT ? buildReceiptV1(parts) : buildReceiptV2(parts);
 }
