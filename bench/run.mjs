@@ -14,12 +14,12 @@ const USAGE = `Usage: npm run bench [-- options]      (or: node bench/run.mjs [o
 
   --quick          smoke run (seconds): small sizes, one round; checks the benchmark works, not the numbers
   --out FILE       write the JSON here (default bench/results/<timestamp>.json)
-  --only LIST      comma-separated sections: startup, merkle, log, intake, anchoring (default: all)
+  --only LIST      comma-separated sections: startup, merkle, log, receipts, intake, anchoring (default: all)
   --cpu-prof       run the api, the keeper and the no-op peer with node --cpu-prof (profiles next to the JSON)
   --keep           keep the temporary folder (databases, logs) and print where it is
   -h, --help       this text`;
 
-const SECTIONS = ['startup', 'merkle', 'log', 'intake', 'anchoring'];
+const SECTIONS = ['startup', 'merkle', 'log', 'receipts', 'intake', 'anchoring'];
 
 /** Sizes of a full run (a few minutes on a 2-core machine) and of a smoke run (well under a minute). */
 const SIZES = {
@@ -43,6 +43,7 @@ const SIZES = {
       mixedSeconds: 4,
     },
     anchoring: { batches: [1, 100, 10_000], confirmations: 3, blockMs: 1_000, latencyRuns: 3 },
+    receipts: { records: 2_000, blockTxs: 200 },
   },
   quick: {
     startup: { runs: 3 },
@@ -58,6 +59,7 @@ const SIZES = {
       mixedSeconds: 1,
     },
     anchoring: { batches: [1, 20], confirmations: 2, blockMs: 200, latencyRuns: 1 },
+    receipts: { records: 300, blockTxs: 20 },
   },
 };
 
@@ -165,6 +167,9 @@ async function main() {
         ...sizes.log,
         batches: sizes.intake.concurrencies,
       }),
+    );
+    await phase('receipts', async () =>
+      (await import('./lib/bench-receipts.mjs')).benchReceipts(report, sizes.receipts),
     );
     await phase('intake', async () =>
       (await import('./lib/bench-intake.mjs')).benchIntake(

@@ -31,7 +31,7 @@ async function rpc(url, method, params = []) {
   return body.result;
 }
 
-async function startHardhat() {
+export async function startHardhat() {
   const port = await freePort();
   const child = startChild(
     'hardhat node',

@@ -183,7 +183,7 @@ function checkSignatureStep(step: CheckpointStep, expected: string | undefined):
     return failed('signature', `the receipt's device key ${id} is not the expected key ${expected}`);
   }
   try {
-    openNote(step.note, device);
+    openNoteOnce(step.note, step.publicKey, device);
   } catch (err) {
     if (err instanceof UnverifiedNoteError) return failed('signature', `the note carries no signature by ${id}`);
     if (err instanceof InvalidSignatureError) return failed('signature', `the signature by ${id} does not verify`);
@@ -193,6 +193,25 @@ function checkSignatureStep(step: CheckpointStep, expected: string | undefined):
     ? ok('signature', `signed by ${id}, the key the receipt names (pin it with the expected public key)`)
     : ok('signature', `signed by ${id}, the expected device key`);
 }
+
+// Receipts of one checkpoint share its note, cosignatures and anchors, so a bundle meets the same
+// (note, key) pair, cosignature line and anchor branch again and again. Each check is deterministic:
+// remembering recent results is exact, and skips Ed25519 and keccak work for all but the first receipt.
+const CACHE_SIZE = 256;
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+const openedNotes = new Map<string, true>();
+function openNoteOnce(note: string, publicKey: string, verifier: Parameters<typeof openNote>[1]): void {
+  const key = `${publicKey}\u0000${note}`;
+  if (openedNotes.has(key)) return;
+  openNote(note, verifier);
+  remember(openedNotes, key, true);
+}
+const cosignatureVerdicts = new Map<string, LinkVerdict>();
+const branchResults = new Map<string, BranchResult>();
 
 function witnessName(key: string): string {
   try {
@@ -204,6 +223,11 @@ function witnessName(key: string): string {
 }
 
 function checkCosignatureStep(checkpoint: CheckpointStep, step: CosignatureStep): LinkVerdict {
+  const key = `${checkpoint.note}\u0000${step.witnessKey}\u0000${step.line}`;
+  return cosignatureVerdicts.get(key) ?? remember(cosignatureVerdicts, key, checkCosignatureUncached(checkpoint, step));
+}
+
+function checkCosignatureUncached(checkpoint: CheckpointStep, step: CosignatureStep): LinkVerdict {
   const link = `cosignature:${witnessName(step.witnessKey)}`;
   try {
     const text = parseSignedNote(checkpoint.note).text;
@@ -234,6 +258,19 @@ function requiredWitness(key: string, cosigned: ReadonlyMap<string, LinkVerdict>
  * the checkpoint, chain id) → trie → header → block. Canonicality is not decided here.
  */
 export function verifyBranch(branch: AnchorBranch, checkpoint: Checkpoint | undefined): BranchResult {
+  const key =
+    checkpoint === undefined
+      ? undefined
+      : `${checkpoint.origin}\u0000${checkpoint.treeSize}\u0000${toHex(checkpoint.root)}\u0000${JSON.stringify(branch)}`;
+  if (key === undefined) return verifyBranchUncached(branch, checkpoint);
+  const cached = branchResults.get(key);
+  if (cached !== undefined) return { ...cached, links: [...cached.links] };
+  const result = verifyBranchUncached(branch, checkpoint);
+  remember(branchResults, key, result);
+  return { ...result, links: [...result.links] };
+}
+
+function verifyBranchUncached(branch: AnchorBranch, checkpoint: Checkpoint | undefined): BranchResult {
   const [first, ...rest] = branch.steps;
   if (first?.type !== 'anchor-tx') {
     const id = `${branch.chain}`;
