@@ -140,7 +140,15 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
     expect(result.stdout).toMatch(/^verdict: VERIFIED/m);
     const loaded = packagesIn(record);
     expect(loaded).toContain('@fieldproof/receipt');
-    for (const absent of ['better-sqlite3', 'bindings', '@fieldproof/db', '@fieldproof/proofs', 'kysely', 'pg', 'ethers']) {
+    for (const absent of [
+      'better-sqlite3',
+      'bindings',
+      '@fieldproof/db',
+      '@fieldproof/proofs',
+      'kysely',
+      'pg',
+      'ethers',
+    ]) {
       expect(loaded, absent).not.toContain(absent);
     }
   });
@@ -162,13 +170,17 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
       FIELDPROOF_RECORD_MODULES: record,
     });
     expect(result.code, result.stderr).toBe(0);
-    const urls = fs.readFileSync(record, 'utf8').split('\n').filter((u) => u !== '' && !u.endsWith('record-modules.mjs') && !u.endsWith('verify-one.mjs'));
+    const urls = fs
+      .readFileSync(record, 'utf8')
+      .split('\n')
+      .filter((u) => u !== '' && !u.endsWith('record-modules.mjs') && !u.endsWith('verify-one.mjs'));
     // node:crypto is reached through process.getBuiltinModule (never an import), so it is not listed.
     expect(urls.filter((u) => u.startsWith('node:'))).toEqual([]);
     expect([...new Set(urls.map(packageOf))].sort()).toEqual(
       expect.arrayContaining(['@fieldproof/merkle', '@fieldproof/note', '@fieldproof/receipt']),
     );
-    for (const absent of ['better-sqlite3', 'ethers', '@fieldproof/db']) expect(urls.map(packageOf)).not.toContain(absent);
+    for (const absent of ['better-sqlite3', 'ethers', '@fieldproof/db'])
+      expect(urls.map(packageOf)).not.toContain(absent);
   });
 });
 

@@ -46,7 +46,9 @@ const tree = new MemoryTree();
 tree.append(records.map((r) => leafHashOf(r)));
 const note = signCheckpoint({ origin: ORIGIN, treeSize: records.length, root: tree.root() }, key);
 const noteText = note.slice(0, note.indexOf('\n\n') + 1);
-const calldata = hexlify(encodeAnchorPayload({ origin: ORIGIN, treeSize: records.length, root: tree.root() }));
+const calldata = hexlify(
+  encodeAnchorPayload({ origin: ORIGIN, treeSize: records.length, root: tree.root() }),
+);
 const wallets = HARDHAT_ACCOUNTS.map((a) => new Wallet(a.privateKey));
 
 let node: HardhatNode;
@@ -59,7 +61,9 @@ const blocks = new Set<string>();
 
 async function sign(i: number, data: string): Promise<string> {
   const wallet = wallets[i % wallets.length]!;
-  const nonce = nonces.get(wallet.address) ?? Number(await node.rpc<string>('eth_getTransactionCount', [wallet.address, 'pending']));
+  const nonce =
+    nonces.get(wallet.address) ??
+    Number(await node.rpc<string>('eth_getTransactionCount', [wallet.address, 'pending']));
   nonces.set(wallet.address, nonce + 1);
   const request: TransactionRequest = {
     chainId: node.chainId,
@@ -75,7 +79,10 @@ async function sign(i: number, data: string): Promise<string> {
 }
 
 /** Mines one block of `count` transactions; those at `anchorAt` carry the checkpoint. Returns their raw bytes by position. */
-async function mineBlock(count: number, anchorAt: readonly number[]): Promise<Map<number, { raw: string; hash: string }>> {
+async function mineBlock(
+  count: number,
+  anchorAt: readonly number[],
+): Promise<Map<number, { raw: string; hash: string }>> {
   const sent = new Map<string, string>();
   await node.setAutomine(false);
   try {
@@ -104,7 +111,10 @@ function calldataOf(raw: string): boolean {
 
 async function receiptOf(leafIndex: number, raw: string, hash: string, cosign = false): Promise<ReceiptV2> {
   const proof: AnchorProof = await buildAnchorProof(rpc, hash, { rawTx: raw });
-  const header = await node.rpc<{ timestamp: string }>('eth_getBlockByNumber', [`0x${proof.blockNumber.toString(16)}`, false]);
+  const header = await node.rpc<{ timestamp: string }>('eth_getBlockByNumber', [
+    `0x${proof.blockNumber.toString(16)}`,
+    false,
+  ]);
   blocks.add(`${proof.chainId} ${proof.blockNumber} ${proof.blockHash}`);
   return buildReceipt({
     evidence: records[leafIndex]!,
@@ -124,7 +134,9 @@ async function receiptOf(leafIndex: number, raw: string, hash: string, cosign = 
       },
     ],
     anchorProofs: [proof],
-    cosignatures: cosign ? [{ witnessKey: witness.verifierKey, line: witness.cosign(noteText, 1_700_000_100).line }] : [],
+    cosignatures: cosign
+      ? [{ witnessKey: witness.verifierKey, line: witness.cosign(noteText, 1_700_000_100).line }]
+      : [],
   });
 }
 
@@ -148,62 +160,78 @@ afterAll(async () => {
 });
 
 describe('fieldproof-receipt/v2 on a real chain', () => {
-  it.each(['only', 'first', 'middle', 'last'])('the anchor at the %s position verifies offline, link by link', (name) => {
-    const receipt = receipts.get(name)!;
-    const types = receipt.anchors[0]!.steps.map((s) => s.type);
-    expect(types).toEqual(['anchor-tx', 'tx-trie', 'header', 'block']);
-    const offline = verifyReceiptV2Offline(receipt);
-    expect(offline.links.filter((l) => l.status !== 'ok').map((l) => `${l.status} ${l.link}`)).toEqual([
-      'unchecked content',
-      expect.stringMatching(/^unchecked canonical:31337:\d+$/),
-    ]);
-    const [line] = [...blocks].filter((b) => b.includes(` ${(receipt.anchors[0]!.steps[3] as { number: number }).number} `));
-    const [chainId, number, hash] = line!.split(' ');
-    const trusted = new Map([[`${chainId}:${number}`, hash!]]);
-    const verified = verifyReceiptV2Offline(receipt, { trustedBlocks: trusted });
-    expect(verified.links.filter((l) => l.status !== 'ok').map((l) => l.link)).toEqual(['content']);
-    expect(verified.bracket).toMatchObject({ canonical: true, notAfter: { number: Number(number), hash } });
-    const wrong = verifyReceiptV2Offline(receipt, { trustedBlocks: new Map([[`${chainId}:${number}`, `0x${'00'.repeat(32)}`]]) });
-    expect(wrong.ok).toBe(false);
-    expect(wrong.links.at(-1)).toMatchObject({ status: 'failed', link: `canonical:${chainId}:${number}` });
-  });
+  it.each(['only', 'first', 'middle', 'last'])(
+    'the anchor at the %s position verifies offline, link by link',
+    (name) => {
+      const receipt = receipts.get(name)!;
+      const types = receipt.anchors[0]!.steps.map((s) => s.type);
+      expect(types).toEqual(['anchor-tx', 'tx-trie', 'header', 'block']);
+      const offline = verifyReceiptV2Offline(receipt);
+      expect(offline.links.filter((l) => l.status !== 'ok').map((l) => `${l.status} ${l.link}`)).toEqual([
+        'unchecked content',
+        expect.stringMatching(/^unchecked canonical:31337:\d+$/),
+      ]);
+      const [line] = [...blocks].filter((b) =>
+        b.includes(` ${(receipt.anchors[0]!.steps[3] as { number: number }).number} `),
+      );
+      const [chainId, number, hash] = line!.split(' ');
+      const trusted = new Map([[`${chainId}:${number}`, hash!]]);
+      const verified = verifyReceiptV2Offline(receipt, { trustedBlocks: trusted });
+      expect(verified.links.filter((l) => l.status !== 'ok').map((l) => l.link)).toEqual(['content']);
+      expect(verified.bracket).toMatchObject({ canonical: true, notAfter: { number: Number(number), hash } });
+      const wrong = verifyReceiptV2Offline(receipt, {
+        trustedBlocks: new Map([[`${chainId}:${number}`, `0x${'00'.repeat(32)}`]]),
+      });
+      expect(wrong.ok).toBe(false);
+      expect(wrong.links.at(-1)).toMatchObject({ status: 'failed', link: `canonical:${chainId}:${number}` });
+    },
+  );
 
-  it.each(['only', 'middle', 'last'])('every byte of raw transaction, trie proof and header mutated fails (%s)', (name) => {
-    const receipt = receipts.get(name)!;
-    const [tx, trie, header, block] = receipt.anchors[0]!.steps as unknown as [
-      { rawTx: string },
-      { proof: string[] },
-      { rawHeader: string },
-      unknown,
-    ];
-    const withSteps = (steps: unknown[]) => ({ ...receipt, anchors: [{ ...receipt.anchors[0]!, steps }] });
-    const fields: [string, string, (hex: string) => unknown][] = [
-      ['rawTx', tx.rawTx, (h) => withSteps([{ ...tx, rawTx: h }, trie, header, block])],
-      ['rawHeader', header.rawHeader, (h) => withSteps([tx, trie, { ...header, rawHeader: h }, block])],
-      ...trie.proof.map(
-        (node, n) =>
-          [`txProof[${n}]`, node, (h: string) => withSteps([tx, { ...trie, proof: trie.proof.map((p, j) => (j === n ? h : p)) }, header, block])] as [
-            string,
-            string,
-            (hex: string) => unknown,
-          ],
-      ),
-    ];
-    let mutations = 0;
-    const started = performance.now();
-    for (const [field, hex, rebuild] of fields) {
-      for (let i = 2; i < hex.length; i += 2) {
-        const byte = Number.parseInt(hex.slice(i, i + 2), 16) ^ 0x01;
-        const mutated = `${hex.slice(0, i)}${byte.toString(16).padStart(2, '0')}${hex.slice(i + 2)}`;
-        const v = verifyReceiptV2Offline(rebuild(mutated));
-        if (v.ok) throw new Error(`${name}: byte ${(i - 2) / 2} of ${field} mutated still verifies`);
-        mutations++;
+  it.each(['only', 'middle', 'last'])(
+    'every byte of raw transaction, trie proof and header mutated fails (%s)',
+    (name) => {
+      const receipt = receipts.get(name)!;
+      const [tx, trie, header, block] = receipt.anchors[0]!.steps as unknown as [
+        { rawTx: string },
+        { proof: string[] },
+        { rawHeader: string },
+        unknown,
+      ];
+      const withSteps = (steps: unknown[]) => ({ ...receipt, anchors: [{ ...receipt.anchors[0]!, steps }] });
+      const fields: [string, string, (hex: string) => unknown][] = [
+        ['rawTx', tx.rawTx, (h) => withSteps([{ ...tx, rawTx: h }, trie, header, block])],
+        ['rawHeader', header.rawHeader, (h) => withSteps([tx, trie, { ...header, rawHeader: h }, block])],
+        ...trie.proof.map(
+          (node, n) =>
+            [
+              `txProof[${n}]`,
+              node,
+              (h: string) =>
+                withSteps([
+                  tx,
+                  { ...trie, proof: trie.proof.map((p, j) => (j === n ? h : p)) },
+                  header,
+                  block,
+                ]),
+            ] as [string, string, (hex: string) => unknown],
+        ),
+      ];
+      let mutations = 0;
+      const started = performance.now();
+      for (const [field, hex, rebuild] of fields) {
+        for (let i = 2; i < hex.length; i += 2) {
+          const byte = Number.parseInt(hex.slice(i, i + 2), 16) ^ 0x01;
+          const mutated = `${hex.slice(0, i)}${byte.toString(16).padStart(2, '0')}${hex.slice(i + 2)}`;
+          const v = verifyReceiptV2Offline(rebuild(mutated));
+          if (v.ok) throw new Error(`${name}: byte ${(i - 2) / 2} of ${field} mutated still verifies`);
+          mutations++;
+        }
       }
-    }
-    const ms = performance.now() - started;
-    console.log(`[v2 byte sweep] ${name}: ${mutations} mutations refused in ${ms.toFixed(0)} ms`);
-    expect(mutations).toBeGreaterThan(700);
-  });
+      const ms = performance.now() - started;
+      console.log(`[v2 byte sweep] ${name}: ${mutations} mutations refused in ${ms.toFixed(0)} ms`);
+      expect(mutations).toBeGreaterThan(700);
+    },
+  );
 
   it('the built CLI: --rpc while the node runs, --witness-key good, missing and wrong; --trusted-blocks after it stopped', async () => {
     const files = new Map<string, string>();
@@ -222,10 +250,16 @@ describe('fieldproof-receipt/v2 on a real chain', () => {
 
     const online = await verify([files.get('only')!, '--rpc', node.url, '--rpc', node.url, '--json']);
     expect(online.code, online.stdout + online.stderr).toBe(0);
-    const report = JSON.parse(online.stdout) as { links: { link: string; status: string; detail: string }[]; bracket: unknown };
+    const report = JSON.parse(online.stdout) as {
+      links: { link: string; status: string; detail: string }[];
+      bracket: unknown;
+    };
     expect(report.links.filter((l) => l.status !== 'ok').map((l) => l.link)).toEqual(['content']);
-    expect(report.links.find((l) => l.link.startsWith('canonical:'))?.detail).toMatch(/127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+: block \d+ of chain 31337 is 0x/);
-    expect(report.bracket).toMatchObject({ canonical: true, occurredOutsideByMs: expect.any(Number) });
+    expect(report.links.find((l) => l.link.startsWith('canonical:'))?.detail).toMatch(
+      /127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+: block \d+ of chain 31337 is 0x/,
+    );
+    expect(report.bracket).toMatchObject({ canonical: true });
+    expect(typeof (report.bracket as { occurredOutsideByMs?: unknown }).occurredOutsideByMs).toBe('number');
 
     const good = await verify([files.get('only')!, '--witness-key', witness.verifierKey]);
     expect(good.code, good.stdout).toBe(0);
@@ -233,7 +267,13 @@ describe('fieldproof-receipt/v2 on a real chain', () => {
     const missing = await verify([files.get('middle')!, '--witness-key', witness.verifierKey]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/^failed {4}witness:.*no cosignature by this witness/m);
-    const wrong = await verify([files.get('only')!, '--witness-key', witness.verifierKey, '--witness-key', otherWitness.verifierKey]);
+    const wrong = await verify([
+      files.get('only')!,
+      '--witness-key',
+      witness.verifierKey,
+      '--witness-key',
+      otherWitness.verifierKey,
+    ]);
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toMatch(/^failed {4}witness:collector\.test\/w2\+/m);
 
@@ -246,8 +286,12 @@ describe('fieldproof-receipt/v2 on a real chain', () => {
     fs.writeFileSync(blocksFile, `# chainId number hash\n${[...blocks].join('\n')}\n`);
     const offline = await verify([files.get('last')!, '--trusted-blocks', blocksFile]);
     expect(offline.code, offline.stdout + offline.stderr).toBe(0);
-    expect(offline.stdout).toMatch(/^ok {8}canonical:31337:\d+: the trusted block list lists 0x[0-9a-f]{64} as block \d+ of chain 31337$/m);
-    expect(offline.stdout).toMatch(/^time: {5}no later than block \d+ of chain 31337 \(.*\) \(the leaf names no earlier block\); occurredAt .* (inside|OUTSIDE)/m);
+    expect(offline.stdout).toMatch(
+      /^ok {8}canonical:31337:\d+: the trusted block list lists 0x[0-9a-f]{64} as block \d+ of chain 31337$/m,
+    );
+    expect(offline.stdout).toMatch(
+      /^time: {5}no later than block \d+ of chain 31337 \(.*\) \(the leaf names no earlier block\); occurredAt .* (inside|OUTSIDE)/m,
+    );
     expect(offline.stdout).toMatch(/^verdict: VERIFIED — every requested check holds; unchecked: content$/m);
     console.log(`[v2 verify --trusted-blocks, node stopped]\n${offline.stdout}`);
     const offlineBundle = await verify([bundle, '--trusted-blocks', blocksFile]);
@@ -255,10 +299,14 @@ describe('fieldproof-receipt/v2 on a real chain', () => {
 
     const unreachable = await verify([files.get('last')!, '--rpc', node.url]);
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stdout).toMatch(/^failed {4}canonical:31337:\d+: no reachable RPC URL serves chain 31337/m);
+    expect(unreachable.stdout).toMatch(
+      /^failed {4}canonical:31337:\d+: no reachable RPC URL serves chain 31337/m,
+    );
     const none = await verify([files.get('last')!]);
     expect(none.code).toBe(0);
-    expect(none.stdout).toMatch(/^unchecked canonical:31337:\d+: whether this block is canonical needs --trusted-blocks FILE or --rpc URL$/m);
+    expect(none.stdout).toMatch(
+      /^unchecked canonical:31337:\d+: whether this block is canonical needs --trusted-blocks FILE or --rpc URL$/m,
+    );
     fs.writeFileSync(path.join(dir, 'bad.txt'), '31337 12 nothex\n');
     const bad = await verify([files.get('last')!, '--trusted-blocks', 'bad.txt']);
     expect(bad.code).toBe(2);

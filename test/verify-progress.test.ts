@@ -23,7 +23,8 @@ beforeAll(async () => {
   const log = await createLogFixture(database.db);
   await log.appendBatch(6);
   receipts = [];
-  for (const r of log.records) receipts.push(await receiptFor(database.db, r.id, { format: 'fieldproof-receipt/v1' }));
+  for (const r of log.records)
+    receipts.push(await receiptFor(database.db, r.id, { format: 'fieldproof-receipt/v1' }));
 }, 60_000);
 afterAll(async () => {
   await database?.close();

@@ -69,7 +69,9 @@ export async function benchReceipts(report, size) {
     const nonces = new Map();
     for (let i = 0; i < size.blockTxs; i++) {
       const wallet = wallets[i % wallets.length];
-      const nonce = nonces.get(wallet.address) ?? Number(await rpc(url, 'eth_getTransactionCount', [wallet.address, 'pending']));
+      const nonce =
+        nonces.get(wallet.address) ??
+        Number(await rpc(url, 'eth_getTransactionCount', [wallet.address, 'pending']));
       nonces.set(wallet.address, nonce + 1);
       const data =
         i === anchorAt
@@ -85,12 +87,17 @@ export async function benchReceipts(report, size) {
         maxFeePerGas: 10n ** 10n,
         maxPriorityFeePerGas: 10n ** 9n,
       });
-      raws.set((await rpc(url, 'eth_sendRawTransaction', [raw])).toLowerCase(), { raw, anchor: i === anchorAt });
+      raws.set((await rpc(url, 'eth_sendRawTransaction', [raw])).toLowerCase(), {
+        raw,
+        anchor: i === anchorAt,
+      });
     }
     await rpc(url, 'evm_mine');
     await rpc(url, 'evm_setAutomine', [true]);
     const [txHash, { raw }] = [...raws].find(([, v]) => v.anchor);
-    const proof = await buildAnchorProof(new JsonRpcClient({ url, timeoutMs: 10_000 }), txHash, { rawTx: raw });
+    const proof = await buildAnchorProof(new JsonRpcClient({ url, timeoutMs: 10_000 }), txHash, {
+      rawTx: raw,
+    });
     const block = await rpc(url, 'eth_getBlockByNumber', [`0x${proof.blockNumber.toString(16)}`, false]);
     const anchor = {
       chain: 'local',
@@ -101,7 +108,10 @@ export async function benchReceipts(report, size) {
       blockTimestamp: Number(block.timestamp) * 1000,
       state: 'final',
     };
-    const cosignature = { witnessKey: witness.verifierKey, line: witness.cosign(noteText, 1_700_000_200).line };
+    const cosignature = {
+      witnessKey: witness.verifierKey,
+      line: witness.cosign(noteText, 1_700_000_200).line,
+    };
     const parts = (i) => ({
       evidence: records[i],
       leafIndex: i,
@@ -111,7 +121,9 @@ export async function benchReceipts(report, size) {
       anchors: [anchor],
     });
     const v1 = records.map((_, i) => buildReceipt({ ...parts(i), format: 'fieldproof-receipt/v1' }));
-    const v2 = records.map((_, i) => buildReceipt({ ...parts(i), anchorProofs: [proof], cosignatures: [cosignature] }));
+    const v2 = records.map((_, i) =>
+      buildReceipt({ ...parts(i), anchorProofs: [proof], cosignatures: [cosignature] }),
+    );
     const v2Bare = buildReceipt({ ...parts(0), anchors: [] });
     const bytes = (r) => Buffer.byteLength(JSON.stringify(r));
     const mean = (list) => list.reduce((a, r) => a + bytes(r), 0) / list.length;
@@ -119,14 +131,18 @@ export async function benchReceipts(report, size) {
     const v2Size = mean(v2);
     const proofBytes = bytes(v2[0].anchors[0]) - bytes(buildReceipt({ ...parts(0) }).anchors[0]);
     const trusted = new Map([[`${chainId}:${proof.blockNumber}`, proof.blockHash]]);
-    for (const r of v2) if (!verifyReceiptV2Offline(r, { trustedBlocks: trusted }).ok) throw new Error('a v2 receipt did not verify');
+    for (const r of v2)
+      if (!verifyReceiptV2Offline(r, { trustedBlocks: trusted }).ok)
+        throw new Error('a v2 receipt did not verify');
     const rate = (list, fn) => {
       const start = performance.now();
       for (const r of list) if (!fn(r).ok) throw new Error('a receipt did not verify');
       return list.length / ((performance.now() - start) / 1000);
     };
     const v1Rate = rate(v1, (r) => verifyReceiptOffline(r));
-    const v2Rate = rate(v2, (r) => verifyReceiptV2Offline(r, { trustedBlocks: trusted, witnessKeys: [witness.verifierKey] }));
+    const v2Rate = rate(v2, (r) =>
+      verifyReceiptV2Offline(r, { trustedBlocks: trusted, witnessKeys: [witness.verifierKey] }),
+    );
     report.add({
       section: 'receipts v2',
       measure: 'receipt size, mean (JSON bytes)',
@@ -151,7 +167,15 @@ export async function benchReceipts(report, size) {
       ratio: ratio(v2Rate, v1Rate),
       note: `${v2.length} receipts of one checkpoint and one anchor: v2 validates each (hex fields of ~3.7 KB), rebuilds leaf and inclusion, and checks note signature, cosignature and anchor proof once per distinct checkpoint and branch (remembered, as v1 remembers the note signature)`,
     });
-    report.details.receiptsV2 = { v1Size, v2Size, proofBytes, v1Rate, v2Rate, txIndex: proof.txIndex, blockTxs: size.blockTxs };
+    report.details.receiptsV2 = {
+      v1Size,
+      v2Size,
+      proofBytes,
+      v1Rate,
+      v2Rate,
+      txIndex: proof.txIndex,
+      blockTxs: size.blockTxs,
+    };
   } finally {
     child.process.kill('SIGTERM');
   }

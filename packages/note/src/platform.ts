@@ -17,14 +17,19 @@ export const sha256: (data: Uint8Array) => Uint8Array = nobleSha256;
 export type Ed25519Verify = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
 
 type BufferLike = {
-  from(data: ArrayBufferLike | string, offsetOrEncoding?: number | string, length?: number): Uint8Array & {
+  from(
+    data: ArrayBufferLike | string,
+    offsetOrEncoding?: number | string,
+    length?: number,
+  ): Uint8Array & {
     toString(encoding: string): string;
   };
 };
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
 
 export function base64Encode(bytes: Uint8Array): string {
-  if (NodeBuffer !== undefined) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  if (NodeBuffer !== undefined)
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let binary = '';
   for (const b of bytes) binary += String.fromCharCode(b);
   return btoa(binary);
@@ -55,7 +60,9 @@ function nodeEd25519(): Ed25519Verify | undefined {
   // verification imports the device key: keep the last few key objects.
   const keys = new Map<string, unknown>();
   return (publicKey, message, signature) => {
-    const x = NodeBuffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64url');
+    const x = NodeBuffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString(
+      'base64url',
+    );
     let key = keys.get(x);
     if (key === undefined) {
       try {

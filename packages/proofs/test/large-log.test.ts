@@ -108,7 +108,11 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
   it.runIf(engine === 'sqlite')('the built cli verifies a bundle of thousands of receipts', async () => {
     const file = path.join(tempDir('fieldproof-bundle-'), 'bundle.json');
     const out = fs.createWriteStream(file);
-    await writeBundle(database.db, out, { selection: { since: null, until: null, kind: null }, now: 1, receiptFormat: 'fieldproof-receipt/v1' });
+    await writeBundle(database.db, out, {
+      selection: { since: null, until: null, kind: null },
+      now: 1,
+      receiptFormat: 'fieldproof-receipt/v1',
+    });
     out.end();
     await new Promise<void>((resolve) => out.on('close', () => resolve()));
     const started = performance.now();
@@ -166,8 +170,13 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
     const all = new PassThrough();
     all.resume();
     expect(
-      (await writeBundle(database.db, all, { selection: { since: null, until: null, kind: null }, now: 1, receiptFormat: 'fieldproof-receipt/v1' }))
-        .skipped,
+      (
+        await writeBundle(database.db, all, {
+          selection: { since: null, until: null, kind: null },
+          now: 1,
+          receiptFormat: 'fieldproof-receipt/v1',
+        })
+      ).skipped,
     ).toBe(3);
   });
 

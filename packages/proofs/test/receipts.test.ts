@@ -150,10 +150,12 @@ describe.each(testEngines())('receipts from the log store (%s)', (engine) => {
 
   it('says why there is no receipt', async () => {
     const [queued] = await log.recordUnsequenced(1);
-    await expect(receiptFor(database.db, queued!.id, { format: 'fieldproof-receipt/v1' })).rejects.toBeInstanceOf(NotSequencedError);
-    await expect(receiptFor(database.db, '01930000-0000-7000-8000-000000000000', { format: 'fieldproof-receipt/v1' })).rejects.toBeInstanceOf(
-      EvidenceNotFoundError,
-    );
+    await expect(
+      receiptFor(database.db, queued!.id, { format: 'fieldproof-receipt/v1' }),
+    ).rejects.toBeInstanceOf(NotSequencedError);
+    await expect(
+      receiptFor(database.db, '01930000-0000-7000-8000-000000000000', { format: 'fieldproof-receipt/v1' }),
+    ).rejects.toBeInstanceOf(EvidenceNotFoundError);
   });
 
   it('one reader serves many receipts against one view of the log', async () => {
@@ -164,13 +166,17 @@ describe.each(testEngines())('receipts from the log store (%s)', (engine) => {
     const newest = log.records.at(-1)!;
     const row = { ...rowOf(newest), leaf_index: newest.leafIndex };
     await expect(reader.receiptOf(row)).rejects.toBeInstanceOf(NotSequencedError);
-    expect((await receiptFor(database.db, newest.id, { format: 'fieldproof-receipt/v1' })).checkpoint.treeSize).toBe(23);
+    expect(
+      (await receiptFor(database.db, newest.id, { format: 'fieldproof-receipt/v1' })).checkpoint.treeSize,
+    ).toBe(23);
   });
 
   it('refuses to hand out a receipt when the store lost a node', async () => {
     // Leaf 22's proof in tree 23 needs node (1, 10), the hash of leaves 20–21.
     await database.db.deleteFrom('log_nodes').where('level', '=', 1).where('node_index', '=', 10).execute();
-    await expect(receiptFor(database.db, log.records[22]!.id, { format: 'fieldproof-receipt/v1' })).rejects.toBeInstanceOf(LogInconsistencyError);
+    await expect(
+      receiptFor(database.db, log.records[22]!.id, { format: 'fieldproof-receipt/v1' }),
+    ).rejects.toBeInstanceOf(LogInconsistencyError);
   });
 });
 

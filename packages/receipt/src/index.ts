@@ -92,7 +92,12 @@ export {
   type BlockRef,
   type TimeBracket,
 } from './v2/time-bracket.js';
-export { verifyBranch, verifyReceiptV2Offline, verifyTrunk, type V2VerifyOptions } from './v2/verify-receipt-v2.js';
+export {
+  verifyBranch,
+  verifyReceiptV2Offline,
+  verifyTrunk,
+  type V2VerifyOptions,
+} from './v2/verify-receipt-v2.js';
 export {
   BUNDLE_FORMAT,
   BundleFormatError,

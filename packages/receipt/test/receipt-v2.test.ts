@@ -10,6 +10,7 @@ import {
   validateReceipt,
   validateReceiptV2,
   verifyReceiptV2Offline,
+  type ReceiptParts,
   type ReceiptV2,
 } from '../src/index.js';
 import { ORIGIN, SAMPLE_ANCHOR, createLog } from './fixture.js';
@@ -20,7 +21,7 @@ const witness = createCosigner(witnessKey);
 const otherWitness = createCosigner(generateDeviceKey('witness.example/w2'));
 const noteText = log.note.slice(0, log.note.indexOf('\n\n') + 1);
 
-function v2(i: number, extra: Partial<Parameters<typeof buildReceipt>[0]> = {}): ReceiptV2 {
+function v2(i: number, extra: Omit<Partial<ReceiptParts>, 'format'> = {}): ReceiptV2 {
   const { content: _c, ...record } = log.records[i]!;
   return buildReceipt({
     evidence: record,
@@ -40,7 +41,10 @@ describe('fieldproof-receipt/v2 offline', () => {
     });
     expect(receipt.steps.map((s) => s.type)).toEqual(['leaf', 'inclusion', 'checkpoint', 'cosignature']);
     expect(receipt.anchors[0]!.steps.map((s) => s.type)).toEqual(['anchor-tx', 'block']);
-    const v = verifyReceiptV2Offline(receipt, { content: log.records[3]!.content, witnessKeys: [witness.verifierKey] });
+    const v = verifyReceiptV2Offline(receipt, {
+      content: log.records[3]!.content,
+      witnessKeys: [witness.verifierKey],
+    });
     expect(v.links.map((l) => `${l.status} ${l.link.split(':')[0]}`)).toEqual([
       'ok format',
       'ok content',
@@ -60,22 +64,33 @@ describe('fieldproof-receipt/v2 offline', () => {
     const bare = v2(1);
     const missing = verifyReceiptV2Offline(bare, { witnessKeys: [witness.verifierKey] });
     expect(missing.ok).toBe(false);
-    expect(missing.links.at(-1)).toMatchObject({ status: 'failed', detail: /no cosignature by this witness/ });
+    expect(missing.links.at(-1)).toMatchObject({
+      status: 'failed',
+      detail: /no cosignature by this witness/,
+    });
 
     // A cosignature of another checkpoint text (a forged timestamp) under the witness's name.
     const forged = witness.cosign(noteText, 1).line.replace(/ (\S+)\n$/, (_m, b64: string) => {
       const bytes = Buffer.from(b64, 'base64');
-      bytes[11] ^= 1; // the timestamp: the signature no longer covers it
+      bytes[11]! ^= 1; // the timestamp: the signature no longer covers it
       return ` ${bytes.toString('base64')}\n`;
     });
-    const wrong = verifyReceiptV2Offline(v2(1, { cosignatures: [{ witnessKey: witness.verifierKey, line: forged }] }), {
-      witnessKeys: [witness.verifierKey],
-    });
+    const wrong = verifyReceiptV2Offline(
+      v2(1, { cosignatures: [{ witnessKey: witness.verifierKey, line: forged }] }),
+      {
+        witnessKeys: [witness.verifierKey],
+      },
+    );
     expect(wrong.ok).toBe(false);
-    expect(wrong.links.filter((l) => l.status === 'failed').map((l) => l.link.split(':')[0])).toEqual(['cosignature', 'witness']);
+    expect(wrong.links.filter((l) => l.status === 'failed').map((l) => l.link.split(':')[0])).toEqual([
+      'cosignature',
+      'witness',
+    ]);
 
     const other = verifyReceiptV2Offline(
-      v2(1, { cosignatures: [{ witnessKey: otherWitness.verifierKey, line: otherWitness.cosign(noteText, 5).line }] }),
+      v2(1, {
+        cosignatures: [{ witnessKey: otherWitness.verifierKey, line: otherWitness.cosign(noteText, 5).line }],
+      }),
       { witnessKeys: [witness.verifierKey] },
     );
     expect(other.links.find((l) => l.link.startsWith('cosignature:'))?.status).toBe('ok');
@@ -94,8 +109,20 @@ describe('fieldproof-receipt/v2 offline', () => {
     const receipt = v2(2);
     const evidence = { ...receipt, evidence: { ...receipt.evidence, kind: 'other' } };
     expect(failedLinks(evidence)).toEqual(['leaf', 'inclusion', 'checkpoint']);
-    const inclusion = receipt.steps[1] as { proof: string[] };
-    const proof = { ...receipt, steps: [receipt.steps[0], { ...inclusion, proof: inclusion.proof.map((h, i) => (i === 0 ? h.replace(/^./, (c) => (c === '0' ? '1' : '0')) : h)) }, receipt.steps[2]] };
+    const inclusion = receipt.steps[1] as unknown as { proof: string[] };
+    const proof = {
+      ...receipt,
+      steps: [
+        receipt.steps[0],
+        {
+          ...inclusion,
+          proof: inclusion.proof.map((h, i) =>
+            i === 0 ? h.replace(/^./, (c) => (c === '0' ? '1' : '0')) : h,
+          ),
+        },
+        receipt.steps[2],
+      ],
+    };
     expect(failedLinks(proof)).toEqual(['checkpoint']);
   });
 
@@ -120,7 +147,10 @@ describe('the JSON Schema and the hand validators agree', () => {
 
   const valid: unknown[] = [
     v2(0),
-    v2(3, { anchors: [SAMPLE_ANCHOR], cosignatures: [{ witnessKey: witness.verifierKey, line: witness.cosign(noteText, 9).line }] }),
+    v2(3, {
+      anchors: [SAMPLE_ANCHOR],
+      cosignatures: [{ witnessKey: witness.verifierKey, line: witness.cosign(noteText, 9).line }],
+    }),
     log.receiptFor(1, [SAMPLE_ANCHOR]),
     log.receiptFor(4),
   ];
@@ -133,7 +163,10 @@ describe('the JSON Schema and the hand validators agree', () => {
     { ...base, steps: [...base.steps, { type: 'checkpoint', note: 'x' }] },
     { ...base, steps: [...base.steps, { type: 'Bad Type' }] },
     { ...base, anchors: [{ ...base.anchors[0], steps: [] }] },
-    { ...base, anchors: [{ ...base.anchors[0], steps: [{ type: 'anchor-tx', chainId: 1, txHash: '0x12' }] }] },
+    {
+      ...base,
+      anchors: [{ ...base.anchors[0], steps: [{ type: 'anchor-tx', chainId: 1, txHash: '0x12' }] }],
+    },
     { ...base, anchors: [{ ...base.anchors[0], steps: [{ type: 'header', rawHeader: '0xABCD' }] }] },
     { ...base, evidence: { ...base.evidence, occurredAt: -1 } },
     { ...base, anchors: [{ chain: 'x', state: 'Final', steps: base.anchors[0]!.steps }] },
@@ -141,7 +174,9 @@ describe('the JSON Schema and the hand validators agree', () => {
 
   it.each(valid.map((r, i) => [i, r]))('valid #%i passes both', (_i, receipt) => {
     expect(schema(receipt), JSON.stringify(schema.errors)).toBe(true);
-    expect(() => ((receipt as { format: string }).format.endsWith('v2') ? validateReceiptV2 : validateReceipt)(receipt)).not.toThrow();
+    expect(() =>
+      ((receipt as { format: string }).format.endsWith('v2') ? validateReceiptV2 : validateReceipt)(receipt),
+    ).not.toThrow();
   });
 
   it.each(invalid.map((r, i) => [i, r]))('invalid #%i fails both', (_i, receipt) => {

@@ -30,7 +30,7 @@ export const getReceiptSchema = {
   description:
     'Inclusion proof to the newest checkpoint covering the record that is anchored final on a chain ' +
     '(else included on one; else the latest signed checkpoint), the signed note, the device key, ' +
-    "witness cosignatures of that checkpoint and its anchors — each final anchor with its block header and " +
+    'witness cosignatures of that checkpoint and its anchors — each final anchor with its block header and ' +
     'transactions-trie proof (v2). 404 FP_NOT_SEQUENCED while the keeper has not sequenced the record.',
   params: idParams,
   querystring: {

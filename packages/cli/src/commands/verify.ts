@@ -73,11 +73,11 @@ FIELDPROOF_API_KEY=fp_… fieldproof verify --consistency kept-checkpoint.txt --
   async run(ctx) {
     if (ctx.values.consistency === true) {
       for (const name of ['trusted-blocks', 'witness-key']) {
-        if (ctx.values[name] !== undefined) throw new UsageError(`--${name} is for receipts, not --consistency`);
+        if (ctx.values[name] !== undefined)
+          throw new UsageError(`--${name} is for receipts, not --consistency`);
       }
       return (await import('./verify/consistency.js')).verifyConsistency(ctx);
     }
     return (await import('./verify/receipts.js')).verifyReceipts(ctx);
   },
 };
-

@@ -183,7 +183,15 @@ export async function listAnchorProofsOfCheckpoint(
     .innerJoin('anchor_proofs as p', (join) =>
       join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
     )
-    .select(['p.chain_id', 'p.block_number', 'p.block_hash', 'p.raw_header', 'p.tx_index', 't.raw_tx', 'p.tx_proof'])
+    .select([
+      'p.chain_id',
+      'p.block_number',
+      'p.block_hash',
+      'p.raw_header',
+      'p.tx_index',
+      't.raw_tx',
+      'p.tx_proof',
+    ])
     .where('j.tree_size', '=', treeSize)
     .where('j.state', '=', 'final')
     .where('t.state', '=', 'final')

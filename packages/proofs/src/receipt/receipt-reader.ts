@@ -29,7 +29,7 @@ import { receiptAnchorsOf } from './receipt-anchors.js';
  * anchoring bounds and the device key. Reuse one reader for many receipts (an export): each checkpoint's
  * note and anchors are read once, and every receipt then costs one query for its O(log n) proof nodes.
  */
-export interface ReceiptReader {
+export interface ReceiptReader<R extends Receipt | ReceiptV2 = Receipt | ReceiptV2> {
   /** Tree size of the newest checkpoint when the reader was created (0: none yet). */
   readonly treeSize: number;
   /** The device verifier key, once a checkpoint exists. */
@@ -39,7 +39,7 @@ export interface ReceiptReader {
    * {@link NotSequencedError} for a row beyond {@link treeSize}, and {@link LogInconsistencyError}
    * rather than return a receipt that does not verify.
    */
-  receiptOf(row: EvidenceWithLeaf): Promise<Receipt | ReceiptV2>;
+  receiptOf(row: EvidenceWithLeaf): Promise<R>;
 }
 
 /** Which receipt format a reader builds: v2 (step chain, anchor proofs, cosignatures) unless asked for v1. */
@@ -74,6 +74,14 @@ export function receiptTreeSize(
   return undefined;
 }
 
+export async function createReceiptReader(
+  db: Kysely<Schema>,
+  options: { readonly format: typeof RECEIPT_FORMAT },
+): Promise<ReceiptReader<Receipt>>;
+export async function createReceiptReader(
+  db: Kysely<Schema>,
+  options?: ReceiptReaderOptions,
+): Promise<ReceiptReader>;
 export async function createReceiptReader(
   db: Kysely<Schema>,
   options: ReceiptReaderOptions = {},
@@ -131,6 +139,16 @@ export async function createReceiptReader(
  * The receipt of one evidence record (see {@link ReceiptReader} and {@link receiptTreeSize}). Throws
  * {@link EvidenceNotFoundError}, {@link NotSequencedError} or {@link LogInconsistencyError}.
  */
+export async function receiptFor(
+  db: Kysely<Schema>,
+  evidenceId: string,
+  options: { readonly format: typeof RECEIPT_FORMAT },
+): Promise<Receipt>;
+export async function receiptFor(
+  db: Kysely<Schema>,
+  evidenceId: string,
+  options?: ReceiptReaderOptions,
+): Promise<Receipt | ReceiptV2>;
 export async function receiptFor(
   db: Kysely<Schema>,
   evidenceId: string,

@@ -14,7 +14,8 @@ export type BundleEvent =
   | { readonly kind: 'field'; readonly name: string; readonly value: unknown }
   | { readonly kind: 'receipt'; readonly index: number; readonly value: unknown };
 
-type Phase = 'start' | 'key' | 'colon' | 'value' | 'in-value' | 'in-scalar' | 'after' | 'items' | 'in-item' | 'end';
+type Phase =
+  'start' | 'key' | 'colon' | 'value' | 'in-value' | 'in-scalar' | 'after' | 'items' | 'in-item' | 'end';
 
 /**
  * Reads a `fieldproof-bundle/v1` document as a stream of chunks: yields each top-level field but

@@ -103,7 +103,9 @@ function buildReceiptV2(parts: ReceiptParts): ReceiptV2 {
       })),
     ],
     // A stub anchor is on no chain: it proves nothing, and a v2 receipt leaves it out.
-    anchors: (parts.anchors ?? []).filter((a) => !isStubAnchor(a)).map((a) => branchOf(a, proofs.get(`${a.chainId}:${a.txHash}`))),
+    anchors: (parts.anchors ?? [])
+      .filter((a) => !isStubAnchor(a))
+      .map((a) => branchOf(a, proofs.get(`${a.chainId}:${a.txHash}`))),
   };
   return validateReceiptV2(receipt);
 }
@@ -116,13 +118,27 @@ function branchOf(anchor: ReceiptAnchor, proof: AnchorProof | undefined): Anchor
           { type: 'anchor-tx', chainId: anchor.chainId, txHash: anchor.txHash, rawTx: proof.rawTx, ...from },
           { type: 'tx-trie', txIndex: proof.txIndex, proof: [...proof.txProof] },
           { type: 'header', rawHeader: proof.rawHeader },
-          { type: 'block', chainId: anchor.chainId, number: proof.blockNumber, hash: proof.blockHash, timestamp: anchor.blockTimestamp },
+          {
+            type: 'block',
+            chainId: anchor.chainId,
+            number: proof.blockNumber,
+            hash: proof.blockHash,
+            timestamp: anchor.blockTimestamp,
+          },
         ]
       : [
           { type: 'anchor-tx', chainId: anchor.chainId, txHash: anchor.txHash, ...from },
           ...(anchor.blockNumber === null || anchor.blockHash === null || anchor.blockTimestamp === null
             ? []
-            : [{ type: 'block' as const, chainId: anchor.chainId, number: anchor.blockNumber, hash: anchor.blockHash, timestamp: anchor.blockTimestamp }]),
+            : [
+                {
+                  type: 'block' as const,
+                  chainId: anchor.chainId,
+                  number: anchor.blockNumber,
+                  hash: anchor.blockHash,
+                  timestamp: anchor.blockTimestamp,
+                },
+              ]),
         ];
   return { chain: anchor.chain, state: anchor.state, steps };
 }

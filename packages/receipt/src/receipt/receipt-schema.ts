@@ -27,7 +27,11 @@ const evidence = {
   },
 } as const;
 
-const closed = <P extends Record<string, unknown>>(type: string, properties: P, optional: readonly string[] = []) =>
+const closed = <P extends Record<string, unknown>>(
+  type: string,
+  properties: P,
+  optional: readonly string[] = [],
+) =>
   ({
     type: 'object',
     additionalProperties: false,
@@ -35,7 +39,16 @@ const closed = <P extends Record<string, unknown>>(type: string, properties: P, 
     properties: { type: { const: type }, ...properties },
   }) as const;
 
-const KNOWN_STEPS = ['leaf', 'inclusion', 'checkpoint', 'cosignature', 'anchor-tx', 'tx-trie', 'header', 'block'];
+const KNOWN_STEPS = [
+  'leaf',
+  'inclusion',
+  'checkpoint',
+  'cosignature',
+  'anchor-tx',
+  'tx-trie',
+  'header',
+  'block',
+];
 
 /** A step of a type this version does not know: kept, and failed at verification as its own link. */
 const laterStep = {
@@ -47,7 +60,11 @@ const laterStep = {
 const step = {
   anyOf: [
     closed('leaf', { format: text, leafHash: hash }),
-    closed('inclusion', { leafIndex: uint, treeSize: uint, proof: { type: 'array', maxItems: 64, items: hash } }),
+    closed('inclusion', {
+      leafIndex: uint,
+      treeSize: uint,
+      proof: { type: 'array', maxItems: 64, items: hash },
+    }),
     closed('checkpoint', { note: text, publicKey: text }),
     closed('cosignature', { witnessKey: text, line: text }),
     closed('anchor-tx', { chainId: uint, txHash: evmHash, rawTx: hex0x, from: address }, ['rawTx', 'from']),

@@ -79,7 +79,6 @@ export function validateEvidence(value: unknown): void {
     nonEmptyString(e.payloadMime, 'receipt.evidence.payloadMime', 'a string or null');
   if (e.metadata !== null && !isJsonObject(e.metadata))
     fail('receipt.evidence.metadata', 'expected an object or null');
-
 }
 
 /** `JSON.parse` then `validateReceipt`; a JSON syntax error is a `ReceiptFormatError` too. */

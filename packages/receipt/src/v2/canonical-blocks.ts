@@ -39,7 +39,9 @@ export function parseTrustedBlocks(text: string, source = 'trusted blocks'): Map
     const hash = m[3]!.toLowerCase();
     const known = blocks.get(key);
     if (known !== undefined && known !== hash) {
-      throw new TrustedBlocksError(`${source}:${i + 1}: block ${m[2]} of chain ${m[1]} is listed with two hashes`);
+      throw new TrustedBlocksError(
+        `${source}:${i + 1}: block ${m[2]} of chain ${m[1]} is listed with two hashes`,
+      );
     }
     blocks.set(key, hash);
   });
@@ -47,12 +49,18 @@ export function parseTrustedBlocks(text: string, source = 'trusted blocks'): Map
 }
 
 /** Canonicality from a trusted block list (see {@link parseTrustedBlocks}). Synchronous: no network. */
-export function trustedBlocks(blocks: ReadonlyMap<string, string>, source = 'the trusted block list'): CanonicalBlocks {
+export function trustedBlocks(
+  blocks: ReadonlyMap<string, string>,
+  source = 'the trusted block list',
+): CanonicalBlocks {
   return {
     check(chainId, number, hash) {
       const trusted = blocks.get(`${chainId}:${number}`);
       if (trusted === undefined) {
-        return { status: 'unchecked', detail: `${source} has no line for block ${number} of chain ${chainId}` };
+        return {
+          status: 'unchecked',
+          detail: `${source} has no line for block ${number} of chain ${chainId}`,
+        };
       }
       return trusted === hash
         ? { status: 'ok', detail: `${source} lists ${hash} as block ${number} of chain ${chainId}` }
@@ -103,7 +111,8 @@ export function rpcBlocks(urls: readonly string[], options: RpcBlocksOptions = {
 
   const chainIdOf = (endpoint: Endpoint): Promise<number> =>
     (endpoint.chainId ??= call<string>(endpoint, 'eth_chainId', []).then((id) => {
-      if (typeof id !== 'string' || !/^0x[0-9a-fA-F]+$/.test(id)) throw new Error(`eth_chainId answered ${JSON.stringify(id)}`);
+      if (typeof id !== 'string' || !/^0x[0-9a-fA-F]+$/.test(id))
+        throw new Error(`eth_chainId answered ${JSON.stringify(id)}`);
       return Number(BigInt(id));
     }));
 
@@ -120,7 +129,10 @@ export function rpcBlocks(urls: readonly string[], options: RpcBlocksOptions = {
           `0x${number.toString(16)}`,
           false,
         ]);
-        seen.push({ host: endpoint.host, hash: typeof block?.hash === 'string' ? block.hash.toLowerCase() : null });
+        seen.push({
+          host: endpoint.host,
+          hash: typeof block?.hash === 'string' ? block.hash.toLowerCase() : null,
+        });
       } catch (err) {
         down.push(`${endpoint.host}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -128,7 +140,10 @@ export function rpcBlocks(urls: readonly string[], options: RpcBlocksOptions = {
     if (seen.length === 0) {
       return down.length > 0
         ? { status: 'failed', detail: `no reachable RPC URL serves chain ${chainId}; ${down.join('; ')}` }
-        : { status: 'unchecked', detail: `no RPC URL serves chain ${chainId} (they serve ${served.join(', ')})` };
+        : {
+            status: 'unchecked',
+            detail: `no RPC URL serves chain ${chainId} (they serve ${served.join(', ')})`,
+          };
     }
     const hashes = new Set(seen.map((s) => s.hash));
     if (hashes.size > 1) {
@@ -139,9 +154,13 @@ export function rpcBlocks(urls: readonly string[], options: RpcBlocksOptions = {
     }
     const [answer] = hashes;
     const hosts = seen.map((s) => s.host).join(', ');
-    if (answer === null) return { status: 'failed', detail: `${hosts}: chain ${chainId} has no block ${number}` };
+    if (answer === null)
+      return { status: 'failed', detail: `${hosts}: chain ${chainId} has no block ${number}` };
     if (answer !== hash) {
-      return { status: 'failed', detail: `${hosts}: block ${number} of chain ${chainId} is ${answer}, not ${hash}` };
+      return {
+        status: 'failed',
+        detail: `${hosts}: block ${number} of chain ${chainId} is ${answer}, not ${hash}`,
+      };
     }
     const partial = down.length > 0 ? ` (unreachable: ${down.join('; ')})` : '';
     return { status: 'ok', detail: `${hosts}: block ${number} of chain ${chainId} is ${hash}${partial}` };
@@ -164,7 +183,10 @@ export function rpcBlocks(urls: readonly string[], options: RpcBlocksOptions = {
 export function firstOf(sources: readonly CanonicalBlocks[]): CanonicalBlocks {
   return {
     async check(chainId, number, hash) {
-      let last: CanonicalAnswer = { status: 'unchecked', detail: 'no trusted block list and no RPC URL given' };
+      let last: CanonicalAnswer = {
+        status: 'unchecked',
+        detail: 'no trusted block list and no RPC URL given',
+      };
       for (const source of sources) {
         const answer = await source.check(chainId, number, hash);
         if (answer.status !== 'unchecked') return answer;

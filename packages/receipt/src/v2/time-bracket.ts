@@ -47,7 +47,8 @@ export function timeBracket(
 ): TimeBracket {
   let outside = 0;
   if (occurredAt > notAfter.timestamp) outside = occurredAt - notAfter.timestamp;
-  else if (notBefore !== undefined && occurredAt < notBefore.timestamp) outside = occurredAt - notBefore.timestamp;
+  else if (notBefore !== undefined && occurredAt < notBefore.timestamp)
+    outside = occurredAt - notBefore.timestamp;
   return {
     ...(notBefore === undefined ? {} : { notBefore, widthMs: notAfter.timestamp - notBefore.timestamp }),
     notAfter,

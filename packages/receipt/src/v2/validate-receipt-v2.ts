@@ -1,6 +1,14 @@
 import { isJsonObject } from '../json/canonical-json.js';
 import { EVM_ADDRESS } from '../hex.js';
-import { evmHash, fail, hashHex, integer, nonEmptyString, object, preview } from '../receipt/format-fields.js';
+import {
+  evmHash,
+  fail,
+  hashHex,
+  integer,
+  nonEmptyString,
+  object,
+  preview,
+} from '../receipt/format-fields.js';
 import { validateEvidence } from '../receipt/validate-receipt.js';
 import { RECEIPT_FORMAT_V2, type ReceiptV2 } from './receipt-v2.js';
 

@@ -62,7 +62,12 @@ export interface BranchResult {
   /** `${chainId}:${txHash}`: names the branch's links. */
   readonly id: string;
   /** A branch without proof (not final when the receipt was made): the v1 online check applies. */
-  readonly unproven?: { readonly chainId: number; readonly txHash: string; readonly from?: string; readonly block?: BlockStep };
+  readonly unproven?: {
+    readonly chainId: number;
+    readonly txHash: string;
+    readonly from?: string;
+    readonly block?: BlockStep;
+  };
 }
 
 /**
@@ -73,8 +78,17 @@ export function verifyTrunk(receipt: ReceiptV2, options: V2VerifyOptions): Trunk
   const links: LinkVerdict[] = [checkContent(receipt as never, options.content)];
   const steps = receipt.steps;
   const [leafStep, inclusionStep, checkpointStep, ...rest] = steps;
-  if (leafStep?.type !== 'leaf' || inclusionStep?.type !== 'inclusion' || checkpointStep?.type !== 'checkpoint') {
-    links.push(failed('steps', `the receipt must start with leaf, inclusion, checkpoint; it has ${steps.map((s) => s.type).join(', ')}`));
+  if (
+    leafStep?.type !== 'leaf' ||
+    inclusionStep?.type !== 'inclusion' ||
+    checkpointStep?.type !== 'checkpoint'
+  ) {
+    links.push(
+      failed(
+        'steps',
+        `the receipt must start with leaf, inclusion, checkpoint; it has ${steps.map((s) => s.type).join(', ')}`,
+      ),
+    );
     return { links };
   }
   const leaf = checkLeafStep(receipt, leafStep);
@@ -110,7 +124,9 @@ function unknownStep(type: string, where: string): string {
 
 function checkLeafStep(receipt: ReceiptV2, step: LeafStep): { verdict: LinkVerdict; leafHash?: Uint8Array } {
   if (step.format !== LEAF_FORMAT) {
-    return { verdict: failed('leaf', `leaf format ${JSON.stringify(step.format)} is not one this verifier knows`) };
+    return {
+      verdict: failed('leaf', `leaf format ${JSON.stringify(step.format)} is not one this verifier knows`),
+    };
   }
   let leafHash: Uint8Array;
   try {
@@ -121,7 +137,12 @@ function checkLeafStep(receipt: ReceiptV2, step: LeafStep): { verdict: LinkVerdi
   const computed = toHex(leafHash);
   return computed === step.leafHash
     ? { verdict: ok('leaf', `leaf hash ${computed} rebuilt from the evidence (${step.format})`), leafHash }
-    : { verdict: failed('leaf', `leaf hash rebuilt from the evidence is ${computed}, the receipt says ${step.leafHash}`) };
+    : {
+        verdict: failed(
+          'leaf',
+          `leaf hash rebuilt from the evidence is ${computed}, the receipt says ${step.leafHash}`,
+        ),
+      };
 }
 
 function checkInclusionStep(
@@ -138,12 +159,15 @@ function checkInclusionStep(
   try {
     root = rootFromInclusionProof(leafIndex, treeSize, leafHash, proof.map(hashFromHex));
   } catch (err) {
-    return { verdict: failed('inclusion', `leaf ${leafIndex} is not proven in tree ${treeSize}: ${errorText(err)}`) };
+    return {
+      verdict: failed('inclusion', `leaf ${leafIndex} is not proven in tree ${treeSize}: ${errorText(err)}`),
+    };
   }
-  return { verdict: ok('inclusion', `leaf ${leafIndex} is in the tree of size ${treeSize} with root ${toHex(root)}`), root };
+  return {
+    verdict: ok('inclusion', `leaf ${leafIndex} is in the tree of size ${treeSize} with root ${toHex(root)}`),
+    root,
+  };
 }
-
-
 
 function checkCheckpointStep(
   inclusion: InclusionStep,
@@ -166,7 +190,10 @@ function checkCheckpointStep(
     };
   }
   return {
-    verdict: ok('checkpoint', `${checkpoint.origin} at tree size ${checkpoint.treeSize}, root ${toHex(checkpoint.root)}`),
+    verdict: ok(
+      'checkpoint',
+      `${checkpoint.origin} at tree size ${checkpoint.treeSize}, root ${toHex(checkpoint.root)}`,
+    ),
     checkpoint,
   };
 }
@@ -185,8 +212,10 @@ function checkSignatureStep(step: CheckpointStep, expected: string | undefined):
   try {
     openNoteOnce(step.note, step.publicKey, device);
   } catch (err) {
-    if (err instanceof UnverifiedNoteError) return failed('signature', `the note carries no signature by ${id}`);
-    if (err instanceof InvalidSignatureError) return failed('signature', `the signature by ${id} does not verify`);
+    if (err instanceof UnverifiedNoteError)
+      return failed('signature', `the note carries no signature by ${id}`);
+    if (err instanceof InvalidSignatureError)
+      return failed('signature', `the signature by ${id} does not verify`);
     return failed('signature', errorText(err));
   }
   return expected === undefined
@@ -224,7 +253,10 @@ function witnessName(key: string): string {
 
 function checkCosignatureStep(checkpoint: CheckpointStep, step: CosignatureStep): LinkVerdict {
   const key = `${checkpoint.note}\u0000${step.witnessKey}\u0000${step.line}`;
-  return cosignatureVerdicts.get(key) ?? remember(cosignatureVerdicts, key, checkCosignatureUncached(checkpoint, step));
+  return (
+    cosignatureVerdicts.get(key) ??
+    remember(cosignatureVerdicts, key, checkCosignatureUncached(checkpoint, step))
+  );
 }
 
 function checkCosignatureUncached(checkpoint: CheckpointStep, step: CosignatureStep): LinkVerdict {
@@ -233,7 +265,10 @@ function checkCosignatureUncached(checkpoint: CheckpointStep, step: CosignatureS
     const text = parseSignedNote(checkpoint.note).text;
     const line = step.line.endsWith('\n') ? step.line : `${step.line}\n`;
     const cosig = verifyCosignature(`${text}\n${line}`, step.witnessKey);
-    return ok(link, `the witness cosigned this checkpoint at ${new Date(cosig.timestamp * 1000).toISOString()}`);
+    return ok(
+      link,
+      `the witness cosigned this checkpoint at ${new Date(cosig.timestamp * 1000).toISOString()}`,
+    );
   } catch (err) {
     return failed(link, errorText(err));
   }
@@ -274,7 +309,16 @@ function verifyBranchUncached(branch: AnchorBranch, checkpoint: Checkpoint | und
   const [first, ...rest] = branch.steps;
   if (first?.type !== 'anchor-tx') {
     const id = `${branch.chain}`;
-    return { id, ok: false, links: [failed(`anchor:${id}`, `an anchor must start with an anchor-tx step, not ${first?.type ?? 'nothing'}`)] };
+    return {
+      id,
+      ok: false,
+      links: [
+        failed(
+          `anchor:${id}`,
+          `an anchor must start with an anchor-tx step, not ${first?.type ?? 'nothing'}`,
+        ),
+      ],
+    };
   }
   const id = `${first.chainId}:${first.txHash}`;
   const links: LinkVerdict[] = [];
@@ -284,19 +328,33 @@ function verifyBranchUncached(branch: AnchorBranch, checkpoint: Checkpoint | und
   const header = rest.find((s): s is HeaderStep => s.type === 'header');
   const block = rest.find((s): s is BlockStep => s.type === 'block');
   const order = rest.map((s) => s.type).join(',');
-  const proven = first.rawTx !== undefined && trie !== undefined && header !== undefined && block !== undefined;
-  if (unknown.length === 0 && !(proven ? order === 'tx-trie,header,block' : order === '' || order === 'block')) {
+  const proven =
+    first.rawTx !== undefined && trie !== undefined && header !== undefined && block !== undefined;
+  if (
+    unknown.length === 0 &&
+    !(proven ? order === 'tx-trie,header,block' : order === '' || order === 'block')
+  ) {
     links.push(failed(`anchor-tx:${id}`, `anchor steps out of order: anchor-tx,${order}`));
     return { id, ok: false, links };
   }
   if (!proven || unknown.length > 0) {
     if (first.rawTx === undefined && trie === undefined && header === undefined) {
-      links.push(unchecked(`anchor-tx:${id}`, `anchor ${branch.state} when the receipt was made: no proof in the receipt, only an RPC can check it`));
+      links.push(
+        unchecked(
+          `anchor-tx:${id}`,
+          `anchor ${branch.state} when the receipt was made: no proof in the receipt, only an RPC can check it`,
+        ),
+      );
       return {
         id,
         ok: false,
         links,
-        unproven: { chainId: first.chainId, txHash: first.txHash, ...(first.from === undefined ? {} : { from: first.from }), ...(block === undefined ? {} : { block }) },
+        unproven: {
+          chainId: first.chainId,
+          txHash: first.txHash,
+          ...(first.from === undefined ? {} : { from: first.from }),
+          ...(block === undefined ? {} : { block }),
+        },
       };
     }
     links.push(failed(`anchor-tx:${id}`, 'a proven anchor needs rawTx, tx-trie, header and block together'));
@@ -354,14 +412,20 @@ function checkProven(
           : calldataProblem(proof.data, checkpoint);
   links.push(
     txProblem === undefined && (proof !== undefined || (stage !== 'tx' && stage !== 'chain-id'))
-      ? ok(txLink, `transaction ${txHash} on chain ${tx.chainId} carries checkpoint ${checkpoint === undefined ? '(unverified)' : `${checkpoint.origin}@${checkpoint.treeSize}`} in its calldata`)
+      ? ok(
+          txLink,
+          `transaction ${txHash} on chain ${tx.chainId} carries checkpoint ${checkpoint === undefined ? '(unverified)' : `${checkpoint.origin}@${checkpoint.treeSize}`} in its calldata`,
+        )
       : failed(txLink, txProblem ?? 'the transaction does not decode'),
   );
   links.push(
     stage === 'tx-proof' || stage === 'format'
       ? failed(trieLink, proofError!.reason)
       : stage === undefined
-        ? ok(trieLink, `the transactions trie of the header holds exactly this transaction at index ${trie.txIndex}`)
+        ? ok(
+            trieLink,
+            `the transactions trie of the header holds exactly this transaction at index ${trie.txIndex}`,
+          )
         : unchecked(trieLink, 'not reached: the header did not verify'),
   );
   const headerBad = stage === 'header-hash' || stage === 'header' || stage === 'block-number';
@@ -370,19 +434,34 @@ function checkProven(
       ? failed(headerLink, proofError!.reason)
       : proof === undefined
         ? unchecked(headerLink, 'not reached')
-        : ok(headerLink, `keccak256 of the header is ${proof.blockHash}, block ${proof.blockNumber} at ${new Date(proof.blockTimestamp).toISOString()}`),
+        : ok(
+            headerLink,
+            `keccak256 of the header is ${proof.blockHash}, block ${proof.blockNumber} at ${new Date(proof.blockTimestamp).toISOString()}`,
+          ),
   );
   if (proof !== undefined && block.timestamp !== proof.blockTimestamp) {
-    links.push(failed(blockLink, `the header's time is ${proof.blockTimestamp} ms, the receipt says ${block.timestamp}`));
+    links.push(
+      failed(
+        blockLink,
+        `the header's time is ${proof.blockTimestamp} ms, the receipt says ${block.timestamp}`,
+      ),
+    );
   } else if (proof !== undefined && block.chainId !== tx.chainId) {
-    links.push(failed(blockLink, `the block step names chain ${block.chainId}, the transaction is for ${tx.chainId}`));
+    links.push(
+      failed(blockLink, `the block step names chain ${block.chainId}, the transaction is for ${tx.chainId}`),
+    );
   }
   const allOk = links.every((l) => l.status === 'ok');
   return allOk && proof !== undefined
     ? {
         links,
         ok: true,
-        block: { chainId: tx.chainId, number: proof.blockNumber, hash: proof.blockHash, timestamp: proof.blockTimestamp },
+        block: {
+          chainId: tx.chainId,
+          number: proof.blockNumber,
+          hash: proof.blockHash,
+          timestamp: proof.blockTimestamp,
+        },
       }
     : { links, ok: false };
 }
@@ -399,7 +478,9 @@ function calldataProblem(data: Uint8Array, checkpoint: Checkpoint | undefined): 
   if (payload.origin !== checkpoint.origin) mismatches.push(`origin ${JSON.stringify(payload.origin)}`);
   if (payload.treeSize !== checkpoint.treeSize) mismatches.push(`tree size ${payload.treeSize}`);
   if (!bytesEqual(payload.root, checkpoint.root)) mismatches.push(`root ${toHex(payload.root)}`);
-  return mismatches.length === 0 ? undefined : `calldata anchors ${mismatches.join(', ')}, not the receipt's checkpoint`;
+  return mismatches.length === 0
+    ? undefined
+    : `calldata anchors ${mismatches.join(', ')}, not the receipt's checkpoint`;
 }
 
 /** The canonicality link of a proven block. */
@@ -454,12 +535,21 @@ export function verifyReceiptV2Offline(
     const result = verifyBranch(branch, trunk.checkpoint);
     links.push(...result.links);
     if (result.block !== undefined) {
-      const source = options.trustedBlocks === undefined ? NO_CANONICAL_SOURCE : trustedBlocks(options.trustedBlocks);
-      const answer = source.check(result.block.chainId, result.block.number, result.block.hash) as CanonicalAnswer;
+      const source =
+        options.trustedBlocks === undefined ? NO_CANONICAL_SOURCE : trustedBlocks(options.trustedBlocks);
+      const answer = source.check(
+        result.block.chainId,
+        result.block.number,
+        result.block.hash,
+      ) as CanonicalAnswer;
       links.push(canonicalVerdict(result.block, answer));
       proven.push({ block: result.block, canonical: answer.status === 'ok' });
     }
   }
   const bracket = trunk.checkpoint === undefined ? undefined : bracketOf(receipt, trunk.leafFormat, proven);
-  return { ok: links.every((l) => l.status !== 'failed'), links, ...(bracket === undefined ? {} : { bracket }) };
+  return {
+    ok: links.every((l) => l.status !== 'failed'),
+    links,
+    ...(bracket === undefined ? {} : { bracket }),
+  };
 }

@@ -53,7 +53,10 @@ export function createReceiptChecker(options: ReceiptCheckerOptions = {}): Recei
   const sources: CanonicalBlocks[] = [];
   if (options.trustedBlocks !== undefined) sources.push(trustedBlockSource(options.trustedBlocks));
   if (options.canonicalBlocks !== undefined) sources.push(options.canonicalBlocks);
-  else if (online) sources.push(rpcBlocks(rpcUrls, options.rpcTimeoutMs === undefined ? {} : { timeoutMs: options.rpcTimeoutMs }));
+  else if (online)
+    sources.push(
+      rpcBlocks(rpcUrls, options.rpcTimeoutMs === undefined ? {} : { timeoutMs: options.rpcTimeoutMs }),
+    );
   const canonical = sources.length === 0 ? NO_CANONICAL_SOURCE : firstOf(sources);
   const anchoringAsked = sources.length > 0;
 
@@ -69,7 +72,10 @@ export function createReceiptChecker(options: ReceiptCheckerOptions = {}): Recei
     return verdicts;
   };
 
-  const branchCache = new Map<string, Promise<{ links: LinkVerdict[]; ok: boolean; block?: BlockRef; canonical: boolean }>>();
+  const branchCache = new Map<
+    string,
+    Promise<{ links: LinkVerdict[]; ok: boolean; block?: BlockRef; canonical: boolean }>
+  >();
   const branchOf = (receipt: ReceiptV2, i: number, trunk: ReturnType<typeof verifyTrunk>) => {
     const branch = receipt.anchors[i]!;
     const checkpointStep = receipt.steps[2];
@@ -133,9 +139,15 @@ export function createReceiptChecker(options: ReceiptCheckerOptions = {}): Recei
       ...(options.witnessKeys === undefined ? {} : { witnessKeys: options.witnessKeys }),
     });
     const branches = await Promise.all(receipt.anchors.map((_, i) => branchOf(receipt, i, trunk)));
-    const links: LinkVerdict[] = [ok('format', receipt.format), ...trunk.links, ...branches.flatMap((b) => b.links)];
+    const links: LinkVerdict[] = [
+      ok('format', receipt.format),
+      ...trunk.links,
+      ...branches.flatMap((b) => b.links),
+    ];
     if (anchoringAsked) links.push(anchoredRule(branches.filter((b) => b.ok).length, branches.length));
-    const proven = branches.flatMap((b) => (b.block === undefined ? [] : [{ block: b.block, canonical: b.canonical }]));
+    const proven = branches.flatMap((b) =>
+      b.block === undefined ? [] : [{ block: b.block, canonical: b.canonical }],
+    );
     const bracket = trunk.checkpoint === undefined ? undefined : bracketOf(receipt, trunk.leafFormat, proven);
     return {
       ok: links.every((l) => l.status !== 'failed'),
@@ -152,7 +164,10 @@ export function createReceiptChecker(options: ReceiptCheckerOptions = {}): Recei
         ...(options.expectedPublicKey === undefined ? {} : { expectedPublicKey: options.expectedPublicKey }),
       };
       const witnessLinks = (options.witnessKeys ?? []).map((k) =>
-        failed(`witness:${k.split('+').slice(0, 2).join('+')}`, 'a fieldproof-receipt/v1 receipt carries no cosignature'),
+        failed(
+          `witness:${k.split('+').slice(0, 2).join('+')}`,
+          'a fieldproof-receipt/v1 receipt carries no cosignature',
+        ),
       );
       if (!online) {
         const v = await verifyReceipt(value, offlineOptions);
@@ -163,7 +178,11 @@ export function createReceiptChecker(options: ReceiptCheckerOptions = {}): Recei
       const anchors = await v1AnchorsOf(validateReceipt(value));
       const verified = anchors.filter((a) => a.status === 'ok').length;
       return withLinks(
-        [...offline.links.filter((l) => !isV1AnchorLink(l)), ...anchors, anchoredRule(verified, anchors.length)],
+        [
+          ...offline.links.filter((l) => !isV1AnchorLink(l)),
+          ...anchors,
+          anchoredRule(verified, anchors.length),
+        ],
         witnessLinks,
       );
     },
@@ -176,7 +195,11 @@ function withLinks(links: readonly LinkVerdict[], more: readonly LinkVerdict[]):
 }
 
 function isV2(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as { format?: unknown }).format === RECEIPT_FORMAT_V2;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { format?: unknown }).format === RECEIPT_FORMAT_V2
+  );
 }
 
 function isV1AnchorLink(verdict: LinkVerdict): boolean {

@@ -118,7 +118,8 @@ function checkpointFromJson(value: unknown, where: string): CheckpointFile {
       throw err;
     }
     const step = receipt.steps[2];
-    if (step?.type !== 'checkpoint') throw new InputError(`${where}: the receipt's third step is not its checkpoint`);
+    if (step?.type !== 'checkpoint')
+      throw new InputError(`${where}: the receipt's third step is not its checkpoint`);
     return { note: step.note, key: step.publicKey };
   }
   if (isObject(value) && 'format' in value) {
@@ -252,4 +253,3 @@ async function apiGet(base: string, route: string, apiKey: string | undefined): 
     throw new InputError(`GET ${url}: the answer is not JSON`);
   }
 }
-

@@ -29,4 +29,3 @@ export function parseJson(text: string, source: string): unknown {
     throw new InputError(`${source} is not JSON: ${(err as Error).message}`);
   }
 }
-

@@ -61,7 +61,8 @@ async function verifyStream(
   let event: IteratorResult<BundleEvent, StreamedDocument> = await nextEvent(events, source);
   for (; event.done !== true; event = await nextEvent(events, source)) {
     pending.push(event.value);
-    if (event.value.kind === 'receipt' || (event.value.kind === 'field' && event.value.name === 'format')) break;
+    if (event.value.kind === 'receipt' || (event.value.kind === 'field' && event.value.name === 'format'))
+      break;
   }
   const isBundle = pending.some(
     (e) => e.kind === 'receipt' || (e.kind === 'field' && e.name === 'format' && e.value === BUNDLE_FORMAT),
@@ -70,13 +71,17 @@ async function verifyStream(
     if (contentDir !== undefined) throw new UsageError('--content-dir is for bundles; use --content FILE');
     // One receipt: read it whole (it is small), then verify.
     while (event.done !== true) event = await nextEvent(events, source);
-    const content = contentFile === undefined ? undefined : await readBytes(path.resolve(cwd, contentFile), 'content');
+    const content =
+      contentFile === undefined ? undefined : await readBytes(path.resolve(cwd, contentFile), 'content');
     const verification = await checker.check(event.value.envelope, content);
-    stdout.write(json ? `${JSON.stringify(receiptJson(file, verification))}\n` : receiptText(file, verification));
+    stdout.write(
+      json ? `${JSON.stringify(receiptJson(file, verification))}\n` : receiptText(file, verification),
+    );
     return verification.ok ? 0 : 1;
   }
 
-  if (contentFile !== undefined) throw new UsageError('--content is for one receipt; use --content-dir DIR for a bundle');
+  if (contentFile !== undefined)
+    throw new UsageError('--content is for one receipt; use --content-dir DIR for a bundle');
   const contents = contentDir === undefined ? undefined : await listContentDir(path.resolve(cwd, contentDir));
   let failed = 0;
   let total = 0;
@@ -104,7 +109,11 @@ async function verifyStream(
   async function* all(): AsyncGenerator<BundleEvent, StreamedDocument> {
     yield* pending;
     if (event.done === true) return event.value;
-    for (event = await nextEvent(events, source); event.done !== true; event = await nextEvent(events, source)) {
+    for (
+      event = await nextEvent(events, source);
+      event.done !== true;
+      event = await nextEvent(events, source)
+    ) {
       yield event.value;
     }
     return event.value;
@@ -129,7 +138,8 @@ async function verifyStream(
         contentFound++;
         release();
       }
-      const content = name === undefined ? undefined : await readBytes(path.join(contents!.dir, name), 'content');
+      const content =
+        name === undefined ? undefined : await readBytes(path.join(contents!.dir, name), 'content');
       let verification = await checker.check(receipt, content);
       const named = receiptLabel(receipt).deviceKey;
       if (!logSeen && named !== undefined) earlyKeys.set(named, (earlyKeys.get(named) ?? 0) + 1);
@@ -140,7 +150,10 @@ async function verifyStream(
       for (const l of verification.links) {
         if (l.status === 'unchecked') unchecked.set(kindOf(l.link), (unchecked.get(kindOf(l.link)) ?? 0) + 1);
       }
-      if (json) out(`${total > 0 ? ',' : ''}\n${JSON.stringify(receiptJson(`${file}#receipts[${e.index}]`, verification))}`);
+      if (json)
+        out(
+          `${total > 0 ? ',' : ''}\n${JSON.stringify(receiptJson(`${file}#receipts[${e.index}]`, verification))}`,
+        );
       else out(bundleLine(e.index, receipt, verification));
       total++;
     }
@@ -171,7 +184,9 @@ async function verifyStream(
   release();
   const summary = { total, verified: total - failed, failed, unchecked: Object.fromEntries(unchecked) };
   if (json) {
-    out(`\n],"ok":${failed === 0},"summary":${JSON.stringify(summary)}${lateMix.length > 0 ? `,"links":${JSON.stringify(lateMix)}` : ''}}\n`);
+    out(
+      `\n],"ok":${failed === 0},"summary":${JSON.stringify(summary)}${lateMix.length > 0 ? `,"links":${JSON.stringify(lateMix)}` : ''}}\n`,
+    );
   } else {
     const uncheckedText = [...unchecked].map(([link, n]) => `${link} on ${n}`).join(', ');
     out(
@@ -186,7 +201,11 @@ async function verifyStream(
 
 /** Not a proof of anything on its own, but a bundle mixing devices unannounced is not what it claims. */
 function mixedKey(bundleKey: string, what = 'signed'): LinkVerdict {
-  return { link: 'bundle', status: 'failed', detail: `${what === 'signed' ? 'signed' : what} by another key than the bundle's ${bundleKey}` };
+  return {
+    link: 'bundle',
+    status: 'failed',
+    detail: `${what === 'signed' ? 'signed' : what} by another key than the bundle's ${bundleKey}`,
+  };
 }
 
 function withLink(verification: Verification, link: LinkVerdict): Verification {
@@ -197,7 +216,8 @@ async function nextEvent(events: AsyncGenerator<BundleEvent, StreamedDocument>, 
   try {
     return await events.next();
   } catch (err) {
-    if (err instanceof BundleFormatError && err.path === 'bundle') throw new InputError(`${source} is not JSON: ${err.reason}`);
+    if (err instanceof BundleFormatError && err.path === 'bundle')
+      throw new InputError(`${source} is not JSON: ${err.reason}`);
     throw err;
   }
 }

@@ -32,7 +32,8 @@ export function receiptText(file: string, verification: Verification): string {
   const verdict = verification.ok
     ? `VERIFIED — every requested check holds${report.unchecked.length > 0 ? `; unchecked: ${report.unchecked.join(', ')}` : ''}`
     : `FAILED — broken: ${report.failed.join(', ')}`;
-  const time = verification.bracket === undefined ? '' : `time:     ${describeBracket(verification.bracket)}\n`;
+  const time =
+    verification.bracket === undefined ? '' : `time:     ${describeBracket(verification.bracket)}\n`;
   return `${verification.links.map(line).join('\n')}\n${time}verdict: ${verdict}\n`;
 }
 
@@ -58,7 +59,8 @@ export function receiptLabel(receipt: unknown): { id: string; leaf: string; devi
 export function bundleLine(i: number, receipt: unknown, verification: Verification): string {
   const { id, leaf } = receiptLabel(receipt);
   const head = `${verification.ok ? 'ok    ' : 'FAILED'} receipts[${i}] ${id} ${leaf}`.trimEnd();
-  const time = verification.bracket === undefined ? '' : `    time: ${describeBracket(verification.bracket)}\n`;
+  const time =
+    verification.bracket === undefined ? '' : `    time: ${describeBracket(verification.bracket)}\n`;
   if (verification.ok) return `${head}\n${time}`;
   const broken = verification.links.filter((l) => l.status === 'failed').map((l) => `    ${line(l)}`);
   return `${head}\n${broken.join('\n')}\n${time}`;
