@@ -103,7 +103,7 @@ async function until<T>(
 
 async function finalReceipt(id: string, notBlockHash?: string): Promise<Receipt> {
   return until(async () => {
-    const res = await http<Receipt>('GET', `/v1/evidence/${id}/receipt`);
+    const res = await http<Receipt>('GET', `/v1/evidence/${id}/receipt?format=v1`);
     if (res.status !== 200) return undefined;
     const receipt = res.json();
     const anchor = receipt.anchors[0];
@@ -316,7 +316,7 @@ describe('a receipt from a running device, anchored on a real EVM node', { timeo
     // for), so the keeper still follows it — a final anchor is, by definition, never revisited.
     const old = await until(
       async () => {
-        const res = await http<Receipt>('GET', `/v1/evidence/${id}/receipt`);
+        const res = await http<Receipt>('GET', `/v1/evidence/${id}/receipt?format=v1`);
         const receipt = res.status === 200 ? res.json() : undefined;
         return receipt?.anchors[0]?.state === 'included' ? receipt : undefined;
       },
