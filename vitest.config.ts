@@ -22,6 +22,10 @@ export default defineConfig({
         find: '@fieldproof/api/status',
         replacement: fileURLToPath(new URL('./packages/api/src/status/unit-status.ts', import.meta.url)),
       },
+      {
+        find: '@fieldproof/note/verify',
+        replacement: fileURLToPath(new URL('./packages/note/src/verify.ts', import.meta.url)),
+      },
       ...['db', 'merkle', 'note', 'receipt', 'proofs', 'config', 'api', 'keeper', 'collector', 'cli'].map(
         (n) => ({
           find: `@fieldproof/${n}`,

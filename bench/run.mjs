@@ -14,14 +14,14 @@ const USAGE = `Usage: npm run bench [-- options]      (or: node bench/run.mjs [o
 
   --quick          smoke run (seconds): small sizes, one round; checks the benchmark works, not the numbers
   --out FILE       write the JSON here (default bench/results/<timestamp>.json)
-  --only LIST      comma-separated sections: startup, merkle, log, intake, sdcard, postgres, anchoring,
+  --only LIST      comma-separated sections: startup, merkle, log, receipts, intake, sdcard, postgres, anchoring,
                    collector (default: all of these; postgres and collector need FIELDPROOF_BENCH_PG_URL or
                    FIELDPROOF_TEST_PG_URL), and offline (the 30-day offline simulation: only when named)
   --cpu-prof       run the api, the keeper and the no-op peer with node --cpu-prof (profiles next to the JSON)
   --keep           keep the temporary folder (databases, logs) and print where it is
   -h, --help       this text`;
 
-const SECTIONS = ['startup', 'merkle', 'log', 'intake', 'sdcard', 'postgres', 'anchoring', 'collector'];
+const SECTIONS = ['startup', 'merkle', 'log', 'receipts', 'intake', 'sdcard', 'postgres', 'anchoring', 'collector'];
 /** Sections that run only when named in --only (long). */
 const NAMED_ONLY = ['offline'];
 
@@ -58,6 +58,7 @@ const SIZES = {
       weekRecords: 60_480,
     },
     offline: { records: 2_592_000, chunk: 20_000 },
+    receipts: { records: 2_000, blockTxs: 200 },
   },
   quick: {
     startup: { runs: 3 },
@@ -77,6 +78,7 @@ const SIZES = {
     anchoring: { batches: [1, 20], confirmations: 2, blockMs: 200, latencyRuns: 1 },
     collector: { units: 20, rounds: 2, batch: 50, intervals: [1], latencySeconds: 3, weekRecords: 3_000 },
     offline: { records: 20_000, chunk: 5_000 },
+    receipts: { records: 300, blockTxs: 20 },
   },
 };
 
@@ -186,6 +188,9 @@ async function main() {
         ...sizes.log,
         batches: sizes.intake.concurrencies,
       }),
+    );
+    await phase('receipts', async () =>
+      (await import('./lib/bench-receipts.mjs')).benchReceipts(report, sizes.receipts),
     );
     await phase('intake', async () =>
       (await import('./lib/bench-intake.mjs')).benchIntake(

@@ -122,7 +122,11 @@ describe.each(testEngines())('%s', (engine) => {
         await app.inject({ method: 'GET', url: `/v1/evidence/${id}`, headers: auth.read })
       ).json<EvidenceView>();
     const receipt = async (id: string) => {
-      const res = await app.inject({ method: 'GET', url: `/v1/evidence/${id}/receipt`, headers: auth.read });
+      const res = await app.inject({
+        method: 'GET',
+        url: `/v1/evidence/${id}/receipt?format=v1`,
+        headers: auth.read,
+      });
       expect(res.statusCode, res.body).toBe(200);
       return res.json<ReceiptView>();
     };

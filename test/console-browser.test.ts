@@ -104,7 +104,7 @@ beforeAll(async () => {
     ids.push(((await res.json()) as { id: string }).id);
   }
   for (let i = 0; ; i++) {
-    const res = await fetch(`${api.address}/v1/evidence/${ids[0]}/receipt`, { headers: bearer() });
+    const res = await fetch(`${api.address}/v1/evidence/${ids[0]}/receipt?format=v1`, { headers: bearer() });
     if (res.status === 200) {
       receipt = (await res.json()) as Record<string, unknown>;
       const size = (receipt.checkpoint as { treeSize: number }).treeSize;

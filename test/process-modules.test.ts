@@ -138,7 +138,8 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
     });
     expect(result.code).toBe(0);
     const loaded = packagesIn(record);
-    expect(loaded).toContain('@fieldproof/receipt');
+    // The command's help is its table entry and usage: the verifier itself loads when a check runs.
+    expect(loaded).not.toContain('@fieldproof/receipt');
     for (const absent of ['@fieldproof/api', '@fieldproof/keeper', 'fastify', 'ethers']) {
       expect(loaded, absent).not.toContain(absent);
     }
@@ -157,4 +158,86 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
       expect(loaded, absent).not.toContain(absent);
     }
   });
+
+  it('`fieldproof verify receipt.json`: one receipt checked without better-sqlite3, the db or the chain library', async () => {
+    const dir = tempDir();
+    const record = path.join(dir, 'modules.txt');
+    const receiptFile = path.join(dir, 'receipt.json');
+    fs.writeFileSync(receiptFile, JSON.stringify(await sampleReceipt()));
+    const result = await runNode(['--import', RECORDER, FIELDPROOF_BIN, 'verify', receiptFile], {
+      FIELDPROOF_RECORD_MODULES: record,
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^verdict: VERIFIED/m);
+    const loaded = packagesIn(record);
+    expect(loaded).toContain('@fieldproof/receipt');
+    for (const absent of [
+      'better-sqlite3',
+      'bindings',
+      '@fieldproof/db',
+      '@fieldproof/proofs',
+      'kysely',
+      'pg',
+      'ethers',
+    ]) {
+      expect(loaded, absent).not.toContain(absent);
+    }
+  });
+
+  it('`@fieldproof/receipt` and `@fieldproof/note/verify` import no node: module (browser bundle seam)', async () => {
+    const dir = tempDir();
+    const record = path.join(dir, 'modules.txt');
+    const receiptFile = path.join(dir, 'receipt.json');
+    fs.writeFileSync(receiptFile, JSON.stringify(await sampleReceipt()));
+    const script = path.join(dir, 'verify-one.mjs');
+    fs.writeFileSync(
+      script,
+      `const { createReceiptChecker } = await import(${JSON.stringify(path.join(ROOT, 'packages/receipt/dist/index.js'))});\n` +
+        `const receipt = JSON.parse(process.argv[2]);\n` +
+        `const v = await createReceiptChecker().check(receipt);\n` +
+        `if (!v.ok) { console.error(JSON.stringify(v.links)); process.exit(1); }\n`,
+    );
+    const result = await runNode(['--import', RECORDER, script, fs.readFileSync(receiptFile, 'utf8')], {
+      FIELDPROOF_RECORD_MODULES: record,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const urls = fs
+      .readFileSync(record, 'utf8')
+      .split('\n')
+      .filter((u) => u !== '' && !u.endsWith('record-modules.mjs') && !u.endsWith('verify-one.mjs'));
+    // node:crypto is reached through process.getBuiltinModule (never an import), so it is not listed.
+    expect(urls.filter((u) => u.startsWith('node:'))).toEqual([]);
+    expect([...new Set(urls.map(packageOf))].sort()).toEqual(
+      expect.arrayContaining(['@fieldproof/merkle', '@fieldproof/note', '@fieldproof/receipt']),
+    );
+    for (const absent of ['better-sqlite3', 'ethers', '@fieldproof/db'])
+      expect(urls.map(packageOf)).not.toContain(absent);
+  });
 });
+
+/** A fieldproof-receipt/v2 of a one-record log, built by the one builder from the built packages. */
+async function sampleReceipt(): Promise<unknown> {
+  const { generateDeviceKey, signCheckpoint } = await import('@fieldproof/note');
+  const { MemoryTree } = await import('@fieldproof/merkle');
+  const { buildReceipt, leafHashOf } = await import('@fieldproof/receipt');
+  const key = generateDeviceKey('fieldproof.test/modules');
+  const evidence = {
+    id: 'r-1',
+    digest: 'ab'.repeat(32),
+    kind: 'detection',
+    occurredAt: 1,
+    receivedAt: 2,
+    payloadMime: null,
+    metadata: null,
+  };
+  const tree = new MemoryTree();
+  tree.append([leafHashOf(evidence)]);
+  const note = signCheckpoint({ origin: 'fieldproof.test/modules', treeSize: 1, root: tree.root() }, key);
+  return buildReceipt({
+    evidence,
+    leafIndex: 0,
+    inclusionProof: [],
+    checkpointNote: note,
+    devicePublicKey: key.verifierKey,
+  });
+}

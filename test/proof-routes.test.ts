@@ -1,5 +1,5 @@
 import { toHex, verifyConsistency, fromHex } from '@fieldproof/merkle';
-import { verifyReceiptOffline } from '@fieldproof/receipt';
+import { verifyReceiptOffline, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApi, type TestApi } from './support/api.js';
 import { dropTestDatabases, testEngines } from './support/databases.js';
@@ -65,7 +65,7 @@ describe.each(testEngines())('proof routes (%s)', (engine) => {
 
   it('GET /v1/evidence/:id/receipt serves a receipt that verifies offline', async () => {
     const record = log.records[3]!;
-    const res = await get(`/v1/evidence/${record.id}/receipt`);
+    const res = await get(`/v1/evidence/${record.id}/receipt?format=v1`);
     expect(res.statusCode).toBe(200);
     const receipt = res.json<Record<string, unknown>>();
     const result = verifyReceiptOffline(receipt, {
@@ -80,7 +80,7 @@ describe.each(testEngines())('proof routes (%s)', (engine) => {
       anchors: [{ chain: 'sepolia', state: 'final', blockNumber: 7 }],
     });
     // The newest leaves are only in the unanchored latest checkpoint; the broadcast anchor rides along.
-    const late = (await get(`/v1/evidence/${log.records[9]!.id}/receipt`)).json<{
+    const late = (await get(`/v1/evidence/${log.records[9]!.id}/receipt?format=v1`)).json<{
       checkpoint: { treeSize: number };
       anchors: { state: string }[];
     }>();
@@ -162,6 +162,29 @@ describe.each(testEngines())('proof routes (%s)', (engine) => {
     const res = await get(url);
     expect(res.statusCode).toBe(status);
     expect(res.json()).toMatchObject({ statusCode: status, code });
+  });
+
+  it('GET /v1/evidence/:id/receipt serves fieldproof-receipt/v2 by default, checked by the v2 verifier', async () => {
+    const record = log.records[3]!;
+    const res = await get(`/v1/evidence/${record.id}/receipt`);
+    expect(res.statusCode, res.body).toBe(200);
+    const receipt = res.json<{
+      format: string;
+      steps: { type: string }[];
+      anchors: { steps: { type: string }[] }[];
+    }>();
+    expect(receipt.format).toBe('fieldproof-receipt/v2');
+    expect(receipt.steps.map((s) => s.type)).toEqual(['leaf', 'inclusion', 'checkpoint']);
+    // The fixture's anchor has no stored proof: a claim (anchor-tx and block), checked on RPC only.
+    expect(receipt.anchors[0]!.steps.map((s) => s.type)).toEqual(['anchor-tx', 'block']);
+    const result = verifyReceiptV2Offline(receipt, {
+      content: record.content,
+      expectedPublicKey: log.key.verifierKey,
+    });
+    expect(
+      result.links.filter((l) => l.status !== 'ok').map((l) => `${l.status} ${l.link.split(':')[0]}`),
+    ).toEqual(['unchecked anchor-tx']);
+    expect((await get(`/v1/evidence/${record.id}/receipt?format=v3`)).statusCode).toBe(400);
   });
 
   it('answers 404 FP_NOT_SEQUENCED for evidence the keeper has not sequenced', async () => {

@@ -98,7 +98,7 @@ async function until<T>(
 
 async function finalReceipt(id: string, notBlockHash?: string): Promise<Receipt> {
   return until(async () => {
-    const res = await http<Receipt>('GET', `/v1/evidence/${id}/receipt`);
+    const res = await http<Receipt>('GET', `/v1/evidence/${id}/receipt?format=v1`);
     if (res.status !== 200) return undefined;
     const receipt = res.json();
     const anchor = receipt.anchors[0];
@@ -246,6 +246,40 @@ describe('a receipt from a running device, anchored on a real EVM node', { timeo
       ...rpc(),
     ]);
     expect(photoCheck.code, photoCheck.stdout).toBe(0);
+
+    // The default, fieldproof-receipt/v2: once the keeper stored the anchor's proof, the receipt carries
+    // raw transaction, trie proof and header, and verifies with a trusted block line — no RPC asked.
+    const v2 = await until(async () => {
+      const res = await http<{ anchors: { steps: { type: string; number?: number; hash?: string }[] }[] }>(
+        'GET',
+        `/v1/evidence/${id}/receipt`,
+      );
+      const body = res.status === 200 ? res.json() : undefined;
+      return body?.anchors[0]?.steps.some((s) => s.type === 'header') === true ? body : undefined;
+    }, 'v2 receipt with an anchor proof');
+    const block = v2.anchors[0]!.steps.find((s) => s.type === 'block')!;
+    const blocksFile = write(
+      'blocks.txt',
+      new TextEncoder().encode(`${node.chainId} ${block.number} ${block.hash}\n`),
+    );
+    const v2File = write('receipt-v2.json', v2);
+    const trusted = await verify([
+      v2File,
+      '--content',
+      contentFile,
+      '--expect-key',
+      verifierKey,
+      '--trusted-blocks',
+      blocksFile,
+    ]);
+    expect(trusted.code, trusted.stdout + trusted.stderr).toBe(0);
+    expect(trusted.stdout).toMatch(/^verdict: VERIFIED — every requested check holds$/m);
+    expect(trusted.stdout).toMatch(/^time: {5}no later than block \d+ of chain \d+ /m);
+    const viaRpc = await verify([v2File, '--content', contentFile, '--expect-key', verifierKey, ...rpc()]);
+    expect(viaRpc.code, viaRpc.stdout).toBe(0);
+    expect(viaRpc.stdout).toMatch(
+      /^ok {8}canonical:\d+:\d+: 127\.0\.0\.1:\d+: block \d+ of chain \d+ is 0x/m,
+    );
   });
 
   it('a changed anchor field fails the chain link', async () => {
@@ -311,7 +345,7 @@ describe('a receipt from a running device, anchored on a real EVM node', { timeo
     // for), so the keeper still follows it — a final anchor is, by definition, never revisited.
     const old = await until(
       async () => {
-        const res = await http<Receipt>('GET', `/v1/evidence/${id}/receipt`);
+        const res = await http<Receipt>('GET', `/v1/evidence/${id}/receipt?format=v1`);
         const receipt = res.status === 200 ? res.json() : undefined;
         return receipt?.anchors[0]?.state === 'included' ? receipt : undefined;
       },

@@ -99,7 +99,7 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
       expect(await sequencer.runOnce()).toBe(true); // 5 leaves: ids[0..4], the 5 largest rowids
       const sequencedBefore = ids.slice(0, 5);
       expect([...(await leavesByEvidence(database)).keys()].sort()).toEqual(sequencedBefore);
-      const receiptsBefore = await Promise.all(sequencedBefore.map((id) => receiptFor(database.db, id)));
+      const receiptsBefore = await Promise.all(sequencedBefore.map((id) => receiptFor(database.db, id, { format: 'fieldproof-receipt/v1' })));
       for (const r of receiptsBefore) expect(verifyReceiptOffline(r).ok).toBe(true);
 
       add0007(dir);
@@ -133,11 +133,11 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
       // Receipts issued before still verify; the same records' receipts now have the same leaves.
       for (const [i, old] of receiptsBefore.entries()) {
         expect(verifyReceiptOffline(old).ok).toBe(true);
-        const now = await receiptFor(database.db, sequencedBefore[i]!);
+        const now = await receiptFor(database.db, sequencedBefore[i]!, { format: 'fieldproof-receipt/v1' });
         expect(verifyReceiptOffline(now).ok).toBe(true);
         expect(now.leaf).toEqual(old.leaf);
       }
-      for (const id of everyId) expect(verifyReceiptOffline(await receiptFor(database.db, id)).ok).toBe(true);
+      for (const id of everyId) expect(verifyReceiptOffline(await receiptFor(database.db, id, { format: 'fieldproof-receipt/v1' })).ok).toBe(true);
     } finally {
       await database.close();
     }

@@ -154,7 +154,7 @@ describe.each(testEngines())('%s', (engine) => {
     // Its receipt carries the block in its evidence, verifies, and the verifier's extractor reads it.
     const res = await app.inject({
       method: 'GET',
-      url: `/v1/evidence/${String(second.id)}/receipt`,
+      url: `/v1/evidence/${String(second.id)}/receipt?format=v1`,
       headers: auth.read,
     });
     expect(res.statusCode).toBe(200);

@@ -66,7 +66,7 @@ beforeAll(async () => {
   log = await createLogFixture(database.db);
   for (const count of [5, 9, 7]) await log.appendBatch(count); // checkpoints 5, 14, 21
   record = log.records.find((r) => r.metadata !== null && r.leafIndex > 5)!;
-  receipt = await receiptFor(database.db, record.id);
+  receipt = await receiptFor(database.db, record.id, { format: 'fieldproof-receipt/v1' });
   contentFile = write('content.bin', Buffer.from(record.content));
 }, 60_000);
 

@@ -338,7 +338,8 @@ export async function benchLog(report, size) {
   // 4. Receipts: built from the database (the api's receiptFor path, which verifies before returning), then
   //    verified offline. "warm": receipts of one checkpoint, whose signature the verifier checks once;
   //    "cold": each receipt against a different signed checkpoint, so every one pays an Ed25519 verify.
-  const reader = await createReceiptReader(database.db);
+  // fieldproof-receipt/v1 here (this table's history); the receipts section compares v2 with it.
+  const reader = await createReceiptReader(database.db, { format: 'fieldproof-receipt/v1' });
   const rows = [];
   for (let k = 0; k < size.receipts; k++) {
     const leaf = await getLeafByIndex(database.db, indices[k % indices.length]);
@@ -377,6 +378,7 @@ export async function benchLog(report, size) {
           device.key,
         ),
         devicePublicKey: device.verifierKey,
+        format: 'fieldproof-receipt/v1',
       }),
     );
   }

@@ -1,7 +1,25 @@
 // The console's in-browser verifier: @fieldproof/receipt's own offline verifier, bundled by
 // scripts/build-console.mjs and inlined into the /console page. Nothing leaves the browser: files are
 // read with FileReader-like Blob methods and verified here; the page works saved to disk, offline.
-import { verifyReceiptOffline } from '@fieldproof/receipt';
+import { setEd25519Verify } from '@fieldproof/note/verify';
+import { verifyReceiptOffline, verifyReceiptV2Offline } from '@fieldproof/receipt';
+import { ed25519 } from '@noble/curves/ed25519';
+
+// No node:crypto in a browser: the note package verifies signatures with the implementation given here.
+setEd25519Verify((publicKey, message, signature) => {
+  try {
+    return ed25519.verify(signature, message, publicKey);
+  } catch {
+    return false;
+  }
+});
+
+/** Either receipt format, as `fieldproof verify` checks it offline (v2: the canonicality link unchecked). */
+function verifyOne(receipt, options) {
+  return receipt !== null && typeof receipt === 'object' && receipt.format === 'fieldproof-receipt/v2'
+    ? verifyReceiptV2Offline(receipt, options)
+    : verifyReceiptOffline(receipt, options);
+}
 
 /** The CLI's line for one link (packages/cli/src/commands/verify.ts `line`). */
 function lineText(v) {
@@ -28,7 +46,7 @@ export function verifyDocument(document, content, expectedPublicKey) {
       : [document];
   return receipts.map((r) => ({
     id: typeof r?.evidence?.id === 'string' ? r.evidence.id : '?',
-    verification: verifyReceiptOffline(
+    verification: verifyOne(
       r,
       receipts.length === 1 ? options : { ...options, content: undefined },
     ),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import vm from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifyReceiptOffline } from '@fieldproof/receipt';
+import { verifyReceiptOffline, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { Verification } from '@fieldproof/receipt';
 import { receiptFor } from '@fieldproof/proofs';
 import { createTestDatabase, dropTestDatabases } from '../../../test/support/databases.js';
@@ -27,7 +27,8 @@ describe.skipIf(skipped !== undefined)('the in-browser verifier bundle', () => {
     try {
       const fixture = await createLogFixture(database.db);
       const records = await fixture.appendBatch(5);
-      const receipt = await receiptFor(database.db, records[2]!.id);
+      const receipt = await receiptFor(database.db, records[2]!.id, { format: 'fieldproof-receipt/v1' });
+      const receiptV2 = await receiptFor(database.db, records[2]!.id);
       const code = fs.readFileSync(BUNDLE, 'utf8');
       expect(code.length).toBeLessThan(120 * 1024);
       const context = vm.createContext({ TextEncoder, TextDecoder });
@@ -73,6 +74,16 @@ describe.skipIf(skipped !== undefined)('the in-browser verifier bundle', () => {
         expect(JSON.parse(JSON.stringify(inBrowser)), name).toEqual(JSON.parse(JSON.stringify(onNode)));
       }
       expect(verify(receipt, records[2]!.content)[0]!.verification.ok).toBe(true);
+      // fieldproof-receipt/v2 (what the api serves by default): the same verdicts as the v2 verifier.
+      for (const [name, doc] of [
+        ['v2 good', receiptV2],
+        ['v2 tampered kind', { ...receiptV2, evidence: { ...receiptV2.evidence, kind: 'other' } }],
+      ] as const) {
+        const inBrowser = verify(doc, records[2]!.content)[0]!.verification;
+        const onNode = verifyReceiptV2Offline(doc, { content: records[2]!.content });
+        expect(JSON.parse(JSON.stringify(inBrowser)), name).toEqual(JSON.parse(JSON.stringify(onNode)));
+      }
+      expect(verify(receiptV2, records[2]!.content)[0]!.verification.ok).toBe(true);
       const tampered = verify({ ...receipt, evidence: { ...receipt.evidence, kind: 'other' } })[0]!
         .verification;
       expect(tampered.links.find((l) => l.link === 'leaf')!.status).toBe('failed');

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import { ED25519_PUBLIC_KEY_SIZE, ed25519Verify, publicKeyObject } from './ed25519.js';
+import { ED25519_PUBLIC_KEY_SIZE } from './ed25519-sizes.js';
+import { keyIdOf } from './verifier-key.js';
+import { ed25519VerifyRaw } from './platform.js';
 import { decodeBase64Strict, encodeBase64, isValidKeyName, splitFirst, utf8 } from './encoding.js';
 import { MalformedKeyError, MalformedNoteError, NoteError, formatKeyId } from './errors.js';
 import { parseSignedNote, type NoteSigner } from './signed-note.js';
@@ -49,12 +50,7 @@ export interface Cosigner {
 
 /** SHA-256(name ‖ "\n" ‖ 0x04 ‖ key)[:4], big-endian. */
 export function cosignerKeyIdOf(name: string, publicKey: Uint8Array): number {
-  return createHash('sha256')
-    .update(utf8(name))
-    .update(new Uint8Array([0x0a, SIGNATURE_TYPE_COSIGNATURE_V1]))
-    .update(publicKey)
-    .digest()
-    .readUInt32BE(0);
+  return keyIdOf(name, publicKey, SIGNATURE_TYPE_COSIGNATURE_V1);
 }
 
 /** The cosigner verifier key string for `name` and a raw Ed25519 public key. */
@@ -124,7 +120,6 @@ export function createCosigner(key: NoteSigner & { readonly publicKey: Uint8Arra
  */
 export function verifyCosignature(signedNote: string, cosignerKey: string): Cosignature {
   const key = parseCosignerKey(cosignerKey);
-  const verifier = publicKeyObject(key.publicKey);
   const { text, signatures } = parseSignedNote(signedNote);
   for (const s of signatures) {
     if (s.name !== key.name || s.keyId !== key.keyId) continue;
@@ -137,7 +132,7 @@ export function verifyCosignature(signedNote: string, cosignerKey: string): Cosi
       throw new MalformedNoteError('cosignature timestamp out of range');
     }
     const timestamp = Number(stamp);
-    if (!ed25519Verify(verifier, cosignedMessage(text, timestamp), bytes.subarray(12))) {
+    if (!ed25519VerifyRaw(key.publicKey, cosignedMessage(text, timestamp), bytes.subarray(12))) {
       throw new NoteError(`invalid cosignature by ${key.name}+${formatKeyId(key.keyId)}`);
     }
     return {

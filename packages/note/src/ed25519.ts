@@ -7,9 +7,9 @@
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 
-export const ED25519_PUBLIC_KEY_SIZE = 32;
-export const ED25519_SEED_SIZE = 32;
-export const ED25519_SIGNATURE_SIZE = 64;
+import { ED25519_SIGNATURE_SIZE } from './ed25519-sizes.js';
+
+export { ED25519_PUBLIC_KEY_SIZE, ED25519_SEED_SIZE, ED25519_SIGNATURE_SIZE } from './ed25519-sizes.js';
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');

@@ -6,11 +6,13 @@
  * a tamper-evident format must not have that.
  */
 
+import { base64Decode, base64Encode } from './platform.js';
+
 const BASE64_SHAPE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Standard base64 (RFC 4648 §4, padded). */
 export function encodeBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return base64Encode(bytes);
 }
 
 /**
@@ -19,9 +21,9 @@ export function encodeBase64(bytes: Uint8Array): string {
  */
 export function decodeBase64Strict(text: string): Uint8Array | undefined {
   if (!BASE64_SHAPE.test(text)) return undefined;
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64') !== text) return undefined;
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bytes = base64Decode(text);
+  if (base64Encode(bytes) !== text) return undefined;
+  return bytes;
 }
 
 const UTF8 = new TextEncoder();

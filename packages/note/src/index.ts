@@ -58,3 +58,4 @@ export {
   type Cosignature,
   type Cosigner,
 } from './cosignature.js';
+export { setEd25519Verify, type Ed25519Verify } from './platform.js';

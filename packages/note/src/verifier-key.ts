@@ -1,5 +1,5 @@
-import { createHash, type KeyObject } from 'node:crypto';
-import { ED25519_PUBLIC_KEY_SIZE, ed25519Verify, publicKeyObject } from './ed25519.js';
+import { ED25519_PUBLIC_KEY_SIZE } from './ed25519-sizes.js';
+import { ed25519VerifyRaw, sha256 } from './platform.js';
 import { decodeBase64Strict, encodeBase64, isValidKeyName, splitFirst, utf8 } from './encoding.js';
 import { MalformedKeyError, formatKeyId } from './errors.js';
 
@@ -29,12 +29,13 @@ export interface VerifierKey {
  * SHA-256(name ‖ 0x0A ‖ signature type ‖ public key).
  */
 export function keyIdOf(name: string, publicKey: Uint8Array, signatureType = SIGNATURE_TYPE_ED25519): number {
-  const digest = createHash('sha256')
-    .update(utf8(name))
-    .update(new Uint8Array([0x0a, signatureType]))
-    .update(publicKey)
-    .digest();
-  return digest.readUInt32BE(0);
+  const nameBytes = utf8(name);
+  const input = new Uint8Array(nameBytes.length + 2 + publicKey.length);
+  input.set(nameBytes, 0);
+  input.set([0x0a, signatureType], nameBytes.length);
+  input.set(publicKey, nameBytes.length + 2);
+  const digest = sha256(input);
+  return new DataView(digest.buffer, digest.byteOffset, 4).getUint32(0);
 }
 
 /** `<name>+<8 hex key id>+<base64(0x01 ‖ public key)>`, the key string verifiers configure. */
@@ -83,20 +84,16 @@ export function parseVerifierKey(vkey: string): VerifierKey {
 class Ed25519NoteVerifier implements NoteVerifier {
   readonly name: string;
   readonly keyId: number;
-  readonly #key: KeyObject;
+  readonly #key: Uint8Array;
 
   constructor(key: VerifierKey) {
     this.name = key.name;
     this.keyId = key.keyId;
-    try {
-      this.#key = publicKeyObject(key.publicKey);
-    } catch {
-      throw new MalformedKeyError('not a valid Ed25519 public key');
-    }
+    this.#key = key.publicKey;
   }
 
   verify(message: Uint8Array, signature: Uint8Array): boolean {
-    return ed25519Verify(this.#key, message, signature);
+    return ed25519VerifyRaw(this.#key, message, signature);
   }
 }
 

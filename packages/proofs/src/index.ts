@@ -4,8 +4,8 @@
  *
  * - Proofs: {@link inclusionProofFor}, {@link consistencyProofFor}.
  * - Checkpoints: {@link latestCheckpoint}, {@link checkpointAt}, {@link deviceVerifierKeyOrThrow}.
- * - Receipts (`fieldproof-receipt/v1`): {@link receiptFor}, {@link createReceiptReader} for many.
- * - Bundles (`fieldproof-bundle/v1`): {@link writeBundle}, {@link validateBundleEnvelope}.
+ * - Receipts (`fieldproof-receipt/v2`, v1 on request): {@link receiptFor}, {@link createReceiptReader} for many.
+ * - Bundles (`fieldproof-bundle/v1`): {@link writeBundle} (reading and verifying them: `@fieldproof/receipt`).
  */
 export { consistencyProofFor } from './proof/consistency-proof-for.js';
 export { inclusionProofFor } from './proof/inclusion-proof-for.js';
@@ -19,18 +19,12 @@ export { receiptAnchorsOf } from './receipt/receipt-anchors.js';
 export {
   createReceiptReader,
   receiptFor,
+  type ReceiptFormatName,
+  type ReceiptReaderOptions,
   receiptTreeSize,
   type ReceiptReader,
 } from './receipt/receipt-reader.js';
-export {
-  BUNDLE_FORMAT,
-  BundleFormatError,
-  bundleReceipts,
-  isBundle,
-  validateBundleEnvelope,
-  type Bundle,
-  type BundleSelection,
-} from './bundle/bundle.js';
+
 export {
   writeBundle,
   type BundleProgress,
@@ -38,8 +32,3 @@ export {
   type WriteBundleOptions,
 } from './bundle/write-bundle.js';
 export { EvidenceNotFoundError, LogInconsistencyError, NotSequencedError, ProofsError } from './errors.js';
-export {
-  createReceiptChecker,
-  type ReceiptChecker,
-  type ReceiptCheckerOptions,
-} from './verify/receipt-checker.js';

@@ -17,11 +17,9 @@ import {
   BUNDLE_FORMAT,
   BundleFormatError,
   bundleReceipts,
-  receiptFor,
   validateBundleEnvelope,
-  writeBundle,
-  type BundleProgress,
-} from '../src/index.js';
+} from '@fieldproof/receipt';
+import { receiptFor, writeBundle, type BundleProgress } from '../src/index.js';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/fieldproof.js', import.meta.url));
 const LEAVES = 5000;
@@ -48,7 +46,7 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
     for (const leafIndex of picks) {
       const record = log.records[leafIndex]!;
       const started = performance.now();
-      const receipt = await receiptFor(database.db, record.id);
+      const receipt = await receiptFor(database.db, record.id, { format: 'fieldproof-receipt/v1' });
       const result = verifyReceiptOffline(receipt, {
         content: record.content,
         expectedPublicKey: log.key.verifierKey,
@@ -73,6 +71,7 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
     const progress: BundleProgress[] = [];
     const started = performance.now();
     const summary = await writeBundle(database.db, out, {
+      receiptFormat: 'fieldproof-receipt/v1',
       selection: { since: null, until: null, kind: null },
       now: 1_760_000_000_000,
       onProgress: (p) => progress.push(p),
@@ -109,7 +108,11 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
   it.runIf(engine === 'sqlite')('the built cli verifies a bundle of thousands of receipts', async () => {
     const file = path.join(tempDir('fieldproof-bundle-'), 'bundle.json');
     const out = fs.createWriteStream(file);
-    await writeBundle(database.db, out, { selection: { since: null, until: null, kind: null }, now: 1 });
+    await writeBundle(database.db, out, {
+      selection: { since: null, until: null, kind: null },
+      now: 1,
+      receiptFormat: 'fieldproof-receipt/v1',
+    });
     out.end();
     await new Promise<void>((resolve) => out.on('close', () => resolve()));
     const started = performance.now();
@@ -131,6 +134,7 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
     const sink = new PassThrough();
     sink.resume();
     await writeBundle(database.db, sink, {
+      receiptFormat: 'fieldproof-receipt/v1',
       selection: { since: null, until: null, kind: 'detection' },
       now: 1,
       onProgress: (p) => progress.push(p),
@@ -151,6 +155,7 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
     const summary = await writeBundle(database.db, out, {
+      receiptFormat: 'fieldproof-receipt/v1',
       selection: { since: from, until: to, kind: 'detection' },
       now: 1,
       pageSize: 37,
@@ -165,8 +170,13 @@ describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
     const all = new PassThrough();
     all.resume();
     expect(
-      (await writeBundle(database.db, all, { selection: { since: null, until: null, kind: null }, now: 1 }))
-        .skipped,
+      (
+        await writeBundle(database.db, all, {
+          selection: { since: null, until: null, kind: null },
+          now: 1,
+          receiptFormat: 'fieldproof-receipt/v1',
+        })
+      ).skipped,
     ).toBe(3);
   });
 

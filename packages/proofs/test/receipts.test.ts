@@ -63,7 +63,7 @@ describe.each(testEngines())('receipts from the log store (%s)', (engine) => {
 
   it('builds a verifying receipt for every leaf, to the latest checkpoint while nothing is anchored', async () => {
     for (const record of log.records) {
-      const receipt = await receiptFor(database.db, record.id);
+      const receipt = await receiptFor(database.db, record.id, { format: 'fieldproof-receipt/v1' });
       expect(receipt.leaf.leafIndex).toBe(record.leafIndex);
       expect(receipt.checkpoint.treeSize).toBe(21);
       expect(receipt.anchors).toEqual([]);
@@ -113,7 +113,7 @@ describe.each(testEngines())('receipts from the log store (%s)', (engine) => {
       txs: [{ state: 'broadcast' }],
     });
 
-    const early = await receiptFor(database.db, log.records[2]!.id);
+    const early = await receiptFor(database.db, log.records[2]!.id, { format: 'fieldproof-receipt/v1' });
     expect(early.checkpoint.treeSize).toBe(8);
     expect(early.inclusion.proof).toEqual(log.tree.inclusionProof(2, 8).map(toHex));
     expect(early.anchors).toEqual([
@@ -130,12 +130,12 @@ describe.each(testEngines())('receipts from the log store (%s)', (engine) => {
     ]);
     verifies(early, log.records[2]!, log.key.verifierKey);
 
-    const middle = await receiptFor(database.db, log.records[10]!.id);
+    const middle = await receiptFor(database.db, log.records[10]!.id, { format: 'fieldproof-receipt/v1' });
     expect(middle.checkpoint.treeSize).toBe(17);
     expect(middle.anchors.map((a) => [a.state, a.blockNumber])).toEqual([['included', 120]]);
     verifies(middle, log.records[10]!, log.key.verifierKey);
 
-    const late = await receiptFor(database.db, log.records[19]!.id);
+    const late = await receiptFor(database.db, log.records[19]!.id, { format: 'fieldproof-receipt/v1' });
     expect(late.checkpoint.treeSize).toBe(21);
     expect(late.anchors).toEqual([
       expect.objectContaining({
@@ -150,21 +150,25 @@ describe.each(testEngines())('receipts from the log store (%s)', (engine) => {
 
   it('says why there is no receipt', async () => {
     const [queued] = await log.recordUnsequenced(1);
-    await expect(receiptFor(database.db, queued!.id)).rejects.toBeInstanceOf(NotSequencedError);
-    await expect(receiptFor(database.db, '01930000-0000-7000-8000-000000000000')).rejects.toBeInstanceOf(
-      EvidenceNotFoundError,
-    );
+    await expect(
+      receiptFor(database.db, queued!.id, { format: 'fieldproof-receipt/v1' }),
+    ).rejects.toBeInstanceOf(NotSequencedError);
+    await expect(
+      receiptFor(database.db, '01930000-0000-7000-8000-000000000000', { format: 'fieldproof-receipt/v1' }),
+    ).rejects.toBeInstanceOf(EvidenceNotFoundError);
   });
 
   it('one reader serves many receipts against one view of the log', async () => {
-    const reader = await createReceiptReader(database.db);
+    const reader = await createReceiptReader(database.db, { format: 'fieldproof-receipt/v1' });
     expect(reader.treeSize).toBe(21);
     expect(reader.verifierKey).toBe(log.key.verifierKey);
     await log.appendBatch(2); // sequenced after the reader was made: not in its view
     const newest = log.records.at(-1)!;
     const row = { ...rowOf(newest), leaf_index: newest.leafIndex };
     await expect(reader.receiptOf(row)).rejects.toBeInstanceOf(NotSequencedError);
-    expect((await receiptFor(database.db, newest.id)).checkpoint.treeSize).toBe(23);
+    expect(
+      (await receiptFor(database.db, newest.id, { format: 'fieldproof-receipt/v1' })).checkpoint.treeSize,
+    ).toBe(23);
   });
 
   it('refuses to hand out a receipt when the store lost a node', async () => {
@@ -178,7 +182,7 @@ describe.each(testEngines())('receipts from the log store (%s)', (engine) => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    await expect(receiptFor(fresh, log.records[22]!.id)).rejects.toBeInstanceOf(LogInconsistencyError);
+    await expect(receiptFor(fresh, log.records[22]!.id, { format: 'fieldproof-receipt/v1' })).rejects.toBeInstanceOf(LogInconsistencyError);
   });
 });
 

@@ -13,8 +13,19 @@ export const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
  * receipt verification.
  */
 export function hashFromHex(hex: string): Uint8Array {
-  const bytes = Buffer.from(hex, 'hex');
+  if (NodeBuffer === undefined) return decodeHex(hex);
+  const bytes = NodeBuffer.from(hex, 'hex');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+// Node's Buffer where there is one (fast), a loop elsewhere (a browser bundle): the only platform seam here.
+const NodeBuffer = (globalThis as { Buffer?: { from(s: string, enc: 'hex'): Uint8Array } }).Buffer;
+
+/** Precondition: an even number of hex digits (checked by the callers). */
+function decodeHex(digits: string): Uint8Array {
+  const out = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }
 
 export { toHex };
@@ -23,7 +34,7 @@ export { toHex };
 export function bytesFromHex(hex: string): Uint8Array | undefined {
   const digits = hex.startsWith('0x') || hex.startsWith('0X') ? hex.slice(2) : hex;
   if (digits.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(digits)) return undefined;
-  return new Uint8Array(Buffer.from(digits, 'hex'));
+  return NodeBuffer === undefined ? decodeHex(digits) : new Uint8Array(NodeBuffer.from(digits, 'hex'));
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

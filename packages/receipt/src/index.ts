@@ -1,8 +1,10 @@
 /**
  * `@fieldproof/receipt`: the formats that tie evidence to the log and to chains (docs/FORMATS.md) —
- * leaf encodings `fieldproof-leaf/v1` and `/v2`, the evidence-row → record mapping, anchor calldata `FPA1`, receipts `fieldproof-receipt/v1`, the
- * anchor proof (EVM header and transactions trie) —
- * and the offline/online receipt verifier.
+ * leaf encodings `fieldproof-leaf/v1` and `/v2`, the evidence-row → record mapping, anchor calldata `FPA1`, receipts `fieldproof-receipt/v1` and
+ * `/v2`, the anchor proof (EVM header and transactions trie), bundles — and the self-sufficient
+ * verifier of all of them: no database, no native addon, no chain library unless an endpoint is asked
+ * (v1 anchors). Node-only facilities sit behind seams (hex via Buffer when present, Ed25519 via
+ * `@fieldproof/note/verify`'s `setEd25519Verify`), so it bundles for a browser.
  */
 export {
   ANCHOR_MAGIC,
@@ -60,6 +62,71 @@ export {
 export { evidenceRecordOf, type EvidenceRecordRow } from './leaf/evidence-record-of.js';
 export { recordTimeClaimsOf, type RecordTimeClaims } from './leaf/time-bracket.js';
 export { buildReceipt, type ReceiptParts } from './receipt/build-receipt.js';
+export { RECEIPT_SCHEMA, RECEIPT_V1_SCHEMA, RECEIPT_V2_SCHEMA } from './receipt/receipt-schema.js';
+export {
+  ANCHOR_STEP_TYPES,
+  RECEIPT_FORMAT_V2,
+  TRUNK_STEP_TYPES,
+  type AnchorBranch,
+  type AnchorStep,
+  type AnchorTxStep,
+  type BlockStep,
+  type CheckpointStep,
+  type CosignatureStep,
+  type HeaderStep,
+  type InclusionStep,
+  type LeafStep,
+  type ReceiptV2,
+  type Step,
+  type StepType,
+  type TrunkStep,
+  type TxTrieStep,
+} from './v2/receipt-v2.js';
+export { validateReceiptV2 } from './v2/validate-receipt-v2.js';
+export {
+  TrustedBlocksError,
+  firstOf,
+  parseTrustedBlocks,
+  rpcBlocks,
+  trustedBlocks,
+  type CanonicalAnswer,
+  type CanonicalBlocks,
+} from './v2/canonical-blocks.js';
+export {
+  describeBracket,
+  duration,
+  notBeforeOf,
+  timeBracket,
+  type BlockRef,
+  type TimeBracket,
+} from './v2/time-bracket.js';
+export {
+  verifyBranch,
+  verifyReceiptV2Offline,
+  verifyTrunk,
+  type V2VerifyOptions,
+} from './v2/verify-receipt-v2.js';
+export {
+  BUNDLE_FORMAT,
+  BundleFormatError,
+  bundleReceipts,
+  isBundle,
+  validateBundleEnvelope,
+  type Bundle,
+  type BundleSelection,
+} from './bundle/bundle.js';
+export {
+  checkStreamedBundle,
+  readBundleStream,
+  type BundleEnvelope,
+  type BundleEvent,
+  type StreamedDocument,
+} from './bundle/bundle-stream.js';
+export {
+  createReceiptChecker,
+  type ReceiptChecker,
+  type ReceiptCheckerOptions,
+} from './verify/receipt-checker.js';
 export {
   RECEIPT_FORMAT,
   isStubAnchor,

@@ -2,6 +2,7 @@ import { MemoryTree } from '@fieldproof/merkle';
 import { generateDeviceKey, signCheckpoint, type DeviceKey } from '@fieldproof/note';
 import { createHash } from 'node:crypto';
 import {
+  RECEIPT_FORMAT,
   buildReceipt,
   leafHashOf,
   type EvidenceRecord,
@@ -56,6 +57,7 @@ export function createLog(
       checkpointNote: note,
       devicePublicKey: key.verifierKey,
       anchors,
+      format: RECEIPT_FORMAT,
     });
   };
   return { key, records, tree, note, receiptFor };

@@ -2,6 +2,7 @@ import { MemoryTree } from '@fieldproof/merkle';
 import { deviceKeyFromSeed, signCheckpoint } from '@fieldproof/note';
 import { createHash } from 'node:crypto';
 import {
+  RECEIPT_FORMAT,
   buildReceipt,
   canonicalJson,
   encodeAnchorPayload,
@@ -50,6 +51,7 @@ export function formatsExample() {
     inclusionProof: tree.inclusionProof(leafIndex),
     checkpointNote: note,
     devicePublicKey: key.verifierKey,
+    format: RECEIPT_FORMAT,
     anchors: [
       {
         chain: 'sepolia',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  RECEIPT_FORMAT,
   ReceiptFormatError,
   buildReceipt,
   parseReceipt,
@@ -147,6 +148,7 @@ describe('buildReceipt', () => {
       checkpointNote: log.note,
       devicePublicKey: log.key.verifierKey,
       anchors: [{ ...SAMPLE_ANCHOR, from: undefined }],
+      format: RECEIPT_FORMAT,
     });
     expect(built.evidence.payloadMime).toBeNull();
     expect(built.evidence.metadata).toBeNull();

@@ -44,12 +44,13 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
   const db = database.db;
   app.addSchema(receiptSchema);
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { format?: 'v1' | 'v2' } }>(
     '/v1/evidence/:id/receipt',
     { schema: getReceiptSchema, config: { scope: 'read' } },
     async (request) => {
       try {
-        return await receiptFor(db, request.params.id);
+        const format = request.query.format === 'v1' ? 'fieldproof-receipt/v1' : 'fieldproof-receipt/v2';
+        return await receiptFor(db, request.params.id, { format });
       } catch (err) {
         if (err instanceof EvidenceNotFoundError) throw new errors.NotFound(`no evidence ${err.evidenceId}`);
         if (err instanceof NotSequencedError) {

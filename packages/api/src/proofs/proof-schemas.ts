@@ -1,4 +1,5 @@
 import { ANCHOR_JOB_STATES } from '@fieldproof/db';
+import { RECEIPT_SCHEMA } from '@fieldproof/receipt';
 import {
   cursorQuery,
   digestOutput,
@@ -13,111 +14,30 @@ import {
 } from '../http/schemas.js';
 
 /**
- * Schemas of the proof routes (proof-routes.ts). Receipts follow `fieldproof-receipt/v1`
- * (docs/FORMATS.md §6) field for field: the response schema is closed, so nothing leaks into a receipt
- * and nothing a verifier needs is dropped.
+ * Schemas of the proof routes (proof-routes.ts). Receipts follow `fieldproof-receipt/v2` (docs/FORMATS.md
+ * §9) or, on request, `/v1` (§6): the response schema is closed, so nothing leaks into a receipt and
+ * nothing a verifier needs is dropped.
  */
 
 const evmHash = { type: 'string', pattern: '^0x[0-9a-f]{64}$' } as const;
 
-const receiptAnchorSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['chain', 'chainId', 'txHash', 'blockNumber', 'blockHash', 'blockTimestamp', 'state'],
-  properties: {
-    chain: { type: 'string', description: 'configured chain name (informative)' },
-    chainId: { type: 'integer', description: 'EIP-155 chain id; 0 for a stub anchor (no chain)' },
-    txHash: evmHash,
-    blockNumber: nullable('integer'),
-    blockHash: { type: ['string', 'null'], pattern: '^0x[0-9a-f]{64}$' },
-    blockTimestamp: { ...nullable('integer'), description: 'block time, Unix ms' },
-    state: {
-      type: 'string',
-      description: 'keeper state of the transaction when the receipt was made, or stub',
-    },
-    from: { type: 'string', description: 'sender address; checked against the chain' },
-    to: { type: 'string', description: 'recipient address; checked against the chain' },
-  },
-} as const;
-
-export const receiptSchema = {
-  $id: 'Receipt',
-  type: 'object',
-  additionalProperties: false,
-  description: 'fieldproof-receipt/v1: verify offline with `fieldproof verify` (docs/RECEIPTS.md)',
-  required: ['format', 'evidence', 'leaf', 'inclusion', 'checkpoint', 'device', 'anchors'],
-  properties: {
-    format: { type: 'string', enum: ['fieldproof-receipt/v1'] },
-    evidence: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
-      properties: {
-        id: { type: 'string' },
-        digest: digestOutput,
-        kind: { type: 'string' },
-        occurredAt: { type: 'integer' },
-        receivedAt: { type: 'integer' },
-        payloadMime: { type: ['string', 'null'] },
-        metadata: { type: ['object', 'null'], additionalProperties: true },
-        // fieldproof-leaf/v2 records only (all three), docs/FORMATS.md §1.2
-        leafFormat: { type: 'string', enum: ['fieldproof-leaf/v2'] },
-        notBefore: {
-          type: ['object', 'null'],
-          additionalProperties: false,
-          required: ['chainId', 'number', 'hash', 'timestamp'],
-          properties: {
-            chainId: { type: 'integer' },
-            number: { type: 'integer' },
-            hash: { type: 'string' },
-            timestamp: { type: 'integer' },
-          },
-        },
-        clockSuspect: { type: 'boolean' },
-      },
-    },
-    leaf: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['leafIndex', 'leafHash'],
-      properties: { leafIndex: { type: 'integer' }, leafHash: digestOutput },
-    },
-    inclusion: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['treeSize', 'proof'],
-      properties: { treeSize: { type: 'integer' }, proof: { type: 'array', items: digestOutput } },
-    },
-    checkpoint: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['note', 'origin', 'treeSize', 'root'],
-      properties: {
-        note: { type: 'string', description: 'the C2SP signed checkpoint note, exactly as signed' },
-        origin: { type: 'string' },
-        treeSize: { type: 'integer' },
-        root: digestOutput,
-      },
-    },
-    device: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['publicKey'],
-      properties: { publicKey: { type: 'string', description: 'C2SP verifier key of the device' } },
-    },
-    anchors: { type: 'array', items: receiptAnchorSchema },
-  },
-} as const;
+/** Both receipt formats, as `@fieldproof/receipt` defines them (one source of truth, tested there). */
+export const receiptSchema = RECEIPT_SCHEMA;
 
 export const getReceiptSchema = {
   tags: ['proofs'],
-  summary: 'The receipt of one evidence record (fieldproof-receipt/v1)',
+  summary: 'The receipt of one evidence record (fieldproof-receipt/v2; ?format=v1 for the older format)',
   description:
     'Inclusion proof to the newest checkpoint covering the record that is anchored final on a chain ' +
-    '(else included on one; else the latest signed checkpoint), the signed note, the device key and ' +
-    "that checkpoint's anchors. 404 FP_NOT_SEQUENCED while the keeper has not sequenced the record.",
+    '(else included on one; else the latest signed checkpoint), the signed note, the device key, ' +
+    'witness cosignatures of that checkpoint and its anchors — each final anchor with its block header and ' +
+    'transactions-trie proof (v2). 404 FP_NOT_SEQUENCED while the keeper has not sequenced the record.',
   params: idParams,
-  querystring: noQuery,
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { format: { type: 'string', enum: ['v1', 'v2'], default: 'v2' } },
+  },
   response: { 200: { $ref: 'Receipt#' }, ...errorResponses },
 } as const;
 

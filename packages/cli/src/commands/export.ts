@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { loadConfig } from '@fieldproof/config';
 import { assertMigrationsCurrent, createDatabase, redactUrl } from '@fieldproof/db';
 import { writeBundle } from '@fieldproof/proofs';
-import type { BundleSelection } from '@fieldproof/proofs';
+import type { BundleSelection } from '@fieldproof/receipt';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 
@@ -13,7 +13,7 @@ import { UsageError } from '../command.js';
  * the device, offline, while api and keeper run), streamed to a file that appears only when complete.
  */
 export const exportCommand: Command = {
-  usage: `fieldproof export --out FILE (--all | [--since TIME] [--until TIME] [--kind KIND]) [--quiet]
+  usage: `fieldproof export --out FILE (--all | [--since TIME] [--until TIME] [--kind KIND]) [--receipt-format v1|v2] [--quiet]
       Reads the database (API_DB_URL / KEEPER_DB_URL) and writes one fieldproof-bundle/v1 JSON file: every
       selected record's receipt, one per line, each proving inclusion against the log as it was when the
       export started. Records not sequenced yet are skipped and counted. Verify with "fieldproof verify FILE".
@@ -22,6 +22,8 @@ export const exportCommand: Command = {
       --since TIME    receivedAt ≥ TIME: ISO 8601 (2025-06-01, 2025-06-01T12:00Z; no zone = UTC) or Unix ms
       --until TIME    receivedAt < TIME
       --kind KIND     only records of this kind
+      --receipt-format v2 (default): fieldproof-receipt/v2, anchors proven by their block header (offline),
+                      witness cosignatures; v1: fieldproof-receipt/v1, for holders of a verifier older than v2
       --quiet         no progress lines on stderr (otherwise: every 1000 receipts or every second)`,
   example: `fieldproof export --out unit-7-june.json --since 2025-06-01 --until 2025-07-01
 API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof export --all --out /media/usb/unit-7.json`,
@@ -32,6 +34,7 @@ API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof export --a
     until: { type: 'string' },
     kind: { type: 'string' },
     quiet: { type: 'boolean' },
+    'receipt-format': { type: 'string' },
   },
   async run({ positionals, values, env, cwd, stdout, stderr }) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -39,6 +42,11 @@ API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof export --a
     if (out === undefined || out === '') throw new UsageError('--out FILE is required');
     const selection = selectionOf(values);
     const quiet = values.quiet === true;
+    const formatFlag = values['receipt-format'];
+    if (formatFlag !== undefined && formatFlag !== 'v1' && formatFlag !== 'v2') {
+      throw new UsageError(`--receipt-format ${String(formatFlag)}: expected v1 or v2`);
+    }
+    const receiptFormat = formatFlag === 'v1' ? 'fieldproof-receipt/v1' : 'fieldproof-receipt/v2';
 
     const { config } = loadConfig(env, cwd);
     const database = createDatabase(config.database.target, { sqlite: config.database.sqlite });
@@ -68,7 +76,12 @@ API_DB_URL=sqlite:///var/lib/fieldproof/fieldproof.sqlite3 fieldproof export --a
       };
       let summary;
       try {
-        summary = await writeBundle(database.db, sink, { selection, now: Date.now(), onProgress: progress });
+        summary = await writeBundle(database.db, sink, {
+          selection,
+          receiptFormat,
+          now: Date.now(),
+          onProgress: progress,
+        });
         if (sink !== stdout) {
           const file = sink as fs.WriteStream;
           file.end();

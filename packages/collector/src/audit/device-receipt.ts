@@ -37,6 +37,7 @@ export async function deviceReceipt(
     );
   }
   const receipt = buildReceipt({
+    format: 'fieldproof-receipt/v1',
     evidence: JSON.parse(leaf.record) as EvidenceRecord,
     leafIndex: leaf.leaf_index,
     inclusionProof: await deviceInclusionProof(db, device.id, leaf.leaf_index, device.tree_size),

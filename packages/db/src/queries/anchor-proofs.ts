@@ -196,3 +196,41 @@ export async function findAnchorProofHeaders(
     rawHeader: r.raw_header,
   }));
 }
+
+/**
+ * The served proofs of the anchors of the checkpoint of `treeSize` leaves (final job and transaction, in
+ * the transaction's recorded block), for receipts: what `buildReceipt` takes as `anchorProofs`.
+ */
+export async function listAnchorProofsOfCheckpoint(
+  db: Kysely<Schema>,
+  treeSize: number,
+): Promise<StoredAnchorProof[]> {
+  const rows = await db
+    .selectFrom('anchor_jobs as j')
+    .innerJoin('anchor_txs as t', 't.job_id', 'j.id')
+    .innerJoin('anchor_proofs as p', (join) =>
+      join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
+    )
+    .select([
+      'p.chain_id',
+      'p.block_number',
+      'p.block_hash',
+      'p.raw_header',
+      'p.tx_index',
+      't.raw_tx',
+      'p.tx_proof',
+    ])
+    .where('j.tree_size', '=', treeSize)
+    .where('j.state', '=', 'final')
+    .where('t.state', '=', 'final')
+    .execute();
+  return rows.map((row) => ({
+    chainId: Number(row.chain_id),
+    blockNumber: Number(row.block_number),
+    blockHash: row.block_hash,
+    rawHeader: row.raw_header,
+    txIndex: Number(row.tx_index),
+    rawTx: row.raw_tx.toLowerCase(),
+    txProof: JSON.parse(row.tx_proof) as string[],
+  }));
+}

@@ -227,3 +227,17 @@ function toState(row: {
     stopped: Number(row.stopped) === 1,
   };
 }
+
+/** The stored cosignatures of the checkpoint of `treeSize` leaves, one per collector: for receipts. */
+export async function listCosignaturesOfCheckpoint(
+  db: Kysely<Schema>,
+  treeSize: number,
+): Promise<{ witnessKey: string; line: string }[]> {
+  const rows = await db
+    .selectFrom('collector_cosignatures')
+    .select(['witness_key', 'cosignature'])
+    .where('tree_size', '=', treeSize)
+    .orderBy('collector')
+    .execute();
+  return rows.map((r) => ({ witnessKey: r.witness_key, line: r.cosignature }));
+}

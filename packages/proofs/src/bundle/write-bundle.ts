@@ -3,7 +3,7 @@ import { LOG_META, getLogMeta, listEvidence } from '@fieldproof/db';
 import type { Schema } from '@fieldproof/db';
 import type { Kysely } from 'kysely';
 import { NotSequencedError } from '../errors.js';
-import { createReceiptReader } from '../receipt/receipt-reader.js';
+import { createReceiptReader, type ReceiptFormatName } from '../receipt/receipt-reader.js';
 import { BUNDLE_FORMAT, type BundleSelection } from './bundle.js';
 
 export interface BundleProgress {
@@ -18,6 +18,8 @@ export interface BundleProgress {
 
 export interface WriteBundleOptions {
   readonly selection: BundleSelection;
+  /** Receipt format of every receipt in the bundle; default `fieldproof-receipt/v2`. */
+  readonly receiptFormat?: ReceiptFormatName;
   /** Export time (Unix ms) written into the bundle. */
   readonly now: number;
   /** Called every `progressEvery` receipts or `progressIntervalMs`, whichever comes first, and at the end. */
@@ -55,7 +57,10 @@ export async function writeBundle(
   const started = clock();
   let lastReport = started;
 
-  const reader = await createReceiptReader(db);
+  const reader = await createReceiptReader(
+    db,
+    options.receiptFormat === undefined ? {} : { format: options.receiptFormat },
+  );
   const origin = (await getLogMeta(db, LOG_META.origin)) ?? null;
   const header = {
     format: BUNDLE_FORMAT,

@@ -1,7 +1,19 @@
-import { findEvidenceWithLeaf, statusBounds } from '@fieldproof/db';
+import {
+  findEvidenceWithLeaf,
+  listAnchorProofsOfCheckpoint,
+  listCosignaturesOfCheckpoint,
+  statusBounds,
+} from '@fieldproof/db';
 import type { EvidenceWithLeaf, Schema, StatusBounds } from '@fieldproof/db';
-import { buildReceipt, evidenceRecordOf, verifyReceiptOffline } from '@fieldproof/receipt';
-import type { Receipt, ReceiptAnchor } from '@fieldproof/receipt';
+import {
+  RECEIPT_FORMAT,
+  RECEIPT_FORMAT_V2,
+  buildReceipt,
+  evidenceRecordOf,
+  verifyReceiptOffline,
+  verifyReceiptV2Offline,
+} from '@fieldproof/receipt';
+import type { AnchorProof, Receipt, ReceiptAnchor, ReceiptV2 } from '@fieldproof/receipt';
 import type { Kysely } from 'kysely';
 import {
   checkpointAt,
@@ -18,7 +30,7 @@ import { receiptAnchorsOf } from './receipt-anchors.js';
  * anchoring bounds and the device key. Reuse one reader for many receipts (an export): each checkpoint's
  * note and anchors are read once, and every receipt then costs one query for its O(log n) proof nodes.
  */
-export interface ReceiptReader {
+export interface ReceiptReader<R extends Receipt | ReceiptV2 = Receipt | ReceiptV2> {
   /** Tree size of the newest checkpoint when the reader was created (0: none yet). */
   readonly treeSize: number;
   /** The device verifier key, once a checkpoint exists. */
@@ -28,7 +40,22 @@ export interface ReceiptReader {
    * {@link NotSequencedError} for a row beyond {@link treeSize}, and {@link LogInconsistencyError}
    * rather than return a receipt that does not verify.
    */
-  receiptOf(row: EvidenceWithLeaf): Promise<Receipt>;
+  receiptOf(row: EvidenceWithLeaf): Promise<R>;
+}
+
+/** Which receipt format a reader builds: v2 (step chain, anchor proofs, cosignatures) unless asked for v1. */
+export type ReceiptFormatName = typeof RECEIPT_FORMAT | typeof RECEIPT_FORMAT_V2;
+
+export interface ReceiptReaderOptions {
+  /** Default `fieldproof-receipt/v2`. */
+  readonly format?: ReceiptFormatName;
+}
+
+interface Target {
+  readonly checkpoint: CheckpointView;
+  readonly anchors: ReceiptAnchor[];
+  readonly anchorProofs: AnchorProof[];
+  readonly cosignatures: { witnessKey: string; line: string }[];
 }
 
 /**
@@ -48,11 +75,23 @@ export function receiptTreeSize(
   return undefined;
 }
 
-export async function createReceiptReader(db: Kysely<Schema>): Promise<ReceiptReader> {
+export async function createReceiptReader(
+  db: Kysely<Schema>,
+  options: { readonly format: typeof RECEIPT_FORMAT },
+): Promise<ReceiptReader<Receipt>>;
+export async function createReceiptReader(
+  db: Kysely<Schema>,
+  options?: ReceiptReaderOptions,
+): Promise<ReceiptReader>;
+export async function createReceiptReader(
+  db: Kysely<Schema>,
+  options: ReceiptReaderOptions = {},
+): Promise<ReceiptReader> {
+  const format = options.format ?? RECEIPT_FORMAT_V2;
   const latest = await latestCheckpoint(db);
   const bounds = await statusBounds(db);
   const verifierKey = latest === undefined ? undefined : await deviceVerifierKeyOrThrow(db);
-  const targets = new Map<number, Promise<{ checkpoint: CheckpointView; anchors: ReceiptAnchor[] }>>();
+  const targets = new Map<number, Promise<Target>>();
   const targetOf = (treeSize: number) => {
     let target = targets.get(treeSize);
     if (target === undefined) {
@@ -71,8 +110,11 @@ export async function createReceiptReader(db: Kysely<Schema>): Promise<ReceiptRe
       if (leafIndex === undefined || size === undefined || verifierKey === undefined) {
         throw new NotSequencedError(row.id);
       }
-      const { checkpoint, anchors } = await targetOf(size);
+      const { checkpoint, anchors, anchorProofs, cosignatures } = await targetOf(size);
       const receipt = buildReceipt({
+        format,
+        anchorProofs,
+        cosignatures,
         evidence: evidenceRecordOf(row),
         leafIndex,
         inclusionProof: await inclusionProofFor(db, leafIndex, size),
@@ -90,13 +132,27 @@ export async function createReceiptReader(db: Kysely<Schema>): Promise<ReceiptRe
  * The receipt of one evidence record (see {@link ReceiptReader} and {@link receiptTreeSize}). Throws
  * {@link EvidenceNotFoundError}, {@link NotSequencedError} or {@link LogInconsistencyError}.
  */
-export async function receiptFor(db: Kysely<Schema>, evidenceId: string): Promise<Receipt> {
+export async function receiptFor(
+  db: Kysely<Schema>,
+  evidenceId: string,
+  options: { readonly format: typeof RECEIPT_FORMAT },
+): Promise<Receipt>;
+export async function receiptFor(
+  db: Kysely<Schema>,
+  evidenceId: string,
+  options?: ReceiptReaderOptions,
+): Promise<Receipt | ReceiptV2>;
+export async function receiptFor(
+  db: Kysely<Schema>,
+  evidenceId: string,
+  options: ReceiptReaderOptions = {},
+): Promise<Receipt | ReceiptV2> {
   const row = await findEvidenceWithLeaf(db, evidenceId);
   if (row === undefined) throw new EvidenceNotFoundError(evidenceId);
   if (row.leaf_index === null) throw new NotSequencedError(evidenceId);
   // Created after the leaf was read: the newest checkpoint then covers it (leaves and their checkpoint
   // commit together).
-  const reader = await createReceiptReader(db);
+  const reader = await createReceiptReader(db, options);
   return reader.receiptOf(row);
 }
 
@@ -104,20 +160,26 @@ async function loadTarget(
   db: Kysely<Schema>,
   treeSize: number,
   latest: CheckpointView | undefined,
-): Promise<{ checkpoint: CheckpointView; anchors: ReceiptAnchor[] }> {
+): Promise<Target> {
   const checkpoint = latest?.treeSize === treeSize ? latest : await checkpointAt(db, treeSize);
   if (checkpoint === undefined) {
     throw new LogInconsistencyError(`an anchor names tree size ${treeSize}, which has no checkpoint`);
   }
-  return { checkpoint, anchors: await receiptAnchorsOf(db, treeSize) };
+  return {
+    checkpoint,
+    anchors: await receiptAnchorsOf(db, treeSize),
+    anchorProofs: [...(await listAnchorProofsOfCheckpoint(db, treeSize))],
+    cosignatures: await listCosignaturesOfCheckpoint(db, treeSize),
+  };
 }
 
 /**
  * Every receipt is verified offline before it leaves (≈ log n hashes; the note's signature is checked
  * once per checkpoint): a store that disagrees with itself must fail loudly here, not at an auditor's.
  */
-function assertVerifies(receipt: Receipt): void {
-  const verification = verifyReceiptOffline(receipt);
+function assertVerifies(receipt: Receipt | ReceiptV2): void {
+  const verification =
+    receipt.format === RECEIPT_FORMAT_V2 ? verifyReceiptV2Offline(receipt) : verifyReceiptOffline(receipt);
   if (verification.ok) return;
   const broken = verification.links
     .filter((l) => l.status === 'failed')

@@ -34,7 +34,7 @@ export function encodeAnchorPayload(payload: AnchorPayload): Uint8Array {
     throw new AnchorPayloadError('origin must be a non-empty string');
   if (/\p{Surrogate}/u.test(origin))
     throw new AnchorPayloadError('origin is not valid UTF-8 (lone surrogate)');
-  const originBytes = Buffer.from(origin, 'utf8');
+  const originBytes = new TextEncoder().encode(origin);
   if (originBytes.length > MAX_ORIGIN_BYTES) {
     throw new AnchorPayloadError(`origin is ${originBytes.length} bytes, at most ${MAX_ORIGIN_BYTES} fit`);
   }

@@ -12,6 +12,7 @@ export type JsonObject = { [key: string]: JsonValue };
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 const MAX_DEPTH = 64;
+const UTF8 = new TextEncoder();
 
 /**
  * RFC 8785 (JCS) canonical JSON text of `value`. The value is first checked to be plain I-JSON — plain
@@ -28,7 +29,7 @@ export function canonicalJson(value: unknown, path = '$'): string {
 
 /** UTF-8 bytes of `canonicalJson(value)`. */
 export function canonicalJsonBytes(value: unknown, path = '$'): Uint8Array {
-  return new Uint8Array(Buffer.from(canonicalJson(value, path), 'utf8'));
+  return UTF8.encode(canonicalJson(value, path));
 }
 
 /** Lowercase hex SHA-256 of `bytes` (the one hasher of `@fieldproof/merkle`). */

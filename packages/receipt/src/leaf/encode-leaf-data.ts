@@ -145,7 +145,7 @@ export function leafObjectOf(record: EvidenceRecord): LeafObject {
 export function encodeLeafData(record: EvidenceRecord): Uint8Array {
   const leaf = leafObjectOf(record);
   try {
-    return new Uint8Array(Buffer.from(canonicalJson(leaf, 'leaf'), 'utf8'));
+    return new TextEncoder().encode(canonicalJson(leaf, 'leaf'));
   } catch (err) {
     if (err instanceof CanonicalJsonError) throw new LeafEncodingError(err.path, err.reason, { cause: err });
     throw err;

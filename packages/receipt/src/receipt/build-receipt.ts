@@ -1,10 +1,18 @@
-import { parseCheckpoint, parseSignedNote } from '@fieldproof/note';
-import { LEAF_FORMAT_V2, leafHashOf, type EvidenceRecord } from '../leaf/encode-leaf-data.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { parseCheckpoint, parseSignedNote } from '@fieldproof/note/verify';
+import type { AnchorProof } from '../anchor-proof/anchor-proof.js';
+import { bytesFrom0x, hex0x } from '../anchor-proof/rlp-values.js';
+import { LEAF_FORMAT, LEAF_FORMAT_V2, leafHashOf, type EvidenceRecord } from '../leaf/encode-leaf-data.js';
 import { toHex } from '../hex.js';
-import { RECEIPT_FORMAT, type Receipt, type ReceiptAnchor } from './receipt.js';
+import { RECEIPT_FORMAT_V2, type AnchorBranch, type AnchorStep, type ReceiptV2 } from '../v2/receipt-v2.js';
+import { validateReceiptV2 } from '../v2/validate-receipt-v2.js';
+import { RECEIPT_FORMAT, isStubAnchor, type Receipt, type ReceiptAnchor, type ReceiptEvidence } from './receipt.js';
 import { validateReceipt } from './validate-receipt.js';
 
-/** What the server knows about one record, from which `buildReceipt` assembles its receipt. */
+/**
+ * What a server knows about one record, from which `buildReceipt` assembles its receipt. Plain data:
+ * the device (`@fieldproof/proofs`) and the collector each fill it from their own tables.
+ */
 export interface ReceiptParts {
   readonly evidence: EvidenceRecord;
   readonly leafIndex: number;
@@ -16,40 +24,58 @@ export interface ReceiptParts {
   readonly devicePublicKey: string;
   /** Anchors of that checkpoint. */
   readonly anchors?: readonly ReceiptAnchor[];
+  /** v2: witness cosignatures of that checkpoint (C2SP tlog-cosignature lines and the witness keys). */
+  readonly cosignatures?: readonly { readonly witnessKey: string; readonly line: string }[];
+  /**
+   * v2: anchor proofs (docs/FORMATS.md §8) of some of `anchors`, matched by keccak256(rawTx) = txHash;
+   * an anchor with a proof becomes a proven branch (checkable offline), one without stays a claim.
+   */
+  readonly anchorProofs?: readonly AnchorProof[];
+  /** Default `fieldproof-receipt/v2`; v1 for holders of older verifiers (`fieldproof export --receipt-format v1`). */
+  readonly format?: typeof RECEIPT_FORMAT | typeof RECEIPT_FORMAT_V2;
 }
 
 /**
- * Assembles a receipt: computes the leaf hash from the evidence, copies origin, size and root out of
- * the checkpoint note, writes hashes as lowercase hex, and validates the result (`ReceiptFormatError`,
- * `LeafEncodingError`, or the note package's errors for an unparsable note). It does not verify the
- * proof or the signature: call `verifyReceiptOffline` on the result for that.
+ * Assembles a receipt: computes the leaf hash from the evidence, writes hashes as lowercase hex, and
+ * validates the result (`ReceiptFormatError`, `LeafEncodingError`, or the note package's errors for an
+ * unparsable note). It does not verify proofs or signatures: a verifier does (`createReceiptChecker`).
  */
-export function buildReceipt(parts: ReceiptParts): Receipt {
+export function buildReceipt(parts: ReceiptParts & { readonly format: typeof RECEIPT_FORMAT }): Receipt;
+export function buildReceipt(parts: ReceiptParts & { readonly format?: typeof RECEIPT_FORMAT_V2 }): ReceiptV2;
+export function buildReceipt(parts: ReceiptParts): Receipt | ReceiptV2;
+export function buildReceipt(parts: ReceiptParts): Receipt | ReceiptV2 {
+  return parts.format === RECEIPT_FORMAT ? buildReceiptV1(parts) : buildReceiptV2(parts);
+}
+
+function evidenceOf(evidence: EvidenceRecord): ReceiptEvidence {
+  return {
+    id: evidence.id,
+    digest: evidence.digest,
+    kind: evidence.kind,
+    occurredAt: evidence.occurredAt,
+    receivedAt: evidence.receivedAt,
+    payloadMime: evidence.payloadMime ?? null,
+    metadata: evidence.metadata ?? null,
+    ...(evidence.leafFormat === LEAF_FORMAT_V2
+      ? {
+          leafFormat: LEAF_FORMAT_V2,
+          notBefore: evidence.notBefore ?? null,
+          clockSuspect: evidence.clockSuspect ?? false,
+        }
+      : {}),
+  };
+}
+
+const proofHex = (hash: Uint8Array | string): string => (typeof hash === 'string' ? hash : toHex(hash));
+
+function buildReceiptV1(parts: ReceiptParts): Receipt {
   const { evidence, leafIndex, inclusionProof, checkpointNote, devicePublicKey, anchors = [] } = parts;
   const checkpoint = parseCheckpoint(parseSignedNote(checkpointNote).text);
   const receipt: Receipt = {
     format: RECEIPT_FORMAT,
-    evidence: {
-      id: evidence.id,
-      digest: evidence.digest,
-      kind: evidence.kind,
-      occurredAt: evidence.occurredAt,
-      receivedAt: evidence.receivedAt,
-      payloadMime: evidence.payloadMime ?? null,
-      metadata: evidence.metadata ?? null,
-      ...(evidence.leafFormat === LEAF_FORMAT_V2
-        ? {
-            leafFormat: LEAF_FORMAT_V2,
-            notBefore: evidence.notBefore ?? null,
-            clockSuspect: evidence.clockSuspect ?? false,
-          }
-        : {}),
-    },
+    evidence: evidenceOf(evidence),
     leaf: { leafIndex, leafHash: toHex(leafHashOf(evidence)) },
-    inclusion: {
-      treeSize: checkpoint.treeSize,
-      proof: inclusionProof.map((hash) => (typeof hash === 'string' ? hash : toHex(hash))),
-    },
+    inclusion: { treeSize: checkpoint.treeSize, proof: inclusionProof.map(proofHex) },
     checkpoint: {
       note: checkpointNote,
       origin: checkpoint.origin,
@@ -60,6 +86,68 @@ export function buildReceipt(parts: ReceiptParts): Receipt {
     anchors: anchors.map(copyAnchor),
   };
   return validateReceipt(receipt);
+}
+
+function buildReceiptV2(parts: ReceiptParts): ReceiptV2 {
+  const { evidence, leafIndex, inclusionProof, checkpointNote, devicePublicKey } = parts;
+  const checkpoint = parseCheckpoint(parseSignedNote(checkpointNote).text);
+  const proofs = new Map<string, AnchorProof>();
+  for (const proof of parts.anchorProofs ?? []) {
+    proofs.set(`${proof.chainId}:${hex0x(keccak_256(bytesFrom0x(proof.rawTx, 'rawTx')))}`, proof);
+  }
+  const cosignatures = [...(parts.cosignatures ?? [])].sort((a, b) => (a.witnessKey < b.witnessKey ? -1 : 1));
+  const receipt: ReceiptV2 = {
+    format: RECEIPT_FORMAT_V2,
+    evidence: evidenceOf(evidence),
+    steps: [
+      { type: 'leaf', format: evidence.leafFormat ?? LEAF_FORMAT, leafHash: toHex(leafHashOf(evidence)) },
+      { type: 'inclusion', leafIndex, treeSize: checkpoint.treeSize, proof: inclusionProof.map(proofHex) },
+      { type: 'checkpoint', note: checkpointNote, publicKey: devicePublicKey },
+      ...cosignatures.map((c) => ({
+        type: 'cosignature' as const,
+        witnessKey: c.witnessKey,
+        line: c.line.endsWith('\n') ? c.line : `${c.line}\n`,
+      })),
+    ],
+    // A stub anchor is on no chain: it proves nothing, and a v2 receipt leaves it out.
+    anchors: (parts.anchors ?? [])
+      .filter((a) => !isStubAnchor(a))
+      .map((a) => branchOf(a, proofs.get(`${a.chainId}:${a.txHash}`))),
+  };
+  return validateReceiptV2(receipt);
+}
+
+function branchOf(anchor: ReceiptAnchor, proof: AnchorProof | undefined): AnchorBranch {
+  const from = anchor.from === undefined ? {} : { from: anchor.from };
+  const steps: AnchorStep[] =
+    proof !== undefined && proof.blockHash === anchor.blockHash && anchor.blockTimestamp !== null
+      ? [
+          { type: 'anchor-tx', chainId: anchor.chainId, txHash: anchor.txHash, rawTx: proof.rawTx, ...from },
+          { type: 'tx-trie', txIndex: proof.txIndex, proof: [...proof.txProof] },
+          { type: 'header', rawHeader: proof.rawHeader },
+          {
+            type: 'block',
+            chainId: anchor.chainId,
+            number: proof.blockNumber,
+            hash: proof.blockHash,
+            timestamp: anchor.blockTimestamp,
+          },
+        ]
+      : [
+          { type: 'anchor-tx', chainId: anchor.chainId, txHash: anchor.txHash, ...from },
+          ...(anchor.blockNumber === null || anchor.blockHash === null || anchor.blockTimestamp === null
+            ? []
+            : [
+                {
+                  type: 'block' as const,
+                  chainId: anchor.chainId,
+                  number: anchor.blockNumber,
+                  hash: anchor.blockHash,
+                  timestamp: anchor.blockTimestamp,
+                },
+              ]),
+        ];
+  return { chain: anchor.chain, state: anchor.state, steps };
 }
 
 function copyAnchor(anchor: ReceiptAnchor): ReceiptAnchor {

@@ -31,34 +31,7 @@ export function validateReceipt(value: unknown): Receipt {
     fail('receipt.format', `expected "${RECEIPT_FORMAT}", got ${preview(r.format)}`);
   }
 
-  const e = object(
-    r.evidence,
-    'receipt.evidence',
-    ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
-    V2_EVIDENCE_FIELDS,
-  );
-  nonEmptyString(e.id, 'receipt.evidence.id');
-  hashHex(e.digest, 'receipt.evidence.digest');
-  nonEmptyString(e.kind, 'receipt.evidence.kind');
-  integer(e.occurredAt, 'receipt.evidence.occurredAt');
-  integer(e.receivedAt, 'receipt.evidence.receivedAt');
-  if (e.payloadMime !== null)
-    nonEmptyString(e.payloadMime, 'receipt.evidence.payloadMime', 'a string or null');
-  if (e.metadata !== null && !isJsonObject(e.metadata))
-    fail('receipt.evidence.metadata', 'expected an object or null');
-  // The v2 leaf fields come all together, tagged; their values are checked by the leaf encoder.
-  const v2 = V2_EVIDENCE_FIELDS.filter((key) => key in e);
-  if (v2.length > 0) {
-    if (v2.length !== V2_EVIDENCE_FIELDS.length) {
-      fail('receipt.evidence', `${V2_EVIDENCE_FIELDS.join(', ')} must be all present or all absent`);
-    }
-    if (e.leafFormat !== LEAF_FORMAT_V2) {
-      fail('receipt.evidence.leafFormat', `expected "${LEAF_FORMAT_V2}", got ${preview(e.leafFormat)}`);
-    }
-    if (e.notBefore !== null && !isJsonObject(e.notBefore))
-      fail('receipt.evidence.notBefore', 'expected an object or null');
-    if (typeof e.clockSuspect !== 'boolean') fail('receipt.evidence.clockSuspect', 'expected true or false');
-  }
+  validateEvidence(r.evidence);
 
   const leaf = object(r.leaf, 'receipt.leaf', ['leafIndex', 'leafHash']);
   integer(leaf.leafIndex, 'receipt.leaf.leafIndex');
@@ -87,6 +60,38 @@ export function validateReceipt(value: unknown): Receipt {
   r.anchors.forEach((anchor: unknown, i) => validateAnchor(anchor, `receipt.anchors[${i}]`));
 
   return value as Receipt;
+}
+
+/** The `evidence` object of a receipt (v1 and v2 alike). */
+export function validateEvidence(value: unknown): void {
+  const e = object(
+    value,
+    'receipt.evidence',
+    ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
+    V2_EVIDENCE_FIELDS,
+  );
+  nonEmptyString(e.id, 'receipt.evidence.id');
+  hashHex(e.digest, 'receipt.evidence.digest');
+  nonEmptyString(e.kind, 'receipt.evidence.kind');
+  integer(e.occurredAt, 'receipt.evidence.occurredAt');
+  integer(e.receivedAt, 'receipt.evidence.receivedAt');
+  if (e.payloadMime !== null)
+    nonEmptyString(e.payloadMime, 'receipt.evidence.payloadMime', 'a string or null');
+  if (e.metadata !== null && !isJsonObject(e.metadata))
+    fail('receipt.evidence.metadata', 'expected an object or null');
+  // The v2 leaf fields come all together, tagged; their values are checked by the leaf encoder.
+  const v2 = V2_EVIDENCE_FIELDS.filter((key) => key in e);
+  if (v2.length > 0) {
+    if (v2.length !== V2_EVIDENCE_FIELDS.length) {
+      fail('receipt.evidence', `${V2_EVIDENCE_FIELDS.join(', ')} must be all present or all absent`);
+    }
+    if (e.leafFormat !== LEAF_FORMAT_V2) {
+      fail('receipt.evidence.leafFormat', `expected "${LEAF_FORMAT_V2}", got ${preview(e.leafFormat)}`);
+    }
+    if (e.notBefore !== null && !isJsonObject(e.notBefore))
+      fail('receipt.evidence.notBefore', 'expected an object or null');
+    if (typeof e.clockSuspect !== 'boolean') fail('receipt.evidence.clockSuspect', 'expected true or false');
+  }
 }
 
 /** `JSON.parse` then `validateReceipt`; a JSON syntax error is a `ReceiptFormatError` too. */

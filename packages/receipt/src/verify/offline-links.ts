@@ -9,7 +9,7 @@ import {
   parseSignedNote,
   type Checkpoint,
   type NoteVerifier,
-} from '@fieldproof/note';
+} from '@fieldproof/note/verify';
 import { canonicalJsonBytes, sha256Hex } from '../json/canonical-json.js';
 import { LEAF_FORMAT, leafHashOf } from '../leaf/encode-leaf-data.js';
 import { bytesEqual, hashFromHex, toHex } from '../hex.js';

@@ -1,3 +1,5 @@
+import type { TimeBracket } from '../v2/time-bracket.js';
+
 /** Outcome of one link: checked and holds, checked and broken, or not checked (and why). */
 export type LinkStatus = 'ok' | 'failed' | 'unchecked';
 
@@ -17,6 +19,8 @@ export interface Verification {
   /** True when no link failed: every link that was checked holds. */
   readonly ok: boolean;
   readonly links: readonly LinkVerdict[];
+  /** v2 receipts with a proven anchor: when the record existed (docs/RECEIPTS.md, "Time bracket"). */
+  readonly bracket?: TimeBracket;
 }
 
 export const ok = (link: string, detail: string): LinkVerdict => ({ link, status: 'ok', detail });

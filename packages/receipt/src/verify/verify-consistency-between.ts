@@ -1,5 +1,5 @@
 import { verifyConsistency } from '@fieldproof/merkle';
-import { openCheckpoint, type Checkpoint } from '@fieldproof/note';
+import { openCheckpoint, type Checkpoint } from '@fieldproof/note/verify';
 import { HASH_HEX, hashFromHex } from '../hex.js';
 import { errorText, failed, ok, verification, type LinkVerdict, type Verification } from './verdict.js';
 
