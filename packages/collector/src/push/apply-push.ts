@@ -70,7 +70,7 @@ export async function applyPush(
   const outcome = await collector.db.transaction().execute(async (trx): Promise<Outcome> => {
     const mirrored = await mirror(trx);
     if (mirrored.kind !== 'accepted' || push.anchors.length === 0) return mirrored;
-    const anchorsStored = await storeAnchors(trx, deviceId, mirrored.result.treeSize, push, context.now());
+    const anchorsStored = await storeAnchors(trx, context, deviceId, mirrored.result.treeSize, push);
     return { kind: 'accepted', result: { ...mirrored.result, anchorsStored } };
   });
   if (outcome.kind === 'equivocation') {
@@ -223,25 +223,47 @@ export async function applyPush(
 
 /**
  * Stores the push's verified anchors, under the device lock after its leaves: each must anchor a
- * checkpoint the collector holds for the device — of at most the held size, with the root its payload
- * carries (`FP_ANCHOR_MISMATCH` otherwise, and the whole push rolls back). Returns how many rows changed.
+ * checkpoint of the device's mirrored tree — of at most the held size, with the root the collector's own
+ * nodes give for that size (`FP_ANCHOR_MISMATCH` otherwise, and the whole push rolls back). A signed
+ * checkpoint of that size the collector did not hold yet (pushes end at the largest checkpoint of a batch)
+ * is stored and cosigned: it is a prefix of what the collector cosigned. Returns how many anchors changed.
  */
 async function storeAnchors(
   trx: Kysely<CollectorSchema>,
+  context: ApplyPushContext,
   deviceId: string,
   heldTreeSize: number,
   push: VerifiedPush,
-  now: number,
 ): Promise<number> {
+  const now = context.now();
   let changed = 0;
   for (const anchor of push.anchors) {
-    const checkpoint =
-      anchor.treeSize <= heldTreeSize ? await getDeviceCheckpoint(trx, deviceId, anchor.treeSize) : undefined;
-    if (checkpoint === undefined) {
+    if (anchor.treeSize > heldTreeSize) {
       refuse(
         'anchor_mismatch',
-        `anchor ${anchor.txHash} is of tree size ${anchor.treeSize}: the collector holds no checkpoint of that size (push it first)`,
+        `anchor ${anchor.txHash} is of tree size ${anchor.treeSize}; the collector holds ${heldTreeSize} (push the leaves first)`,
       );
+    }
+    let checkpoint = await getDeviceCheckpoint(trx, deviceId, anchor.treeSize);
+    if (checkpoint === undefined) {
+      const root = toHex(await rootAt(trx, deviceId, anchor.treeSize));
+      if (root !== anchor.anchoredRoot) {
+        refuse(
+          'anchor_mismatch',
+          `anchor ${anchor.txHash} anchors the root ${anchor.anchoredRoot} at tree size ${anchor.treeSize}; the mirrored tree has ${root}`,
+        );
+      }
+      const cosignedAt = Math.floor(now / 1000);
+      checkpoint = {
+        device_id: deviceId,
+        tree_size: anchor.treeSize,
+        root_hash: root,
+        signed_note: anchor.signedNote,
+        cosignature: context.cosigner.cosign(anchor.text, cosignedAt).line,
+        cosigned_at: cosignedAt,
+        received_at: now,
+      };
+      await insertDeviceCheckpoint(trx, checkpoint);
     }
     if (checkpoint.root_hash !== anchor.anchoredRoot) {
       refuse(
@@ -249,7 +271,7 @@ async function storeAnchors(
         `anchor ${anchor.txHash} anchors the root ${anchor.anchoredRoot} at tree size ${anchor.treeSize}; the unit's signed checkpoint has ${checkpoint.root_hash}`,
       );
     }
-    const { anchoredRoot: _root, ...stored } = anchor;
+    const { anchoredRoot: _root, signedNote: _note, text: _text, ...stored } = anchor;
     if (await upsertDeviceAnchor(trx, deviceId, stored, now)) changed++;
   }
   return changed;

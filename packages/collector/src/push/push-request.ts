@@ -28,6 +28,12 @@ export interface PushedAnchor {
   readonly chain: string;
   /** The checkpoint the transaction's FPA1 payload anchors. */
   readonly treeSize: number;
+  /**
+   * The unit's signed checkpoint of `treeSize` (the one anchored). The collector may not hold that size as
+   * a pushed checkpoint (a push ends at the largest checkpoint in a batch): it then checks the root against
+   * its mirrored tree and cosigns it as a prefix of what it holds.
+   */
+  readonly checkpoint: string;
   /** `0x` + 64 lowercase hex: keccak256 of `proof.rawTx`. */
   readonly txHash: string;
   readonly state: 'final' | 'lost';
@@ -98,9 +104,10 @@ export function pushRequestSchema(maxLeaves: number) {
         items: {
           type: 'object',
           additionalProperties: false,
-          required: ['chain', 'treeSize', 'txHash', 'state', 'proof'],
+          required: ['chain', 'treeSize', 'checkpoint', 'txHash', 'state', 'proof'],
           properties: {
             chain: { type: 'string', minLength: 1, maxLength: 64 },
+            checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
             treeSize: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
             txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
             state: { type: 'string', enum: ['final', 'lost'] },

@@ -35,6 +35,9 @@ export interface VerifiedPush {
 export interface VerifiedPushAnchor extends DeviceAnchor {
   /** The root in the transaction's FPA1 payload (hex): must be the held checkpoint's of `treeSize`. */
   readonly anchoredRoot: string;
+  /** The unit's signed checkpoint of `treeSize` (opened under its key, the payload's root) and its text. */
+  readonly signedNote: string;
+  readonly text: string;
 }
 
 /**
@@ -111,7 +114,7 @@ export function verifyPush(
       `the leaves end at ${last.leafIndex + 1}, the checkpoint's tree size is ${checkpoint.treeSize}`,
     );
   }
-  const anchors = (request.anchors ?? []).map((a) => verifyAnchor(a, device.origin));
+  const anchors = (request.anchors ?? []).map((a) => verifyAnchor(a, device));
   if (new Set(anchors.map((a) => a.txHash)).size !== anchors.length)
     refuse('bad_anchor_proof', 'two anchors of this push have the same transaction hash');
   return {
@@ -139,7 +142,11 @@ export function verifyPush(
  * size. Whether that root is the checkpoint the collector holds is checked under the device lock. The
  * block's canonicality is not knowable offline: the unit's `state` is its word on it (it pushes `lost`).
  */
-export function verifyAnchor(anchor: PushedAnchor, origin: string): VerifiedPushAnchor {
+export function verifyAnchor(
+  anchor: PushedAnchor,
+  device: { readonly origin: string; readonly verifierKey: string },
+): VerifiedPushAnchor {
+  const { origin } = device;
   const what = `anchor ${anchor.txHash}`;
   let verified;
   try {
@@ -166,6 +173,26 @@ export function verifyAnchor(anchor: PushedAnchor, origin: string): VerifiedPush
       `${what} anchors ${payload.origin} at tree size ${payload.treeSize}, not ${origin} at ${anchor.treeSize}`,
     );
   }
+  let opened;
+  try {
+    opened = openCheckpoint(anchor.checkpoint, device.verifierKey);
+  } catch (err) {
+    if (err instanceof NoteError) {
+      refuse('anchor_mismatch', `${what}: its checkpoint is not signed by the key enrolled: ${err.message}`);
+    }
+    throw err;
+  }
+  const signed = opened.checkpoint;
+  if (
+    signed.origin !== origin ||
+    signed.treeSize !== anchor.treeSize ||
+    toHex(signed.root) !== toHex(payload.root)
+  ) {
+    refuse(
+      'anchor_mismatch',
+      `${what}: the transaction anchors the root ${toHex(payload.root)} at ${payload.treeSize}; the unit's checkpoint sent with it is ${toHex(signed.root)} at ${signed.treeSize}`,
+    );
+  }
   const proof: AnchorProof = {
     chainId: anchor.proof.chainId,
     blockNumber: anchor.proof.blockNumber,
@@ -187,5 +214,7 @@ export function verifyAnchor(anchor: PushedAnchor, origin: string): VerifiedPush
     state: anchor.state,
     proof,
     anchoredRoot: toHex(payload.root),
+    signedNote: anchor.checkpoint,
+    text: opened.note.text,
   };
 }
