@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { getCheckpoint, listPushableAnchors } from '@fieldproof/db';
+import { verifyCosignature } from '@fieldproof/note';
 import { decodeAnchorPayload, verifyAnchorProof } from '@fieldproof/receipt';
 import type { AnchorProof, Receipt } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,9 +53,9 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       const pushKey = await collector.enroll({ origin, key: { verifierKey: unit.device.verifierKey } });
       fs.writeFileSync(path.join(unit.dir, 'collector.key'), `${pushKey}\n`, { mode: 0o600 });
       await unit.open();
-      const records = await unit.record(12, 'anchored'); // checkpoints of 5, 10, 12
-      await unit.push(); // pushes of 5 and 12 (7 leaves at most): the collector holds no checkpoint of 10
-
+      // Anchored at 10 while the collector holds nothing; then 2 more records: the unit pushes checkpoints
+      // 5 and 12 (7 leaves at most per push), so the collector must take the anchored 10 from the anchor.
+      const records = await unit.record(10, 'anchored'); // checkpoints of 5, 10
       const clock = new TestClock();
       const deps = anchorDeps({
         database: unit.database,
@@ -66,21 +67,27 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       const finalJobs = async () => (await jobsOf(unit.database, CHAIN)).filter((j) => j.state === 'final');
       const proven = async () =>
         listPushableAnchors(unit.database.db, { afterTxId: '', maxTreeSize: 1e9, limit: 100 });
-      const anchorToFinal = async (count: number) => {
-        await driveUntil(
+      /** Drives anchoring (mining a block a round) until every job is final or lost, each final one proven. */
+      const settle = async (label: string) =>
+        driveUntil(
           anchoring.tasks,
-          async () => (await jobsOf(unit.database, CHAIN)).some((j) => j.state === 'included'),
-          { clock, label: 'included' },
+          async () => {
+            await node.mine();
+            const jobs = await jobsOf(unit.database, CHAIN);
+            const finals = jobs.filter((j) => j.state === 'final').length;
+            return (
+              finals > 0 &&
+              jobs.every((j) => j.state === 'final' || j.state === 'lost') &&
+              (await proven()).filter((p) => p.state === 'final').length === finals
+            );
+          },
+          { clock, label, maxRounds: 60 },
         );
-        await node.mineBlocks(2);
-        await driveUntil(
-          anchoring.tasks,
-          async () =>
-            (await finalJobs()).length === count &&
-            (await proven()).filter((a) => a.state === 'final').length === count,
-          { clock, label: 'final with proof' },
-        );
-      };
+      /** The unit's final anchor the collector's receipt of leaf `index` should carry (smallest size above it). */
+      const expectedAnchor = async (index: number) =>
+        (await proven())
+          .filter((p) => p.state === 'final' && p.treeSize > index)
+          .sort((x, y) => x.treeSize - y.treeSize)[0];
       const receiptOf = async (id: string) => {
         const res = await collector.app.inject({
           method: 'GET',
@@ -98,16 +105,24 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       expect(made.code, made.stderr).toBe(0);
       const readKey = (JSON.parse(made.stdout) as { key: string }).key;
 
-      // Before any anchor: the receipt proves inclusion in the held head and has no anchors.
-      const before = await receiptOf(records[2]!.id);
-      expect(before.anchors).toEqual([]);
-      expect(before.checkpoint.treeSize).toBe(12);
-
-      await anchorToFinal(1);
+      await settle('anchored at 10');
       const [anchored] = await proven();
-      expect(anchored!.state).toBe('final');
+      expect(anchored).toMatchObject({ state: 'final', treeSize: 10 });
+      records.push(...(await unit.record(2, 'later'))); // checkpoint of 12
       await unit.push();
+      const heldSizes = await collector.collector.db
+        .selectFrom('device_checkpoints')
+        .select('tree_size')
+        .orderBy('tree_size')
+        .execute();
+      // 10 was never a pushed checkpoint: it came with its anchor, checked against the mirrored tree, cosigned.
+      expect(heldSizes.map((r) => Number(r.tree_size))).toEqual([5, 10, 12]);
+      // A record after the anchored checkpoint: no anchor includes it yet, the held head is used.
+      const after = await receiptOf(records[11]!.id);
+      expect(after.anchors).toEqual([]);
+      expect(after.checkpoint.treeSize).toBe(12);
       const first = await receiptOf(records[2]!.id);
+      verifyCosignature(first.checkpoint.note, collector.cosigner.verifierKey);
       expect(first.anchors).toHaveLength(1);
       expect(first.anchors[0]).toMatchObject({
         chain: CHAIN,
@@ -116,7 +131,7 @@ describe(`anchors pushed to the collector (${engine})`, () => {
         blockHash: anchored!.proof.blockHash,
         state: 'final',
       });
-      expect(first.checkpoint.treeSize).toBe(anchored!.treeSize);
+      expect(first.checkpoint.treeSize).toBe(10);
       // Re-sending is idempotent: a restarted keeper sends every anchor once more; nothing changes.
       const resend = await sendPush(collector.app, origin, pushKey, await anchorPush(unit, [anchored!]));
       expect(resend.statusCode, resend.body).toBe(200);
@@ -132,7 +147,7 @@ describe(`anchors pushed to the collector (${engine})`, () => {
         { clock, label: 'lost', maxRounds: 40 },
       );
       await unit.push();
-      expect((await receiptOf(records[2]!.id)).anchors).toEqual([]);
+      expect((await receiptOf(records[2]!.id)).anchors.map((a) => a.txHash)).not.toContain(anchored!.txHash);
       const lostProof = await collector.app.inject({
         method: 'GET',
         url: devicePath(origin, `/anchors/${anchored!.txHash}/proof`),
@@ -140,8 +155,8 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       });
       expect(lostProof.statusCode).toBe(404);
       expect(lostProof.json<{ message: string }>().message).toContain('is lost');
-      await anchorToFinal(1);
-      const again = (await proven()).find((a) => a.state === 'final')!;
+      await settle('anchored again');
+      const again = (await expectedAnchor(2))!;
       expect(again.txHash).not.toBe(anchored!.txHash);
       await unit.push();
 
@@ -151,7 +166,7 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       await anchoring.close();
       await unit.close();
       fs.rmSync(unit.dir, { recursive: true, force: true }); // the unit is gone
-      expect(pushable.map((a) => a.state).sort()).toEqual(['final', 'lost']);
+      expect(pushable.filter((a) => a.state === 'lost').map((a) => a.txHash)).toEqual([anchored!.txHash]);
 
       const receipt = await receiptOf(records[2]!.id);
       expect(receipt.anchors.map((a) => a.txHash)).toEqual([again.txHash]);

@@ -376,7 +376,8 @@ export function createCollectorPusher(
       { treeSize: size, from: held, leaves: leaves.length, appended: answer.appended },
       'pushed to collector',
     );
-    return size < latestSize;
+    // Caught up: the next round looks at anchors at once (they go after the leaves they anchor).
+    return size < latestSize || (anchorsEnabled && nextAnchorScanAt <= now());
   }
 
   return {
