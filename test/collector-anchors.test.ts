@@ -83,11 +83,11 @@ describe(`anchors pushed to the collector (${engine})`, () => {
           },
           { clock, label, maxRounds: 60 },
         );
-      /** The unit's final anchor the collector's receipt of leaf `index` should carry (smallest size above it). */
+      /** The unit's final anchor the collector's receipt of leaf `index` should carry (newest covering it). */
       const expectedAnchor = async (index: number) =>
         (await proven())
           .filter((p) => p.state === 'final' && p.treeSize > index)
-          .sort((x, y) => x.treeSize - y.treeSize)[0];
+          .sort((x, y) => y.treeSize - x.treeSize)[0];
       const receiptOf = async (id: string) => {
         const res = await collector.app.inject({
           method: 'GET',

@@ -22,7 +22,7 @@ export class MirroredEvidenceNotFoundError extends Error {
  * checkpoint as cosigned: the unit's signed note with the collector's `cosignature/v1` line appended (a
  * C2SP note with one more signature: it still opens under the unit's key, and the cosignature checks
  * under the collector's witness key). When the unit pushed final anchors of a checkpoint that includes the
- * record, the receipt proves inclusion in the smallest such checkpoint instead and carries its anchors
+ * record, the receipt proves inclusion in the newest such checkpoint instead (the unit's rule) and carries its anchors
  * (their stored anchor proofs are re-checked here; `anchorProofs` is what a v2 receipt embeds).
  * The receipt is verified offline before it is returned, so a mirror
  * that disagrees with itself fails here ({@link MirrorInconsistencyError}), never at an auditor's.

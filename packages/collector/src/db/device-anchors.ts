@@ -60,8 +60,9 @@ export async function upsertDeviceAnchor(
 }
 
 /**
- * The final anchors of the smallest anchored checkpoint of at most `maxTreeSize` leaves that includes leaf
- * `leafIndex` (its size is above the index), ordered by chain and transaction; empty when none is.
+ * The final anchors of the newest anchored checkpoint of at most `maxTreeSize` leaves that includes leaf
+ * `leafIndex` (its size is above the index) — the unit's rule for its own receipts (`receiptTreeSize`) —
+ * ordered by chain and transaction; empty when none is.
  */
 export async function finalAnchorsIncluding(
   db: Kysely<CollectorSchema>,
@@ -69,21 +70,21 @@ export async function finalAnchorsIncluding(
   leafIndex: number,
   maxTreeSize: number,
 ): Promise<DeviceAnchor[]> {
-  const smallest = await db
+  const newest = await db
     .selectFrom('device_anchors')
-    .select((eb) => eb.fn.min('tree_size').as('tree_size'))
+    .select((eb) => eb.fn.max('tree_size').as('tree_size'))
     .where('device_id', '=', deviceId)
     .where('state', '=', 'final')
     .where('tree_size', '>', leafIndex)
     .where('tree_size', '<=', maxTreeSize)
     .executeTakeFirst();
-  if (smallest?.tree_size === null || smallest?.tree_size === undefined) return [];
+  if (newest?.tree_size === null || newest?.tree_size === undefined) return [];
   const rows = await db
     .selectFrom('device_anchors')
     .selectAll()
     .where('device_id', '=', deviceId)
     .where('state', '=', 'final')
-    .where('tree_size', '=', Number(smallest.tree_size))
+    .where('tree_size', '=', Number(newest.tree_size))
     .orderBy('chain')
     .orderBy('tx_hash')
     .execute();
