@@ -64,7 +64,6 @@ describe(`anchors pushed to the collector (${engine})`, () => {
         clock,
       });
       const anchoring = createAnchoring(deps);
-      const finalJobs = async () => (await jobsOf(unit.database, CHAIN)).filter((j) => j.state === 'final');
       const proven = async () =>
         listPushableAnchors(unit.database.db, { afterTxId: '', maxTreeSize: 1e9, limit: 100 });
       /** Drives anchoring (mining a block a round) until every job is final or lost, each final one proven. */
@@ -199,7 +198,7 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       );
 
       // A tampered anchor proof: one byte of the raw transaction changed — refused, nothing stored.
-      const good = tamperBase.anchors![0]!;
+      const good = tamperBase.anchors[0]!;
       const rawTx = good.proof.rawTx;
       const flipped = `${rawTx.slice(0, -2)}${rawTx.endsWith('00') ? '01' : '00'}`;
       const tampered = await sendPush(collector.app, origin, pushKey, {
