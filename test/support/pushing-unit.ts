@@ -86,6 +86,7 @@ export class PushingUnit {
     this.#pusher = createCollectorPusher(this.#deps, config.keeper.collectors[0]!, {
       maxLeaves: 7,
       random: () => 1,
+      anchorScanMs: 0, // a caught-up push() looks for anchors every round
     });
   }
 

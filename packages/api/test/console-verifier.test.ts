@@ -30,7 +30,8 @@ describe.skipIf(skipped !== undefined)('the in-browser verifier bundle', () => {
       const receipt = await receiptFor(database.db, records[2]!.id, { format: 'fieldproof-receipt/v1' });
       const receiptV2 = await receiptFor(database.db, records[2]!.id);
       const code = fs.readFileSync(BUNDLE, 'utf8');
-      expect(code.length).toBeLessThan(120 * 1024);
+      // The page as a whole must stay under 150 KB (console-browser.test.ts); the verifier is most of it.
+      expect(code.length).toBeLessThan(140 * 1024);
       const context = vm.createContext({ TextEncoder, TextDecoder });
       vm.runInContext(code, context);
       // Objects made in the page's own realm, as a page's JSON.parse and FileReader make them.

@@ -30,5 +30,5 @@ export {
 export { openWitness } from './witness/witness-key.js';
 export { applyPush, MirrorInconsistencyError } from './push/apply-push.js';
 export { PushRefusedError, type PushRefusal } from './push/push-errors.js';
-export type { PushAccepted, PushRequest, PushedLeaf } from './push/push-request.js';
+export type { PushAccepted, PushRequest, PushedAnchor, PushedLeaf } from './push/push-request.js';
 export { verifyPush, type VerifiedPush } from './push/verify-push.js';

@@ -7,6 +7,7 @@ import { countDeviceLeaves, findDeviceByOrigin, getDeviceCheckpoint } from '../s
 import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
 import { SimulatedUnit, collectorDatabaseUrl, createTestCollector, devicePath, sendPush } from './support.js';
 import type { TestCollector } from './support.js';
+import type { PushRequest } from '../src/index.js';
 
 afterAll(dropTestDatabases);
 
@@ -170,6 +171,18 @@ describe.each(testEngines())('collector push (%s)', (engine) => {
     res = await sendPush(c.app, unit.origin, key, unit.push());
     expect(res.json()).toMatchObject({ statusCode: 401, code: 'FP_UNAUTHORIZED' });
     expect(await mirrored()).toMatchObject({ leaves: 0, treeSize: 0 });
+  });
+
+  it('refuses a body field it does not know with 400 FP_VALIDATION, storing nothing (how a protocol-1 collector answers `anchors`)', async () => {
+    unit.record(3);
+    const res = await sendPush(c.app, unit.origin, key, {
+      ...unit.push(),
+      futureField: [],
+    } as unknown as PushRequest);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'FP_VALIDATION' });
+    expect(res.json<{ message: string }>().message).toMatch(/additional properties/);
+    expect((await findDeviceByOrigin(c.collector.db, unit.origin))!.tree_size).toBe(0);
   });
 
   it('refuses a tampered record or leaf and stores nothing of that push', async () => {

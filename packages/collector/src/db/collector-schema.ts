@@ -77,6 +77,25 @@ export interface CollectorConsoleSessionTable {
   expires_at: number;
 }
 
+/** `device_anchors`: a device's pushed anchors with their verified anchor proofs (migration 0004). */
+export interface DeviceAnchorTable {
+  device_id: string;
+  tx_hash: string;
+  chain: string;
+  chain_id: number;
+  tree_size: number;
+  block_number: number;
+  block_hash: string;
+  /** Unix milliseconds (the header's seconds × 1000). */
+  block_timestamp: number;
+  to_address: string | null;
+  state: 'final' | 'lost';
+  /** The FORMATS §8 anchor proof as JSON. */
+  proof: string;
+  received_at: number;
+  updated_at: number;
+}
+
 /** The collector's database (migrations/collector/), as kysely sees it. */
 export interface CollectorSchema {
   schema_migrations: SchemaMigrationTable;
@@ -89,4 +108,5 @@ export interface CollectorSchema {
   api_keys: ApiKeyTable;
   operator_keys: OperatorKeyTable;
   console_sessions: CollectorConsoleSessionTable;
+  device_anchors: DeviceAnchorTable;
 }

@@ -12,6 +12,7 @@ import {
   listDeviceLeaves,
 } from '../db/device-tree.js';
 import type { DeviceLeafRow } from '../db/device-tree.js';
+import { findDeviceAnchor } from '../db/device-anchors.js';
 import { findDeviceByOrigin, listDevices } from '../db/devices.js';
 import type { DeviceRow } from '../db/devices.js';
 import type { CollectorContext } from './collector-context.js';
@@ -57,6 +58,7 @@ function leafView(row: DeviceLeafRow) {
  * GET /v1/devices/:origin/proofs/inclusion?leafIndex=&treeSize=
  * GET /v1/devices/:origin/proofs/consistency?from=&to=
  * GET /v1/devices/:origin/content/:digest               mirrored raw bytes
+ * GET /v1/devices/:origin/anchors/:txHash/proof         a pushed final anchor's proof (FORMATS §8)
  * ```
  */
 export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): Promise<void> {
@@ -203,6 +205,36 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
         if (err instanceof MirroredEvidenceNotFoundError) throw new errors.NotFound(err.message);
         throw err;
       }
+    },
+  );
+
+  app.get<{ Params: { origin: string; txHash: string } }>(
+    '/v1/devices/:origin/anchors/:txHash/proof',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['origin', 'txHash'],
+          properties: {
+            origin: originParams.properties.origin,
+            txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const device = await deviceOf(request.params.origin);
+      const anchor = await findDeviceAnchor(db, device.id, request.params.txHash);
+      if (anchor === undefined) {
+        throw new errors.NotFound(`no anchor ${request.params.txHash} pushed by ${device.origin}`);
+      }
+      if (anchor.state !== 'final') {
+        throw new errors.NotFound(
+          `anchor ${anchor.txHash} is ${anchor.state}: the unit reported the chain no longer has it`,
+        );
+      }
+      return anchor.proof;
     },
   );
 

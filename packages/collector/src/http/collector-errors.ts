@@ -25,6 +25,10 @@ export const errors = {
   ContentMissing: coded('FP_CONTENT_MISSING', 422),
   /** The checkpoint does not extend what the collector cosigned: kept as proof, never cosigned. */
   Equivocation: coded('FP_EQUIVOCATION', 409),
+  /** A pushed anchor proof does not verify against its own header (or is not of the stated transaction). */
+  BadAnchorProof: coded('FP_BAD_ANCHOR_PROOF', 400),
+  /** A proven anchor transaction does not anchor a checkpoint the collector holds for this device. */
+  AnchorMismatch: coded('FP_ANCHOR_MISMATCH', 422),
 } as const;
 
 type CataloguedError = Error & { code: string; statusCode: number };

@@ -44,7 +44,7 @@ const headSchema = {
 const acceptedSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['origin', 'treeSize', 'rootHash', 'cosignature', 'cosignedAt', 'appended'],
+  required: ['origin', 'treeSize', 'rootHash', 'cosignature', 'cosignedAt', 'appended', 'anchorsStored'],
   properties: {
     origin: { type: 'string' },
     treeSize: { type: 'integer' },
@@ -52,6 +52,7 @@ const acceptedSchema = {
     cosignature: { type: 'string' },
     cosignedAt: { type: 'integer' },
     appended: { type: 'integer' },
+    anchorsStored: { type: 'integer' },
   },
 } as const;
 
@@ -62,6 +63,8 @@ const REFUSALS: Readonly<Record<PushRefusal['kind'], (m: string) => Error>> = {
   root_mismatch: (m) => new errors.RootMismatch(m),
   content_missing: (m) => new errors.ContentMissing(m),
   equivocation: (m) => new errors.Equivocation(m),
+  bad_anchor_proof: (m) => new errors.BadAnchorProof(m),
+  anchor_mismatch: (m) => new errors.AnchorMismatch(m),
 };
 
 /**

@@ -21,6 +21,7 @@ import {
   insertDeviceLeaves,
   insertDeviceNodes,
 } from '../db/device-tree.js';
+import { upsertDeviceAnchor } from '../db/device-anchors.js';
 import { lockDevice, updateDeviceHead } from '../db/devices.js';
 import { insertEquivocation } from '../db/equivocations.js';
 import { PushRefusedError, refuse } from './push-errors.js';
@@ -67,6 +68,17 @@ export async function applyPush(
 ): Promise<PushAccepted> {
   const { collector, cosigner } = context;
   const outcome = await collector.db.transaction().execute(async (trx): Promise<Outcome> => {
+    const mirrored = await mirror(trx);
+    if (mirrored.kind !== 'accepted' || push.anchors.length === 0) return mirrored;
+    const anchorsStored = await storeAnchors(trx, context, deviceId, mirrored.result.treeSize, push);
+    return { kind: 'accepted', result: { ...mirrored.result, anchorsStored } };
+  });
+  if (outcome.kind === 'equivocation') {
+    throw new PushRefusedError({ kind: 'equivocation', message: outcome.message });
+  }
+  return outcome.result;
+
+  async function mirror(trx: Kysely<CollectorSchema>): Promise<Outcome> {
     const device = await lockDevice(trx, collector.database.capabilities, deviceId);
     if (device === undefined) throw new MirrorInconsistencyError(`device ${deviceId} vanished`);
     const now = context.now();
@@ -106,6 +118,7 @@ export async function applyPush(
           cosignature: checkpoint.cosignature,
           cosignedAt: checkpoint.cosigned_at,
           appended: 0,
+          anchorsStored: 0,
         },
       };
     };
@@ -202,13 +215,66 @@ export async function applyPush(
         cosignature: cosignature.line,
         cosignedAt,
         appended: fresh.length,
+        anchorsStored: 0,
       },
     };
-  });
-  if (outcome.kind === 'equivocation') {
-    throw new PushRefusedError({ kind: 'equivocation', message: outcome.message });
   }
-  return outcome.result;
+}
+
+/**
+ * Stores the push's verified anchors, under the device lock after its leaves: each must anchor a
+ * checkpoint of the device's mirrored tree — of at most the held size, with the root the collector's own
+ * nodes give for that size (`FP_ANCHOR_MISMATCH` otherwise, and the whole push rolls back). A signed
+ * checkpoint of that size the collector did not hold yet (pushes end at the largest checkpoint of a batch)
+ * is stored and cosigned: it is a prefix of what the collector cosigned. Returns how many anchors changed.
+ */
+async function storeAnchors(
+  trx: Kysely<CollectorSchema>,
+  context: ApplyPushContext,
+  deviceId: string,
+  heldTreeSize: number,
+  push: VerifiedPush,
+): Promise<number> {
+  const now = context.now();
+  let changed = 0;
+  for (const anchor of push.anchors) {
+    if (anchor.treeSize > heldTreeSize) {
+      refuse(
+        'anchor_mismatch',
+        `anchor ${anchor.txHash} is of tree size ${anchor.treeSize}; the collector holds ${heldTreeSize} (push the leaves first)`,
+      );
+    }
+    let checkpoint = await getDeviceCheckpoint(trx, deviceId, anchor.treeSize);
+    if (checkpoint === undefined) {
+      const root = toHex(await rootAt(trx, deviceId, anchor.treeSize));
+      if (root !== anchor.anchoredRoot) {
+        refuse(
+          'anchor_mismatch',
+          `anchor ${anchor.txHash} anchors the root ${anchor.anchoredRoot} at tree size ${anchor.treeSize}; the mirrored tree has ${root}`,
+        );
+      }
+      const cosignedAt = Math.floor(now / 1000);
+      checkpoint = {
+        device_id: deviceId,
+        tree_size: anchor.treeSize,
+        root_hash: root,
+        signed_note: anchor.signedNote,
+        cosignature: context.cosigner.cosign(anchor.text, cosignedAt).line,
+        cosigned_at: cosignedAt,
+        received_at: now,
+      };
+      await insertDeviceCheckpoint(trx, checkpoint);
+    }
+    if (checkpoint.root_hash !== anchor.anchoredRoot) {
+      refuse(
+        'anchor_mismatch',
+        `anchor ${anchor.txHash} anchors the root ${anchor.anchoredRoot} at tree size ${anchor.treeSize}; the unit's signed checkpoint has ${checkpoint.root_hash}`,
+      );
+    }
+    const { anchoredRoot: _root, signedNote: _note, text: _text, ...stored } = anchor;
+    if (await upsertDeviceAnchor(trx, deviceId, stored, now)) changed++;
+  }
+  return changed;
 }
 
 /** The frontier of the device's tree at `treeSize` from stored nodes (popcount(treeSize) reads). */

@@ -8,7 +8,9 @@ export type PushRefusal =
   | { readonly kind: 'leaf_gap'; readonly message: string }
   | { readonly kind: 'root_mismatch'; readonly message: string }
   | { readonly kind: 'content_missing'; readonly message: string }
-  | { readonly kind: 'equivocation'; readonly message: string };
+  | { readonly kind: 'equivocation'; readonly message: string }
+  | { readonly kind: 'bad_anchor_proof'; readonly message: string }
+  | { readonly kind: 'anchor_mismatch'; readonly message: string };
 
 export class PushRefusedError extends Error {
   override readonly name = 'PushRefusedError';

@@ -1,4 +1,4 @@
-import type { EvidenceRecord } from '@fieldproof/receipt';
+import type { AnchorProof, EvidenceRecord } from '@fieldproof/receipt';
 
 /** One mirrored leaf as a unit pushes it: its index, its RFC 6962 leaf hash and the record it encodes. */
 export interface PushedLeaf {
@@ -11,6 +11,31 @@ export interface PushedLeaf {
   readonly content: boolean;
 }
 
+/**
+ * One anchor of the unit's log as it pushes it: a final anchor transaction with the anchor proof the unit
+ * stored (docs/FORMATS.md §8), or — `state: 'lost'` — the news that the chain no longer has one it pushed
+ * as final (a reorg or reset; the proof is the one it had).
+ */
+export interface PushedAnchor {
+  /** The unit's chain name (informative, shown in receipts). */
+  readonly chain: string;
+  /** The checkpoint the transaction's FPA1 payload anchors. */
+  readonly treeSize: number;
+  /**
+   * The unit's signed checkpoint of `treeSize` (the one anchored). The collector may not hold that size as
+   * a pushed checkpoint (a push ends at the largest checkpoint in a batch): it then checks the root against
+   * its mirrored tree and cosigns it as a prefix of what it holds.
+   */
+  readonly checkpoint: string;
+  /** `0x` + 64 lowercase hex: keccak256 of `proof.rawTx`. */
+  readonly txHash: string;
+  readonly state: 'final' | 'lost';
+  readonly proof: AnchorProof;
+}
+
+/** Most anchors in one push (the unit sends 32 at a time). */
+export const PUSH_MAX_ANCHORS = 64;
+
 /** `POST /v1/devices/:origin/push` body (docs/COLLECTOR.md). */
 export interface PushRequest {
   /** The unit's newest signed checkpoint (C2SP signed note), signed by its enrolled key. */
@@ -19,6 +44,12 @@ export interface PushRequest {
   readonly consistency?: { readonly fromTreeSize: number; readonly proof: readonly string[] };
   /** Leaves from (at most) the collector's tree size up to the checkpoint's size, in index order. */
   readonly leaves: readonly PushedLeaf[];
+  /**
+   * Anchors of checkpoints the collector holds (after this push). Added in push protocol 2: an older
+   * collector's closed schema refuses a body with this field (400 FP_VALIDATION), and the unit then stops
+   * sending anchors to it — never leaves.
+   */
+  readonly anchors?: readonly PushedAnchor[];
 }
 
 /** What the collector answers to an accepted push (also to an idempotent re-send). */
@@ -32,6 +63,8 @@ export interface PushAccepted {
   readonly cosignedAt: number;
   /** Leaves this push added (0 for a re-send). */
   readonly appended: number;
+  /** Anchors this push stored or changed (0 when all were held already). */
+  readonly anchorsStored: number;
 }
 
 const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
@@ -55,6 +88,24 @@ export function pushRequestSchema(maxLeaves: number) {
             type: 'array',
             maxItems: 128,
             items: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
+          },
+        },
+      },
+      anchors: {
+        type: 'array',
+        maxItems: PUSH_MAX_ANCHORS,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['chain', 'treeSize', 'checkpoint', 'txHash', 'state', 'proof'],
+          properties: {
+            chain: { type: 'string', minLength: 1, maxLength: 64 },
+            checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
+            treeSize: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+            txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+            state: { type: 'string', enum: ['final', 'lost'] },
+            // Checked field by field by verifyAnchorProof (FP_BAD_ANCHOR_PROOF names the failing check).
+            proof: { type: 'object' },
           },
         },
       },

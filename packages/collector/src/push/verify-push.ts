@@ -1,10 +1,20 @@
 import { toHex } from '@fieldproof/merkle';
 import type { Hash } from '@fieldproof/merkle';
 import { NoteError, openCheckpoint } from '@fieldproof/note';
-import { canonicalJson, leafHashOf, ReceiptError } from '@fieldproof/receipt';
+import {
+  AnchorPayloadError,
+  AnchorProofError,
+  canonicalJson,
+  decodeAnchorPayload,
+  leafHashOf,
+  ReceiptError,
+  verifyAnchorProof,
+} from '@fieldproof/receipt';
+import type { AnchorProof } from '@fieldproof/receipt';
+import type { DeviceAnchor } from '../db/device-anchors.js';
 import type { NewDeviceLeaf } from '../db/device-tree.js';
 import { refuse } from './push-errors.js';
-import type { PushRequest } from './push-request.js';
+import type { PushedAnchor, PushRequest } from './push-request.js';
 
 /** A push whose checkpoint signature and leaf encodings checked out (CPU only, before any transaction). */
 export interface VerifiedPush {
@@ -17,6 +27,17 @@ export interface VerifiedPush {
   readonly rootHash: string;
   readonly leaves: readonly NewDeviceLeaf[];
   readonly consistency: { readonly fromTreeSize: number; readonly proof: readonly Hash[] } | undefined;
+  /** Anchors whose proofs verified and whose payload names this origin; with the root they anchor. */
+  readonly anchors: readonly VerifiedPushAnchor[];
+}
+
+/** A pushed anchor after {@link verifyAnchor}: what the collector stores, and the root to match. */
+export interface VerifiedPushAnchor extends DeviceAnchor {
+  /** The root in the transaction's FPA1 payload (hex): must be the held checkpoint's of `treeSize`. */
+  readonly anchoredRoot: string;
+  /** The unit's signed checkpoint of `treeSize` (opened under its key, the payload's root) and its text. */
+  readonly signedNote: string;
+  readonly text: string;
 }
 
 /**
@@ -93,7 +114,11 @@ export function verifyPush(
       `the leaves end at ${last.leafIndex + 1}, the checkpoint's tree size is ${checkpoint.treeSize}`,
     );
   }
+  const anchors = (request.anchors ?? []).map((a) => verifyAnchor(a, device));
+  if (new Set(anchors.map((a) => a.txHash)).size !== anchors.length)
+    refuse('bad_anchor_proof', 'two anchors of this push have the same transaction hash');
   return {
+    anchors,
     signedNote: request.checkpoint,
     text: opened.note.text,
     treeSize: checkpoint.treeSize,
@@ -107,5 +132,89 @@ export function verifyPush(
             fromTreeSize: request.consistency.fromTreeSize,
             proof: request.consistency.proof.map((p) => new Uint8Array(Buffer.from(p, 'base64'))),
           },
+  };
+}
+
+/**
+ * Checks one pushed anchor offline (CPU only): its proof verifies against its own header
+ * (`verifyAnchorProof`: header hash, transactions-trie proof, envelope, chain id), it is the proof of the
+ * stated transaction, and the transaction's calldata is an FPA1 payload of this origin and the stated tree
+ * size. Whether that root is the checkpoint the collector holds is checked under the device lock. The
+ * block's canonicality is not knowable offline: the unit's `state` is its word on it (it pushes `lost`).
+ */
+export function verifyAnchor(
+  anchor: PushedAnchor,
+  device: { readonly origin: string; readonly verifierKey: string },
+): VerifiedPushAnchor {
+  const { origin } = device;
+  const what = `anchor ${anchor.txHash}`;
+  let verified;
+  try {
+    verified = verifyAnchorProof(anchor.proof);
+  } catch (err) {
+    if (err instanceof AnchorProofError) refuse('bad_anchor_proof', `${what}: ${err.message}`);
+    throw err;
+  }
+  if (verified.txHash !== anchor.txHash) {
+    refuse('bad_anchor_proof', `${what}: the proof is of transaction ${verified.txHash}`);
+  }
+  let payload;
+  try {
+    payload = decodeAnchorPayload(verified.data);
+  } catch (err) {
+    if (err instanceof AnchorPayloadError) {
+      refuse('anchor_mismatch', `${what}: its calldata is not an anchor payload: ${err.message}`);
+    }
+    throw err;
+  }
+  if (payload.origin !== origin || payload.treeSize !== anchor.treeSize) {
+    refuse(
+      'anchor_mismatch',
+      `${what} anchors ${payload.origin} at tree size ${payload.treeSize}, not ${origin} at ${anchor.treeSize}`,
+    );
+  }
+  let opened;
+  try {
+    opened = openCheckpoint(anchor.checkpoint, device.verifierKey);
+  } catch (err) {
+    if (err instanceof NoteError) {
+      refuse('anchor_mismatch', `${what}: its checkpoint is not signed by the key enrolled: ${err.message}`);
+    }
+    throw err;
+  }
+  const signed = opened.checkpoint;
+  if (
+    signed.origin !== origin ||
+    signed.treeSize !== anchor.treeSize ||
+    toHex(signed.root) !== toHex(payload.root)
+  ) {
+    refuse(
+      'anchor_mismatch',
+      `${what}: the transaction anchors the root ${toHex(payload.root)} at ${payload.treeSize}; the unit's checkpoint sent with it is ${toHex(signed.root)} at ${signed.treeSize}`,
+    );
+  }
+  const proof: AnchorProof = {
+    chainId: anchor.proof.chainId,
+    blockNumber: anchor.proof.blockNumber,
+    blockHash: anchor.proof.blockHash,
+    rawHeader: anchor.proof.rawHeader,
+    txIndex: anchor.proof.txIndex,
+    rawTx: anchor.proof.rawTx,
+    txProof: [...anchor.proof.txProof],
+  };
+  return {
+    txHash: verified.txHash,
+    chain: anchor.chain,
+    chainId: verified.chainId,
+    treeSize: payload.treeSize,
+    blockNumber: verified.blockNumber,
+    blockHash: verified.blockHash,
+    blockTimestamp: verified.blockTimestamp,
+    to: verified.to,
+    state: anchor.state,
+    proof,
+    anchoredRoot: toHex(payload.root),
+    signedNote: anchor.checkpoint,
+    text: opened.note.text,
   };
 }

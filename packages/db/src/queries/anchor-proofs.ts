@@ -234,3 +234,68 @@ export async function listAnchorProofsOfCheckpoint(
     txProof: JSON.parse(row.tx_proof) as string[],
   }));
 }
+
+/** An anchor as the unit pushes it to a collector: a final (or since lost) transaction with its proof. */
+export interface PushableAnchor {
+  /** anchor_txs.id: the page cursor. */
+  readonly txId: string;
+  readonly chain: string;
+  readonly treeSize: number;
+  readonly txHash: string;
+  readonly state: 'final' | 'lost';
+  readonly proof: StoredAnchorProof;
+}
+
+/**
+ * One page of the anchors a unit pushes to its collectors (docs/COLLECTOR.md, "Anchors"): transactions
+ * that are `final` with the proof of their recorded block, and those that were and became `lost` (their
+ * proof kept as history), of checkpoints of at most `maxTreeSize` leaves — in transaction id order after
+ * `afterTxId`. A transaction that moved to another block has its new proof (the old one was deleted).
+ */
+export async function listPushableAnchors(
+  db: Kysely<Schema>,
+  page: { readonly afterTxId: string; readonly maxTreeSize: number; readonly limit: number },
+): Promise<PushableAnchor[]> {
+  const rows = await db
+    .selectFrom('anchor_txs as t')
+    .innerJoin('anchor_jobs as j', 'j.id', 't.job_id')
+    .innerJoin('anchor_proofs as p', (join) =>
+      join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
+    )
+    .select([
+      't.id',
+      'j.chain',
+      'j.tree_size',
+      't.tx_hash',
+      't.state',
+      't.raw_tx',
+      'p.chain_id',
+      'p.block_number',
+      'p.block_hash',
+      'p.raw_header',
+      'p.tx_index',
+      'p.tx_proof',
+    ])
+    .where('t.state', 'in', ['final', 'lost'])
+    .where('j.tree_size', '<=', page.maxTreeSize)
+    .where('t.id', '>', page.afterTxId)
+    .orderBy('t.id')
+    .limit(page.limit)
+    .execute();
+  return rows.map((r) => ({
+    txId: r.id,
+    chain: r.chain,
+    treeSize: Number(r.tree_size),
+    txHash: r.tx_hash.toLowerCase(),
+    state: r.state === 'lost' ? 'lost' : 'final',
+    proof: {
+      chainId: Number(r.chain_id),
+      blockNumber: Number(r.block_number),
+      blockHash: r.block_hash,
+      rawHeader: r.raw_header,
+      txIndex: Number(r.tx_index),
+      rawTx: r.raw_tx.toLowerCase(),
+      txProof: JSON.parse(r.tx_proof) as string[],
+    },
+  }));
+}

@@ -9,6 +9,7 @@ import {
   getCheckpoint,
   getLatestCheckpoint,
   getLeafByIndex,
+  listPushableAnchors,
   readLeavesWithEvidence,
   recordCollectorAck,
   recordCollectorFailure,
@@ -28,6 +29,8 @@ const gzip = promisify(gzipCallback);
 
 /** Most leaves in one push unless configured otherwise (the collector's default cap is 10 000). */
 export const DEFAULT_PUSH_MAX_LEAVES = 1000;
+/** Most anchors in one push (the collector takes up to 64). */
+export const DEFAULT_PUSH_MAX_ANCHORS = 32;
 /** One HTTP request to a collector may take this long. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -50,6 +53,10 @@ export interface CollectorPusherOptions {
   readonly random?: () => number;
   /** HTTP client (default: global fetch). */
   readonly fetch?: typeof fetch;
+  /** Most anchors per push. */
+  readonly maxAnchors?: number;
+  /** How often a caught-up unit looks for new final (or lost) anchors to push; default KEEPER_CONFIRM_POLL_MS. */
+  readonly anchorScanMs?: number;
 }
 
 export interface CollectorPusher extends KeeperTask {
@@ -96,6 +103,14 @@ export function createCollectorPusher(
   const gauges = collectorGauges(deps.registry);
   let stopped = false;
   let pushKey: string | undefined;
+  const maxAnchors = options.maxAnchors ?? DEFAULT_PUSH_MAX_ANCHORS;
+  const anchorScanMs = options.anchorScanMs ?? config.keeper.confirmPollMs;
+  /** Anchors this collector took since the keeper started: tx hash → `state:blockHash`. */
+  const sentAnchors = new Map<string, string>();
+  let anchorCursor = '';
+  let nextAnchorScanAt = 0;
+  /** False once the collector refused anchors (an older collector, or a refusal no retry fixes). */
+  let anchorsEnabled = true;
 
   async function key(): Promise<string> {
     pushKey ??= (await readFile(target.apiKeyFile, 'utf8')).trim();
@@ -212,6 +227,77 @@ export function createCollectorPusher(
     return leaf === undefined ? 0 : Math.max(0, now() - Number(leaf.sequenced_at));
   }
 
+  /**
+   * One page of the anchor scan (issue 15, "anchors"): the unit's final anchors with their stored proofs,
+   * and those since lost, of checkpoints the collector acknowledged, in transaction id order; those the
+   * collector has not taken since the keeper started (or that changed: lost, another block) go in one push
+   * of the acknowledged checkpoint with no leaves. A pass ends at the last page; the next starts after
+   * `anchorScanMs`. After a restart every anchor is sent once more: the collector skips those it holds.
+   * Returns whether another page follows.
+   */
+  async function anchorStep(acked: number): Promise<boolean> {
+    const held = await getCheckpoint(db, acked);
+    if (held === undefined) return false;
+    const page = await listPushableAnchors(db, {
+      afterTxId: anchorCursor,
+      maxTreeSize: acked,
+      limit: maxAnchors,
+    });
+    const key = (a: (typeof page)[number]) => `${a.state}:${a.proof.blockHash}`;
+    const fresh = page.filter((a) => sentAnchors.get(a.txHash) !== key(a));
+    if (fresh.length > 0) {
+      const anchors = [];
+      for (const a of fresh) {
+        const anchored = await getCheckpoint(db, a.treeSize);
+        if (anchored === undefined) continue;
+        anchors.push({
+          chain: a.chain,
+          treeSize: a.treeSize,
+          checkpoint: anchored.signed_note,
+          txHash: a.txHash,
+          state: a.state,
+          proof: a.proof,
+        });
+      }
+      const body = { checkpoint: held.signed_note, leaves: [], anchors };
+      try {
+        const answer = (await request('POST', deviceUrl(held.origin, '/push'), {
+          bytes: await gzip(Buffer.from(JSON.stringify(body))),
+          type: 'application/json',
+        })) as { anchorsStored?: number };
+        for (const a of fresh) sentAnchors.set(a.txHash, key(a));
+        log.info(
+          { anchors: anchors.length, stored: answer.anchorsStored, treeSize: acked },
+          'pushed anchors to collector',
+        );
+      } catch (err) {
+        if (!(err instanceof CollectorPushError)) throw err;
+        if (err.permanent) {
+          // An older collector refuses the unknown `anchors` field (400 FP_VALIDATION); a refused proof
+          // (FP_BAD_ANCHOR_PROOF, FP_ANCHOR_MISMATCH) will be refused again. Leaves keep flowing.
+          anchorsEnabled = false;
+          log.error(
+            { err },
+            'collector refused anchors: anchors are not pushed to it until the keeper restarts',
+          );
+        } else {
+          nextAnchorScanAt =
+            now() + backoffDelay(1, config.keeper.backoffBaseMs, config.keeper.backoffMaxMs, random);
+          log.warn({ error: err.message }, 'pushing anchors to collector failed; retrying later');
+        }
+        anchorCursor = '';
+        return false;
+      }
+    }
+    if (page.length < maxAnchors) {
+      anchorCursor = '';
+      nextAnchorScanAt = now() + anchorScanMs;
+      return false;
+    }
+    anchorCursor = page.at(-1)!.txId;
+    return true;
+  }
+
   async function round(): Promise<boolean> {
     const latest = await getLatestCheckpoint(db);
     if (latest === undefined) return false;
@@ -284,7 +370,8 @@ export function createCollectorPusher(
       { treeSize: size, from: held, leaves: leaves.length, appended: answer.appended },
       'pushed to collector',
     );
-    return size < latestSize;
+    // Caught up: the next round looks at anchors at once (they go after the leaves they anchor).
+    return size < latestSize || (anchorsEnabled && nextAnchorScanAt <= now());
   }
 
   return {
@@ -301,7 +388,9 @@ export function createCollectorPusher(
         state.ackedTreeSize >= Number(latest.tree_size) &&
         state.lastError === undefined
       ) {
-        return false;
+        // Caught up: the anchors' turn (no network unless there is an anchor to send).
+        if (!anchorsEnabled || nextAnchorScanAt > now()) return false;
+        return await anchorStep(state.ackedTreeSize);
       }
       try {
         return await round();

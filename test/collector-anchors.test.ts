@@ -1,0 +1,244 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { getCheckpoint, listPushableAnchors } from '@fieldproof/db';
+import { verifyCosignature } from '@fieldproof/note';
+import { decodeAnchorPayload, verifyAnchorProof } from '@fieldproof/receipt';
+import type { AnchorProof, Receipt } from '@fieldproof/receipt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  collectorDatabaseUrl,
+  createTestCollector,
+  devicePath,
+  sendPush,
+} from '../packages/collector/test/support.js';
+import type { PushedAnchor } from '../packages/collector/src/index.js';
+import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
+import { FIELDPROOF_BIN } from './support/api-process.js';
+import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
+import { dropTestDatabases, tempDir, testEngines } from './support/databases.js';
+import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { runNode } from './support/processes.js';
+import { PushingUnit } from './support/pushing-unit.js';
+
+/**
+ * A unit's final anchors reach the collector (issue 15, receipts from the collector carry anchors), on a
+ * real hardhat node: the unit anchors to final, pushes its anchors with their stored anchor proofs, the
+ * chain is reset (the anchor becomes lost on the unit, which pushes that; the collector's receipts drop
+ * it) and the checkpoint is anchored again; the unit's folder is deleted; the collector's receipt verifies
+ * with `fieldproof verify` offline and with `--rpc` against the node, and the anchor proof it serves
+ * verifies offline. A tampered pushed proof is refused 400 FP_BAD_ANCHOR_PROOF, nothing stored.
+ */
+const engine = testEngines().at(-1)!;
+const CHAIN = 'local';
+const fp = (args: string[], env: Record<string, string> = {}) => runNode([FIELDPROOF_BIN, ...args], env);
+
+let node: HardhatNode;
+beforeAll(async () => {
+  node = await startHardhatNode();
+});
+afterAll(async () => {
+  await node?.stop();
+  await dropTestDatabases();
+});
+
+describe(`anchors pushed to the collector (${engine})`, () => {
+  it('a receipt from the collector alone carries the final anchor and verifies offline and against the node', async () => {
+    const collector = await createTestCollector(await collectorDatabaseUrl(engine));
+    try {
+      await collector.app.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(collector.app.server.address() as AddressInfo).port}`;
+      const origin = 'fieldproof.test/log/anchored-unit';
+      const unit = new PushingUnit(origin, { url, pushKey: '', witnessKey: collector.cosigner.verifierKey });
+      const pushKey = await collector.enroll({ origin, key: { verifierKey: unit.device.verifierKey } });
+      fs.writeFileSync(path.join(unit.dir, 'collector.key'), `${pushKey}\n`, { mode: 0o600 });
+      await unit.open();
+      // Anchored at 10 while the collector holds nothing; then 2 more records: the unit pushes checkpoints
+      // 5 and 12 (7 leaves at most per push), so the collector must take the anchored 10 from the anchor.
+      const records = await unit.record(10, 'anchored'); // checkpoints of 5, 10
+      const clock = new TestClock();
+      const deps = anchorDeps({
+        database: unit.database,
+        chains: [{ name: CHAIN, rpcUrl: node.url, chainId: node.chainId, confirmations: 2 }],
+        signerKey: HARDHAT_ACCOUNTS[2].privateKey,
+        clock,
+      });
+      const anchoring = createAnchoring(deps);
+      const proven = async () =>
+        listPushableAnchors(unit.database.db, { afterTxId: '', maxTreeSize: 1e9, limit: 100 });
+      /** Drives anchoring (mining a block a round) until every job is final or lost, each final one proven. */
+      const settle = async (label: string) =>
+        driveUntil(
+          anchoring.tasks,
+          async () => {
+            await node.mine();
+            const jobs = await jobsOf(unit.database, CHAIN);
+            const finals = jobs.filter((j) => j.state === 'final').length;
+            return (
+              finals > 0 &&
+              jobs.every((j) => j.state === 'final' || j.state === 'lost') &&
+              (await proven()).filter((p) => p.state === 'final').length === finals
+            );
+          },
+          { clock, label, maxRounds: 60 },
+        );
+      /** The unit's final anchor the collector's receipt of leaf `index` should carry (newest covering it). */
+      const expectedAnchor = async (index: number) =>
+        (await proven())
+          .filter((p) => p.state === 'final' && p.treeSize > index)
+          .sort((x, y) => y.treeSize - x.treeSize)[0];
+      const receiptOf = async (id: string) => {
+        const res = await collector.app.inject({
+          method: 'GET',
+          url: devicePath(origin, `/evidence/${id}/receipt`),
+          headers: { authorization: `Bearer ${readKey}` },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        return res.json<Receipt>();
+      };
+      const env = {
+        COLLECTOR_DB_URL: collector.config.database.target.url,
+        COLLECTOR_DATA_DIR: collector.config.dataDir,
+      };
+      const made = await fp(['keys', 'create', '--collector', '--scopes', 'read', '--json'], env);
+      expect(made.code, made.stderr).toBe(0);
+      const readKey = (JSON.parse(made.stdout) as { key: string }).key;
+
+      await settle('anchored at 10');
+      const [anchored] = await proven();
+      expect(anchored).toMatchObject({ state: 'final', treeSize: 10 });
+      records.push(...(await unit.record(2, 'later'))); // checkpoint of 12
+      await unit.push();
+      const heldSizes = await collector.collector.db
+        .selectFrom('device_checkpoints')
+        .select('tree_size')
+        .orderBy('tree_size')
+        .execute();
+      // 10 was never a pushed checkpoint: it came with its anchor, checked against the mirrored tree, cosigned.
+      expect(heldSizes.map((r) => Number(r.tree_size))).toEqual([5, 10, 12]);
+      // A record after the anchored checkpoint: no anchor includes it yet, the held head is used.
+      const after = await receiptOf(records[11]!.id);
+      expect(after.anchors).toEqual([]);
+      expect(after.checkpoint.treeSize).toBe(12);
+      const first = await receiptOf(records[2]!.id);
+      verifyCosignature(first.checkpoint.note, collector.cosigner.verifierKey);
+      expect(first.anchors).toHaveLength(1);
+      expect(first.anchors[0]).toMatchObject({
+        chain: CHAIN,
+        chainId: node.chainId,
+        txHash: anchored!.txHash,
+        blockHash: anchored!.proof.blockHash,
+        state: 'final',
+      });
+      expect(first.checkpoint.treeSize).toBe(10);
+      // Re-sending is idempotent: a restarted keeper sends every anchor once more; nothing changes.
+      const resend = await sendPush(collector.app, origin, pushKey, await anchorPush(unit, [anchored!]));
+      expect(resend.statusCode, resend.body).toBe(200);
+      expect(resend.json()).toMatchObject({ treeSize: 12, appended: 0, anchorsStored: 0 });
+
+      // The chain is reset and grows past the anchor: the unit finds it lost, pushes that, and the
+      // collector's receipt no longer offers it; the checkpoint is anchored again and that one is pushed.
+      await node.rpc('hardhat_reset', []);
+      await node.mineBlocks(anchored!.proof.blockNumber + 2);
+      await driveUntil(
+        anchoring.tasks,
+        async () => (await jobsOf(unit.database, CHAIN)).some((j) => j.state === 'lost'),
+        { clock, label: 'lost', maxRounds: 40 },
+      );
+      await unit.push();
+      expect((await receiptOf(records[2]!.id)).anchors.map((a) => a.txHash)).not.toContain(anchored!.txHash);
+      const lostProof = await collector.app.inject({
+        method: 'GET',
+        url: devicePath(origin, `/anchors/${anchored!.txHash}/proof`),
+        headers: { authorization: `Bearer ${readKey}` },
+      });
+      expect(lostProof.statusCode).toBe(404);
+      expect(lostProof.json<{ message: string }>().message).toContain('is lost');
+      await settle('anchored again');
+      const again = (await expectedAnchor(2))!;
+      expect(again.txHash).not.toBe(anchored!.txHash);
+      await unit.push();
+
+      const pushable = await proven();
+      const tamperBase = await anchorPush(unit, [again]);
+      const verifierKey = unit.device.verifierKey;
+      await anchoring.close();
+      await unit.close();
+      fs.rmSync(unit.dir, { recursive: true, force: true }); // the unit is gone
+      expect(pushable.filter((a) => a.state === 'lost').map((a) => a.txHash)).toEqual([anchored!.txHash]);
+
+      const receipt = await receiptOf(records[2]!.id);
+      expect(receipt.anchors.map((a) => a.txHash)).toEqual([again.txHash]);
+      const proofRes = await collector.app.inject({
+        method: 'GET',
+        url: devicePath(origin, `/anchors/${again.txHash}/proof`),
+        headers: { authorization: `Bearer ${readKey}` },
+      });
+      expect(proofRes.statusCode, proofRes.body).toBe(200);
+      const verified = verifyAnchorProof(proofRes.json<AnchorProof>());
+      expect(verified.txHash).toBe(again.txHash);
+      expect(verified.blockHash).toBe(receipt.anchors[0]!.blockHash);
+      const payload = decodeAnchorPayload(verified.data);
+      expect(payload.origin).toBe(origin);
+      expect(payload.treeSize).toBe(receipt.checkpoint.treeSize);
+      expect(Buffer.from(payload.root).toString('hex')).toBe(receipt.checkpoint.root);
+
+      const dir = tempDir('fieldproof-anchored-');
+      const file = path.join(dir, 'receipt.json');
+      fs.writeFileSync(file, JSON.stringify(receipt));
+      const offline = await fp(['verify', file, '--expect-key', verifierKey]);
+      expect(offline.code, offline.stdout + offline.stderr).toBe(0);
+      expect(offline.stdout).toMatch(/verdict: VERIFIED/);
+      const online = await fp(['verify', file, '--expect-key', verifierKey, '--rpc', node.url, '--json']);
+      expect(online.code, online.stdout + online.stderr).toBe(0);
+      const report = JSON.parse(online.stdout) as { ok: boolean; links: { link: string; status: string }[] };
+      expect(report.ok).toBe(true);
+      expect(report.links).toContainEqual(
+        expect.objectContaining({ link: `anchor:${node.chainId}:${again.txHash}`, status: 'ok' }),
+      );
+
+      // A tampered anchor proof: one byte of the raw transaction changed — refused, nothing stored.
+      const good = tamperBase.anchors[0]!;
+      const rawTx = good.proof.rawTx;
+      const flipped = `${rawTx.slice(0, -2)}${rawTx.endsWith('00') ? '01' : '00'}`;
+      const tampered = await sendPush(collector.app, origin, pushKey, {
+        ...tamperBase,
+        anchors: [{ ...good, proof: { ...good.proof, rawTx: flipped } }],
+      });
+      expect(tampered.statusCode, tampered.body).toBe(400);
+      expect(tampered.json()).toMatchObject({ code: 'FP_BAD_ANCHOR_PROOF' });
+      expect(tampered.json<{ message: string }>().message).toContain('tx-proof');
+      const otherHeader = await sendPush(collector.app, origin, pushKey, {
+        ...tamperBase,
+        anchors: [{ ...good, proof: { ...good.proof, blockNumber: good.proof.blockNumber + 1 } }],
+      });
+      expect(otherHeader.statusCode).toBe(400);
+      expect(otherHeader.json<{ message: string }>().message).toContain('block-number');
+      expect((await receiptOf(records[2]!.id)).anchors.map((a) => a.txHash)).toEqual([again.txHash]);
+    } finally {
+      await collector.close();
+    }
+  }, 240_000);
+});
+
+/** The body of an anchors-only push as the keeper sends it: the held checkpoint, no leaves, the anchors. */
+async function anchorPush(
+  unit: PushingUnit,
+  anchors: Awaited<ReturnType<typeof listPushableAnchors>>,
+): Promise<{ checkpoint: string; leaves: []; anchors: PushedAnchor[] }> {
+  const db = unit.database.db;
+  const head = await getCheckpoint(db, 12);
+  const out: PushedAnchor[] = [];
+  for (const a of anchors) {
+    const anchoredCheckpoint = await getCheckpoint(db, a.treeSize);
+    out.push({
+      chain: a.chain,
+      treeSize: a.treeSize,
+      checkpoint: anchoredCheckpoint!.signed_note,
+      txHash: a.txHash,
+      state: a.state,
+      proof: { ...a.proof, txProof: [...a.proof.txProof] },
+    });
+  }
+  return { checkpoint: head!.signed_note, leaves: [], anchors: out };
+}
