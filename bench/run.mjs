@@ -21,7 +21,17 @@ const USAGE = `Usage: npm run bench [-- options]      (or: node bench/run.mjs [o
   --keep           keep the temporary folder (databases, logs) and print where it is
   -h, --help       this text`;
 
-const SECTIONS = ['startup', 'merkle', 'log', 'receipts', 'intake', 'sdcard', 'postgres', 'anchoring', 'collector'];
+const SECTIONS = [
+  'startup',
+  'merkle',
+  'log',
+  'receipts',
+  'intake',
+  'sdcard',
+  'postgres',
+  'anchoring',
+  'collector',
+];
 /** Sections that run only when named in --only (long). */
 const NAMED_ONLY = ['offline'];
 

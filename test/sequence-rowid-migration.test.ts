@@ -99,7 +99,9 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
       expect(await sequencer.runOnce()).toBe(true); // 5 leaves: ids[0..4], the 5 largest rowids
       const sequencedBefore = ids.slice(0, 5);
       expect([...(await leavesByEvidence(database)).keys()].sort()).toEqual(sequencedBefore);
-      const receiptsBefore = await Promise.all(sequencedBefore.map((id) => receiptFor(database.db, id, { format: 'fieldproof-receipt/v1' })));
+      const receiptsBefore = await Promise.all(
+        sequencedBefore.map((id) => receiptFor(database.db, id, { format: 'fieldproof-receipt/v1' })),
+      );
       for (const r of receiptsBefore) expect(verifyReceiptOffline(r).ok).toBe(true);
 
       add0007(dir);
@@ -137,7 +139,10 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
         expect(verifyReceiptOffline(now).ok).toBe(true);
         expect(now.leaf).toEqual(old.leaf);
       }
-      for (const id of everyId) expect(verifyReceiptOffline(await receiptFor(database.db, id, { format: 'fieldproof-receipt/v1' })).ok).toBe(true);
+      for (const id of everyId)
+        expect(
+          verifyReceiptOffline(await receiptFor(database.db, id, { format: 'fieldproof-receipt/v1' })).ok,
+        ).toBe(true);
     } finally {
       await database.close();
     }

@@ -46,10 +46,7 @@ export function verifyDocument(document, content, expectedPublicKey) {
       : [document];
   return receipts.map((r) => ({
     id: typeof r?.evidence?.id === 'string' ? r.evidence.id : '?',
-    verification: verifyOne(
-      r,
-      receipts.length === 1 ? options : { ...options, content: undefined },
-    ),
+    verification: verifyOne(r, receipts.length === 1 ? options : { ...options, content: undefined }),
   }));
 }
 

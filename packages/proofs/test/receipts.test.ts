@@ -182,7 +182,9 @@ describe.each(testEngines())('receipts from the log store (%s)', (engine) => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    await expect(receiptFor(fresh, log.records[22]!.id, { format: 'fieldproof-receipt/v1' })).rejects.toBeInstanceOf(LogInconsistencyError);
+    await expect(
+      receiptFor(fresh, log.records[22]!.id, { format: 'fieldproof-receipt/v1' }),
+    ).rejects.toBeInstanceOf(LogInconsistencyError);
   });
 });
 

@@ -150,9 +150,7 @@ export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Prom
     .limit(limit)
     .execute();
   if (rows.length > 0 || engineOf(db) !== 'sqlite') return rows.map((r) => ({ ...r, fromQueue: true }));
-  const after = await db.executeQuery<LeafEvidence>(
-    CompiledQuery.raw(SQLITE_READ_AFTER_WATERMARK, [limit]),
-  );
+  const after = await db.executeQuery<LeafEvidence>(CompiledQuery.raw(SQLITE_READ_AFTER_WATERMARK, [limit]));
   return after.rows.map((r) => ({ ...r, fromQueue: false }));
 }
 

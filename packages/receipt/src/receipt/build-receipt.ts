@@ -6,7 +6,13 @@ import { LEAF_FORMAT, LEAF_FORMAT_V2, leafHashOf, type EvidenceRecord } from '..
 import { toHex } from '../hex.js';
 import { RECEIPT_FORMAT_V2, type AnchorBranch, type AnchorStep, type ReceiptV2 } from '../v2/receipt-v2.js';
 import { validateReceiptV2 } from '../v2/validate-receipt-v2.js';
-import { RECEIPT_FORMAT, isStubAnchor, type Receipt, type ReceiptAnchor, type ReceiptEvidence } from './receipt.js';
+import {
+  RECEIPT_FORMAT,
+  isStubAnchor,
+  type Receipt,
+  type ReceiptAnchor,
+  type ReceiptEvidence,
+} from './receipt.js';
 import { validateReceipt } from './validate-receipt.js';
 
 /**
