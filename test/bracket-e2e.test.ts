@@ -211,6 +211,9 @@ describe('the time bracket end to end (sqlite, real hardhat node, built CLI)', (
     const offlineJson = await verify([files.get('inside')!, '--trusted-blocks', 'blocks.txt', '--json']);
     expect(offlineJson.code, offlineJson.stderr).toBe(0);
     checkJson(offlineJson.stdout, after.timestamp + 1, 0);
+    console.log(
+      `[bracket e2e: --json bracket]\n${JSON.stringify((JSON.parse(offlineJson.stdout) as JsonReport).bracket, null, 2)}`,
+    );
 
     // occurredAt 90 s before the not-before block: still VERIFIED (the device's claim is not a link), and
     // the time line says by how much it is outside.
