@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { getCheckpoint, listPushableAnchors } from '@fieldproof/db';
-import { verifyCosignature } from '@fieldproof/note';
+import { createCosigner, generateDeviceKey, verifyCosignature } from '@fieldproof/note';
 import { decodeAnchorPayload, verifyAnchorProof } from '@fieldproof/receipt';
-import type { AnchorProof, Receipt } from '@fieldproof/receipt';
+import type { AnchorBranch, AnchorProof, ReceiptV2 } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   collectorDatabaseUrl,
@@ -25,13 +25,25 @@ import { PushingUnit } from './support/pushing-unit.js';
  * A unit's final anchors reach the collector (issue 15, receipts from the collector carry anchors), on a
  * real hardhat node: the unit anchors to final, pushes its anchors with their stored anchor proofs, the
  * chain is reset (the anchor becomes lost on the unit, which pushes that; the collector's receipts drop
- * it) and the checkpoint is anchored again; the unit's folder is deleted; the collector's receipt verifies
- * with `fieldproof verify` offline and with `--rpc` against the node, and the anchor proof it serves
- * verifies offline. A tampered pushed proof is refused 400 FP_BAD_ANCHOR_PROOF, nothing stored.
+ * it) and the checkpoint is anchored again; the unit's folder is deleted; the collector's receipt
+ * (fieldproof-receipt/v2: its cosignature a step, the anchor a branch proven from its block header)
+ * verifies with `fieldproof verify --witness-key <collector key>` offline — canonicality unchecked — with
+ * `--rpc` against the node, and with a `--trusted-blocks` line once the node is stopped; a wrong
+ * `--witness-key` fails it. The anchor proof it serves verifies offline. A tampered pushed proof is
+ * refused 400 FP_BAD_ANCHOR_PROOF, nothing stored.
  */
 const engine = testEngines().at(-1)!;
 const CHAIN = 'local';
 const fp = (args: string[], env: Record<string, string> = {}) => runNode([FIELDPROOF_BIN, ...args], env);
+
+/** A v2 receipt's tree size (its inclusion step) and the transactions its anchor branches prove. */
+const treeSizeOf = (r: ReceiptV2) =>
+  (r.steps.find((s) => s.type === 'inclusion') as { treeSize: number }).treeSize;
+const txOf = (b: AnchorBranch) =>
+  b.steps.find((s) => s.type === 'anchor-tx') as { chainId: number; txHash: string; rawTx?: string };
+const blockOf = (b: AnchorBranch) =>
+  b.steps.find((s) => s.type === 'block') as { chainId: number; number: number; hash: string } | undefined;
+const txHashesOf = (r: ReceiptV2) => r.anchors.map((b) => txOf(b).txHash);
 
 let node: HardhatNode;
 beforeAll(async () => {
@@ -94,7 +106,9 @@ describe(`anchors pushed to the collector (${engine})`, () => {
           headers: { authorization: `Bearer ${readKey}` },
         });
         expect(res.statusCode, res.body).toBe(200);
-        return res.json<Receipt>();
+        const receipt = res.json<ReceiptV2>();
+        expect(receipt.format).toBe('fieldproof-receipt/v2');
+        return receipt;
       };
       const env = {
         COLLECTOR_DB_URL: collector.config.database.target.url,
@@ -119,18 +133,34 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       // A record after the anchored checkpoint: no anchor includes it yet, the held head is used.
       const after = await receiptOf(records[11]!.id);
       expect(after.anchors).toEqual([]);
-      expect(after.checkpoint.treeSize).toBe(12);
+      expect(treeSizeOf(after)).toBe(12);
       const first = await receiptOf(records[2]!.id);
-      verifyCosignature(first.checkpoint.note, collector.cosigner.verifierKey);
+      const note = (first.steps.find((s) => s.type === 'checkpoint') as { note: string }).note;
+      const cosigned = first.steps.find((s) => s.type === 'cosignature') as {
+        witnessKey: string;
+        line: string;
+      };
+      expect(cosigned.witnessKey).toBe(collector.cosigner.verifierKey);
+      verifyCosignature(note + cosigned.line, collector.cosigner.verifierKey);
       expect(first.anchors).toHaveLength(1);
-      expect(first.anchors[0]).toMatchObject({
-        chain: CHAIN,
+      expect(first.anchors[0]).toMatchObject({ chain: CHAIN, state: 'final' });
+      // Proven, not claimed: the raw transaction, its trie proof and the header the stored proof holds.
+      expect(first.anchors[0]!.steps.map((st) => st.type)).toEqual([
+        'anchor-tx',
+        'tx-trie',
+        'header',
+        'block',
+      ]);
+      expect(txOf(first.anchors[0]!)).toMatchObject({
         chainId: node.chainId,
         txHash: anchored!.txHash,
-        blockHash: anchored!.proof.blockHash,
-        state: 'final',
+        rawTx: anchored!.proof.rawTx,
       });
-      expect(first.checkpoint.treeSize).toBe(10);
+      expect(blockOf(first.anchors[0]!)).toMatchObject({
+        hash: anchored!.proof.blockHash,
+        number: anchored!.proof.blockNumber,
+      });
+      expect(treeSizeOf(first)).toBe(10);
       // Re-sending is idempotent: a restarted keeper sends every anchor once more; nothing changes.
       const resend = await sendPush(collector.app, origin, pushKey, await anchorPush(unit, [anchored!]));
       expect(resend.statusCode, resend.body).toBe(200);
@@ -146,7 +176,7 @@ describe(`anchors pushed to the collector (${engine})`, () => {
         { clock, label: 'lost', maxRounds: 40 },
       );
       await unit.push();
-      expect((await receiptOf(records[2]!.id)).anchors.map((a) => a.txHash)).not.toContain(anchored!.txHash);
+      expect(txHashesOf(await receiptOf(records[2]!.id))).not.toContain(anchored!.txHash);
       const lostProof = await collector.app.inject({
         method: 'GET',
         url: devicePath(origin, `/anchors/${anchored!.txHash}/proof`),
@@ -168,7 +198,8 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       expect(pushable.filter((a) => a.state === 'lost').map((a) => a.txHash)).toEqual([anchored!.txHash]);
 
       const receipt = await receiptOf(records[2]!.id);
-      expect(receipt.anchors.map((a) => a.txHash)).toEqual([again.txHash]);
+      expect(txHashesOf(receipt)).toEqual([again.txHash]);
+      const block = blockOf(receipt.anchors[0]!)!;
       const proofRes = await collector.app.inject({
         method: 'GET',
         url: devicePath(origin, `/anchors/${again.txHash}/proof`),
@@ -177,24 +208,54 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       expect(proofRes.statusCode, proofRes.body).toBe(200);
       const verified = verifyAnchorProof(proofRes.json<AnchorProof>());
       expect(verified.txHash).toBe(again.txHash);
-      expect(verified.blockHash).toBe(receipt.anchors[0]!.blockHash);
+      expect(verified.blockHash).toBe(block.hash);
       const payload = decodeAnchorPayload(verified.data);
       expect(payload.origin).toBe(origin);
-      expect(payload.treeSize).toBe(receipt.checkpoint.treeSize);
-      expect(Buffer.from(payload.root).toString('hex')).toBe(receipt.checkpoint.root);
+      expect(payload.treeSize).toBe(treeSizeOf(receipt));
 
       const dir = tempDir('fieldproof-anchored-');
       const file = path.join(dir, 'receipt.json');
       fs.writeFileSync(file, JSON.stringify(receipt));
-      const offline = await fp(['verify', file, '--expect-key', verifierKey]);
+      const witnessKey = collector.cosigner.verifierKey;
+      const offline = await fp(['verify', file, '--expect-key', verifierKey, '--witness-key', witnessKey]);
       expect(offline.code, offline.stdout + offline.stderr).toBe(0);
+      expect(offline.stdout).toMatch(/^ok {8}witness:.*required witness/m);
+      // The anchor is proven from its header with no node; only canonicality needs a source.
+      expect(offline.stdout).toMatch(new RegExp(`^ok {8}tx-trie:${node.chainId}:${again.txHash}:`, 'm'));
+      expect(offline.stdout).toMatch(
+        new RegExp(
+          `^ok {8}header:${node.chainId}:${again.txHash}: keccak256 of the header is ${block.hash}`,
+          'm',
+        ),
+      );
+      expect(offline.stdout).toMatch(
+        new RegExp(
+          `^unchecked canonical:${node.chainId}:${block.number}: whether this block is canonical needs`,
+          'm',
+        ),
+      );
       expect(offline.stdout).toMatch(/verdict: VERIFIED/);
-      const online = await fp(['verify', file, '--expect-key', verifierKey, '--rpc', node.url, '--json']);
+      const impostor = createCosigner(generateDeviceKey(collector.cosigner.name)).verifierKey;
+      const wrongWitness = await fp(['verify', file, '--witness-key', impostor]);
+      expect(wrongWitness.code, wrongWitness.stdout).toBe(1);
+      expect(wrongWitness.stdout).toMatch(/^failed {4}witness:/m);
+      const online = await fp([
+        'verify',
+        file,
+        '--expect-key',
+        verifierKey,
+        '--witness-key',
+        witnessKey,
+        '--rpc',
+        node.url,
+        '--json',
+      ]);
       expect(online.code, online.stdout + online.stderr).toBe(0);
       const report = JSON.parse(online.stdout) as { ok: boolean; links: { link: string; status: string }[] };
       expect(report.ok).toBe(true);
+      expect(report.links.filter((l) => l.status !== 'ok').map((l) => l.link)).toEqual(['content']);
       expect(report.links).toContainEqual(
-        expect.objectContaining({ link: `anchor:${node.chainId}:${again.txHash}`, status: 'ok' }),
+        expect.objectContaining({ link: `canonical:${node.chainId}:${block.number}`, status: 'ok' }),
       );
 
       // A tampered anchor proof: one byte of the raw transaction changed — refused, nothing stored.
@@ -214,7 +275,44 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       });
       expect(otherHeader.statusCode).toBe(400);
       expect(otherHeader.json<{ message: string }>().message).toContain('block-number');
-      expect((await receiptOf(records[2]!.id)).anchors.map((a) => a.txHash)).toEqual([again.txHash]);
+      expect(txHashesOf(await receiptOf(records[2]!.id))).toEqual([again.txHash]);
+
+      // The chain node is gone too: one trusted block line (from sources the auditor chose) proves the rest.
+      await node.stop();
+      const blocks = path.join(dir, 'blocks.txt');
+      fs.writeFileSync(blocks, `# chainId number hash\n${block.chainId} ${block.number} ${block.hash}\n`);
+      const trusted = await fp(['verify', file, '--witness-key', witnessKey, '--trusted-blocks', blocks]);
+      expect(trusted.code, trusted.stdout + trusted.stderr).toBe(0);
+      expect(trusted.stdout).toMatch(
+        new RegExp(
+          `^ok {8}canonical:${node.chainId}:${block.number}: the trusted block list lists ${block.hash}`,
+          'm',
+        ),
+      );
+      expect(trusted.stdout).toMatch(/^ok {8}anchors: 1 of 1 anchor\(s\) verified on a canonical chain/m);
+      expect(trusted.stdout).toMatch(
+        /^verdict: VERIFIED — every requested check holds; unchecked: content$/m,
+      );
+      console.log(`[collector receipt, unit and chain node gone, --trusted-blocks]\n${trusted.stdout}`);
+      fs.writeFileSync(blocks, `${block.chainId} ${block.number} 0x${'0'.repeat(64)}\n`);
+      const otherBlock = await fp(['verify', file, '--witness-key', witnessKey, '--trusted-blocks', blocks]);
+      expect(otherBlock.code, otherBlock.stdout).toBe(1);
+      expect(otherBlock.stdout).toMatch(
+        new RegExp(`^failed {4}canonical:${node.chainId}:${block.number}:`, 'm'),
+      );
+      // v1 on request, for older verifiers: the anchor as a claim, the cosignature in the note.
+      const v1 = await collector.app.inject({
+        method: 'GET',
+        url: devicePath(origin, `/evidence/${records[2]!.id}/receipt?format=v1`),
+        headers: { authorization: `Bearer ${readKey}` },
+      });
+      expect(v1.statusCode, v1.body).toBe(200);
+      expect(v1.json()).toMatchObject({
+        format: 'fieldproof-receipt/v1',
+        checkpoint: { treeSize: treeSizeOf(receipt) },
+        anchors: [{ txHash: again.txHash, blockHash: block.hash, state: 'final' }],
+      });
+      verifyCosignature(v1.json<{ checkpoint: { note: string } }>().checkpoint.note, witnessKey);
     } finally {
       await collector.close();
     }

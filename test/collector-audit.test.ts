@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { fromHex, verifyConsistency, verifyInclusion } from '@fieldproof/merkle';
-import { openNote, verifyCosignature } from '@fieldproof/note';
+import { createCosigner, generateDeviceKey, openNote, verifyCosignature } from '@fieldproof/note';
 import { leafHashOf } from '@fieldproof/receipt';
-import type { Receipt } from '@fieldproof/receipt';
+import type { Receipt, ReceiptV2 } from '@fieldproof/receipt';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectorDatabaseUrl, createTestCollector, devicePath } from '../packages/collector/test/support.js';
@@ -132,19 +132,72 @@ describe(`the collector's auditor routes (${engine})`, () => {
       expect(Buffer.from(await content.arrayBuffer())).toEqual(raw.bytes);
       expect((await get(`/content/${records[0]!.digest}`)).status).toBe(404); // a digest-only record
 
-      // The receipt, from the collector alone, verified offline by the CLI against the kept content.
+      // The receipt, from the collector alone: fieldproof-receipt/v2 with the collector's cosignature as a
+      // step under its witness key, verified offline by the CLI against the kept content.
+      const witnessKey = collector.cosigner.verifierKey;
       const res = await get(`/evidence/${raw.id}/receipt`);
       expect(res.status).toBe(200);
-      const receipt = (await res.json()) as Receipt;
-      expect(receipt.leaf.leafHash).toBe(Buffer.from(leafHashOf(receipt.evidence)).toString('hex'));
-      verifyCosignature(receipt.checkpoint.note, collector.cosigner.verifierKey); // the witness's line rides in the note
+      const receipt = (await res.json()) as ReceiptV2;
+      expect(receipt.format).toBe('fieldproof-receipt/v2');
+      expect(receipt.steps.map((s) => s.type)).toEqual(['leaf', 'inclusion', 'checkpoint', 'cosignature']);
+      const [leafStep, , checkpointStep, cosignatureStep] = receipt.steps;
+      expect(leafStep).toMatchObject({ leafHash: Buffer.from(leafHashOf(receipt.evidence)).toString('hex') });
+      expect(checkpointStep).toMatchObject({ publicKey: verifierKey });
+      expect(cosignatureStep).toMatchObject({ type: 'cosignature', witnessKey });
+      const { note } = checkpointStep as { note: string };
+      const { line } = cosignatureStep as { line: string };
+      expect(note).not.toContain(line); // the unit's note as it signed it; the witness's line is its own step
+      verifyCosignature(note + line, witnessKey);
       const dir = tempDir('fieldproof-audit-');
-      fs.writeFileSync(path.join(dir, 'receipt.json'), JSON.stringify(receipt));
+      const file = path.join(dir, 'receipt.json');
+      fs.writeFileSync(file, JSON.stringify(receipt));
       fs.writeFileSync(path.join(dir, 'content.bin'), raw.bytes!);
       const verified = await fp(
         [
           'verify',
-          path.join(dir, 'receipt.json'),
+          file,
+          '--content',
+          path.join(dir, 'content.bin'),
+          '--expect-key',
+          verifierKey,
+          '--witness-key',
+          witnessKey,
+        ],
+        {},
+      );
+      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+      expect(verified.stdout).toMatch(/^ok {8}cosignature:/m);
+      expect(verified.stdout).toMatch(/^ok {8}witness:.*required witness/m);
+      expect(verified.stdout).toMatch(/verdict: VERIFIED/);
+      // Another key under the collector's name did not cosign it: required, so the receipt fails.
+      const impostor = createCosigner(generateDeviceKey(collector.cosigner.name)).verifierKey;
+      const wrongWitness = await fp(['verify', file, '--witness-key', impostor], {});
+      expect(wrongWitness.code, wrongWitness.stdout).toBe(1);
+      expect(wrongWitness.stdout).toMatch(/^failed {4}witness:/m);
+      // A changed cosignature line fails its step.
+      const forged = structuredClone(receipt);
+      const forgedLine = (forged.steps[3] as { line: string }).line;
+      const at = forgedLine.length - 20; // inside the signature's base64, away from the padding
+      (forged.steps[3] as { line: string }).line =
+        forgedLine.slice(0, at) + (forgedLine[at] === 'A' ? 'B' : 'A') + forgedLine.slice(at + 1);
+      fs.writeFileSync(path.join(dir, 'forged.json'), JSON.stringify(forged));
+      const forgedRun = await fp(['verify', path.join(dir, 'forged.json')], {});
+      expect(forgedRun.code, forgedRun.stdout).toBe(1);
+      expect(forgedRun.stdout).toMatch(/^failed {4}cosignature:/m);
+
+      // ?format=v1, as the unit's api, for older verifiers: the cosignature line rides in the note.
+      const v1Res = await get(`/evidence/${raw.id}/receipt?format=v1`);
+      expect(v1Res.status).toBe(200);
+      const v1 = (await v1Res.json()) as Receipt;
+      expect(v1.format).toBe('fieldproof-receipt/v1');
+      expect(v1.leaf.leafHash).toBe((leafStep as { leafHash: string }).leafHash);
+      expect(v1.checkpoint.note).toBe(note + line);
+      verifyCosignature(v1.checkpoint.note, witnessKey);
+      fs.writeFileSync(path.join(dir, 'v1.json'), JSON.stringify(v1));
+      const v1Run = await fp(
+        [
+          'verify',
+          path.join(dir, 'v1.json'),
           '--content',
           path.join(dir, 'content.bin'),
           '--expect-key',
@@ -152,13 +205,11 @@ describe(`the collector's auditor routes (${engine})`, () => {
         ],
         {},
       );
-      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
-      expect(verified.stdout).toMatch(/verdict: VERIFIED/);
+      expect(v1Run.code, v1Run.stdout + v1Run.stderr).toBe(0);
+      expect(v1Run.stdout).toMatch(/format: fieldproof-receipt\/v1/);
+      expect((await get(`/evidence/${raw.id}/receipt?format=v3`)).status).toBe(400);
       fs.writeFileSync(path.join(dir, 'content.bin'), 'other bytes');
-      const tampered = await fp(
-        ['verify', path.join(dir, 'receipt.json'), '--content', path.join(dir, 'content.bin')],
-        {},
-      );
+      const tampered = await fp(['verify', file, '--content', path.join(dir, 'content.bin')], {});
       expect(tampered.code).not.toBe(0);
     } finally {
       await collector.close();

@@ -1,6 +1,11 @@
-import { buildReceipt, verifyReceiptOffline } from '@fieldproof/receipt';
-import { verifyAnchorProof } from '@fieldproof/receipt';
-import type { EvidenceRecord, Receipt, ReceiptAnchor } from '@fieldproof/receipt';
+import {
+  RECEIPT_FORMAT,
+  buildReceipt,
+  verifyAnchorProof,
+  verifyReceiptOffline,
+  verifyReceiptV2Offline,
+} from '@fieldproof/receipt';
+import type { EvidenceRecord, Receipt, ReceiptAnchor, ReceiptV2 } from '@fieldproof/receipt';
 import type { Kysely } from 'kysely';
 import type { CollectorSchema } from '../db/collector-schema.js';
 import { finalAnchorsIncluding } from '../db/device-anchors.js';
@@ -15,23 +20,38 @@ export class MirroredEvidenceNotFoundError extends Error {
   override readonly name = 'MirroredEvidenceNotFoundError';
 }
 
+/** What the collector's receipt route needs besides the database. */
+export interface DeviceReceiptOptions {
+  /** The collector's witness verifier key (`ctx.cosigner.verifierKey`): the key its cosignatures check under. */
+  readonly witnessKey: string;
+  /**
+   * Default `fieldproof-receipt/v2`; `fieldproof-receipt/v1` (`?format=v1`, as the unit's api) for holders
+   * of an older verifier: the cosignature line appended to the note, anchors as claims without proofs.
+   */
+  readonly format?: 'fieldproof-receipt/v1' | 'fieldproof-receipt/v2';
+}
+
 /**
  * The receipt of one mirrored record, built from the collector's database alone (the unit may be gone),
  * with the ONE receipt builder (`buildReceipt`, packages/receipt) the unit uses. It proves inclusion in
- * the held head — the newest checkpoint the collector cosigned — and its `checkpoint.note` is that
- * checkpoint as cosigned: the unit's signed note with the collector's `cosignature/v1` line appended (a
- * C2SP note with one more signature: it still opens under the unit's key, and the cosignature checks
- * under the collector's witness key). When the unit pushed final anchors of a checkpoint that includes the
- * record, the receipt proves inclusion in the newest such checkpoint instead (the unit's rule) and carries its anchors
- * (their stored anchor proofs are re-checked here; `anchorProofs` is what a v2 receipt embeds).
- * The receipt is verified offline before it is returned, so a mirror
- * that disagrees with itself fails here ({@link MirrorInconsistencyError}), never at an auditor's.
+ * the held head — the newest checkpoint the collector cosigned — or, when the unit pushed final anchors
+ * of a checkpoint that includes the record, in the newest such checkpoint (the unit's rule).
+ *
+ * `fieldproof-receipt/v2` (the default): the unit's signed note is the `checkpoint` step, the collector's
+ * C2SP `tlog-cosignature` line a `cosignature` step under its witness key (`fieldproof verify
+ * --witness-key` requires it), and each final anchor a branch proven from its block header by the anchor
+ * proof the unit pushed (re-checked here). v1: the note with the cosignature line appended (it still
+ * opens under the unit's key) and the anchors as claims.
+ *
+ * The receipt is verified offline before it is returned, so a mirror that disagrees with itself fails
+ * here ({@link MirrorInconsistencyError}), never at an auditor's.
  */
 export async function deviceReceipt(
   db: Kysely<CollectorSchema>,
   device: DeviceRow,
   evidenceId: string,
-): Promise<Receipt> {
+  options: DeviceReceiptOptions,
+): Promise<Receipt | ReceiptV2> {
   const leaf = await findDeviceLeafByEvidenceId(db, device.id, evidenceId);
   if (leaf === undefined || leaf.leaf_index >= device.tree_size) {
     throw new MirroredEvidenceNotFoundError(`no record ${evidenceId} mirrored for ${device.origin}`);
@@ -42,18 +62,30 @@ export async function deviceReceipt(
   if (checkpoint === undefined) {
     throw new MirrorInconsistencyError(`${device.origin}: no checkpoint of the tree size ${treeSize}`);
   }
-  const anchorProofs = anchored.map((a) => checkedProof(a));
-  const receipt = buildReceipt({
-    format: 'fieldproof-receipt/v1',
+  const common = {
     evidence: JSON.parse(leaf.record) as EvidenceRecord,
     leafIndex: leaf.leaf_index,
     inclusionProof: await deviceInclusionProof(db, device.id, leaf.leaf_index, treeSize),
-    checkpointNote: checkpoint.signed_note + checkpoint.cosignature,
     devicePublicKey: device.verifier_key,
     anchors: anchored.map(receiptAnchor),
-  });
-  void anchorProofs; // receipt v2 (another branch) takes them: `anchorProofs` in buildReceipt's parts
-  const verification = verifyReceiptOffline(receipt);
+  };
+  const receipt =
+    options.format === RECEIPT_FORMAT
+      ? buildReceipt({
+          ...common,
+          format: RECEIPT_FORMAT,
+          checkpointNote: checkpoint.signed_note + checkpoint.cosignature,
+        })
+      : buildReceipt({
+          ...common,
+          checkpointNote: checkpoint.signed_note,
+          cosignatures: [{ witnessKey: options.witnessKey, line: checkpoint.cosignature }],
+          anchorProofs: anchored.map(checkedProof),
+        });
+  const verification =
+    receipt.format === RECEIPT_FORMAT
+      ? verifyReceiptOffline(receipt)
+      : verifyReceiptV2Offline(receipt, { witnessKeys: [options.witnessKey] });
   if (!verification.ok) {
     const broken = verification.links
       .filter((l) => l.status === 'failed')

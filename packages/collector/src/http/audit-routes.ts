@@ -54,7 +54,7 @@ function leafView(row: DeviceLeafRow) {
  * GET /v1/devices/:origin/checkpoint[?treeSize=N]       a cosigned checkpoint (default: the held head)
  * GET /v1/devices/:origin/leaves?from=&limit=           records in leaf order
  * GET /v1/devices/:origin/evidence/:id                  one record with its leaf index
- * GET /v1/devices/:origin/evidence/:id/receipt          fieldproof-receipt, verifiable offline
+ * GET /v1/devices/:origin/evidence/:id/receipt[?format=v1]  fieldproof-receipt/v2 (v1 on request), verifiable offline
  * GET /v1/devices/:origin/proofs/inclusion?leafIndex=&treeSize=
  * GET /v1/devices/:origin/proofs/consistency?from=&to=
  * GET /v1/devices/:origin/content/:digest               mirrored raw bytes
@@ -194,13 +194,26 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
     },
   );
 
-  app.get<{ Params: { origin: string; id: string } }>(
+  app.get<{ Params: { origin: string; id: string }; Querystring: { format?: 'v1' | 'v2' } }>(
     '/v1/devices/:origin/evidence/:id/receipt',
-    { schema: { params: evidenceParams } },
+    {
+      schema: {
+        params: evidenceParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { format: { type: 'string', enum: ['v1', 'v2'] } },
+        },
+      },
+    },
     async (request) => {
       const device = await deviceOf(request.params.origin);
+      const format = request.query.format === 'v1' ? 'fieldproof-receipt/v1' : 'fieldproof-receipt/v2';
       try {
-        return await deviceReceipt(db, device, request.params.id);
+        return await deviceReceipt(db, device, request.params.id, {
+          witnessKey: ctx.cosigner.verifierKey,
+          format,
+        });
       } catch (err) {
         if (err instanceof MirroredEvidenceNotFoundError) throw new errors.NotFound(err.message);
         throw err;
