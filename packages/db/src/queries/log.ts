@@ -150,9 +150,7 @@ export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Prom
     .limit(limit)
     .execute();
   if (rows.length > 0 || engineOf(db) !== 'sqlite') return rows.map((r) => ({ ...r, fromQueue: true }));
-  const after = await db.executeQuery<LeafEvidence>(
-    CompiledQuery.raw(SQLITE_READ_AFTER_WATERMARK, [limit]),
-  );
+  const after = await db.executeQuery<LeafEvidence>(CompiledQuery.raw(SQLITE_READ_AFTER_WATERMARK, [limit]));
   return after.rows.map((r) => ({ ...r, fromQueue: false }));
 }
 
@@ -433,101 +431,6 @@ export async function tryLockSequencer(
     locked: boolean;
   }>`SELECT pg_try_advisory_xact_lock(${SEQUENCER_LOCK_KEY}) AS locked`.execute(trx);
   return result.rows[0]?.locked === true;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Leases
-
-export interface Lease {
-  readonly name: string;
-  readonly holder: string;
-  /** Fencing token: grows on every acquisition; a write is valid only while it is still the current one. */
-  readonly token: number;
-  readonly expiresAt: number;
-}
-
-/**
- * Takes the named lease for `holder` until `now + ttlMs` if it is free, expired, or already held by
- * `holder`. Every acquisition increments the fencing token. Returns the lease, or undefined when someone
- * else holds it. One statement (an upsert), so two contenders can never both win.
- */
-export async function acquireLease(
-  db: Kysely<Schema>,
-  request: { readonly name: string; readonly holder: string; readonly now: number; readonly ttlMs: number },
-): Promise<Lease | undefined> {
-  const expiresAt = request.now + request.ttlMs;
-  const row = await db
-    .insertInto('leases')
-    .values({ name: request.name, holder: request.holder, token: 1, expires_at: expiresAt })
-    .onConflict((oc) =>
-      oc
-        .column('name')
-        .doUpdateSet({
-          holder: request.holder,
-          token: sql<number>`leases.token + 1`,
-          expires_at: expiresAt,
-        })
-        .where((eb) =>
-          eb.or([eb('leases.expires_at', '<=', request.now), eb('leases.holder', '=', request.holder)]),
-        ),
-    )
-    .returning(['name', 'holder', 'token', 'expires_at'])
-    .executeTakeFirst();
-  return row === undefined
-    ? undefined
-    : { name: row.name, holder: row.holder, token: Number(row.token), expiresAt: Number(row.expires_at) };
-}
-
-/**
- * Extends a lease the caller still holds with this token. Returns false when it was lost (expired and
- * taken by another holder, which changed the token).
- */
-export async function renewLease(
-  db: Kysely<Schema>,
-  lease: { readonly name: string; readonly holder: string; readonly token: number },
-  now: number,
-  ttlMs: number,
-): Promise<boolean> {
-  const result = await db
-    .updateTable('leases')
-    .set({ expires_at: now + ttlMs })
-    .where('name', '=', lease.name)
-    .where('holder', '=', lease.holder)
-    .where('token', '=', lease.token)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
-/** Whether `token` is still the current token of the lease and unexpired at `now` (the fencing check). */
-export async function isLeaseCurrent(
-  db: Kysely<Schema>,
-  lease: { readonly name: string; readonly token: number },
-  now: number,
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('leases')
-    .select('token')
-    .where('name', '=', lease.name)
-    .where('token', '=', lease.token)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-/** Gives a lease up early (expires it now); the token stays, so the next holder's token is larger. */
-export async function releaseLease(
-  db: Kysely<Schema>,
-  lease: { readonly name: string; readonly holder: string; readonly token: number },
-  now: number,
-): Promise<boolean> {
-  const result = await db
-    .updateTable('leases')
-    .set({ expires_at: now })
-    .where('name', '=', lease.name)
-    .where('holder', '=', lease.holder)
-    .where('token', '=', lease.token)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
 }
 
 // ---------------------------------------------------------------------------------------------------
