@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  acquireLease,
   countLeaves,
   countQueuedEvidence,
   createLogAppender,
@@ -11,12 +10,9 @@ import {
   getNodes,
   hasQueuedEvidence,
   insertCheckpoint,
-  isLeaseCurrent,
   newId,
   oldestUnanchoredLeafTime,
   readSequenceQueue,
-  releaseLease,
-  renewLease,
 } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { createTestDatabase, dropTestDatabases, testEngines } from './support/databases.js';
@@ -182,46 +178,6 @@ describe.each(testEngines())('log queries on %s', (engine) => {
         .values(job(4, 'final', 'a'))
         .execute();
       expect(await oldestUnanchoredLeafTime(database.db)).toBeUndefined();
-    } finally {
-      await database.close();
-    }
-  });
-
-  it('leases: one holder at a time, a token that grows on every acquisition, fencing after expiry', async () => {
-    const database = await createTestDatabase(engine);
-    try {
-      const db = database.db;
-      const a1 = await acquireLease(db, { name: 'sequencer', holder: 'a', now: 1_000, ttlMs: 500 });
-      expect(a1).toEqual({ name: 'sequencer', holder: 'a', token: 1, expiresAt: 1_500 });
-      expect(
-        await acquireLease(db, { name: 'sequencer', holder: 'b', now: 1_200, ttlMs: 500 }),
-      ).toBeUndefined();
-      expect(await renewLease(db, a1!, 1_400, 500)).toBe(true); // now until 1 900
-      expect(
-        await acquireLease(db, { name: 'sequencer', holder: 'b', now: 1_800, ttlMs: 500 }),
-      ).toBeUndefined();
-      expect(await isLeaseCurrent(db, a1!, 1_850)).toBe(true);
-
-      const b = await acquireLease(db, { name: 'sequencer', holder: 'b', now: 1_900, ttlMs: 500 });
-      expect(b).toMatchObject({ holder: 'b', token: 2 });
-      // a's lease expired and was taken: a is fenced out.
-      expect(await isLeaseCurrent(db, a1!, 1_950)).toBe(false);
-      expect(await renewLease(db, a1!, 1_950, 500)).toBe(false);
-      expect(await releaseLease(db, a1!, 1_950)).toBe(false);
-
-      expect(await releaseLease(db, b!, 2_000)).toBe(true);
-      const a2 = await acquireLease(db, { name: 'sequencer', holder: 'a', now: 2_000, ttlMs: 500 });
-      expect(a2?.token).toBe(3);
-      // Re-acquiring while holding it also moves the token on.
-      expect(
-        (await acquireLease(db, { name: 'sequencer', holder: 'a', now: 2_100, ttlMs: 500 }))?.token,
-      ).toBe(4);
-
-      // Racing acquisitions: exactly one wins.
-      const racers = await Promise.all(
-        ['x', 'y', 'z', 'w'].map((holder) => acquireLease(db, { name: 'race', holder, now: 10, ttlMs: 100 })),
-      );
-      expect(racers.filter((r) => r !== undefined)).toHaveLength(1);
     } finally {
       await database.close();
     }

@@ -204,6 +204,46 @@ export function startTaskLoops(tasks: readonly KeeperTask[], defaultIdleMs: numb
   };
 }
 
+/**
+ * The keeper's task loops (KeeperTask: a busy round runs again at once, an idle one sleeps `idleMs`),
+ * played on `clock` instead of the wall clock for `forMs`: each step runs the task that is due next and
+ * moves the clock to its next turn. `between(at)` runs before each step (writes checkpoints meanwhile).
+ * A task busy for more than `maxBusyInARow` rounds in a row without the clock moving is spinning.
+ */
+export async function playTaskLoops(
+  tasks: readonly KeeperTask[],
+  clock: TestClock,
+  options: { forMs: number; defaultIdleMs: number; between?: (elapsedMs: number) => Promise<void> },
+): Promise<Map<string, { rounds: number; busy: number }>> {
+  const maxBusyInARow = 50;
+  const start = clock.now();
+  const end = start + options.forMs;
+  const counts = new Map(tasks.map((t) => [t.name, { rounds: 0, busy: 0 }]));
+  const nextAt = tasks.map(() => start);
+  const busyInARow = tasks.map(() => 0);
+  for (;;) {
+    const i = nextAt.indexOf(Math.min(...nextAt));
+    if (nextAt[i]! >= end) break;
+    clock.value = nextAt[i]!;
+    await options.between?.(clock.now() - start);
+    const task = tasks[i]!;
+    const busy = await task.runOnce();
+    const count = counts.get(task.name)!;
+    count.rounds += 1;
+    if (busy) {
+      count.busy += 1;
+      busyInARow[i]! += 1;
+      if (busyInARow[i]! > maxBusyInARow)
+        throw new Error(`${task.name} spins: busy ${maxBusyInARow} times in a row`);
+    } else {
+      busyInARow[i] = 0;
+      nextAt[i] = clock.now() + (task.idleMs ?? options.defaultIdleMs);
+    }
+  }
+  clock.value = end;
+  return counts;
+}
+
 /** Polls `done()` every 25 ms until it holds; fails after `timeoutMs`. */
 export async function waitFor(
   done: () => Promise<boolean>,

@@ -8,9 +8,9 @@ export { keeperService, runKeeper } from './keeper-service.js';
 export { createTaskRunner, type TaskRunner, type TaskRunnerOptions } from './task-runner.js';
 export { backoffDelay } from './backoff.js';
 export { createSequencer, type SequencerTask } from './sequencer/sequencer.js';
+export { LogInconsistencyError } from '@fieldproof/proofs';
 export {
   LeafEncodingFailure,
-  LogInconsistencyError,
   sequenceBatch,
   type SequenceContext,
   type SequencedBatch,

@@ -27,6 +27,7 @@ export class NotSequencedError extends ProofsError {
 
 /**
  * The stored log disagrees with itself: a node is missing, the device key is not recorded, or a receipt
- * built from the stored rows does not verify. A receipt is never handed out in that case.
+ * built from the stored rows does not verify. A receipt is never handed out in that case, and the
+ * keeper's sequencer throws it too rather than extend a corrupt tree (one class for both sides).
  */
 export class LogInconsistencyError extends ProofsError {}

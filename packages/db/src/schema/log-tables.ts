@@ -29,7 +29,7 @@ export interface LogMetaTable {
   updated_at: number;
 }
 
-/** `leases`: named single-holder leases with a fencing token. */
+/** `leases`: named single-holder leases with a fencing token (created by migration 0001; no code uses it). */
 export interface LeaseTable {
   name: string;
   holder: string;

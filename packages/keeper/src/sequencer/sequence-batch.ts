@@ -7,9 +7,10 @@ import {
   tryLockSequencer,
 } from '@fieldproof/db';
 import type { EngineCapabilities, LogAppender, QueuedEvidence, Schema } from '@fieldproof/db';
-import { appendToFrontier, fromHex, frontierNodes, rootFromFrontier } from '@fieldproof/merkle';
+import { appendToFrontier, fromHex, frontierNodes, rootFromFrontier, toHex } from '@fieldproof/merkle';
 import type { Hash } from '@fieldproof/merkle';
 import { signCheckpoint } from '@fieldproof/note';
+import { LogInconsistencyError } from '@fieldproof/proofs';
 import { evidenceRecordOf, leafHashOf } from '@fieldproof/receipt';
 import type { Kysely } from 'kysely';
 import type { DeviceIdentity } from '../device/device-identity.js';
@@ -22,11 +23,6 @@ export interface SequencedBatch {
   readonly treeSize: number;
   /** Root of the new tree, hex. */
   readonly rootHash: string;
-}
-
-/** The stored log disagrees with itself; sequencing stops rather than extend a corrupt tree. */
-export class LogInconsistencyError extends Error {
-  override readonly name = 'LogInconsistencyError';
 }
 
 /** An evidence row that cannot be encoded as a leaf. It blocks the log (indices are gap-free). */
@@ -80,7 +76,7 @@ export async function sequenceBatch(
     );
   }
   const frontier = await readFrontier(trx, treeSize);
-  if (latest !== undefined && hex(rootFromFrontier(frontier)) !== latest.root_hash) {
+  if (latest !== undefined && toHex(rootFromFrontier(frontier)) !== latest.root_hash) {
     throw new LogInconsistencyError(
       `stored nodes of tree size ${treeSize} do not reproduce the signed root ${latest.root_hash}`,
     );
@@ -89,20 +85,20 @@ export async function sequenceBatch(
   const leafHashes = queued.map(leafHashOfQueued);
   const appended = appendToFrontier(frontier, treeSize, leafHashes);
   const root = rootFromFrontier(appended.frontier);
-  const rootHash = hex(root);
+  const rootHash = toHex(root);
 
   await appender.insertLeaves(
     trx,
     queued.map((q, i) => ({
       leafIndex: treeSize + i,
       evidenceId: q.id,
-      leafHash: hex(leafHashes[i]!),
+      leafHash: toHex(leafHashes[i]!),
       sequencedAt: options.now,
     })),
   );
   await appender.insertNodes(
     trx,
-    appended.nodes.map((n) => ({ level: n.level, index: n.index, hash: hex(n.hash) })),
+    appended.nodes.map((n) => ({ level: n.level, index: n.index, hash: toHex(n.hash) })),
   );
   // Rows read by rowid (SQLite) have no queue row: the new leaf itself moves the watermark past them.
   const fromQueue = queued.filter((q) => q.fromQueue).map((q) => q.id);
@@ -139,8 +135,4 @@ function leafHashOfQueued(q: QueuedEvidence): Hash {
   } catch (err) {
     throw new LeafEncodingFailure(q.id, { cause: err });
   }
-}
-
-function hex(hash: Uint8Array): string {
-  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex');
 }
