@@ -69,10 +69,14 @@ async function writeAsUnder0006(database: Database, rows: readonly NewEvidence[]
   });
 }
 
-function add0007(dir: string): void {
-  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.startsWith('0007_'))) {
+function addMigration(dir: string, version: string): void {
+  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.startsWith(`${version}_`))) {
     fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
   }
+}
+
+function add0007(dir: string): void {
+  addMigration(dir, '0007');
 }
 
 async function leavesByEvidence(database: Database): Promise<Map<string, number[]>> {
@@ -84,7 +88,10 @@ async function leavesByEvidence(database: Database): Promise<Map<string, number[
 
 describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine) => {
   it('sequences queued and new evidence exactly once; receipts issued before it still verify', async () => {
+    // 0001–0006 plus 0008 (the leaf v2 columns, whose v1 defaults every row written here keeps): this
+    // keeper's sequencer stands in for the one before 0007, and it reads those columns. 0007 comes later.
     const dir = copyOfMigrations(6);
+    addMigration(dir, '0008');
     const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
     try {
       await migrate(database, { dir });

@@ -32,7 +32,8 @@ describe.skipIf(skipped !== undefined)('the in-browser verifier bundle', () => {
       const code = fs.readFileSync(BUNDLE, 'utf8');
       // The page as a whole must stay under 150 KB (console-browser.test.ts); the verifier is most of it.
       expect(code.length).toBeLessThan(140 * 1024);
-      const context = vm.createContext({ TextEncoder, TextDecoder });
+      // What every browser has (and Node has too): text codecs and base64.
+      const context = vm.createContext({ TextEncoder, TextDecoder, atob, btoa });
       vm.runInContext(code, context);
       // Objects made in the page's own realm, as a page's JSON.parse and FileReader make them.
       const verify = (doc: unknown, content?: Uint8Array, key?: string) => {

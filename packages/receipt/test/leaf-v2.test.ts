@@ -142,6 +142,7 @@ describe('a receipt of a v2 record', () => {
     const tree = new MemoryTree();
     tree.append([leafHashOf(record)]);
     return buildReceipt({
+      format: 'fieldproof-receipt/v1', // the v1 receipt with a v2 leaf (bracket-e2e covers v2 receipts)
       evidence: record,
       leafIndex: 0,
       inclusionProof: tree.inclusionProof(0),
