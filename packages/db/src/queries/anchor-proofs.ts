@@ -157,15 +157,7 @@ export async function findAnchorProofOfJob(db: Kysely<Schema>, jobId: string): P
   if (row === undefined) return { found: 'no-proof', state: job.state };
   return {
     found: 'proof',
-    proof: {
-      chainId: Number(row.chain_id),
-      blockNumber: Number(row.block_number),
-      blockHash: row.block_hash,
-      rawHeader: row.raw_header,
-      txIndex: Number(row.tx_index),
-      rawTx: row.raw_tx.toLowerCase(),
-      txProof: JSON.parse(row.tx_proof) as string[],
-    },
+    proof: storedProofOf(row),
   };
 }
 
@@ -224,15 +216,7 @@ export async function listAnchorProofsOfCheckpoint(
     .where('j.state', '=', 'final')
     .where('t.state', '=', 'final')
     .execute();
-  return rows.map((row) => ({
-    chainId: Number(row.chain_id),
-    blockNumber: Number(row.block_number),
-    blockHash: row.block_hash,
-    rawHeader: row.raw_header,
-    txIndex: Number(row.tx_index),
-    rawTx: row.raw_tx.toLowerCase(),
-    txProof: JSON.parse(row.tx_proof) as string[],
-  }));
+  return rows.map((row) => storedProofOf(row));
 }
 
 /** An anchor as the unit pushes it to a collector: a final (or since lost) transaction with its proof. */
@@ -288,14 +272,29 @@ export async function listPushableAnchors(
     treeSize: Number(r.tree_size),
     txHash: r.tx_hash.toLowerCase(),
     state: r.state === 'lost' ? 'lost' : 'final',
-    proof: {
-      chainId: Number(r.chain_id),
-      blockNumber: Number(r.block_number),
-      blockHash: r.block_hash,
-      rawHeader: r.raw_header,
-      txIndex: Number(r.tx_index),
-      rawTx: r.raw_tx.toLowerCase(),
-      txProof: JSON.parse(r.tx_proof) as string[],
-    },
+    proof: storedProofOf(r),
   }));
+}
+
+/** The columns of a served proof (anchor_proofs joined to its transaction's raw bytes). */
+interface StoredProofRow {
+  readonly chain_id: number;
+  readonly block_number: number;
+  readonly block_hash: string;
+  readonly raw_header: string;
+  readonly tx_index: number;
+  readonly raw_tx: string;
+  readonly tx_proof: string;
+}
+
+function storedProofOf(row: StoredProofRow): StoredAnchorProof {
+  return {
+    chainId: Number(row.chain_id),
+    blockNumber: Number(row.block_number),
+    blockHash: row.block_hash,
+    rawHeader: row.raw_header,
+    txIndex: Number(row.tx_index),
+    rawTx: row.raw_tx.toLowerCase(),
+    txProof: JSON.parse(row.tx_proof) as string[],
+  };
 }

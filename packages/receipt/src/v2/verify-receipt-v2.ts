@@ -1,11 +1,7 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { rootFromInclusionProof } from '@fieldproof/merkle';
 import {
-  InvalidSignatureError,
-  UnverifiedNoteError,
-  createNoteVerifier,
   formatKeyId,
-  openNote,
   parseCheckpoint,
   parseCosignerKey,
   parseSignedNote,
@@ -18,7 +14,7 @@ import { verifyAnchorProof, type VerifiedAnchorProof } from '../anchor-proof/anc
 import { bytesFrom0x, hex0x } from '../anchor-proof/rlp-values.js';
 import { LEAF_FORMAT, LEAF_FORMAT_V2, leafHashOf } from '../leaf/encode-leaf-data.js';
 import { bytesEqual, hashFromHex, toHex } from '../hex.js';
-import { checkContent } from '../verify/offline-links.js';
+import { checkContent, checkNoteSignature } from '../verify/offline-links.js';
 import { errorText, failed, ok, unchecked, type LinkVerdict, type Verification } from '../verify/verdict.js';
 import { trustedBlocks, type CanonicalAnswer, type CanonicalBlocks } from './canonical-blocks.js';
 import { validateReceiptV2 } from './validate-receipt-v2.js';
@@ -205,28 +201,7 @@ function checkCheckpointStep(
 }
 
 function checkSignatureStep(step: CheckpointStep, expected: string | undefined): LinkVerdict {
-  let device;
-  try {
-    device = createNoteVerifier(step.publicKey);
-  } catch (err) {
-    return failed('signature', `device public key: ${errorText(err)}`);
-  }
-  const id = `${device.name}+${formatKeyId(device.keyId)}`;
-  if (expected !== undefined && expected !== step.publicKey) {
-    return failed('signature', `the receipt's device key ${id} is not the expected key ${expected}`);
-  }
-  try {
-    openNoteOnce(step.note, step.publicKey, device);
-  } catch (err) {
-    if (err instanceof UnverifiedNoteError)
-      return failed('signature', `the note carries no signature by ${id}`);
-    if (err instanceof InvalidSignatureError)
-      return failed('signature', `the signature by ${id} does not verify`);
-    return failed('signature', errorText(err));
-  }
-  return expected === undefined
-    ? ok('signature', `signed by ${id}, the key the receipt names (pin it with the expected public key)`)
-    : ok('signature', `signed by ${id}, the expected device key`);
+  return checkNoteSignature(step.note, step.publicKey, expected);
 }
 
 // Receipts of one checkpoint share its note, cosignatures and anchors, so a bundle meets the same
@@ -237,13 +212,6 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): V {
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(key, value);
   return value;
-}
-const openedNotes = new Map<string, true>();
-function openNoteOnce(note: string, publicKey: string, verifier: Parameters<typeof openNote>[1]): void {
-  const key = `${publicKey}\u0000${note}`;
-  if (openedNotes.has(key)) return;
-  openNote(note, verifier);
-  remember(openedNotes, key, true);
 }
 const cosignatureVerdicts = new Map<string, LinkVerdict>();
 const branchResults = new Map<string, BranchResult>();

@@ -141,9 +141,21 @@ export function checkCheckpoint(receipt: Receipt): { verdict: LinkVerdict; check
  * Signatures by other keys (witnesses) are ignored, as C2SP signed-note requires.
  */
 export function checkSignature(receipt: Receipt, expectedPublicKey: string | undefined): LinkVerdict {
+  return checkNoteSignature(receipt.checkpoint.note, receipt.device.publicKey, expectedPublicKey);
+}
+
+/**
+ * The `signature` link of either receipt format: `note` is signed by `publicKey` (and that key is
+ * `expectedPublicKey` when given); other keys' signatures are ignored.
+ */
+export function checkNoteSignature(
+  note: string,
+  publicKey: string,
+  expectedPublicKey: string | undefined,
+): LinkVerdict {
   let device: NoteVerifier;
   try {
-    device = createNoteVerifier(receipt.device.publicKey);
+    device = createNoteVerifier(publicKey);
   } catch (err) {
     return failed('signature', `device public key: ${errorText(err)}`);
   }
@@ -155,7 +167,7 @@ export function checkSignature(receipt: Receipt, expectedPublicKey: string | und
       return failed('signature', `expected public key: ${errorText(err)}`);
     }
     // Verifier key strings have one valid spelling (strict base64, lowercase hex), so equal keys are equal strings.
-    if (expectedPublicKey !== receipt.device.publicKey) {
+    if (expectedPublicKey !== publicKey) {
       return failed(
         'signature',
         `the receipt's device key ${id} is not the expected key ${expectedPublicKey}`,
@@ -163,7 +175,7 @@ export function checkSignature(receipt: Receipt, expectedPublicKey: string | und
     }
   }
   try {
-    openNoteOnce(receipt.checkpoint.note, receipt.device.publicKey, device);
+    openNoteOnce(note, publicKey, device);
   } catch (err) {
     if (err instanceof UnverifiedNoteError)
       return failed('signature', `the note carries no signature by ${id}`);
