@@ -3,8 +3,11 @@
  * with golang.org/x/mod/sumdb/note), verifier key strings, and the device key file. Imports nothing of
  * ours; `device-key.ts` and `key-file.ts` are the only files that touch the file system. Formats:
  * docs/FORMATS.md §2–4.
+ *
+ * Everything of the verifying half (`@fieldproof/note/verify`, which a browser bundle takes), plus the
+ * signing half: device keys, signing notes and checkpoints, cosigners.
  */
-export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+export * from './verify.js';
 export {
   DeviceKey,
   deviceKeyFromSeed,
@@ -14,48 +17,7 @@ export {
   loadOrCreateDeviceKey,
   type DeviceKeyFileOptions,
 } from './device-key.js';
-export {
-  AmbiguousVerifierError,
-  DeviceKeyError,
-  InsecureKeyFileError,
-  InvalidSignatureError,
-  MalformedCheckpointError,
-  MalformedKeyError,
-  MalformedNoteError,
-  NoteError,
-  UnverifiedNoteError,
-  formatKeyId,
-  type NoteSignatureData,
-} from './errors.js';
-export {
-  MAX_NOTE_SIGNATURES,
-  openNote,
-  parseSignedNote,
-  signNote,
-  type NoteSignature,
-  type NoteSigner,
-  type OpenedNote,
-  type ParsedNote,
-} from './signed-note.js';
-export {
-  SIGNATURE_TYPE_ED25519,
-  createNoteVerifier,
-  formatVerifierKey,
-  keyIdOf,
-  parseVerifierKey,
-  type NoteVerifier,
-  type VerifierKey,
-} from './verifier-key.js';
-export { openCheckpoint, signCheckpoint, type OpenedCheckpoint } from './signed-checkpoint.js';
-export {
-  SIGNATURE_TYPE_COSIGNATURE_V1,
-  cosignedMessage,
-  cosignerKeyIdOf,
-  createCosigner,
-  formatCosignerKey,
-  parseCosignerKey,
-  verifyCosignature,
-  type Cosignature,
-  type Cosigner,
-} from './cosignature.js';
-export { setEd25519Verify, type Ed25519Verify } from './platform.js';
+export { DeviceKeyError, InsecureKeyFileError } from './errors.js';
+export { signNote, type NoteSigner } from './signed-note.js';
+export { signCheckpoint } from './signed-checkpoint.js';
+export { createCosigner, type Cosigner } from './cosignature.js';
