@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   countLeaves,
   countQueuedEvidence,
-  createLogAppender,
+  deleteQueuedEvidence,
   enqueueEvidence,
   getCheckpoint,
   getLatestCheckpoint,
@@ -10,6 +10,8 @@ import {
   getNodes,
   hasQueuedEvidence,
   insertCheckpoint,
+  insertLeaves,
+  insertNodes,
   newId,
   oldestUnanchoredLeafTime,
   readSequenceQueue,
@@ -68,19 +70,18 @@ describe.each(testEngines())('log queries on %s', (engine) => {
         clock_suspect: null,
       });
 
-      // 2 345 rows: bulk statements of 100 (SQLite) / 1 000 (PostgreSQL) plus a tail.
-      const appender = createLogAppender(database);
+      // 2 345 rows: power-of-two chunks (512 × 4 + 256 + 16 + 8 + 1) of cached statement texts.
       await database.db.transaction().execute(async (trx) => {
-        await appender.insertLeaves(
+        await insertLeaves(
           trx,
           ids.map((evidenceId, i) => ({ leafIndex: i, evidenceId, leafHash: hex(i), sequencedAt: 5 })),
         );
-        await appender.insertNodes(trx, [
+        await insertNodes(trx, [
           { level: 1, index: 0, hash: hex(101) },
           { level: 1, index: 1, hash: hex(102) },
           { level: 2, index: 0, hash: hex(201) },
         ]);
-        await appender.deleteQueuedEvidence(trx, ids.slice(0, 2_222));
+        await deleteQueuedEvidence(trx, ids.slice(0, 2_222));
       });
       // PostgreSQL: the 123 queue rows not deleted; SQLite: the newest leaf moved the watermark past all.
       expect(await countQueuedEvidence(database.db)).toBe(engine === 'sqlite' ? 0 : 123);
@@ -114,20 +115,6 @@ describe.each(testEngines())('log queries on %s', (engine) => {
     }
   });
 
-  it('the SQLite appender refuses to run outside a transaction', async () => {
-    const database = await createTestDatabase(engine);
-    try {
-      const appender = createLogAppender(database);
-      if (database.sqlite !== undefined) {
-        await expect(appender.deleteQueuedEvidence(database.db, ['x'])).rejects.toThrow(
-          /outside a write transaction/,
-        );
-      }
-    } finally {
-      await database.close();
-    }
-  });
-
   it('keeps checkpoints by size and reports the oldest leaf no final anchor covers', async () => {
     const database = await createTestDatabase(engine);
     try {
@@ -135,7 +122,7 @@ describe.each(testEngines())('log queries on %s', (engine) => {
       expect(await oldestUnanchoredLeafTime(database.db)).toBeUndefined();
       const ids = await addEvidence(database, 4);
       await database.db.transaction().execute(async (trx) => {
-        await createLogAppender(database).insertLeaves(
+        await insertLeaves(
           trx,
           ids.map((evidenceId, i) => ({ leafIndex: i, evidenceId, leafHash: hex(i), sequencedAt: 100 + i })),
         );

@@ -33,7 +33,7 @@ export * from './queries/console-panels.js';
 export type * from './schema/console-session-table.js';
 export * from './api-keys/api-key-secret.js';
 export * from './queries/log-meta.js';
-export * from './queries/log.js';
+export * from './queries/log/index.js';
 export * from './queries/keyset.js';
 export * from './queries/evidence.js';
 export * from './queries/anchoring-status.js';
