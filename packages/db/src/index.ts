@@ -4,6 +4,8 @@ export * from './errors/classify-db-error.js';
 export * from './url/resolve-database-url.js';
 export * from './sqlite/open-sqlite.js';
 export * from './sqlite/sqlite-immediate-dialect.js';
+export * from './workers/start-worker.js';
+export * from './queries/evidence-columns.js';
 export * from './postgres/create-postgres-pool.js';
 export * from './migrations/load-migrations.js';
 export * from './migrations/migrator.js';

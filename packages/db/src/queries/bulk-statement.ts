@@ -1,6 +1,7 @@
 import { CompiledQuery } from 'kysely';
 import type { Kysely } from 'kysely';
 import { engineOf } from '../database.js';
+import { bulkChunkRows } from './bulk-chunk-rows.js';
 import type { Schema } from '../schema/schema.js';
 
 /**
@@ -34,8 +35,7 @@ export async function runBulk<T>(
 ): Promise<void> {
   const engine = engineOf(trx);
   for (let start = 0; start < rows.length;) {
-    const remaining = rows.length - start;
-    const n = remaining >= statement.maxRows ? statement.maxRows : 2 ** Math.floor(Math.log2(remaining));
+    const n = bulkChunkRows(rows.length - start, statement.maxRows);
     const key = `${statement.name}:${engine}:${n}`;
     let text = texts.get(key);
     if (text === undefined) {

@@ -3,6 +3,7 @@ import type { EvidenceTable } from '../schema/evidence-table.js';
 import type { Schema } from '../schema/schema.js';
 import { runBulk } from './bulk-statement.js';
 import type { BulkStatement } from './bulk-statement.js';
+import { EVIDENCE_COLUMNS, EVIDENCE_INSERT_MAX_ROWS, evidenceValues } from './evidence-columns.js';
 import { enqueueEvidence } from './log/sequence-queue.js';
 import { afterCursor, pageOf } from './keyset.js';
 import type { KeysetPage, SortOrder } from './keyset.js';
@@ -26,42 +27,16 @@ export async function appendEvidence(trx: Kysely<Schema>, rows: readonly NewEvid
   await enqueueEvidence(trx, rows);
 }
 
-/** The evidence columns in the order of their values in appendEvidence's statements. */
-const EVIDENCE_COLUMNS = [
-  'id',
-  'digest',
-  'kind',
-  'source',
-  'occurred_at',
-  'received_at',
-  'payload_mime',
-  'payload_size',
-  'payload_json',
-  'metadata',
-  'content_stored',
-  'leaf_version',
-  'not_before_chain_id',
-  'not_before_number',
-  'not_before_hash',
-  'not_before_timestamp',
-  'clock_suspect',
-] as const satisfies readonly (keyof EvidenceTable)[];
-
 /** Every column set (to null: only the SQL text is used), so kysely lists them all, in this order. */
 const TEMPLATE_EVIDENCE = Object.fromEntries(
   EVIDENCE_COLUMNS.map((c) => [c, null]),
 ) as unknown as NewEvidence;
 
-/**
- * 128 rows × 17 columns: far below SQLite's 32,766 parameters. A row that leaves out the leaf-format
- * columns is a `fieldproof-leaf/v1` row (the columns' defaults, migration 0008): the statement lists
- * every column, so the default is bound here.
- */
 const INSERT_EVIDENCE: BulkStatement<NewEvidence> = {
   name: 'evidence.insert',
-  maxRows: 128,
+  maxRows: EVIDENCE_INSERT_MAX_ROWS,
   build: (db, n) => db.insertInto('evidence').values(new Array<NewEvidence>(n).fill(TEMPLATE_EVIDENCE)),
-  values: (row) => EVIDENCE_COLUMNS.map((c) => row[c] ?? (c === 'leaf_version' ? 1 : null)),
+  values: evidenceValues,
 };
 
 export async function findEvidenceByDigest(

@@ -17,16 +17,14 @@ const INSERT_LEAVES: BulkStatement<NewLeaf> = {
   name: 'log_leaves.insert',
   maxRows: 512,
   build: (db, n) =>
-    db
-      .insertInto('log_leaves')
-      .values(
-        new Array(n).fill({
-          leaf_index: null,
-          evidence_id: null,
-          leaf_hash: null,
-          sequenced_at: null,
-        }) as never[],
-      ),
+    db.insertInto('log_leaves').values(
+      new Array(n).fill({
+        leaf_index: null,
+        evidence_id: null,
+        leaf_hash: null,
+        sequenced_at: null,
+      }) as never[],
+    ),
   values: (l) => [l.leafIndex, l.evidenceId, l.leafHash, l.sequencedAt],
 };
 
