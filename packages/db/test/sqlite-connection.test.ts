@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDatabase, openSqlite, readPragmas, sqlitePragmasOf } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
@@ -33,6 +34,25 @@ describe('SQLite connection factory', () => {
     const db = openSqlite(path.join(root, 'x.sqlite3'));
     db.close();
     expect(fs.statSync(root).mode & 0o777).toBe(0o755);
+  });
+
+  it('creates a new database with 1 KiB pages; an existing one keeps its page size', () => {
+    const fresh = path.join(tempDir(), 'fresh.sqlite3');
+    const db = openSqlite(fresh);
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+    const reopened = openSqlite(fresh);
+    expect(reopened.pragma('page_size', { simple: true })).toBe(1024);
+    reopened.close();
+
+    // A unit's database created before: 4 KiB pages (SQLite's default), left as they are.
+    const old = path.join(tempDir(), 'old.sqlite3');
+    const raw = new BetterSqlite3(old);
+    raw.exec('CREATE TABLE t (x)');
+    raw.close();
+    const existing = openSqlite(old);
+    expect(existing.pragma('page_size', { simple: true })).toBe(4096);
+    existing.close();
   });
 
   it('honours an explicit synchronous choice and reads it back', () => {

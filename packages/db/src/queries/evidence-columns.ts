@@ -1,27 +1,19 @@
 import type { EvidenceTable } from '../schema/evidence-table.js';
 import type { NewEvidence } from './evidence.js';
+import { LEAF_COLUMNS } from './log/leaf-columns.js';
 
 // Kysely-free (the api's SQLite writer thread takes it without kysely): see raw-sqlite.ts.
 
-/** The evidence columns in the order of their values in the multi-row evidence inserts. */
+/**
+ * The evidence columns in the order of their values in the multi-row evidence inserts: a leaf's columns,
+ * then those no leaf is made of.
+ */
 export const EVIDENCE_COLUMNS = [
-  'id',
-  'digest',
-  'kind',
+  ...LEAF_COLUMNS,
   'source',
-  'occurred_at',
-  'received_at',
-  'payload_mime',
   'payload_size',
   'payload_json',
-  'metadata',
   'content_stored',
-  'leaf_version',
-  'not_before_chain_id',
-  'not_before_number',
-  'not_before_hash',
-  'not_before_timestamp',
-  'clock_suspect',
 ] as const satisfies readonly (keyof EvidenceTable)[];
 
 /**

@@ -1,3 +1,4 @@
+// Kysely-free (the api's SQLite writer thread takes it through evidence-columns.ts).
 import type { EvidenceRow } from '../evidence.js';
 
 /** The evidence columns a leaf is made of (fieldproof-leaf/v1 and v2). */
