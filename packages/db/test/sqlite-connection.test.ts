@@ -36,13 +36,14 @@ describe('SQLite connection factory', () => {
     expect(fs.statSync(root).mode & 0o777).toBe(0o755);
   });
 
-  it('creates a new database with 1 KiB pages; an existing one keeps its page size', () => {
+  it('creates a new database with 1 KiB pages (an existing one keeps its page size); the WAL grows to 16 MiB before a checkpoint', () => {
     const fresh = path.join(tempDir(), 'fresh.sqlite3');
     const db = openSqlite(fresh);
     db.exec('CREATE TABLE t (x)');
     db.close();
     const reopened = openSqlite(fresh);
     expect(reopened.pragma('page_size', { simple: true })).toBe(1024);
+    expect(reopened.pragma('wal_autocheckpoint', { simple: true })).toBe(16_384);
     reopened.close();
 
     // A unit's database created before: 4 KiB pages (SQLite's default), left as they are.
@@ -52,6 +53,7 @@ describe('SQLite connection factory', () => {
     raw.close();
     const existing = openSqlite(old);
     expect(existing.pragma('page_size', { simple: true })).toBe(4096);
+    expect(existing.pragma('wal_autocheckpoint', { simple: true })).toBe(4_096);
     existing.close();
   });
 

@@ -70,6 +70,10 @@ export function applyPragmas(db: BetterSqlite3.Database, options: SqliteOptions)
   // Only a database not yet created takes a page size; an existing file keeps the one it has.
   if (!db.readonly && isEmptyFile(db.name)) db.pragma(`page_size = ${NEW_DATABASE_PAGE_SIZE}`);
   if (!db.readonly) switchToWal(db, options.busyTimeoutMs);
+  if (!db.readonly) {
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    db.pragma(`wal_autocheckpoint = ${Math.round(WAL_AUTOCHECKPOINT_BYTES / pageSize)}`);
+  }
   db.pragma('foreign_keys = ON');
   db.pragma(`synchronous = ${options.synchronous}`);
   const pragmas = readPragmas(db);
@@ -109,6 +113,14 @@ function switchToWal(db: BetterSqlite3.Database, timeoutMs: number): void {
  * digest lands anywhere in the unique index): smaller pages, fewer bytes per commit on the SD card.
  */
 const NEW_DATABASE_PAGE_SIZE = 1024;
+
+/**
+ * How large the WAL grows before the committing connection copies it back into the database (SQLite's
+ * default: 1 000 pages). A page rewritten by many commits in between is copied back once: the larger the
+ * WAL, the fewer bytes per record reach the card. Set on every writing connection alike, since whichever
+ * commits past the mark checkpoints. Measured: see BENCHMARKS.md, "The write path (issue 12)".
+ */
+const WAL_AUTOCHECKPOINT_BYTES = 16 * 1024 * 1024;
 
 function isEmptyFile(filePath: string): boolean {
   try {
