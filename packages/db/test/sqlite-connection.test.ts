@@ -37,24 +37,23 @@ describe('SQLite connection factory', () => {
   });
 
   it('creates a new database with 1 KiB pages (an existing one keeps its page size); the WAL grows to 16 MiB before a checkpoint', () => {
-    const fresh = path.join(tempDir(), 'fresh.sqlite3');
-    const db = openSqlite(fresh);
-    db.exec('CREATE TABLE t (x)');
-    db.close();
-    const reopened = openSqlite(fresh);
-    expect(reopened.pragma('page_size', { simple: true })).toBe(1024);
-    expect(reopened.pragma('wal_autocheckpoint', { simple: true })).toBe(16_384);
-    reopened.close();
-
+    /** Creates a table through `create`, then reopens the file the fieldproof way and reads its settings. */
+    const settingsAfter = (create: (file: string) => BetterSqlite3.Database) => {
+      const file = path.join(tempDir(), 'p.sqlite3');
+      const first = create(file);
+      first.exec('CREATE TABLE t (x)');
+      first.close();
+      const db = openSqlite(file);
+      const settings = [
+        db.pragma('page_size', { simple: true }),
+        db.pragma('wal_autocheckpoint', { simple: true }),
+      ];
+      db.close();
+      return settings;
+    };
+    expect(settingsAfter((file) => openSqlite(file))).toEqual([1024, 16_384]);
     // A unit's database created before: 4 KiB pages (SQLite's default), left as they are.
-    const old = path.join(tempDir(), 'old.sqlite3');
-    const raw = new BetterSqlite3(old);
-    raw.exec('CREATE TABLE t (x)');
-    raw.close();
-    const existing = openSqlite(old);
-    expect(existing.pragma('page_size', { simple: true })).toBe(4096);
-    expect(existing.pragma('wal_autocheckpoint', { simple: true })).toBe(4_096);
-    existing.close();
+    expect(settingsAfter((file) => new BetterSqlite3(file))).toEqual([4096, 4_096]);
   });
 
   it('honours an explicit synchronous choice and reads it back', () => {
