@@ -397,12 +397,19 @@ describe('receipts through a fleet log, on a real chain', () => {
     expect(wrong.stdout).toMatch(/^failed {4}fleet-checkpoint:.*which is not a --fleet-key/m);
     // The direct anchor still verifies: "anchors" holds, the fleet branch's failure fails the receipt.
     expect(wrong.stdout).toMatch(/^ok {8}anchors: 1 of 2 anchor\(s\) verified on a canonical chain$/m);
+    const lines = (out: string, re: RegExp) =>
+      out
+        .split('\n')
+        .filter((l) => re.test(l))
+        .join('\n');
+    console.log(`[fleet verify, another --fleet-key]\n${lines(wrong.stdout, /^failed|^verdict|anchors:/)}`);
 
     const unpinned = await verify([file, '--trusted-blocks', blocksFile]);
     expect(unpinned.code, unpinned.stdout).toBe(0);
     expect(unpinned.stdout).toMatch(
       /^ok {8}fleet-checkpoint:.*the fleet key was not pinned \(--fleet-key\)$/m,
     );
+    console.log(`[fleet verify, no --fleet-key]\n${lines(unpinned.stdout, /fleet-checkpoint:/)}`);
 
     const bundle = path.join(dir, 'bundle.json');
     const list = [
