@@ -476,6 +476,9 @@ describe('receipts through a fleet log, on a real chain', () => {
     const bad = await verify([file, '--fleet-key', 'not-a-key']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--fleet-key not-a-key/);
+    const consistency = await verify(['--consistency', file, file, '--fleet-key', fleetKey.verifierKey]);
+    expect(consistency.code).toBe(2);
+    expect(consistency.stderr).toMatch(/--fleet-key is for receipts, not --consistency/);
   });
 });
 
