@@ -166,7 +166,7 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
             });
           }
         }
-        const accepted = await applyPush(ctx, device.id, push);
+        const accepted = await applyPush(ctx, device.id, push, device);
         ctx.metrics.pushes.inc({ outcome: accepted.appended > 0 ? 'accepted' : 'resent' });
         ctx.metrics.leavesIngested.inc(accepted.appended);
         ctx.metrics.pushDuration.observe((performance.now() - started) / 1000);
