@@ -37,6 +37,8 @@ export class PushingUnit {
   constructor(
     readonly origin: string,
     collector: { readonly url: string; readonly pushKey: string; readonly witnessKey: string },
+    /** The push outbox's HTTP client (default: global fetch); tests wrap it to see what is sent. */
+    readonly fetch: typeof globalThis.fetch = globalThis.fetch,
   ) {
     const key = generateDeviceKey(origin);
     this.device = { key, origin, verifierKey: key.verifierKey, source: { kind: 'secret' } };
@@ -87,6 +89,7 @@ export class PushingUnit {
       maxLeaves: 7,
       random: () => 1,
       anchorScanMs: 0, // a caught-up push() looks for anchors every round
+      fetch: this.fetch,
     });
   }
 

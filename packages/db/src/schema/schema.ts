@@ -5,7 +5,11 @@ import type {
   ChainAccountTable,
   ChainFinalizedBlockTable,
 } from './anchor-tables.js';
-import type { CollectorCosignatureTable, CollectorPushStateTable } from './collector-push-tables.js';
+import type {
+  CollectorAnchorAckTable,
+  CollectorCosignatureTable,
+  CollectorPushStateTable,
+} from './collector-push-tables.js';
 import type { ApiKeyTable } from './api-key-table.js';
 import type { ConsoleSessionTable } from './console-session-table.js';
 import type { EvidenceTable, SequenceQueueTable } from './evidence-table.js';
@@ -47,5 +51,6 @@ export interface Schema {
   api_keys: ApiKeyTable;
   collector_push_state: CollectorPushStateTable;
   collector_cosignatures: CollectorCosignatureTable;
+  collector_anchor_acks: CollectorAnchorAckTable;
   console_sessions: ConsoleSessionTable;
 }

@@ -5,6 +5,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import type { CollectorTarget } from '@fieldproof/config';
 import { componentLogger } from '@fieldproof/config/observability';
 import {
+  getCollectorAnchorAcks,
   getCollectorPushState,
   getCheckpoint,
   getLatestCheckpoint,
@@ -12,6 +13,7 @@ import {
   listPushableAnchors,
   readLeavesWithEvidence,
   recordCollectorAck,
+  recordCollectorAnchorAcks,
   recordCollectorFailure,
   checkpointSizeIn,
   storeCollectorCosignature,
@@ -105,8 +107,6 @@ export function createCollectorPusher(
   let pushKey: string | undefined;
   const maxAnchors = options.maxAnchors ?? DEFAULT_PUSH_MAX_ANCHORS;
   const anchorScanMs = options.anchorScanMs ?? config.keeper.confirmPollMs;
-  /** Anchors this collector took since the keeper started: tx hash → `state:blockHash`. */
-  const sentAnchors = new Map<string, string>();
   let anchorCursor = '';
   let nextAnchorScanAt = 0;
   /** False once the collector refused anchors (an older collector, or a refusal no retry fixes). */
@@ -230,10 +230,10 @@ export function createCollectorPusher(
   /**
    * One page of the anchor scan (issue 15, "anchors"): the unit's final anchors with their stored proofs,
    * and those since lost, of checkpoints the collector acknowledged, in transaction id order; those the
-   * collector has not taken since the keeper started (or that changed: lost, another block) go in one push
-   * of the acknowledged checkpoint with no leaves. A pass ends at the last page; the next starts after
-   * `anchorScanMs`. After a restart every anchor is sent once more: the collector skips those it holds.
-   * Returns whether another page follows.
+   * collector has not taken (or that changed since: lost, another block) go in one push of the
+   * acknowledged checkpoint with no leaves. What it took is recorded on the unit (collector_anchor_acks),
+   * so a keeper restart sends none again. A pass ends at the last page; the next starts after
+   * `anchorScanMs`. Returns whether another page follows.
    */
   async function anchorStep(acked: number): Promise<boolean> {
     const held = await getCheckpoint(db, acked);
@@ -244,7 +244,12 @@ export function createCollectorPusher(
       limit: maxAnchors,
     });
     const key = (a: (typeof page)[number]) => `${a.state}:${a.proof.blockHash}`;
-    const fresh = page.filter((a) => sentAnchors.get(a.txHash) !== key(a));
+    const taken = await getCollectorAnchorAcks(
+      db,
+      target.name,
+      page.map((a) => a.txHash),
+    );
+    const fresh = page.filter((a) => taken.get(a.txHash) !== key(a));
     if (fresh.length > 0) {
       const anchors = [];
       for (const a of fresh) {
@@ -265,7 +270,12 @@ export function createCollectorPusher(
           bytes: await gzip(Buffer.from(JSON.stringify(body))),
           type: 'application/json',
         })) as { anchorsStored?: number };
-        for (const a of fresh) sentAnchors.set(a.txHash, key(a));
+        await recordCollectorAnchorAcks(
+          db,
+          target.name,
+          fresh.map((a) => ({ txHash: a.txHash, ackedKey: key(a) })),
+          now(),
+        );
         log.info(
           { anchors: anchors.length, stored: answer.anchorsStored, treeSize: acked },
           'pushed anchors to collector',
