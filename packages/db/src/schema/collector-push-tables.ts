@@ -23,7 +23,7 @@ export interface CollectorCosignatureTable {
   stored_at: number;
 }
 
-/** `collector_anchor_acks` (migration 0010): what each collector acknowledged of each anchor transaction. */
+/** `collector_anchor_acks` (migration 0011): what each collector acknowledged of each anchor transaction. */
 export interface CollectorAnchorAckTable {
   collector: string;
   tx_hash: string;
