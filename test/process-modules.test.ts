@@ -112,6 +112,22 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
     }
   });
 
+  it('the keeper with the stub provider loads no chain code; with a chain configured it does', async () => {
+    const chainCode = ['ethers', '@ethereumjs/mpt'];
+    const stub = await servicePackages('keeper', /"msg":"keeper started"/);
+    for (const absent of chainCode) expect(stub, absent).not.toContain(absent);
+    // …and with a chain (its RPC unreachable: starting does not need it) the same check would fail.
+    const evm = await servicePackages('keeper', /"msg":"keeper started"/, {
+      KEEPER_PROVIDER: 'evm',
+      KEEPER_CHAINS: JSON.stringify([
+        { name: 'local', rpcUrl: 'http://127.0.0.1:9', chainId: 31337, confirmations: 2 },
+      ]),
+      // hardhat's public development account #1: a well-known test key, never a real one
+      KEEPER_SIGNER_KEY: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+    });
+    expect(evm).toContain('ethers');
+  });
+
   it('the collector entry point: the collector package, never the keeper, ethers or the CLI', async () => {
     const loaded = await servicePackages('collector', /"msg":"collector listening"/);
     expect(loaded).toContain('@fieldproof/collector');
