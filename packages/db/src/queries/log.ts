@@ -150,9 +150,18 @@ export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Prom
     .orderBy('q.evidence_id')
     .limit(limit)
     .execute();
-  if (rows.length > 0 || engineOf(db) !== 'sqlite') return rows.map((r) => ({ ...r, fromQueue: true }));
+  if (rows.length > 0 || engineOf(db) !== 'sqlite') return markedFrom(rows, true);
   const after = await db.executeQuery<LeafEvidence>(CompiledQuery.raw(SQLITE_READ_AFTER_WATERMARK, [limit]));
-  return after.rows.map((r) => ({ ...r, fromQueue: false }));
+  return markedFrom(after.rows, false);
+}
+
+/**
+ * The rows just read, each marked with where it came from — in place: they are fresh objects of this
+ * read, and a copy of each (`{ ...r, fromQueue }`) was 8 % of a sequenced batch's CPU time (issue 13).
+ */
+function markedFrom(rows: readonly LeafEvidence[], fromQueue: boolean): QueuedEvidence[] {
+  for (const r of rows) (r as { fromQueue?: boolean }).fromQueue = fromQueue;
+  return rows as QueuedEvidence[];
 }
 
 /**
@@ -339,7 +348,14 @@ export function createLogAppender(database: Database): LogAppender {
       if (!handle.inTransaction) throw new Error('bug: log appender used outside a write transaction');
       let i = 0;
       for (; i + SQLITE_BULK_ROWS <= rows.length; i += SQLITE_BULK_ROWS) {
-        many.run(rows.slice(i, i + SQLITE_BULK_ROWS).flatMap(params));
+        // One flat argument list, filled by index (slice + flatMap cost a copy and an array per row).
+        const args: unknown[] = [];
+        let k = 0;
+        for (let j = i; j < i + SQLITE_BULK_ROWS; j++) {
+          const row = params(rows[j]!);
+          for (let m = 0; m < row.length; m++) args[k++] = row[m];
+        }
+        many.run(args);
       }
       for (; i < rows.length; i++) one.run(params(rows[i]!));
     };
