@@ -24,6 +24,7 @@ const ENTRY = {
 /** `@fieldproof/<name>` for our packages, `apps/<name>`, the npm package name, or `node:…`. */
 function packageOf(url: string): string {
   if (url.startsWith('node:')) return 'node:';
+  if (url.startsWith('internal:')) return url; // Node's bundled undici (support/record-modules.mjs)
   const file = fileURLToPath(url);
   const modules = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
   if (modules !== null) return modules[1]!;
@@ -90,6 +91,8 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
     for (const absent of ['@fieldproof/keeper', '@fieldproof/cli', 'ethers', 'node-cron']) {
       expect(loaded, absent).not.toContain(absent);
     }
+    // An ESM import of node:http loads undici (~10 MB resident) for its WebSocket export: neither needs it.
+    expect(loaded).not.toContain('internal:undici');
   });
 
   it("the api with API_DOCS=off (the units' setting): no swagger, no swagger-ui", async () => {
@@ -107,7 +110,7 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
   it('the keeper entry point: the keeper package, never fastify, the api or the CLI', async () => {
     const loaded = await servicePackages('keeper', /"msg":"keeper started"/);
     expect(loaded).toContain('@fieldproof/keeper');
-    for (const absent of ['@fieldproof/api', '@fieldproof/cli', 'fastify']) {
+    for (const absent of ['@fieldproof/api', '@fieldproof/cli', 'fastify', 'internal:undici']) {
       expect(loaded, absent).not.toContain(absent);
     }
   });
