@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { assertMigrationsCurrent } from '@fieldproof/db';
-import type { Anchoring } from './anchor/create-anchoring.js';
+import type { Anchoring } from './anchor/stub-anchoring.js';
 import type { DeviceIdentity } from './device/device-identity.js';
 import { createHealthServer } from './health/health-server.js';
 import type { Readiness } from './health/health-server.js';
