@@ -59,15 +59,15 @@ export async function fleetProofRoutes(app: FastifyInstance, ctx: CollectorConte
       },
     },
     async (request) => {
+      const limit = request.query.limit === undefined ? 64 : Number(request.query.limit);
+      if (limit > FLEET_PROOFS_LIMIT_MAX) {
+        throw new errors.Validation(`limit must be 1…${FLEET_PROOFS_LIMIT_MAX}`);
+      }
       const fleet = ctx.fleet;
       if (fleet === undefined) {
         throw new errors.FleetDisabled(
           'this collector keeps no fleet log (KEEPER_PROVIDER is not evm or multi)',
         );
-      }
-      const limit = request.query.limit === undefined ? 64 : Number(request.query.limit);
-      if (limit > FLEET_PROOFS_LIMIT_MAX) {
-        throw new errors.Validation(`limit must be 1…${FLEET_PROOFS_LIMIT_MAX}`);
       }
       let page;
       try {
