@@ -3,7 +3,7 @@ import { createCollectorDatabase, listWaitingCheckpoints } from '@fieldproof/col
 import type { FleetProofPage } from '@fieldproof/collector';
 import { fleetDatabaseUrl, loadCollectorSettings } from '@fieldproof/config';
 import { createDatabase, parseDatabaseUrl, statusBounds } from '@fieldproof/db';
-import { decodeAnchorPayload, verifyReceiptV2Offline } from '@fieldproof/receipt';
+import { buildReceipt, decodeAnchorPayload, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { ReceiptV2 } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector } from '../packages/collector/src/start-collector.js';
@@ -231,7 +231,28 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
         expect([...sizes].sort((a, b) => a - b)).toEqual(
           pushed.map((p) => Number(p.tree_size)).sort((a, b) => a - b),
         );
-        for (const entry of entries) verifies(entry.receipt, fleetKey);
+        for (const entry of entries) {
+          verifies(entry.receipt, fleetKey);
+          // The unit's own receipt of its last record at that size, with the fleet branch: verifies with
+          // the fleet key pinned (the v2 verifier's fleet steps).
+          const leafIndex = entry.treeSize - 1;
+          const unitReceipt = buildReceipt({
+            evidence: unit.leaves[leafIndex]!.record,
+            leafIndex,
+            inclusionProof: unit.tree.inclusionProof(leafIndex, entry.treeSize),
+            checkpointNote: unit.checkpoints.get(entry.treeSize)!,
+            devicePublicKey: unit.key.verifierKey,
+            fleetPaths: [{ via: 'fleet', fleetReceipt: entry.receipt }],
+          });
+          const verification = verifyReceiptV2Offline(unitReceipt, { fleetKeys: [fleetKey] });
+          expect(
+            verification.ok,
+            JSON.stringify(verification.links.filter((l) => l.status === 'failed')),
+          ).toBe(true);
+          expect(verification.links.map((l) => l.link)).toEqual(
+            expect.arrayContaining([expect.stringMatching(/^fleet-checkpoint:/)]),
+          );
+        }
       }
       expect(lines.filter((l) => /equivocation|inconsisten/i.test(l))).toEqual([]);
     } finally {
