@@ -17,7 +17,13 @@ import {
   startReplicas,
 } from '../bench/lib/fleet.mjs';
 import type { Replicas } from '../bench/lib/fleet.mjs';
-import { TEST_PG_URL, dropTestDatabases, freshDatabaseUrl, tempDir } from './support/databases.js';
+import {
+  TEST_PG_URL,
+  dropTestDatabases,
+  freshDatabaseUrl,
+  tempDir,
+  testEngines,
+} from './support/databases.js';
 import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -262,10 +268,13 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
       await collector.close();
     }
   }, 300_000);
+});
 
+/** On both engines: the SQLite fleet database is a sibling file, the PostgreSQL one a schema. */
+describe.each(testEngines())('fleet anchoring on %s', (engine) => {
   it('a fleet anchor the chain lost is anchored again, and the route lists the receipt of the new anchor after the cursor', async () => {
     await node.rpc('hardhat_reset', []);
-    const dbUrl = await freshDatabaseUrl('postgres');
+    const dbUrl = await freshDatabaseUrl(engine);
     const unit = new FleetUnit('fleet.test/log/reorged');
     await enrollFleet(dbUrl, [unit]);
     const { config, secrets } = loadCollectorSettings(
