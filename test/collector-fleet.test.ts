@@ -11,6 +11,7 @@ import type { RunningCollector } from '../packages/collector/src/start-collector
 import {
   FleetUnit,
   enrollFleet,
+  killAtRandom,
   newStats,
   pushUnit,
   seededRandom,
@@ -135,30 +136,9 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
       },
     );
     const collector = createCollectorDatabase(parseDatabaseUrl(dbUrl, 'test'), { postgresPoolMax: 2 });
-    let running = true;
+    let killer: ReturnType<typeof killAtRandom> | undefined;
     try {
-      const kills: string[] = [];
-      const down = new Set<number>();
-      const restarts: Promise<void>[] = [];
-      const killing = (async () => {
-        while (running) {
-          await sleep(300 + random() * 900);
-          const up = [...Array(REPLICAS).keys()].filter((i) => !down.has(i));
-          if (!running || up.length < 2) continue;
-          const i = up[Math.floor(random() * up.length)]!;
-          kills.push(`replica ${i}`);
-          down.add(i);
-          await replicas.kill(i);
-          const pause = random() * 400;
-          restarts.push(
-            (async () => {
-              await sleep(pause);
-              await replicas.restart(i);
-              down.delete(i);
-            })(),
-          );
-        }
-      })();
+      killer = killAtRandom(replicas, { count: REPLICAS, random, minMs: 300, spreadMs: 900, pauseMs: 400 });
       const stats = newStats();
       await Promise.all(
         units.map(async (unit) => {
@@ -169,9 +149,7 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
           }
         }),
       );
-      running = false;
-      await killing;
-      await Promise.all(restarts);
+      const kills = await killer.stop();
       console.log(`fleet: ${kills.length} SIGKILLs, ${stats.pushes} pushes, ${stats.retries} retried`);
       expect(kills.length).toBeGreaterThanOrEqual(2);
 
@@ -262,7 +240,7 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
       }
       expect(lines.filter((l) => /equivocation|inconsisten/i.test(l))).toEqual([]);
     } finally {
-      running = false;
+      await killer?.stop();
       await replicas.stopAll();
       await fleet.close();
       await collector.close();
@@ -292,6 +270,11 @@ describe.each(testEngines())('fleet anchoring on %s', (engine) => {
       running = await startCollector(config, { secrets });
       const url = running.address;
       const fleet = running.fleet!;
+      // The fleet tasks report through the collector: its /readyz and its /metrics.
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^fieldproof_sequencer_/m);
+      expect(metrics).toMatch(/^fieldproof_anchor_/m);
       unit.record(3);
       await pushUnit(unit, {
         urls: [url],

@@ -41,6 +41,11 @@ export function startReplicas(options: {
   env?: Record<string, string>;
 }): Promise<Replicas>;
 
+export function killAtRandom(
+  replicas: Replicas,
+  options: { count: number; random: () => number; minMs: number; spreadMs: number; pauseMs: number },
+): { stop(): Promise<string[]> };
+
 export function enrollFleet(dbUrl: string, units: readonly FleetUnit[]): Promise<void>;
 
 export interface FleetStats {
