@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import { CHAIN_ID, SIGNER_KEY, rpc, startHardhat } from './bench-anchoring.mjs';
-import { ownDatabase } from './bench-collector.mjs';
+import { benchPostgresUrl, ownDatabase } from './bench-collector.mjs';
 import { FleetUnit, enrollFleet, newStats, pushUnit, seededRandom, startReplicas } from './fleet.mjs';
 import { ratio } from './report.mjs';
 import { waitFor } from './servers.mjs';
@@ -17,16 +17,8 @@ import { waitFor } from './servers.mjs';
  */
 export async function benchFleet(report, size) {
   const section = 'fleet';
-  const base = process.env.FIELDPROOF_BENCH_PG_URL ?? process.env.FIELDPROOF_TEST_PG_URL;
-  if (base === undefined || base === '') {
-    report.add({
-      section,
-      measure: 'skipped: needs PostgreSQL (set FIELDPROOF_BENCH_PG_URL or FIELDPROOF_TEST_PG_URL)',
-      value: undefined,
-      unit: '',
-    });
-    return;
-  }
+  const base = benchPostgresUrl(report, section);
+  if (base === undefined) return;
   const chain = await startHardhat();
   const signer = (await rpc(chain.url, 'eth_accounts'))[1];
   const db = await ownDatabase(base, `fp_bench_fleet_${process.pid}`);
