@@ -36,7 +36,15 @@ export class PushingUnit {
 
   constructor(
     readonly origin: string,
-    collector: { readonly url: string; readonly pushKey: string; readonly witnessKey: string },
+    collector: {
+      readonly url: string;
+      readonly pushKey: string;
+      readonly witnessKey: string;
+      /** The collector's fleet key: the unit fetches fleet proofs from it (issue 16). */
+      readonly fleetKey?: string;
+    },
+    /** More keeper/api settings (KEEPER_PROVIDER=collector, …). */
+    extraEnv: Record<string, string> = {},
   ) {
     const key = generateDeviceKey(origin);
     this.device = { key, origin, verifierKey: key.verifierKey, source: { kind: 'secret' } };
@@ -50,13 +58,34 @@ export class PushingUnit {
       API_MAX_EVENT_LOOP_DELAY_MS: '0',
       KEEPER_SEQUENCE_BATCH_MAX: '5',
       KEEPER_COLLECTORS: JSON.stringify([
-        { name: 'fleet', url: collector.url, apiKeyFile: keyFile, witnessKey: collector.witnessKey },
+        {
+          name: 'fleet',
+          url: collector.url,
+          apiKeyFile: keyFile,
+          witnessKey: collector.witnessKey,
+          ...(collector.fleetKey === undefined ? {} : { fleetKey: collector.fleetKey }),
+        },
       ]),
+      ...extraEnv,
     };
   }
 
   get database(): Database {
     return this.#database!;
+  }
+
+  /** The unit's api (in-process, `inject`), and a key with scopes read and write. */
+  get app(): FastifyInstance {
+    return this.#app!;
+  }
+
+  get readKey(): string {
+    return this.#writeKey;
+  }
+
+  /** The keeper's push outbox to the collector (and its fleet-proof fetcher). */
+  get pusher(): ReturnType<typeof createCollectorPusher> {
+    return this.#pusher!;
   }
 
   async open(): Promise<void> {
@@ -87,6 +116,7 @@ export class PushingUnit {
       maxLeaves: 7,
       random: () => 1,
       anchorScanMs: 0, // a caught-up push() looks for anchors every round
+      fleetPollMs: 0, // and for fleet proofs
     });
   }
 
