@@ -14,6 +14,7 @@ import {
   type ReceiptEvidence,
 } from './receipt.js';
 import { validateReceipt } from './validate-receipt.js';
+import { ReceiptFormatError } from '../errors.js';
 
 /**
  * What a server knows about one record, from which `buildReceipt` assembles its receipt. Plain data:
@@ -37,8 +38,24 @@ export interface ReceiptParts {
    * an anchor with a proof becomes a proven branch (checkable offline), one without stays a claim.
    */
   readonly anchorProofs?: readonly AnchorProof[];
+  /**
+   * v2: anchor branches through a fleet log (docs/FORMATS.md §9.5): each from the fleet leaf's own v2
+   * receipt (as the collector serves it), optionally after a consistency step to the later device
+   * checkpoint the fleet leaf names.
+   */
+  readonly fleetPaths?: readonly FleetPath[];
   /** Default `fieldproof-receipt/v2`; v1 for holders of older verifiers (`fieldproof export --receipt-format v1`). */
   readonly format?: typeof RECEIPT_FORMAT | typeof RECEIPT_FORMAT_V2;
+}
+
+/** One collector's proofs of a device checkpoint, for `ReceiptParts.fleetPaths`. */
+export interface FleetPath {
+  /** The collector's name on the unit; the branches' informative `via`. */
+  readonly via: string;
+  /** From the receipt's checkpoint to the later one the fleet leaf names, when it names a later one. */
+  readonly extend?: { readonly note: string; readonly proof: readonly (Uint8Array | string)[] };
+  /** Evidence = the fleet record; steps leaf, inclusion, checkpoint (cosignatures dropped); anchors. */
+  readonly fleetReceipt: ReceiptV2;
 }
 
 /**
@@ -116,9 +133,12 @@ function buildReceiptV2(parts: ReceiptParts): ReceiptV2 {
       })),
     ],
     // A stub anchor is on no chain: it proves nothing, and a v2 receipt leaves it out.
-    anchors: (parts.anchors ?? [])
-      .filter((a) => !isStubAnchor(a))
-      .map((a) => branchOf(a, proofs.get(`${a.chainId}:${a.txHash}`))),
+    anchors: [
+      ...(parts.anchors ?? [])
+        .filter((a) => !isStubAnchor(a))
+        .map((a) => branchOf(a, proofs.get(`${a.chainId}:${a.txHash}`))),
+      ...(parts.fleetPaths ?? []).flatMap(fleetBranchesOf),
+    ],
   };
   return validateReceiptV2(receipt);
 }
@@ -154,6 +174,39 @@ function branchOf(anchor: ReceiptAnchor, proof: AnchorProof | undefined): Anchor
               ]),
         ];
   return { chain: anchor.chain, state: anchor.state, steps };
+}
+
+/**
+ * `[consistency] fleet-leaf fleet-inclusion fleet-checkpoint` + each anchor branch of the fleet leaf's
+ * receipt that starts at its checkpoint (proven, or a claim without proof).
+ */
+function fleetBranchesOf(path: FleetPath): AnchorBranch[] {
+  const { fleetReceipt, extend, via } = path;
+  const [leaf, inclusion, checkpoint] = fleetReceipt.steps;
+  if (leaf?.type !== 'leaf' || inclusion?.type !== 'inclusion' || checkpoint?.type !== 'checkpoint') {
+    throw new ReceiptFormatError('fleetReceipt.steps', 'expected leaf, inclusion, checkpoint');
+  }
+  const before: AnchorStep[] = [
+    ...(extend === undefined
+      ? []
+      : [{ type: 'consistency' as const, note: extend.note, proof: extend.proof.map(proofHex) }]),
+    { type: 'fleet-leaf', evidence: fleetReceipt.evidence, leafHash: leaf.leafHash },
+    {
+      type: 'fleet-inclusion',
+      leafIndex: inclusion.leafIndex,
+      treeSize: inclusion.treeSize,
+      proof: inclusion.proof,
+    },
+    { type: 'fleet-checkpoint', note: checkpoint.note, publicKey: checkpoint.publicKey },
+  ];
+  return fleetReceipt.anchors
+    .filter((branch) => branch.steps[0]?.type === 'anchor-tx')
+    .map((branch) => ({
+      chain: branch.chain,
+      state: branch.state,
+      via,
+      steps: [...before, ...branch.steps],
+    }));
 }
 
 function copyAnchor(anchor: ReceiptAnchor): ReceiptAnchor {
