@@ -1,5 +1,6 @@
 import { getCheckpoint, getFleetProofCursor, getFleetProof } from '@fieldproof/db';
 import { createCosigner, generateDeviceKey } from '@fieldproof/note';
+import { verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { ReceiptV2 } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropTestDatabases } from './support/databases.js';
@@ -75,6 +76,29 @@ describe('a unit anchoring through its collector (KEEPER_PROVIDER=collector)', (
       expect((first.bracket as { notAfter: unknown } | null)?.notAfter).toBeDefined();
       const finals = await get('/v1/evidence?status=final&limit=100');
       expect((finals.items as unknown[]).length).toBe(10);
+      // Receipts from the unit carry the fleet branch, and verify offline with the fleet key pinned.
+      for (const [i, size] of [
+        [0, 5],
+        [7, 10],
+      ] as const) {
+        const receipt = (await get(`/v1/evidence/${records[i]!.id}/receipt`)) as unknown as ReceiptV2;
+        expect((receipt.steps.find((s) => s.type === 'inclusion') as { treeSize: number }).treeSize).toBe(
+          size,
+        );
+        expect(receipt.anchors).toHaveLength(1);
+        expect(receipt.anchors[0]).toMatchObject({ via: 'fleet', state: 'final' });
+        expect(receipt.anchors[0]!.steps.map((s) => s.type)).toEqual([
+          'fleet-leaf',
+          'fleet-inclusion',
+          'fleet-checkpoint',
+          'anchor-tx',
+          'tx-trie',
+          'header',
+          'block',
+        ]);
+        const verified = verifyReceiptV2Offline(receipt, { fleetKeys: [fleet.fleetKey] });
+        expect(verified.links.filter((l) => l.status === 'failed')).toEqual([]);
+      }
       const collectors = await get('/v1/collectors');
       expect(collectors.collectors).toContainEqual(
         expect.objectContaining({
@@ -102,6 +126,9 @@ describe('a unit anchoring through its collector (KEEPER_PROVIDER=collector)', (
       const replaced = (await getFleetProof(db, 'fleet', 10))!;
       expect(replaced.state).toBe('final');
       expect(txOf(JSON.parse(replaced.receipt) as ReceiptV2)).not.toBe(before);
+      const followed = (await get(`/v1/evidence/${records[9]!.id}/receipt`)) as unknown as ReceiptV2;
+      expect(txOf(followed)).toBe(txOf(JSON.parse(replaced.receipt) as ReceiptV2));
+      expect(verifyReceiptV2Offline(followed, { fleetKeys: [fleet.fleetKey] }).ok).toBe(true);
       const after = await get(`/v1/evidence/${records[9]!.id}`);
       expect(after.anchors).toContainEqual(
         expect.objectContaining({ via: 'fleet', txHash: txOf(JSON.parse(replaced.receipt) as ReceiptV2) }),

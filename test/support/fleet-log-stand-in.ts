@@ -1,14 +1,12 @@
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOG_META, appendEvidence, findEvidenceWithLeaf, initLogMeta, newId } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { createSequencer } from '@fieldproof/keeper';
 import type { DeviceIdentity } from '@fieldproof/keeper';
-import { generateDeviceKey, parseCheckpoint, parseSignedNote } from '@fieldproof/note';
+import { generateDeviceKey } from '@fieldproof/note';
 import { receiptFor } from '@fieldproof/proofs';
-import { toHex } from '@fieldproof/merkle';
-import { canonicalJson } from '@fieldproof/receipt';
+import { canonicalJson, deviceNoteHash, fleetLeafRecordOf } from '@fieldproof/receipt';
 import type { ReceiptV2 } from '@fieldproof/receipt';
 import { createAnchoring } from '../../packages/keeper/src/anchor/index.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './anchor-fixtures.js';
@@ -85,29 +83,28 @@ export class FleetLogStandIn {
 
   /** Takes a device's signed checkpoint into the fleet log (one fleet leaf) and sequences it. */
   async take(signedNote: string): Promise<void> {
-    const noteHash = createHash('sha256').update(signedNote, 'utf8').digest('hex');
+    const noteHash = deviceNoteHash(signedNote);
     if (this.leaves.has(noteHash)) return;
-    const c = parseCheckpoint(parseSignedNote(signedNote).text);
-    const id = newId();
-    const at = this.clock.now();
+    const record = fleetLeafRecordOf({ id: newId(), signedNote, receivedAt: this.clock.now() });
     await this.#database.db.transaction().execute((trx) =>
       appendEvidence(trx, [
         {
-          id,
-          digest: noteHash,
-          kind: 'device-checkpoint',
+          id: record.id,
+          digest: record.digest,
+          kind: record.kind,
           source: 'digest',
-          occurred_at: at,
-          received_at: at,
+          occurred_at: record.occurredAt,
+          received_at: record.receivedAt,
           payload_mime: null,
           payload_size: null,
           payload_json: null,
-          metadata: canonicalJson({ origin: c.origin, treeSize: c.treeSize, root: toHex(c.root) }),
+          metadata: canonicalJson(record.metadata!),
           content_stored: 0,
         },
       ]),
     );
-    this.leaves.set(noteHash, { id, treeSize: c.treeSize });
+    const treeSize = (record.metadata as { treeSize: number }).treeSize;
+    this.leaves.set(noteHash, { id: record.id, treeSize });
     while (await this.#sequencer.runOnce()) this.clock.advance(10);
   }
 

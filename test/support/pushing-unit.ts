@@ -3,7 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildApp } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
-import { createApiKeySecret, createDatabase, hashApiKey, insertApiKey, migrate, newId } from '@fieldproof/db';
+import {
+  LOG_META,
+  createApiKeySecret,
+  createDatabase,
+  hashApiKey,
+  initLogMeta,
+  insertApiKey,
+  migrate,
+  newId,
+} from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { createCollectorPusher, createSequencer } from '@fieldproof/keeper';
 import type { DeviceIdentity, KeeperDeps } from '@fieldproof/keeper';
@@ -93,6 +102,9 @@ export class PushingUnit {
     const database = createDatabase(config.database.target);
     await migrate(database);
     this.#database = database;
+    // What openDeviceIdentity records on a keeper's first start: receipts name this key.
+    await initLogMeta(database.db, LOG_META.verifierKey, this.device.verifierKey, this.clock);
+    await initLogMeta(database.db, LOG_META.origin, this.origin, this.clock);
     this.#writeKey = createApiKeySecret();
     await insertApiKey(database.db, {
       id: newId(),

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { CollectorTarget } from '@fieldproof/config';
 import type { Logger } from 'pino';
 import {
@@ -10,7 +9,7 @@ import {
   saveFleetProof,
 } from '@fieldproof/db';
 import type { AnchorJobState } from '@fieldproof/db';
-import { verifyReceiptV2Offline } from '@fieldproof/receipt';
+import { deviceNoteHash, fleetLeafMismatch, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { ReceiptV2 } from '@fieldproof/receipt';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -84,30 +83,28 @@ export function createFleetProofFetcher(
   const labels = { collector: target.name };
   let nextFetchAt = 0;
 
-  async function verifyEntry(entry: FleetProofEntry, origin: string): Promise<VerifiedFleetProof> {
+  async function verifyEntry(entry: FleetProofEntry): Promise<VerifiedFleetProof> {
     const where = `fleet proof of tree size ${String(entry.treeSize)}`;
     const refuse = (why: string) => new CollectorPushError(`${where} refused: ${why}`, true);
     if (!Number.isSafeInteger(entry.treeSize) || entry.treeSize < 1) throw refuse('no tree size');
     const mine = await getCheckpoint(db, entry.treeSize);
     if (mine === undefined) throw refuse('this unit signed no checkpoint of that size');
-    const noteHash = createHash('sha256').update(mine.signed_note, 'utf8').digest('hex');
+    const noteHash = deviceNoteHash(mine.signed_note);
     if (entry.noteHash !== noteHash) {
       throw refuse(
         `its note hash ${String(entry.noteHash)} is not that of this unit's checkpoint (${noteHash})`,
       );
     }
-    const verification = verifyReceiptV2Offline(entry.receipt, { expectedPublicKey: target.fleetKey });
+    const verification = verifyReceiptV2Offline(entry.receipt, {
+      expectedPublicKey: target.fleetKey,
+      fleetKeys: [target.fleetKey],
+    });
     const broken = verification.links.filter((l) => l.status === 'failed');
     if (broken.length > 0) {
       throw refuse(`its receipt does not verify: ${broken.map((l) => `${l.link}: ${l.detail}`).join('; ')}`);
     }
     const receipt = entry.receipt as ReceiptV2;
-    const mismatch = fleetLeafMismatch(receipt, {
-      origin,
-      treeSize: entry.treeSize,
-      root: mine.root_hash,
-      noteHash,
-    });
+    const mismatch = fleetLeafMismatch(receipt.evidence, mine.signed_note);
     if (mismatch !== undefined) throw refuse(mismatch);
     const inclusion = receipt.steps.find((s) => s.type === 'inclusion');
     return {
@@ -167,8 +164,7 @@ export function createFleetProofFetcher(
       }
       const verified: VerifiedFleetProof[] = [];
       try {
-        for (const entry of page.proofs as FleetProofEntry[])
-          verified.push(await verifyEntry(entry, latest.origin));
+        for (const entry of page.proofs as FleetProofEntry[]) verified.push(await verifyEntry(entry));
       } catch (err) {
         metrics.proofs.inc({ ...labels, outcome: 'refused' });
         throw err;
@@ -205,28 +201,6 @@ export function createFleetProofFetcher(
       return false;
     },
   };
-}
-
-/**
- * Why `receipt`'s evidence is not the fleet record of this unit's checkpoint, or undefined. The record
- * (docs/FORMATS.md, fleet leaf) is kind `device-checkpoint`, digest the SHA-256 of the signed note,
- * metadata `{origin, treeSize, root}`.
- */
-function fleetLeafMismatch(
-  receipt: ReceiptV2,
-  mine: { origin: string; treeSize: number; root: string; noteHash: string },
-): string | undefined {
-  const e = receipt.evidence;
-  const metadata = (e.metadata ?? {}) as { origin?: unknown; treeSize?: unknown; root?: unknown };
-  if (e.kind !== 'device-checkpoint') return `the fleet leaf's kind is ${e.kind}, not device-checkpoint`;
-  if (e.digest !== mine.noteHash)
-    return `the fleet leaf's digest ${e.digest} is not this checkpoint's note hash`;
-  if (metadata.origin !== mine.origin) return `the fleet leaf names origin ${String(metadata.origin)}`;
-  if (metadata.treeSize !== mine.treeSize)
-    return `the fleet leaf names tree size ${String(metadata.treeSize)}`;
-  if (metadata.root !== mine.root)
-    return `the fleet leaf names root ${String(metadata.root)}, not this checkpoint's`;
-  return undefined;
 }
 
 /** `final` when a branch with a header proof is final (the verifier checked it); else the best claim. */

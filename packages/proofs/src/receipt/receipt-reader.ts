@@ -15,7 +15,7 @@ import {
   verifyReceiptOffline,
   verifyReceiptV2Offline,
 } from '@fieldproof/receipt';
-import type { AnchorProof, Receipt, ReceiptAnchor, ReceiptV2 } from '@fieldproof/receipt';
+import type { AnchorProof, Receipt, ReceiptAnchor, ReceiptParts, ReceiptV2 } from '@fieldproof/receipt';
 import type { Kysely } from 'kysely';
 import {
   checkpointAt,
@@ -55,11 +55,7 @@ export interface ReceiptReaderOptions {
 }
 
 /** One anchor branch through a fleet collector (`buildReceipt`'s `fleetPaths`, docs/FORMATS.md §9.5). */
-interface FleetPath {
-  readonly via: string;
-  readonly extend?: { readonly note: string; readonly proof: readonly (Uint8Array | string)[] };
-  readonly fleetReceipt: ReceiptV2;
-}
+type FleetPath = NonNullable<ReceiptParts['fleetPaths']>[number];
 
 interface Target {
   readonly checkpoint: CheckpointView;
