@@ -18,6 +18,8 @@ export class FleetUnit {
 
 export interface Replicas {
   readonly witnessKey: string;
+  /** The fleet log's note verifier key (`fieldproof collector-key --json`'s fleetKey). */
+  readonly fleetKey: string;
   readonly urls: string[];
   pids(): number[];
   kill(i: number): Promise<unknown>;
@@ -32,6 +34,8 @@ export function startReplicas(options: {
   poolMax?: number;
   logLevel?: string;
   onLine?: (replica: number, line: string) => void;
+  /** More settings for every replica (KEEPER_* for fleet anchoring). */
+  env?: Record<string, string>;
 }): Promise<Replicas>;
 
 export function enrollFleet(dbUrl: string, units: readonly FleetUnit[]): Promise<void>;

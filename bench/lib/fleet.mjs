@@ -92,16 +92,27 @@ export class FleetUnit {
 /**
  * `count` collector replicas on one database: the witness key is made once (`fieldproof collector-key`),
  * then each replica is a `fieldproof collector` process on its own port, sharing the database, the data
- * folder and the key. `kill(i)` SIGKILLs replica i; `restart(i)` starts it again on the same port.
+ * folder and the key. `kill(i)` SIGKILLs replica i; `restart(i)` starts it again on the same port. `env`:
+ * more settings for every replica (KEEPER_* for fleet anchoring).
  */
-export async function startReplicas({ count, dbUrl, dataDir, poolMax = 3, logLevel = 'warn', onLine }) {
+export async function startReplicas({
+  count,
+  dbUrl,
+  dataDir,
+  poolMax = 3,
+  logLevel = 'warn',
+  onLine,
+  env: extra = {},
+}) {
   const env = {
     COLLECTOR_DB_URL: dbUrl,
     COLLECTOR_DATA_DIR: dataDir,
     COLLECTOR_DB_POOL_MAX: String(poolMax),
     LOG_LEVEL: logLevel,
+    ...extra,
   };
-  const witnessKey = JSON.parse(await runNode([CLI, 'collector-key', '--json'], env)).verifierKey;
+  const keys = JSON.parse(await runNode([CLI, 'collector-key', '--json'], env));
+  const witnessKey = keys.verifierKey;
   const ports = [];
   for (let i = 0; i < count; i++) ports.push(await freePort());
   const children = [];
@@ -118,6 +129,8 @@ export async function startReplicas({ count, dbUrl, dataDir, poolMax = 3, logLev
   await Promise.all(ports.map((_, i) => start(i)));
   return {
     witnessKey,
+    /** The fleet log's note verifier key (`collector-key --json`'s fleetKey). */
+    fleetKey: keys.fleetKey,
     urls: ports.map((p) => `http://127.0.0.1:${p}`),
     pids: () => children.map((c) => c.pid),
     kill(i) {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { CollectorSchema, DeviceCheckpointTable, DeviceLeafTable } from './collector-schema.js';
 
 /**
@@ -133,7 +133,7 @@ export async function countDeviceLeaves(db: Kysely<CollectorSchema>, deviceId: s
 
 export async function insertDeviceCheckpoint(
   trx: Kysely<CollectorSchema>,
-  checkpoint: Omit<DeviceCheckpointRow, never>,
+  checkpoint: Insertable<DeviceCheckpointTable>,
 ): Promise<void> {
   await trx.insertInto('device_checkpoints').values(checkpoint).execute();
 }

@@ -6,6 +6,7 @@ import type { Cosigner } from '@fieldproof/note';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { CollectorDatabase } from '../db/collector-database.js';
+import type { FleetLog } from '../fleet/fleet-log.js';
 import type { CollectorContext } from './collector-context.js';
 import { collectorErrorHandler } from './collector-error-handler.js';
 import { errors } from './collector-errors.js';
@@ -23,6 +24,10 @@ export interface BuildCollectorAppOptions {
   readonly logger?: FastifyBaseLogger;
   /** The server clock in ms (cosignature timestamps, received times). */
   readonly now?: () => number;
+  /** The metrics (default: new ones); the fleet log's tasks register theirs in the same registry. */
+  readonly metrics?: CollectorMetrics;
+  /** The fleet log when fleet anchoring is on; the caller owns it. */
+  readonly fleet?: FleetLog;
 }
 
 /** Builds the collector as a fastify instance, not listening (tests use `inject`). */
@@ -53,8 +58,9 @@ export async function buildCollectorApp(options: BuildCollectorAppOptions): Prom
     collector: options.collector,
     cosigner: options.cosigner,
     content: new ContentStore(config.dataDir),
-    metrics: new CollectorMetrics(),
+    metrics: options.metrics ?? new CollectorMetrics(),
     now: options.now ?? Date.now,
+    fleet: options.fleet,
   };
   app.setErrorHandler(collectorErrorHandler);
   app.setNotFoundHandler(() => {

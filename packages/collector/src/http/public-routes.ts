@@ -55,6 +55,11 @@ export async function publicRoutes(app: FastifyInstance, ctx: CollectorContext):
       request.log.warn({ err }, 'not ready');
       throw new errors.NotReady('the database is unreachable or not migrated');
     }
+    const fleet = ctx.fleet?.readiness();
+    if (fleet !== undefined && !fleet.ok) {
+      request.log.warn({ detail: fleet.detail }, 'not ready');
+      throw new errors.NotReady(`fleet ${fleet.detail}`);
+    }
     return { status: 'ready' };
   });
   app.get('/metrics', async (_request, reply) => {

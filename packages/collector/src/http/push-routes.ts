@@ -12,6 +12,7 @@ import type { PushRequest } from '../push/push-request.js';
 import { verifyPush } from '../push/verify-push.js';
 import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
+import { fleetProofRoutes } from './fleet-proof-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -186,6 +187,8 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
       }
     },
   );
+
+  await fleetProofRoutes(app, ctx);
 }
 
 /** A gunzip stream whose errors (corrupt input) are the client's: 400, not 500. */
