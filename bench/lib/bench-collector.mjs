@@ -30,7 +30,7 @@ const REPLICAS = 3;
 const POOL_MAX = 3;
 
 /** A fresh database of our own on the server named by `baseUrl`; returns its URL and a drop function. */
-async function ownDatabase(baseUrl, name) {
+export async function ownDatabase(baseUrl, name) {
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
