@@ -6,6 +6,7 @@ import { verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { AnchorBranch, ReceiptV2 } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrollFleet } from '../bench/lib/fleet.mjs';
+import type { FleetUnit } from '../bench/lib/fleet.mjs';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 import { startCollector } from '../packages/collector/src/start-collector.js';
 import type { RunningCollector } from '../packages/collector/src/start-collector.js';
@@ -82,7 +83,8 @@ async function enrolledUnit(
     env,
   );
   const enrolled = { origin, key: { verifierKey: unit.device.verifierKey }, pushKey: '' };
-  await enrollFleet(dbUrl, [enrolled]);
+  // enrollFleet reads only origin and key.verifierKey of its units, and sets pushKey.
+  await enrollFleet(dbUrl, [enrolled as unknown as FleetUnit]);
   fs.writeFileSync(path.join(unit.dir, 'collector.key'), `${enrolled.pushKey}\n`, { mode: 0o600 });
   await unit.open();
   return unit;

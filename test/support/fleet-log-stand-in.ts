@@ -65,7 +65,7 @@ export class FleetLogStandIn {
     await initLogMeta(this.#database.db, LOG_META.verifierKey, this.key.verifierKey, this.clock.now());
     this.#anchoring = createAnchoring(this.#deps);
     this.#sequencer = createSequencer(this.#deps, identity);
-    this.#server = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       void this.#answer(req.url ?? '').then(
         (body) => {
           res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
@@ -77,8 +77,9 @@ export class FleetLogStandIn {
         },
       );
     });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.#server!.address() as AddressInfo).port}`;
+    this.#server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   /** Takes a device's signed checkpoint into the fleet log (one fleet leaf) and sequences it. */

@@ -19,16 +19,16 @@ export class CollectorPushError extends Error {
 /** How the keeper talks to one collector: its device routes, authenticated with the unit's push key. */
 export interface CollectorClient {
   /** `<url>/v1/devices/<origin><suffix>`. */
-  deviceUrl(origin: string, suffix?: string): string;
+  readonly deviceUrl: (origin: string, suffix?: string) => string;
   /**
    * One request; resolves the parsed JSON answer of a 2xx. Throws {@link CollectorPushError}: transient
    * for network errors, 5xx, 408, 429 and `FP_LEAF_GAP`; permanent for any other refusal.
    */
-  request(
+  readonly request: (
     method: string,
     url: string,
     body?: { readonly bytes: Buffer; readonly type: string },
-  ): Promise<unknown>;
+  ) => Promise<unknown>;
 }
 
 /** The client of `target` (the push key file is read on first use). */
