@@ -8,6 +8,7 @@ import { parseCheckpoint, parseSignedNote } from '@fieldproof/note/verify';
 import {
   BUNDLE_FORMAT,
   buildReceipt,
+  createReceiptChecker,
   encodeAnchorPayload,
   fleetLeafRecordOf,
   leafHashOf,
@@ -146,31 +147,19 @@ function fleetReceiptOf(fleetIndex: number, note = fleetNote, key = fleetKey): R
   });
 }
 
-/** The unit's receipt of record 2, at checkpoint A: a fleet branch via B, and a direct anchor of B. */
+/** The unit's receipt of record 2, at checkpoint A: a direct anchor of B, and a fleet branch via B. */
 function unitReceipt(fleetReceipt = fleetReceiptOf(1), extendNote = noteB): ReceiptV2 {
   const { anchor, proof } = anchors.get('direct')!;
-  const direct = buildReceipt({
-    evidence: records[6]!,
-    leafIndex: 6,
-    inclusionProof: unit.tree.inclusionProof(6),
-    checkpointNote: noteB,
-    devicePublicKey: deviceKey.verifierKey,
-    anchors: [anchor],
-    anchorProofs: [proof],
-  }).anchors[0]!;
-  const receipt = buildReceipt({
+  return buildReceipt({
     evidence: records[2]!,
     leafIndex: 2,
     inclusionProof: unit.tree.inclusionProof(2, 5),
     checkpointNote: noteA,
     devicePublicKey: deviceKey.verifierKey,
+    anchorProofs: [proof],
+    laterAnchors: [{ extend: { note: noteB, proof: consistencyAB }, anchors: [anchor] }],
     fleetPaths: [{ via: 'collector-1', extend: { note: extendNote, proof: consistencyAB }, fleetReceipt }],
   });
-  const laterDirect: AnchorBranch = {
-    ...direct,
-    steps: [{ type: 'consistency', note: noteB, proof: consistencyAB }, ...direct.steps],
-  };
-  return { ...receipt, anchors: [laterDirect, ...receipt.anchors] };
 }
 
 const idOf = (branch: AnchorBranch): string => {
@@ -369,6 +358,50 @@ describe('receipts through a fleet log, on a real chain', () => {
     });
   });
 
+  it('a fleet anchor not final when the receipt was made: --rpc checks its transaction against the fleet checkpoint', async () => {
+    const { anchor } = anchors.get('fleet')!;
+    const claimed = { ...anchor, state: 'included' };
+    const claim = buildReceipt({
+      evidence: fleetRecords[1]!,
+      leafIndex: 1,
+      inclusionProof: fleet.tree.inclusionProof(1),
+      checkpointNote: fleetNote,
+      devicePublicKey: fleetKey.verifierKey,
+      anchors: [claimed],
+    });
+    const ofB = {
+      evidence: records[6]!,
+      leafIndex: 6,
+      inclusionProof: unit.tree.inclusionProof(6),
+      checkpointNote: noteB,
+      devicePublicKey: deviceKey.verifierKey,
+    };
+    const receipt = buildReceipt({ ...ofB, fleetPaths: [{ via: 'collector-1', fleetReceipt: claim }] });
+    expect(receipt.anchors[0]!.steps.map((s) => s.type)).toEqual([
+      'fleet-leaf',
+      'fleet-inclusion',
+      'fleet-checkpoint',
+      'anchor-tx',
+      'block',
+    ]);
+    const id = idOf(receipt.anchors[0]!);
+    const offline = await createReceiptChecker().check(receipt);
+    expect(offline.links.find((l) => l.link === `anchor-tx:${id}`)?.status).toBe('unchecked');
+    const online = await createReceiptChecker({
+      rpcUrls: [node.url],
+      fleetKeys: [fleetKey.verifierKey],
+    }).check(receipt);
+    expect(
+      online.links.filter((l) => l.link.endsWith(id)).map((l) => `${l.status} ${l.link.replace(/:.*/, '')}`),
+    ).toEqual(['ok fleet-leaf', 'ok fleet-inclusion', 'ok fleet-checkpoint', 'ok anchor-tx']);
+    expect(online.ok, JSON.stringify(online.links)).toBe(true);
+    // The same transaction claimed as a direct anchor of B: its calldata names the fleet checkpoint.
+    const direct = await createReceiptChecker({ rpcUrls: [node.url] }).check(
+      buildReceipt({ ...ofB, anchors: [claimed] }),
+    );
+    expect(direct.links.find((l) => l.link === `anchor-tx:${id}`)?.status).toBe('failed');
+  });
+
   it('the built CLI: --fleet-key good, wrong and unpinned, a bundle, after the node stopped', async () => {
     await node.stop();
     const receipt = unitReceipt();
@@ -397,12 +430,19 @@ describe('receipts through a fleet log, on a real chain', () => {
     expect(wrong.stdout).toMatch(/^failed {4}fleet-checkpoint:.*which is not a --fleet-key/m);
     // The direct anchor still verifies: "anchors" holds, the fleet branch's failure fails the receipt.
     expect(wrong.stdout).toMatch(/^ok {8}anchors: 1 of 2 anchor\(s\) verified on a canonical chain$/m);
+    const lines = (out: string, re: RegExp) =>
+      out
+        .split('\n')
+        .filter((l) => re.test(l))
+        .join('\n');
+    console.log(`[fleet verify, another --fleet-key]\n${lines(wrong.stdout, /^failed|^verdict|anchors:/)}`);
 
     const unpinned = await verify([file, '--trusted-blocks', blocksFile]);
     expect(unpinned.code, unpinned.stdout).toBe(0);
     expect(unpinned.stdout).toMatch(
       /^ok {8}fleet-checkpoint:.*the fleet key was not pinned \(--fleet-key\)$/m,
     );
+    console.log(`[fleet verify, no --fleet-key]\n${lines(unpinned.stdout, /fleet-checkpoint:/)}`);
 
     const bundle = path.join(dir, 'bundle.json');
     const list = [
@@ -436,6 +476,9 @@ describe('receipts through a fleet log, on a real chain', () => {
     const bad = await verify([file, '--fleet-key', 'not-a-key']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--fleet-key not-a-key/);
+    const consistency = await verify(['--consistency', file, file, '--fleet-key', fleetKey.verifierKey]);
+    expect(consistency.code).toBe(2);
+    expect(consistency.stderr).toMatch(/--fleet-key is for receipts, not --consistency/);
   });
 });
 

@@ -67,7 +67,12 @@ export {
   fleetLeafRecordOf,
 } from './fleet/fleet-leaf-record.js';
 export { recordTimeClaimsOf, type RecordTimeClaims } from './leaf/time-bracket.js';
-export { buildReceipt, type ReceiptParts } from './receipt/build-receipt.js';
+export {
+  buildReceipt,
+  type FleetPath,
+  type LaterCheckpoint,
+  type ReceiptParts,
+} from './receipt/build-receipt.js';
 export { RECEIPT_SCHEMA, RECEIPT_V1_SCHEMA, RECEIPT_V2_SCHEMA } from './receipt/receipt-schema.js';
 export {
   ANCHOR_STEP_TYPES,

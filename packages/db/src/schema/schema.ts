@@ -8,6 +8,7 @@ import type {
 import type { CollectorCosignatureTable, CollectorPushStateTable } from './collector-push-tables.js';
 import type { ApiKeyTable } from './api-key-table.js';
 import type { ConsoleSessionTable } from './console-session-table.js';
+import type { FleetProofCursorTable, FleetProofTable } from './fleet-proof-tables.js';
 import type { EvidenceTable, SequenceQueueTable } from './evidence-table.js';
 import type {
   LeaseTable,
@@ -48,4 +49,6 @@ export interface Schema {
   collector_push_state: CollectorPushStateTable;
   collector_cosignatures: CollectorCosignatureTable;
   console_sessions: ConsoleSessionTable;
+  fleet_proofs: FleetProofTable;
+  fleet_proof_cursors: FleetProofCursorTable;
 }

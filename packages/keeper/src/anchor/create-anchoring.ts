@@ -44,7 +44,8 @@ export interface AnchoringOptions {
 
 /**
  * Builds anchoring for the configured provider. `stub`: no chain, no jobs, no tasks — checkpoints are not
- * anchored anywhere, and a warning says so. `evm` / `multi`: one worker per chain, all signing with the
+ * anchored anywhere, and a warning says so. `collector`: no chain, no jobs, no tasks either — the
+ * checkpoints are anchored through the fleet collectors (the collector pushers fetch the fleet proofs). `evm` / `multi`: one worker per chain, all signing with the
  * one key from KEEPER_SIGNER_KEY(_FILE) (throws SignerKeyError with one line when it is missing or its
  * file is accessible by group or others). `KEEPER_CRON_RECHECK_FINAL` schedules a re-check of every
  * final anchor on every chain (a sweep, run by each chain's own task).
@@ -52,6 +53,18 @@ export interface AnchoringOptions {
 export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}): Anchoring {
   const settings = deps.config.keeper;
   const logger = componentLogger(deps.logger, 'anchor');
+  if (settings.provider === 'collector') {
+    const fleet = settings.collectors.filter((c) => c.fleetKey !== undefined).map((c) => c.name);
+    logger.info(
+      { collectors: fleet },
+      'KEEPER_PROVIDER=collector: no chain, no signer key, no anchor jobs; checkpoints are anchored through the fleet collectors, whose fleet proofs this keeper fetches',
+    );
+    return {
+      tasks: [],
+      readiness: () => ({ ok: true, detail: `anchoring: through the fleet collectors ${fleet.join(', ')}` }),
+      close: async () => undefined,
+    };
+  }
   const chains = settings.provider === 'stub' ? [] : settings.chains;
   if (chains.length === 0) {
     logger.warn(

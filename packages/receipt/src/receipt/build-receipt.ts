@@ -44,8 +44,22 @@ export interface ReceiptParts {
    * checkpoint the fleet leaf names.
    */
   readonly fleetPaths?: readonly FleetPath[];
+  /**
+   * v2: direct anchors of a later checkpoint of the same log, each branch after a consistency step from
+   * `checkpointNote` to `extend.note` (docs/FORMATS.md §9.5); their proofs are looked up in `anchorProofs`.
+   */
+  readonly laterAnchors?: readonly {
+    readonly extend: LaterCheckpoint;
+    readonly anchors: readonly ReceiptAnchor[];
+  }[];
   /** Default `fieldproof-receipt/v2`; v1 for holders of older verifiers (`fieldproof export --receipt-format v1`). */
   readonly format?: typeof RECEIPT_FORMAT | typeof RECEIPT_FORMAT_V2;
+}
+
+/** A later signed checkpoint of the receipt's log and the consistency proof to it: a `consistency` step. */
+export interface LaterCheckpoint {
+  readonly note: string;
+  readonly proof: readonly (Uint8Array | string)[];
 }
 
 /** One collector's proofs of a device checkpoint, for `ReceiptParts.fleetPaths`. */
@@ -53,7 +67,7 @@ export interface FleetPath {
   /** The collector's name on the unit; the branches' informative `via`. */
   readonly via: string;
   /** From the receipt's checkpoint to the later one the fleet leaf names, when it names a later one. */
-  readonly extend?: { readonly note: string; readonly proof: readonly (Uint8Array | string)[] };
+  readonly extend?: LaterCheckpoint;
   /** Evidence = the fleet record; steps leaf, inclusion, checkpoint (cosignatures dropped); anchors. */
   readonly fleetReceipt: ReceiptV2;
 }
@@ -118,6 +132,14 @@ function buildReceiptV2(parts: ReceiptParts): ReceiptV2 {
   for (const proof of parts.anchorProofs ?? []) {
     proofs.set(`${proof.chainId}:${hex0x(keccak_256(bytesFrom0x(proof.rawTx, 'rawTx')))}`, proof);
   }
+  // A stub anchor is on no chain: it proves nothing, and a v2 receipt leaves it out.
+  const branchesOf = (anchors: readonly ReceiptAnchor[], before: AnchorStep[] = []): AnchorBranch[] =>
+    anchors
+      .filter((a) => !isStubAnchor(a))
+      .map((a) => {
+        const branch = branchOf(a, proofs.get(`${a.chainId}:${a.txHash}`));
+        return { ...branch, steps: [...before, ...branch.steps] };
+      });
   const cosignatures = [...(parts.cosignatures ?? [])].sort((a, b) => (a.witnessKey < b.witnessKey ? -1 : 1));
   const receipt: ReceiptV2 = {
     format: RECEIPT_FORMAT_V2,
@@ -132,11 +154,9 @@ function buildReceiptV2(parts: ReceiptParts): ReceiptV2 {
         line: c.line.endsWith('\n') ? c.line : `${c.line}\n`,
       })),
     ],
-    // A stub anchor is on no chain: it proves nothing, and a v2 receipt leaves it out.
     anchors: [
-      ...(parts.anchors ?? [])
-        .filter((a) => !isStubAnchor(a))
-        .map((a) => branchOf(a, proofs.get(`${a.chainId}:${a.txHash}`))),
+      ...branchesOf(parts.anchors ?? []),
+      ...(parts.laterAnchors ?? []).flatMap((l) => branchesOf(l.anchors, [consistencyStep(l.extend)])),
       ...(parts.fleetPaths ?? []).flatMap(fleetBranchesOf),
     ],
   };
@@ -187,9 +207,7 @@ function fleetBranchesOf(path: FleetPath): AnchorBranch[] {
     throw new ReceiptFormatError('fleetReceipt.steps', 'expected leaf, inclusion, checkpoint');
   }
   const before: AnchorStep[] = [
-    ...(extend === undefined
-      ? []
-      : [{ type: 'consistency' as const, note: extend.note, proof: extend.proof.map(proofHex) }]),
+    ...(extend === undefined ? [] : [consistencyStep(extend)]),
     { type: 'fleet-leaf', evidence: fleetReceipt.evidence, leafHash: leaf.leafHash },
     {
       type: 'fleet-inclusion',
@@ -207,6 +225,10 @@ function fleetBranchesOf(path: FleetPath): AnchorBranch[] {
       via,
       steps: [...before, ...branch.steps],
     }));
+}
+
+function consistencyStep(later: LaterCheckpoint): AnchorStep {
+  return { type: 'consistency', note: later.note, proof: later.proof.map(proofHex) };
 }
 
 function copyAnchor(anchor: ReceiptAnchor): ReceiptAnchor {
