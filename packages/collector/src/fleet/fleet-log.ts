@@ -1,6 +1,6 @@
 import type { CollectorConfig, FleetConfig, Secrets } from '@fieldproof/config';
 import { createDatabase, openMigratedDatabase, parseDatabaseUrl, redactUrl } from '@fieldproof/db';
-import type { Database } from '@fieldproof/db';
+import type { CreateDatabaseOptions, Database } from '@fieldproof/db';
 import {
   createAnchoring,
   createSequencer,
@@ -66,7 +66,14 @@ export async function openFleetLog(options: OpenFleetLogOptions): Promise<FleetL
   const { config, secrets, collector, registry, now } = options;
   const settings = config.fleet.keeper;
   const logger = options.logger.child({ log: 'fleet' });
-  const database = await openFleetDatabase(settings.database.target, settings.database.sqlite, logger);
+  const database = await openFleetDatabase(
+    settings.database.target,
+    {
+      sqlite: settings.database.sqlite,
+      postgresPoolMax: config.database.poolMax,
+    },
+    logger,
+  );
   try {
     const deps: KeeperDeps = { database, config: settings, secrets, logger, registry, now };
     const identity = await openDeviceIdentity({
@@ -135,10 +142,10 @@ export async function openFleetLog(options: OpenFleetLogOptions): Promise<FleetL
  */
 async function openFleetDatabase(
   target: ReturnType<typeof parseDatabaseUrl>,
-  sqlite: CollectorConfig['database']['sqlite'],
+  options: CreateDatabaseOptions,
   logger: Logger,
 ): Promise<Database> {
-  const database = createDatabase(target, { sqlite, postgresPoolMax: 4 });
+  const database = createDatabase(target, options);
   try {
     const schema = target.engine === 'postgres' ? searchPathOf(target.url) : undefined;
     if (schema !== undefined) {
