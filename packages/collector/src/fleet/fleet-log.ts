@@ -2,6 +2,8 @@ import type { CollectorConfig, FleetConfig, Secrets } from '@fieldproof/config';
 import { createDatabase, openMigratedDatabase, parseDatabaseUrl, redactUrl } from '@fieldproof/db';
 import type { CreateDatabaseOptions, Database } from '@fieldproof/db';
 import {
+  DeviceIdentityError,
+  SignerKeyError,
   createAnchoring,
   createSequencer,
   createTaskRunner,
@@ -13,6 +15,8 @@ import {
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CollectorDatabase } from '../db/collector-database.js';
+import { FleetRefusedError } from './fleet-refused-error.js';
+import { DeviceKeyError } from '@fieldproof/note';
 import { createFleetIntake } from './fleet-intake.js';
 import { listFleetProofs } from './fleet-proofs.js';
 import type { FleetProofPage } from './fleet-proofs.js';
@@ -131,6 +135,13 @@ export async function openFleetLog(options: OpenFleetLogOptions): Promise<FleetL
     };
   } catch (err) {
     await database.close().catch(() => undefined);
+    if (
+      err instanceof SignerKeyError ||
+      err instanceof DeviceIdentityError ||
+      err instanceof DeviceKeyError
+    ) {
+      throw new FleetRefusedError(`fleet anchoring: ${err.message}`, { cause: err });
+    }
     throw err;
   }
 }
