@@ -358,7 +358,7 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       const unit = new PushingUnit(
         origin,
         { url, pushKey: '', witnessKey: collector.cosigner.verifierKey },
-        watching,
+        { fetch: watching },
       );
       const pushKey = await collector.enroll({ origin, key: { verifierKey: unit.device.verifierKey } });
       fs.writeFileSync(path.join(unit.dir, 'collector.key'), `${pushKey}\n`, { mode: 0o600 });

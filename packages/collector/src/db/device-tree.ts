@@ -1,6 +1,6 @@
 import type { EngineCapabilities } from '@fieldproof/db';
 import { CompiledQuery } from 'kysely';
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { CollectorSchema, DeviceCheckpointTable, DeviceLeafTable } from './collector-schema.js';
 
 /**
@@ -79,7 +79,7 @@ export interface DeviceTreeAppend {
   readonly leaves: readonly NewDeviceLeaf[];
   /** Perfect nodes of level ≥ 1 the leaves complete. */
   readonly nodes: readonly DeviceNode[];
-  readonly checkpoint: DeviceCheckpointRow;
+  readonly checkpoint: Insertable<DeviceCheckpointTable>;
 }
 
 /**
@@ -229,7 +229,7 @@ export async function countDeviceLeaves(db: Kysely<CollectorSchema>, deviceId: s
 
 export async function insertDeviceCheckpoint(
   trx: Kysely<CollectorSchema>,
-  checkpoint: Omit<DeviceCheckpointRow, never>,
+  checkpoint: Insertable<DeviceCheckpointTable>,
 ): Promise<void> {
   await trx.insertInto('device_checkpoints').values(checkpoint).execute();
 }

@@ -7,6 +7,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { CollectorDatabase } from '../db/collector-database.js';
 import type { PushProtocol } from '../push/push-request.js';
+import type { FleetLog } from '../fleet/fleet-log.js';
 import type { CollectorContext } from './collector-context.js';
 import { collectorErrorHandler } from './collector-error-handler.js';
 import { errors } from './collector-errors.js';
@@ -29,6 +30,10 @@ export interface BuildCollectorAppOptions {
    * before anchors, which refuses the `anchors` field (400 FP_VALIDATION): how units meet an older one.
    */
   readonly pushProtocol?: PushProtocol;
+  /** The metrics (default: new ones); the fleet log's tasks register theirs in the same registry. */
+  readonly metrics?: CollectorMetrics;
+  /** The fleet log when fleet anchoring is on; the caller owns it. */
+  readonly fleet?: FleetLog;
 }
 
 /** Builds the collector as a fastify instance, not listening (tests use `inject`). */
@@ -59,8 +64,9 @@ export async function buildCollectorApp(options: BuildCollectorAppOptions): Prom
     collector: options.collector,
     cosigner: options.cosigner,
     content: new ContentStore(config.dataDir),
-    metrics: new CollectorMetrics(),
+    metrics: options.metrics ?? new CollectorMetrics(),
     now: options.now ?? Date.now,
+    fleet: options.fleet,
   };
   app.setErrorHandler(collectorErrorHandler);
   app.setNotFoundHandler(() => {

@@ -12,6 +12,8 @@ import type { PushProtocol, PushRequest } from '../push/push-request.js';
 import { verifyPush } from '../push/verify-push.js';
 import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
+import { fleetProofRoutes } from './fleet-proof-routes.js';
+import { originParams } from './route-schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,13 +21,6 @@ declare module 'fastify' {
     device: DeviceRow | null;
   }
 }
-
-const originParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['origin'],
-  properties: { origin: { type: 'string', minLength: 1, maxLength: 255 } },
-} as const;
 
 const headSchema = {
   type: 'object',
@@ -190,6 +185,8 @@ export async function pushRoutes(
       }
     },
   );
+
+  await fleetProofRoutes(app, ctx);
 }
 
 /** A gunzip stream whose errors (corrupt input) are the client's: 400, not 500. */

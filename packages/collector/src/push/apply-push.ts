@@ -357,6 +357,8 @@ async function storeAnchors(
         cosignature: context.cosigner.cosign(anchor.text, cosignedAt).line,
         cosigned_at: cosignedAt,
         received_at: now,
+        fleet_evidence_id: null,
+        fleet_leaf_index: null,
       };
       await insertDeviceCheckpoint(trx, checkpoint);
     }

@@ -12,6 +12,7 @@ import type {
 } from './collector-push-tables.js';
 import type { ApiKeyTable } from './api-key-table.js';
 import type { ConsoleSessionTable } from './console-session-table.js';
+import type { FleetProofCursorTable, FleetProofTable } from './fleet-proof-tables.js';
 import type { EvidenceTable, SequenceQueueTable } from './evidence-table.js';
 import type {
   LeaseTable,
@@ -53,4 +54,6 @@ export interface Schema {
   collector_cosignatures: CollectorCosignatureTable;
   collector_anchor_acks: CollectorAnchorAckTable;
   console_sessions: ConsoleSessionTable;
+  fleet_proofs: FleetProofTable;
+  fleet_proof_cursors: FleetProofCursorTable;
 }

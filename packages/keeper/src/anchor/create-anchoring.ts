@@ -21,7 +21,8 @@ export type { Anchoring, AnchoringOptions } from './stub-anchoring.js';
 
 /**
  * Builds anchoring for the configured provider. `stub`: no chain, no jobs, no tasks — checkpoints are not
- * anchored anywhere, and a warning says so. `evm` / `multi`: one worker per chain, all signing with the
+ * anchored anywhere, and a warning says so. `collector`: no chain, no jobs, no tasks either — the
+ * checkpoints are anchored through the fleet collectors (the collector pushers fetch the fleet proofs). `evm` / `multi`: one worker per chain, all signing with the
  * one key from KEEPER_SIGNER_KEY(_FILE) (throws SignerKeyError with one line when it is missing or its
  * file is accessible by group or others). `KEEPER_CRON_RECHECK_FINAL` schedules a re-check of every
  * final anchor on every chain (a sweep, run by each chain's own task).
@@ -30,7 +31,7 @@ export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}
   const settings = deps.config.keeper;
   const logger = componentLogger(deps.logger, 'anchor');
   const chains = anchoredChains(settings);
-  if (chains.length === 0) return stubAnchoring(logger);
+  if (chains.length === 0) return stubAnchoring(logger, settings);
   const signer = loadAnchorSigner(deps.secrets);
   const metrics = new AnchorMetrics(
     deps.registry,

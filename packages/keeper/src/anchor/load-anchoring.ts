@@ -9,7 +9,7 @@ import { anchoredChains, stubAnchoring, type Anchoring, type AnchoringOptions } 
  */
 export async function loadAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}): Promise<Anchoring> {
   if (anchoredChains(deps.config.keeper).length === 0) {
-    return stubAnchoring(componentLogger(deps.logger, 'anchor'));
+    return stubAnchoring(componentLogger(deps.logger, 'anchor'), deps.config.keeper);
   }
   const { createAnchoring } = await import('./create-anchoring.js');
   return createAnchoring(deps, options);

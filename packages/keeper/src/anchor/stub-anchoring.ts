@@ -17,13 +17,29 @@ export interface Anchoring {
   close(): Promise<void>;
 }
 
-/** The chains the configured provider anchors on: none with the stub provider. */
+/** The chains the configured provider anchors on: none with the stub or collector provider. */
 export function anchoredChains(settings: FieldproofConfig['keeper']): FieldproofConfig['keeper']['chains'] {
-  return settings.provider === 'stub' ? [] : settings.chains;
+  return settings.provider === 'stub' || settings.provider === 'collector' ? [] : settings.chains;
 }
 
-/** No chain: no jobs, no tasks — checkpoints are not anchored anywhere, and a warning says so. */
-export function stubAnchoring(logger: Logger): Anchoring {
+/**
+ * No chain of this keeper's own: no jobs, no tasks. With `KEEPER_PROVIDER=collector` the checkpoints are
+ * anchored through the fleet collectors (their fleet proofs come back through the push channel); with the
+ * stub provider they are not anchored anywhere, and a warning says so.
+ */
+export function stubAnchoring(logger: Logger, settings: FieldproofConfig['keeper']): Anchoring {
+  if (settings.provider === 'collector') {
+    const fleet = settings.collectors.filter((c) => c.fleetKey !== undefined).map((c) => c.name);
+    logger.info(
+      { collectors: fleet },
+      'KEEPER_PROVIDER=collector: no chain, no signer key, no anchor jobs; checkpoints are anchored through the fleet collectors, whose fleet proofs this keeper fetches',
+    );
+    return {
+      tasks: [],
+      readiness: () => ({ ok: true, detail: `anchoring: through the fleet collectors ${fleet.join(', ')}` }),
+      close: async () => undefined,
+    };
+  }
   logger.warn(
     'KEEPER_PROVIDER=stub: checkpoints are NOT anchored on any chain and never final (no anchor jobs are created); set KEEPER_PROVIDER=evm or multi and KEEPER_CHAINS to anchor',
   );
