@@ -5,12 +5,13 @@ import { findDeviceByOrigin } from '../db/devices.js';
 import { listEquivocations } from '../db/equivocations.js';
 import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
+import { originParams } from './route-schemas.js';
 
 const status = {
   type: 'object',
   additionalProperties: false,
   required: ['status'],
-  properties: { status: { type: 'string' } },
+  properties: { status: { type: 'string' }, fleet: { type: 'string' } },
 } as const;
 
 const equivocationSchema = {
@@ -55,7 +56,14 @@ export async function publicRoutes(app: FastifyInstance, ctx: CollectorContext):
       request.log.warn({ err }, 'not ready');
       throw new errors.NotReady('the database is unreachable or not migrated');
     }
-    return { status: 'ready' };
+    // Fleet anchoring trouble (a chain down, the signer short of funds, a lost anchor not yet covered)
+    // does not make the collector unready: mirroring and cosigning — what units push for — still work,
+    // and a load balancer that dropped every replica would stop them too. It is said here, in the log
+    // and in the anchoring metrics instead.
+    const fleet = ctx.fleet?.readiness();
+    if (fleet === undefined) return { status: 'ready' };
+    if (!fleet.ok) request.log.warn({ detail: fleet.detail }, 'fleet anchoring is not healthy');
+    return { status: 'ready', fleet: `${fleet.ok ? 'ok' : 'NOT OK'}: ${fleet.detail}` };
   });
   app.get('/metrics', async (_request, reply) => {
     const text = await ctx.metrics.registry.metrics();
@@ -81,12 +89,7 @@ export async function publicRoutes(app: FastifyInstance, ctx: CollectorContext):
     '/v1/devices/:origin/equivocations',
     {
       schema: {
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['origin'],
-          properties: { origin: { type: 'string', minLength: 1, maxLength: 255 } },
-        },
+        params: originParams,
         response: {
           200: {
             type: 'object',

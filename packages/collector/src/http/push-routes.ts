@@ -8,10 +8,12 @@ import { applyPush } from '../push/apply-push.js';
 import { PushRefusedError } from '../push/push-errors.js';
 import type { PushRefusal } from '../push/push-errors.js';
 import { pushRequestSchema } from '../push/push-request.js';
-import type { PushRequest } from '../push/push-request.js';
+import type { PushProtocol, PushRequest } from '../push/push-request.js';
 import { verifyPush } from '../push/verify-push.js';
 import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
+import { fleetProofRoutes } from './fleet-proof-routes.js';
+import { originParams } from './route-schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,13 +21,6 @@ declare module 'fastify' {
     device: DeviceRow | null;
   }
 }
-
-const originParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['origin'],
-  properties: { origin: { type: 'string', minLength: 1, maxLength: 255 } },
-} as const;
 
 const headSchema = {
   type: 'object',
@@ -71,7 +66,11 @@ const REFUSALS: Readonly<Record<PushRefusal['kind'], (m: string) => Error>> = {
  * The unit-facing routes, each authenticated by the device's push key (`Authorization: Bearer fp_…`) and
  * scoped to its own origin (percent-encoded in the path: `/v1/devices/example.com%2Flog%2Funit-7/…`).
  */
-export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): Promise<void> {
+export async function pushRoutes(
+  app: FastifyInstance,
+  ctx: CollectorContext,
+  protocol: PushProtocol = 2,
+): Promise<void> {
   app.decorateRequest('device', null);
   app.addHook('onRequest', async (request: FastifyRequest<{ Params: { origin?: string } }>) => {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
@@ -149,7 +148,7 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
     {
       schema: {
         params: originParams,
-        body: pushRequestSchema(ctx.config.pushMaxLeaves),
+        body: pushRequestSchema(ctx.config.pushMaxLeaves, protocol),
         response: { 200: acceptedSchema },
       },
     },
@@ -166,7 +165,7 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
             });
           }
         }
-        const accepted = await applyPush(ctx, device.id, push);
+        const accepted = await applyPush(ctx, device.id, push, device);
         ctx.metrics.pushes.inc({ outcome: accepted.appended > 0 ? 'accepted' : 'resent' });
         ctx.metrics.leavesIngested.inc(accepted.appended);
         ctx.metrics.pushDuration.observe((performance.now() - started) / 1000);
@@ -186,6 +185,8 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
       }
     },
   );
+
+  await fleetProofRoutes(app, ctx);
 }
 
 /** A gunzip stream whose errors (corrupt input) are the client's: 400, not 500. */

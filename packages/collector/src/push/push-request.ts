@@ -70,83 +70,94 @@ export interface PushAccepted {
 const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const millis = { type: 'integer', minimum: 0, maximum: 253_402_300_799_999 } as const;
 
-/** JSON schema of {@link PushRequest}; closed objects, nothing coerced. */
-export function pushRequestSchema(maxLeaves: number) {
+/** 1: checkpoint, consistency and leaves; 2 adds `anchors`. */
+export type PushProtocol = 1 | 2;
+
+/**
+ * JSON schema of {@link PushRequest}; closed objects, nothing coerced. Protocol 1's schema is the same
+ * without `anchors`, so that a body carrying them is refused as an older collector refuses it.
+ */
+export function pushRequestSchema(maxLeaves: number, protocol: PushProtocol = 2) {
+  const { anchors, ...protocol1 } = pushRequestProperties(maxLeaves);
   return {
     type: 'object',
     additionalProperties: false,
     required: ['checkpoint', 'leaves'],
-    properties: {
-      checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
-      consistency: {
+    properties: protocol === 1 ? protocol1 : { ...protocol1, anchors },
+  } as const;
+}
+
+function pushRequestProperties(maxLeaves: number) {
+  return {
+    checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
+    consistency: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['fromTreeSize', 'proof'],
+      properties: {
+        fromTreeSize: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+        proof: {
+          type: 'array',
+          maxItems: 128,
+          items: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
+        },
+      },
+    },
+    anchors: {
+      type: 'array',
+      maxItems: PUSH_MAX_ANCHORS,
+      items: {
         type: 'object',
         additionalProperties: false,
-        required: ['fromTreeSize', 'proof'],
+        required: ['chain', 'treeSize', 'checkpoint', 'txHash', 'state', 'proof'],
         properties: {
-          fromTreeSize: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-          proof: {
-            type: 'array',
-            maxItems: 128,
-            items: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
-          },
+          chain: { type: 'string', minLength: 1, maxLength: 64 },
+          checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
+          treeSize: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+          txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+          state: { type: 'string', enum: ['final', 'lost'] },
+          // Checked field by field by verifyAnchorProof (FP_BAD_ANCHOR_PROOF names the failing check).
+          proof: { type: 'object' },
         },
       },
-      anchors: {
-        type: 'array',
-        maxItems: PUSH_MAX_ANCHORS,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['chain', 'treeSize', 'checkpoint', 'txHash', 'state', 'proof'],
-          properties: {
-            chain: { type: 'string', minLength: 1, maxLength: 64 },
-            checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
-            treeSize: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-            txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
-            state: { type: 'string', enum: ['final', 'lost'] },
-            // Checked field by field by verifyAnchorProof (FP_BAD_ANCHOR_PROOF names the failing check).
-            proof: { type: 'object' },
-          },
-        },
-      },
-      leaves: {
-        type: 'array',
-        maxItems: maxLeaves,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['leafIndex', 'leafHash', 'record', 'content'],
-          properties: {
-            leafIndex: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-            leafHash: hex64,
-            content: { type: 'boolean' },
-            record: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
-              properties: {
-                id: { type: 'string', minLength: 1, maxLength: 128 },
-                digest: hex64,
-                kind: { type: 'string', minLength: 1, maxLength: 64 },
-                occurredAt: millis,
-                receivedAt: millis,
-                payloadMime: { type: ['string', 'null'], maxLength: 255 },
-                metadata: { type: ['object', 'null'] },
-                // fieldproof-leaf/v2 only (all three; the leaf encoder refuses half of them)
-                leafFormat: { type: 'string', enum: ['fieldproof-leaf/v2'] },
-                notBefore: {
-                  type: ['object', 'null'],
-                  additionalProperties: false,
-                  required: ['chainId', 'number', 'hash', 'timestamp'],
-                  properties: {
-                    chainId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-                    number: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-                    hash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
-                    timestamp: millis,
-                  },
+    },
+    leaves: {
+      type: 'array',
+      maxItems: maxLeaves,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['leafIndex', 'leafHash', 'record', 'content'],
+        properties: {
+          leafIndex: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          leafHash: hex64,
+          content: { type: 'boolean' },
+          record: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
+            properties: {
+              id: { type: 'string', minLength: 1, maxLength: 128 },
+              digest: hex64,
+              kind: { type: 'string', minLength: 1, maxLength: 64 },
+              occurredAt: millis,
+              receivedAt: millis,
+              payloadMime: { type: ['string', 'null'], maxLength: 255 },
+              metadata: { type: ['object', 'null'] },
+              // fieldproof-leaf/v2 only (all three; the leaf encoder refuses half of them)
+              leafFormat: { type: 'string', enum: ['fieldproof-leaf/v2'] },
+              notBefore: {
+                type: ['object', 'null'],
+                additionalProperties: false,
+                required: ['chainId', 'number', 'hash', 'timestamp'],
+                properties: {
+                  chainId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+                  number: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+                  hash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+                  timestamp: millis,
                 },
-                clockSuspect: { type: 'boolean' },
               },
+              clockSuspect: { type: 'boolean' },
             },
           },
         },

@@ -1,6 +1,7 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import type { Kysely } from 'kysely';
-import { engineOf } from '../../database.js';
+import { engineOf, idleSqliteHandle } from '../../database.js';
 import type { Schema } from '../../schema/schema.js';
 import { runBulk } from '../bulk-statement.js';
 import type { BulkStatement } from '../bulk-statement.js';
@@ -44,14 +45,34 @@ export async function getNodes(db: Kysely<Schema>, ids: readonly LogNodeId[]): P
   // Hot path (every proof, every sequenced batch): one statement whose text never changes, with the ids
   // passed as parameters, so neither kysely nor the engine re-plans an OR of log n terms each time.
   const sqlite = engineOf(db) === 'sqlite';
-  const query = CompiledQuery.raw(
-    sqlite ? SQLITE_GET_NODES : POSTGRES_GET_NODES,
-    sqlite
-      ? [JSON.stringify(leafIndices), JSON.stringify(inner.map((id) => [id.level, id.index]))]
-      : [leafIndices, inner.map((id) => id.level), inner.map((id) => id.index)],
-  );
-  const { rows } = await db.executeQuery<{ level: number; node_index: number; hash: string }>(query);
+  const params = sqlite
+    ? [JSON.stringify(leafIndices), JSON.stringify(inner.map((id) => [id.level, id.index]))]
+    : [leafIndices, inner.map((id) => id.level), inner.map((id) => id.index)];
+  // Outside a transaction, on SQLite, straight on the handle with a statement prepared once: a proof is
+  // this one read, and kysely's pipeline cost more than the read itself (idleSqliteHandle).
+  const handle = sqlite ? idleSqliteHandle(db) : undefined;
+  const rows =
+    handle === undefined
+      ? (
+          await db.executeQuery<NodeRow>(
+            CompiledQuery.raw(sqlite ? SQLITE_GET_NODES : POSTGRES_GET_NODES, params),
+          )
+        ).rows
+      : (getNodesStatement(handle).all(...params) as NodeRow[]);
   return rows.map((r) => ({ level: r.level, index: r.node_index, hash: r.hash }));
+}
+
+type NodeRow = { level: number; node_index: number; hash: string };
+
+const getNodesStatements = new WeakMap<BetterSqlite3.Database, BetterSqlite3.Statement>();
+
+function getNodesStatement(handle: BetterSqlite3.Database): BetterSqlite3.Statement {
+  let stmt = getNodesStatements.get(handle);
+  if (stmt === undefined) {
+    stmt = handle.prepare(SQLITE_GET_NODES);
+    getNodesStatements.set(handle, stmt);
+  }
+  return stmt;
 }
 
 /** getNodes on SQLite: the ids arrive as JSON arrays ([index…] and [[level, index]…]). */

@@ -82,9 +82,18 @@ export async function readSequenceQueue(db: Kysely<Schema>, limit: number): Prom
     .orderBy('q.evidence_id')
     .limit(limit)
     .execute();
-  if (rows.length > 0 || engineOf(db) !== 'sqlite') return rows.map((r) => ({ ...r, fromQueue: true }));
+  if (rows.length > 0 || engineOf(db) !== 'sqlite') return markedFrom(rows, true);
   const after = await db.executeQuery<LeafEvidence>(CompiledQuery.raw(SQLITE_READ_AFTER_WATERMARK, [limit]));
-  return after.rows.map((r) => ({ ...r, fromQueue: false }));
+  return markedFrom(after.rows, false);
+}
+
+/**
+ * The rows just read, each marked with where it came from — in place: they are fresh objects of this
+ * read, and a copy of each (`{ ...r, fromQueue }`) was 8 % of a sequenced batch's CPU time (issue 13).
+ */
+function markedFrom(rows: readonly LeafEvidence[], fromQueue: boolean): QueuedEvidence[] {
+  for (const r of rows) (r as { fromQueue?: boolean }).fromQueue = fromQueue;
+  return rows as QueuedEvidence[];
 }
 
 const INSERT_QUEUE: BulkStatement<{ readonly id: string; readonly received_at: number }> = {
