@@ -16,6 +16,7 @@ export {
 } from '@fieldproof/db'; // re-exported: the api's auth is where callers look for them
 export { errorCatalogue, errors } from './errors/catalogue.js';
 export { errorBody, toCataloguedError, type ErrorBody } from './errors/error-handler.js';
+export type { RouteTypes } from './http/schemas.js';
 export { ContentStore, type ContentStoreOptions } from './content/content-store.js';
 export { KeyAuthenticator, type ApiPrincipal } from './auth/key-authenticator.js';
 export { GroupCommitter } from './write/group-committer.js';

@@ -1,4 +1,15 @@
-import type { FromSchema } from 'json-schema-to-ts';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+/**
+ * A route's fastify generics derived from its schema (json-schema-to-ts): the handler is typed with what
+ * the schema admits, so the two cannot drift. `app.get<RouteTypes<typeof schema>>(url, { schema }, …)`;
+ * a part without a schema stays `unknown`. Types only: nothing of json-schema-to-ts is loaded at run time.
+ */
+export interface RouteTypes<S> {
+  Params: S extends { readonly params: infer P extends JSONSchema } ? FromSchema<P> : unknown;
+  Querystring: S extends { readonly querystring: infer Q extends JSONSchema } ? FromSchema<Q> : unknown;
+  Body: S extends { readonly body: infer B extends JSONSchema } ? FromSchema<B> : unknown;
+}
 
 /**
  * JSON-schema building blocks shared by the routes. Every object schema is closed

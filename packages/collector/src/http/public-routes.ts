@@ -1,9 +1,11 @@
 import { assertMigrationsCurrent } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import { COLLECTOR_MIGRATIONS_DIR } from '../db/collector-database.js';
 import { findDeviceByOrigin } from '../db/devices.js';
 import { listEquivocations } from '../db/equivocations.js';
 import type { CollectorContext } from './collector-context.js';
+import { originParams } from './device-params.js';
 import { errors } from './collector-errors.js';
 
 const status = {
@@ -77,16 +79,11 @@ export async function publicRoutes(app: FastifyInstance, ctx: CollectorContext):
     },
     async () => ({ name: ctx.cosigner.name, verifierKey: ctx.cosigner.verifierKey }),
   );
-  app.get<{ Params: { origin: string } }>(
+  app.get<{ Params: FromSchema<typeof originParams> }>(
     '/v1/devices/:origin/equivocations',
     {
       schema: {
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['origin'],
-          properties: { origin: { type: 'string', minLength: 1, maxLength: 255 } },
-        },
+        params: originParams,
         response: {
           200: {
             type: 'object',

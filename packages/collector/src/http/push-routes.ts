@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createGunzip } from 'node:zlib';
+import type { RouteTypes } from '@fieldproof/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticatePushKey } from '../enrollment/enrollment.js';
 import type { DeviceRow } from '../db/devices.js';
@@ -7,10 +8,11 @@ import { getDeviceCheckpoint } from '../db/device-tree.js';
 import { applyPush } from '../push/apply-push.js';
 import { PushRefusedError } from '../push/push-errors.js';
 import type { PushRefusal } from '../push/push-errors.js';
-import { pushRequestSchema } from '../push/push-request.js';
+import { pushAcceptedSchema, pushRequestSchema } from '../push/push-request.js';
 import type { PushRequest } from '../push/push-request.js';
 import { verifyPush } from '../push/verify-push.js';
 import type { CollectorContext } from './collector-context.js';
+import { originAndDigest, originParams } from './device-params.js';
 import { errors } from './collector-errors.js';
 
 declare module 'fastify' {
@@ -19,13 +21,6 @@ declare module 'fastify' {
     device: DeviceRow | null;
   }
 }
-
-const originParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['origin'],
-  properties: { origin: { type: 'string', minLength: 1, maxLength: 255 } },
-} as const;
 
 const headSchema = {
   type: 'object',
@@ -38,21 +33,6 @@ const headSchema = {
     checkpoint: { type: ['string', 'null'] },
     cosignature: { type: ['string', 'null'] },
     cosignedAt: { type: ['integer', 'null'] },
-  },
-} as const;
-
-const acceptedSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['origin', 'treeSize', 'rootHash', 'cosignature', 'cosignedAt', 'appended', 'anchorsStored'],
-  properties: {
-    origin: { type: 'string' },
-    treeSize: { type: 'integer' },
-    rootHash: { type: 'string' },
-    cosignature: { type: 'string' },
-    cosignedAt: { type: 'integer' },
-    appended: { type: 'integer' },
-    anchorsStored: { type: 'integer' },
   },
 } as const;
 
@@ -106,29 +86,20 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
     },
   );
 
-  app.put<{ Params: { origin: string; digest: string } }>(
-    '/v1/devices/:origin/content/:digest',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['origin', 'digest'],
-          properties: {
-            origin: originParams.properties.origin,
-            digest: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-          },
-        },
-        response: {
-          201: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['digest', 'size'],
-            properties: { digest: { type: 'string' }, size: { type: 'integer' } },
-          },
-        },
+  const putContentSchema = {
+    params: originAndDigest,
+    response: {
+      201: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['digest', 'size'],
+        properties: { digest: { type: 'string' }, size: { type: 'integer' } },
       },
     },
+  } as const;
+  app.put<RouteTypes<typeof putContentSchema>>(
+    '/v1/devices/:origin/content/:digest',
+    { schema: putContentSchema },
     async (request, reply) => {
       if (request.headers['content-type'] !== 'application/octet-stream') {
         throw new errors.UnsupportedMediaType('content is application/octet-stream');
@@ -150,7 +121,7 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
       schema: {
         params: originParams,
         body: pushRequestSchema(ctx.config.pushMaxLeaves),
-        response: { 200: acceptedSchema },
+        response: { 200: pushAcceptedSchema },
       },
     },
     async (request) => {
