@@ -1,11 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MIGRATIONS_DIR,
   LOG_META,
   SEQUENCE_ROWID_BASE,
   appendEvidence,
@@ -22,7 +19,9 @@ import { receiptFor } from '@fieldproof/proofs';
 import { verifyReceiptOffline } from '@fieldproof/receipt';
 import { drain, testDeps, testDevice } from '../packages/keeper/test/support.js';
 import {
+  addMigration,
   copyOfMigrations,
+  createEmptyTestDatabase,
   dropTestDatabases,
   freshDatabaseUrl,
   targetOf,
@@ -69,16 +68,6 @@ async function writeAsUnder0006(database: Database, rows: readonly NewEvidence[]
   });
 }
 
-function addMigration(dir: string, version: string): void {
-  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.startsWith(`${version}_`))) {
-    fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
-  }
-}
-
-function add0007(dir: string): void {
-  addMigration(dir, '0007');
-}
-
 async function leavesByEvidence(database: Database): Promise<Map<string, number[]>> {
   const rows = await database.db.selectFrom('log_leaves').select(['evidence_id', 'leaf_index']).execute();
   const by = new Map<string, number[]>();
@@ -91,8 +80,8 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
     // 0001–0006 plus 0008 (the leaf v2 columns, whose v1 defaults every row written here keeps): this
     // keeper's sequencer stands in for the one before 0007, and it reads those columns. 0007 comes later.
     const dir = copyOfMigrations(6);
-    addMigration(dir, '0008');
-    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    addMigration(dir, 8);
+    const database = await createEmptyTestDatabase(engine);
     try {
       await migrate(database, { dir });
       const device = testDevice();
@@ -111,7 +100,7 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
       );
       for (const r of receiptsBefore) expect(verifyReceiptOffline(r).ok).toBe(true);
 
-      add0007(dir);
+      addMigration(dir, 7);
       expect((await migrate(database, { dir })).map((m) => m.version)).toEqual([7]);
       expect(await countQueuedEvidence(database.db)).toBe(7);
       if (engine === 'sqlite') {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { DEFAULT_MIGRATIONS_DIR, createDatabase, migrate, parseDatabaseUrl } from '@fieldproof/db';
 import type { Database, DatabaseTarget, Engine } from '@fieldproof/db';
+import { closedAfterTest } from './lifetime.js';
 
 /**
  * Test databases on real engines. SQLite: a fresh file in a temp folder. PostgreSQL: a fresh database
@@ -60,9 +61,37 @@ export function targetOf(url: string): DatabaseTarget {
 
 /** A fresh database of this engine, migrated by the real migrator. */
 export async function createTestDatabase(engine: Engine): Promise<Database> {
-  const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+  const database = await createEmptyTestDatabase(engine);
   await migrate(database);
   return database;
+}
+
+/** A fresh database of this engine with nothing in it, not even the migrations table. */
+export async function createEmptyTestDatabase(engine: Engine): Promise<Database> {
+  return createDatabase(targetOf(await freshDatabaseUrl(engine)));
+}
+
+/**
+ * The set-up of a migration test: a fresh database of this engine, closed when the test ends, migrated
+ * by the real migrator up to `version` from a copy of the migrations folder (`dir`), to which the test
+ * adds the migration under test with {@link addMigration} before migrating again.
+ */
+export async function databaseMigratedTo(
+  engine: Engine,
+  version: number,
+): Promise<{ database: Database; dir: string }> {
+  const dir = copyOfMigrations(version);
+  const database = closedAfterTest(await createEmptyTestDatabase(engine));
+  await migrate(database, { dir });
+  return { database, dir };
+}
+
+/** Copies the files of migration `version` (both engines' variants) into the migrations folder `dir`. */
+export function addMigration(dir: string, version: number): void {
+  const prefix = `${String(version).padStart(4, '0')}_`;
+  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.startsWith(prefix))) {
+    fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
+  }
 }
 
 /**
