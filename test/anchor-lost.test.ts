@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createKeeper } from '@fieldproof/keeper';
 import type { Keeper } from '@fieldproof/keeper';
 import { LOG_META, createDatabase, initLogMeta } from '@fieldproof/db';
-import type { Database } from '@fieldproof/db';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import { createTestApi, randomDigest, type TestApi } from './support/api.js';
 import {
@@ -15,7 +14,8 @@ import {
   waitFor,
 } from './support/anchor-fixtures.js';
 import { dropTestDatabases, targetOf, testEngines } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { closedAfterTest } from './support/lifetime.js';
+import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 import { testDevice } from '../packages/keeper/test/support.js';
 
@@ -30,17 +30,8 @@ import { testDevice } from '../packages/keeper/test/support.js';
 const SIGNER = HARDHAT_ACCOUNTS[3];
 const CHAIN = 'local';
 
-let node: HardhatNode;
-const databases: Database[] = [];
-
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  for (const d of databases) await d.close();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
+afterAll(dropTestDatabases);
 
 interface EvidenceAnchor {
   chain: string;
@@ -72,8 +63,7 @@ describe.each(testEngines())('%s', (engine) => {
     api = await createTestApi(engine, { API_MAX_EVENT_LOOP_DELAY_MS: '0' }); // not a load-shedding test
     const { app, auth } = api;
     // The keeper's own connection(s) to the api's database, as two processes have.
-    const database = createDatabase(targetOf(api.database.target.url));
-    databases.push(database);
+    const database = closedAfterTest(createDatabase(targetOf(api.database.target.url)));
     const device = testDevice();
     await initLogMeta(database.db, LOG_META.origin, device.origin, Date.now());
     await initLogMeta(database.db, LOG_META.verifierKey, device.verifierKey, Date.now());

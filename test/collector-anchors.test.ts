@@ -5,7 +5,7 @@ import { getCheckpoint, listPushableAnchors } from '@fieldproof/db';
 import { createCosigner, generateDeviceKey, verifyCosignature } from '@fieldproof/note';
 import { decodeAnchorPayload, verifyAnchorProof } from '@fieldproof/receipt';
 import type { AnchorBranch, AnchorProof, ReceiptV2 } from '@fieldproof/receipt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   collectorDatabaseUrl,
   createTestCollector,
@@ -17,7 +17,7 @@ import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
 import { dropTestDatabases, tempDir, testEngines } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
 import { PushingUnit } from './support/pushing-unit.js';
 
@@ -45,14 +45,8 @@ const blockOf = (b: AnchorBranch) =>
   b.steps.find((s) => s.type === 'block') as { chainId: number; number: number; hash: string } | undefined;
 const txHashesOf = (r: ReceiptV2) => r.anchors.map((b) => txOf(b).txHash);
 
-let node: HardhatNode;
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
+afterAll(dropTestDatabases);
 
 describe(`anchors pushed to the collector (${engine})`, () => {
   it('a receipt from the collector alone carries the final anchor and verifies offline and against the node', async () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { listChainFinalizedBlocks } from '@fieldproof/db';
 import { openDeviceIdentity } from '@fieldproof/keeper';
 import { parseReceipt, recordTimeClaimsOf, verifyReceiptOffline } from '@fieldproof/receipt';
 import { createTestApi, randomDigest, type ApiJson, type TestApi } from './support/api.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
 import { dropTestDatabases, tempDir, testEngines } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
 import { createAnchoring, type Anchoring } from '../packages/keeper/src/anchor/index.js';
 import { createSequencer } from '../packages/keeper/src/sequencer/sequencer.js';
 
@@ -21,14 +21,8 @@ const SIGNER = HARDHAT_ACCOUNTS[2];
 const CHAIN = 'local';
 const HOUR = 3_600_000;
 
-let node: HardhatNode;
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
+afterAll(dropTestDatabases);
 
 describe.each(testEngines())('%s', (engine) => {
   let api: TestApi | undefined;

@@ -66,6 +66,11 @@ export async function createTestDatabase(engine: Engine): Promise<Database> {
   return database;
 }
 
+/** {@link createTestDatabase} for the current test: closed when it ends, passed or failed. */
+export async function databaseForTest(engine: Engine): Promise<Database> {
+  return closedAfterTest(await createTestDatabase(engine));
+}
+
 /** A fresh database of this engine with nothing in it, not even the migrations table. */
 export async function createEmptyTestDatabase(engine: Engine): Promise<Database> {
   return createDatabase(targetOf(await freshDatabaseUrl(engine)));

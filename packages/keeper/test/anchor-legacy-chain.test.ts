@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Transaction } from 'ethers';
-import type { Database } from '@fieldproof/db';
 import { createAnchoring } from '../src/anchor/index.js';
-import { createTestDatabase, dropTestDatabases } from '../../../test/support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from '../../../test/support/hardhat.js';
+import { databaseForTest, dropTestDatabases } from '../../../test/support/databases.js';
+import { HARDHAT_ACCOUNTS, useHardhatNode } from '../../../test/support/hardhat.js';
 import {
   CapturedLogs,
   TestClock,
@@ -21,32 +20,14 @@ import {
  */
 
 const SIGNER = HARDHAT_ACCOUNTS[0];
-let node: HardhatNode;
-let snapshot: string;
-const databases: Database[] = [];
-
-beforeAll(async () => {
-  node = await startHardhatNode({ hardfork: 'berlin' });
-});
-afterAll(async () => {
-  await node?.stop();
-  for (const d of databases) await d.close();
-  await dropTestDatabases();
-});
-beforeEach(async () => {
-  snapshot = await node.snapshot();
-});
-afterEach(async () => {
-  await node.setAutomine(true);
-  await node.revert(snapshot);
-});
+const node = useHardhatNode({ hardfork: 'berlin' }, { snapshots: true });
+afterAll(dropTestDatabases);
 
 async function setup(
   finality: 'auto' | 'tag',
   extra: { stuckAfterMs?: number; maxFeePerGasGwei?: number } = {},
 ) {
-  const database = await createTestDatabase('sqlite');
-  databases.push(database);
+  const database = await databaseForTest('sqlite');
   const clock = new TestClock();
   const logs = new CapturedLogs();
   const deps = anchorDeps({

@@ -1,24 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import { toHex } from '@fieldproof/merkle';
-import type { AnchorJobRow, Database, Engine } from '@fieldproof/db';
+import type { AnchorJobRow } from '@fieldproof/db';
 import type { KeeperTask } from '@fieldproof/keeper';
 import { ChainAnchorer, SignerKeyError, createAnchoring, loadAnchorSigner } from '../src/anchor/index.js';
-import {
-  createTestDatabase,
-  dropTestDatabases,
-  tempDir,
-  testEngines,
-} from '../../../test/support/databases.js';
-import {
-  HARDHAT_ACCOUNTS,
-  freePort,
-  startHardhatNode,
-  type HardhatNode,
-} from '../../../test/support/hardhat.js';
+import { databaseForTest, dropTestDatabases, tempDir, testEngines } from '../../../test/support/databases.js';
+import { HARDHAT_ACCOUNTS, freePort, useHardhatNode } from '../../../test/support/hardhat.js';
 import {
   CapturedLogs,
   TEST_ORIGIN,
@@ -34,31 +24,8 @@ import { closedAfterTest } from '../../../test/support/lifetime.js';
 
 const SIGNER = HARDHAT_ACCOUNTS[0];
 
-let node: HardhatNode;
-let snapshot: string;
-const databases: Database[] = [];
-
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  for (const d of databases) await d.close();
-  await dropTestDatabases();
-});
-beforeEach(async () => {
-  snapshot = await node.snapshot();
-});
-afterEach(async () => {
-  await node.setAutomine(true);
-  await node.revert(snapshot);
-});
-
-async function freshDatabase(engine: Engine): Promise<Database> {
-  const database = await createTestDatabase(engine);
-  databases.push(database);
-  return database;
-}
+const node = useHardhatNode({}, { snapshots: true });
+afterAll(dropTestDatabases);
 
 /** createAnchoring, closed when the test ends (passed or failed: no RPC timer or cron task leaks). */
 function anchoringFor(...args: Parameters<typeof createAnchoring>): ReturnType<typeof createAnchoring> {
@@ -72,7 +39,7 @@ function localChain(overrides: Partial<ChainSpec> = {}): ChainSpec {
 describe.each(testEngines())('%s', (engine) => {
   describe('anchoring a checkpoint on a real EVM node', () => {
     it('anchors the newest checkpoint and follows it to final; the calldata decodes to the checkpoint', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const deps = anchorDeps({ database, chains: [localChain()], signerKey: SIGNER.privateKey, clock });
       const anchoring = anchoringFor(deps);
@@ -109,7 +76,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('reorgs', () => {
     it('notices an anchor reorged out after inclusion, re-broadcasts the same bytes and reaches final on the new chain', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const deps = anchorDeps({
         database,
@@ -156,7 +123,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('re-anchors with a new transaction when the reorged nonce was taken by another transaction', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const deps = anchorDeps({
         database,
@@ -212,7 +179,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('stuck transactions', () => {
     it('replaces a stuck transaction with the same nonce and ≥12.5 % higher fees up to the cap; exactly one variant is mined', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const logs = new CapturedLogs();
       const latest = await node.rpc<{ baseFeePerGas: string }>('eth_getBlockByNumber', ['latest', false]);
@@ -274,7 +241,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('fencing', () => {
     it('a worker whose lease was re-claimed cannot persist a transaction for the job', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const chains = [localChain({ confirmations: 1 })];
       const a = anchoringFor(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
@@ -306,7 +273,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('a worker that broadcast and then lost its lease cannot record the outcome; the new holder reconciles by hash', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const chains = [localChain({ confirmations: 1 })];
       let claimedByB: AnchorJobRow | undefined;
@@ -339,7 +306,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('failures', () => {
     it('retries a temporary failure with backoff and dead-letters the job after maxAttempts with its last error', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const unfunded = Wallet.createRandom();
       const deps = anchorDeps({
@@ -375,7 +342,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('does not retry a permanent failure (the anchor contract reverts)', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const reverting = await deployRevertingContract();
       const deps = anchorDeps({
@@ -397,7 +364,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('refuses to anchor on a node whose chain id differs from the configuration, and says so in readiness', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const logs = new CapturedLogs();
       const deps = anchorDeps({
@@ -461,7 +428,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('never writes the key to a log line, at trace level, through a whole anchoring', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const logs = new CapturedLogs('trace');
       const dir = tempDir();
@@ -489,7 +456,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('providers and metrics', () => {
     it('stub: no chain, no jobs, a warning, and readiness that says it is not anchoring', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const logs = new CapturedLogs();
       const deps = anchorDeps({ database, chains: [], logs });
       const anchoring = anchoringFor(deps);
@@ -505,7 +472,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('an idle keeper still notices an unreachable RPC: readiness fails after rpcDownReadyMs', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const deadUrl = `http://127.0.0.1:${await freePort()}`;
       const deps = anchorDeps({
@@ -530,7 +497,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('batches: a job only when the backlog reaches batchMaxLeaves or its oldest leaf batchMaxWaitMs', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const deps = anchorDeps({
         database,
@@ -566,7 +533,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('exports anchors per state, gas and fees spent, and the age of the newest final anchor', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const deps = anchorDeps({
         database,
