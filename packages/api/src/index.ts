@@ -35,4 +35,11 @@ export {
   sessionCookie,
   sessionTokenOf,
 } from './console/console-session.js';
-export { CSS as CONSOLE_CSS, age, esc, num, page } from './console/html.js';
+export { age, esc, num, page } from './console/html.js';
+export {
+  acceptFormPosts,
+  consoleCsp,
+  formField,
+  redirectToConsole,
+  sendPage,
+} from './console/console-http.js';

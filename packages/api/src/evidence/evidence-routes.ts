@@ -75,12 +75,7 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
         payload_json: null,
         metadata,
         content_stored: 0,
-        leaf_version: 2,
-        not_before_chain_id: leaf.not_before_chain_id,
-        not_before_number: leaf.not_before_number,
-        not_before_hash: leaf.not_before_hash,
-        not_before_timestamp: leaf.not_before_timestamp,
-        clock_suspect: leaf.clock_suspect,
+        ...leaf, // the fieldproof-leaf/v2 columns, exactly (LeafBracketColumns)
       };
     }
     const canonical = canonicalOf(body.payload, 'payload');
@@ -96,12 +91,7 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       payload_json: canonical,
       metadata,
       content_stored: 0,
-      leaf_version: 2,
-      not_before_chain_id: leaf.not_before_chain_id,
-      not_before_number: leaf.not_before_number,
-      not_before_hash: leaf.not_before_hash,
-      not_before_timestamp: leaf.not_before_timestamp,
-      clock_suspect: leaf.clock_suspect,
+      ...leaf,
     };
   }
 
@@ -147,12 +137,7 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       payload_json: null,
       metadata,
       content_stored: 1,
-      leaf_version: 2,
-      not_before_chain_id: leaf.not_before_chain_id,
-      not_before_number: leaf.not_before_number,
-      not_before_hash: leaf.not_before_hash,
-      not_before_timestamp: leaf.not_before_timestamp,
-      clock_suspect: leaf.clock_suspect,
+      ...leaf,
     };
   }
 

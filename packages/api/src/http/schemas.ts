@@ -63,6 +63,22 @@ export const kindSchema = {
   description: '1-64 characters: letters, digits and . _ : / - (starting with a letter or digit)',
 } as const;
 
+/** A frequency in Hz, up to 1 THz: far beyond radio, well inside a safe integer. */
+export const hertz = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const;
+
+/**
+ * The schema of a record as the api returns it: a closed object whose every property is present (an
+ * empty one is null), so `required` is the property list itself rather than a second copy of it.
+ */
+export function viewObject<const P extends Record<string, JSONSchema>>(properties: P) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(properties) as Extract<keyof P, string>[],
+    properties,
+  } as const;
+}
+
 export const operationIdSchema = {
   type: 'string',
   minLength: 1,

@@ -59,12 +59,7 @@ export function recordEvidence(
     payload_json: canonical,
     metadata: null,
     content_stored: 0,
-    leaf_version: 2,
-    not_before_chain_id: leaf.not_before_chain_id,
-    not_before_number: leaf.not_before_number,
-    not_before_hash: leaf.not_before_hash,
-    not_before_timestamp: leaf.not_before_timestamp,
-    clock_suspect: leaf.clock_suspect,
+    ...leaf, // the fieldproof-leaf/v2 columns, exactly (LeafBracketColumns)
   };
 }
 
