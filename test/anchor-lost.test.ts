@@ -13,7 +13,7 @@ import {
   txsOf,
   waitFor,
 } from './support/anchor-fixtures.js';
-import { dropTestDatabases, targetOf, testEngines } from './support/databases.js';
+import { targetOf, testEngines } from './support/databases.js';
 import { closedAfterTest } from './support/lifetime.js';
 import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
@@ -31,7 +31,6 @@ const SIGNER = HARDHAT_ACCOUNTS[3];
 const CHAIN = 'local';
 
 const node = useHardhatNode();
-afterAll(dropTestDatabases);
 
 interface EvidenceAnchor {
   chain: string;

@@ -12,7 +12,7 @@ import {
   jobsOf,
   txsOf,
 } from './support/anchor-fixtures.js';
-import { dropTestDatabases, testEngines } from './support/databases.js';
+import { testEngines } from './support/databases.js';
 import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { createAnchoring, type Anchoring } from '../packages/keeper/src/anchor/index.js';
@@ -43,7 +43,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await node?.stop();
-  await dropTestDatabases();
 });
 
 describe.each(testEngines())('%s', (engine) => {

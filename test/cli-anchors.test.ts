@@ -1,5 +1,5 @@
 import { Wallet } from 'ethers';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Engine } from '@fieldproof/db';
 import { createDatabase, migrate } from '@fieldproof/db';
 import { FIELDPROOF_BIN } from './support/api-process.js';
@@ -11,7 +11,7 @@ import {
   jobsOf,
   txsOf,
 } from './support/anchor-fixtures.js';
-import { dropTestDatabases, freshDatabaseUrl, targetOf, testEngines } from './support/databases.js';
+import { freshDatabaseUrl, targetOf, testEngines } from './support/databases.js';
 import { closedAfterTest } from './support/lifetime.js';
 import { useHardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
@@ -24,7 +24,6 @@ import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
  * that is not dead and an unknown id are refused with exit 2 and nothing changes.
  */
 const node = useHardhatNode();
-afterAll(dropTestDatabases);
 
 const fp = (args: string[], url: string) => runNode([FIELDPROOF_BIN, ...args], { API_DB_URL: url });
 

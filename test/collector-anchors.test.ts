@@ -5,7 +5,7 @@ import { getCheckpoint, listPushableAnchors } from '@fieldproof/db';
 import { createCosigner, generateDeviceKey, verifyCosignature } from '@fieldproof/note';
 import { decodeAnchorPayload, verifyAnchorProof } from '@fieldproof/receipt';
 import type { AnchorBranch, AnchorProof, ReceiptV2 } from '@fieldproof/receipt';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   collectorDatabaseUrl,
   createTestCollector,
@@ -16,7 +16,7 @@ import type { PushedAnchor } from '../packages/collector/src/index.js';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
-import { dropTestDatabases, tempDir, testEngines } from './support/databases.js';
+import { tempDir, testEngines } from './support/databases.js';
 import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
 import { PushingUnit } from './support/pushing-unit.js';
@@ -46,7 +46,6 @@ const blockOf = (b: AnchorBranch) =>
 const txHashesOf = (r: ReceiptV2) => r.anchors.map((b) => txOf(b).txHash);
 
 const node = useHardhatNode();
-afterAll(dropTestDatabases);
 
 describe(`anchors pushed to the collector (${engine})`, () => {
   it('a receipt from the collector alone carries the final anchor and verifies offline and against the node', async () => {

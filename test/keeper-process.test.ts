@@ -3,17 +3,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDatabase, enqueueEvidence } from '@fieldproof/db';
-import { dropTestDatabases, targetOf, tempDir } from './support/databases.js';
+import { targetOf, tempDir } from './support/databases.js';
 import { runNode } from './support/processes.js';
 import { waitFor } from './support/wait-for.js';
 import { insertEvidenceRow } from './support/evidence-rows.js';
 
 // Runs the BUILT keeper (`npm run build` first; `npm test` does it).
 const BIN = fileURLToPath(new URL('../packages/cli/bin/fieldproof.js', import.meta.url));
-
-afterAll(dropTestDatabases);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   LOG_META,
   SEQUENCE_ROWID_BASE,
@@ -22,7 +22,6 @@ import {
   addMigration,
   copyOfMigrations,
   createEmptyTestDatabase,
-  dropTestDatabases,
   freshDatabaseUrl,
   targetOf,
   testEngines,
@@ -35,7 +34,6 @@ import {
  * After it every record has exactly one leaf, the receipts issued before it still verify and are the
  * ones issued after it, and a SIGKILL at any moment leaves it either not applied or applied whole.
  */
-afterAll(dropTestDatabases);
 
 const MIGRATE_CHILD = fileURLToPath(new URL('./support/migrate-child.mjs', import.meta.url));
 

@@ -4,7 +4,7 @@ import { openDeviceIdentity } from '@fieldproof/keeper';
 import { parseReceipt, recordTimeClaimsOf, verifyReceiptOffline } from '@fieldproof/receipt';
 import { createTestApi, randomDigest, type ApiJson, type TestApi } from './support/api.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
-import { dropTestDatabases, tempDir, testEngines } from './support/databases.js';
+import { tempDir, testEngines } from './support/databases.js';
 import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
 import { createAnchoring, type Anchoring } from '../packages/keeper/src/anchor/index.js';
 import { createSequencer } from '../packages/keeper/src/sequencer/sequencer.js';
@@ -22,7 +22,6 @@ const CHAIN = 'local';
 const HOUR = 3_600_000;
 
 const node = useHardhatNode();
-afterAll(dropTestDatabases);
 
 describe.each(testEngines())('%s', (engine) => {
   let api: TestApi | undefined;

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { DEFAULT_MIGRATIONS_DIR, createDatabase, migrate, parseDatabaseUrl } from '@fieldproof/db';
 import type { Database, DatabaseTarget, Engine } from '@fieldproof/db';
 import { closedAfterTest } from './lifetime.js';
+import { rememberPgDatabase } from './pg-test-databases.js';
 
 /**
  * Test databases on real engines. SQLite: a fresh file in a temp folder. PostgreSQL: a fresh database
@@ -33,27 +34,14 @@ export async function freshDatabaseUrl(engine: Engine): Promise<string> {
   } finally {
     await admin.end();
   }
-  createdPgDatabases.push(name);
+  rememberPgDatabase(name);
   const url = new URL(TEST_PG_URL);
   url.pathname = `/${name}`;
   return url.toString();
 }
 
-const createdPgDatabases: string[] = [];
-
-/** Drops the PostgreSQL databases this test file created (call from afterAll). */
-export async function dropTestDatabases(): Promise<void> {
-  if (createdPgDatabases.length === 0) return;
-  const admin = new pg.Client({ connectionString: TEST_PG_URL });
-  await admin.connect();
-  try {
-    for (const name of createdPgDatabases.splice(0)) {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
-  } finally {
-    await admin.end();
-  }
-}
+// Dropped after each test file by test/support/setup-file.ts; callable earlier where a file needs it.
+export { dropTestDatabases } from './pg-test-databases.js';
 
 export function targetOf(url: string): DatabaseTarget {
   return parseDatabaseUrl(url, 'test');

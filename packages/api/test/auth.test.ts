@@ -4,14 +4,7 @@ import { loadConfig } from '@fieldproof/config';
 import { insertApiKey, listApiKeys, newId, revokeApiKey } from '@fieldproof/db';
 import { createKey, createTestApi, randomDigest, testApiEnv } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
-import {
-  createTestDatabase,
-  dropTestDatabases,
-  tempDir,
-  testEngines,
-} from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { createTestDatabase, tempDir, testEngines } from '../../../test/support/databases.js';
 
 describe('API key secrets', () => {
   it('are fp_ + 256 random bits, stored only as SHA-256 hex', () => {

@@ -1,13 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GroupCommitter, applyWrites, createWriteExecutor } from '@fieldproof/api';
 import type { WriteRequest } from '@fieldproof/api';
 import { DEFAULT_SQLITE_OPTIONS, countQueuedEvidence, newId } from '@fieldproof/db';
 import type { NewEvidence } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 
 /** `name` value of a Prometheus sample line (no labels). */
 function sample(metrics: string, name: string): number {

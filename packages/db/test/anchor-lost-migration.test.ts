@@ -1,11 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { insertAnchorJob, migrate, newId } from '@fieldproof/db';
-import {
-  addMigration,
-  databaseMigratedTo,
-  dropTestDatabases,
-  testEngines,
-} from '../../../test/support/databases.js';
+import { addMigration, databaseMigratedTo, testEngines } from '../../../test/support/databases.js';
 import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js';
 
 /**
@@ -13,7 +8,6 @@ import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js
  * that hold live data (SQLite rebuilds them), so it is run here on a database migrated to 0003 that
  * already has a job and a transaction: the rows survive, and every constraint still holds.
  */
-afterAll(dropTestDatabases);
 
 const BIGINT_COLUMNS = new Set([
   'chain_id',

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   findAnchorProofOfJob,
   listChainFinalizedBlocks,
@@ -8,12 +8,7 @@ import {
   saveAnchorProof,
   saveChainFinalizedBlock,
 } from '@fieldproof/db';
-import {
-  addMigration,
-  databaseMigratedTo,
-  dropTestDatabases,
-  testEngines,
-} from '../../../test/support/databases.js';
+import { addMigration, databaseMigratedTo, testEngines } from '../../../test/support/databases.js';
 import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js';
 
 /**
@@ -22,7 +17,6 @@ import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js
  * anchor without a proof (work for the keeper's backfill); a proof can be stored for it, is served while
  * it is final, not once it is lost, and must refer to a real transaction.
  */
-afterAll(dropTestDatabases);
 
 const BLOCK_HASH = `0x${'34'.repeat(32)}`; // the block insertFinalAnchor puts the transaction in
 

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvidence, newId, readSequenceQueue } from '@fieldproof/db';
 import type { NewEvidence } from '@fieldproof/db';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 
 let made = 0;
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MIGRATIONS_DIR,
   DatabaseNewerThanCodeError,
@@ -17,15 +17,12 @@ import {
 import {
   copyOfMigrations,
   createEmptyTestDatabase,
-  dropTestDatabases,
   freshDatabaseUrl,
   targetOf,
   testEngines,
 } from '../../../test/support/databases.js';
 import { insertEvidenceRow } from '../../../test/support/evidence-rows.js';
 import { runNode } from '../../../test/support/processes.js';
-
-afterAll(dropTestDatabases);
 
 const CHILD = fileURLToPath(new URL('../../../test/support/migrate-child.mjs', import.meta.url));
 

@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvidence, findEvidenceWithLeaf, migrate, newId, readSequenceQueue } from '@fieldproof/db';
 import type { NewEvidence } from '@fieldproof/db';
 import { toHex } from '@fieldproof/merkle';
 import { evidenceRecordOf, leafHashOf } from '@fieldproof/receipt';
-import {
-  addMigration,
-  databaseMigratedTo,
-  dropTestDatabases,
-  testEngines,
-} from '../../../test/support/databases.js';
+import { addMigration, databaseMigratedTo, testEngines } from '../../../test/support/databases.js';
 
 /**
  * Migration 0008 adds the leaf format and the time bracket's lower end to `evidence`. It runs here on a
@@ -19,7 +14,6 @@ import {
  * the one stored before, the table stays append-only, and the new columns take only the combinations
  * the format allows.
  */
-afterAll(dropTestDatabases);
 
 const digest = (s: string) => createHash('sha256').update(s).digest('hex');
 const BLOCK_HASH = `0x${'ab'.repeat(32)}`;

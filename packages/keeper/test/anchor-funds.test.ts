@@ -1,11 +1,11 @@
 import { Wallet } from 'ethers';
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createKeeper } from '@fieldproof/keeper';
 import type { Keeper } from '@fieldproof/keeper';
 import { calldataGasUpperBound, createAnchoring } from '../src/anchor/index.js';
 import { encodeAnchorPayload } from '@fieldproof/receipt';
 import { hexlify } from 'ethers';
-import { databaseForTest, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { databaseForTest, testEngines } from '../../../test/support/databases.js';
 import { useHardhatNode } from '../../../test/support/hardhat.js';
 import {
   CapturedLogs,
@@ -26,7 +26,6 @@ const CONFIRM_POLL_MS = 30_000;
 const ONE_ETH = 10n ** 18n;
 
 const node = useHardhatNode({}, { snapshots: true });
-afterAll(dropTestDatabases);
 
 async function get(keeper: Keeper, path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${keeper.address?.port ?? 1}${path}`);

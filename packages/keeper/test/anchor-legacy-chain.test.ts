@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Transaction } from 'ethers';
 import { createAnchoring } from '../src/anchor/index.js';
-import { databaseForTest, dropTestDatabases } from '../../../test/support/databases.js';
+import { databaseForTest } from '../../../test/support/databases.js';
 import { HARDHAT_ACCOUNTS, useHardhatNode } from '../../../test/support/hardhat.js';
 import {
   CapturedLogs,
@@ -21,7 +21,6 @@ import {
 
 const SIGNER = HARDHAT_ACCOUNTS[0];
 const node = useHardhatNode({ hardfork: 'berlin' }, { snapshots: true });
-afterAll(dropTestDatabases);
 
 async function setup(
   finality: 'auto' | 'tag',

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import { toHex } from '@fieldproof/merkle';
 import type { AnchorJobRow } from '@fieldproof/db';
 import type { KeeperTask } from '@fieldproof/keeper';
 import { ChainAnchorer, SignerKeyError, createAnchoring, loadAnchorSigner } from '../src/anchor/index.js';
-import { databaseForTest, dropTestDatabases, tempDir, testEngines } from '../../../test/support/databases.js';
+import { databaseForTest, tempDir, testEngines } from '../../../test/support/databases.js';
 import { HARDHAT_ACCOUNTS, freePort, useHardhatNode } from '../../../test/support/hardhat.js';
 import {
   CapturedLogs,
@@ -25,7 +25,6 @@ import { closedAfterTest } from '../../../test/support/lifetime.js';
 const SIGNER = HARDHAT_ACCOUNTS[0];
 
 const node = useHardhatNode({}, { snapshots: true });
-afterAll(dropTestDatabases);
 
 /** createAnchoring, closed when the test ends (passed or failed: no RPC timer or cron task leaks). */
 function anchoringFor(...args: Parameters<typeof createAnchoring>): ReturnType<typeof createAnchoring> {

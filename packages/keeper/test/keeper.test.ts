@@ -1,11 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKeeper } from '@fieldproof/keeper';
 import type { Anchoring, KeeperTask } from '@fieldproof/keeper';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 import { addEvidence, testDeps, testDevice } from './support.js';
-
-afterAll(dropTestDatabases);
 
 describe.each(testEngines())('keeper on %s', (engine) => {
   it('sequences while running, serves /healthz /readyz /metrics, and stops cleanly', async () => {

@@ -1,13 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backupArchiveName, pruneBackups } from '@fieldproof/db';
 import { MaintenanceConfigError, createMaintenance } from '@fieldproof/keeper';
-import { createTestDatabase, dropTestDatabases, tempDir } from '../../../test/support/databases.js';
+import { createTestDatabase, tempDir } from '../../../test/support/databases.js';
 import { addEvidence, testDeps } from './support.js';
-
-afterAll(dropTestDatabases);
 
 describe('maintenance', () => {
   it('names backups by UTC time so that they sort, and prunes only its own files beyond `keep`', async () => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvidence, countQueuedEvidence, newId } from '@fieldproof/db';
 import type { Database, NewEvidence } from '@fieldproof/db';
 import { createSequencer } from '@fieldproof/keeper';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 import { drain, testDeps, testDevice } from './support.js';
 
 /**
@@ -13,7 +13,6 @@ import { drain, testDeps, testDevice } from './support.js';
  * (migration 0007) the sequencer reads by rowid: a row with a smaller id committed after a sequenced one
  * must still be sequenced, once.
  */
-afterAll(dropTestDatabases);
 
 function evidence(id: string): NewEvidence {
   return {

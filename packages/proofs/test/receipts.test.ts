@@ -2,7 +2,7 @@ import type { Database } from '@fieldproof/db';
 import { toHex } from '@fieldproof/merkle';
 import { verifyReceiptOffline, type Receipt } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 import {
   FIXTURE_SENDER,
   addAnchor,
@@ -18,8 +18,6 @@ import {
   receiptFor,
   receiptTreeSize,
 } from '../src/index.js';
-
-afterAll(dropTestDatabases);
 
 const SEPOLIA = { chain: 'sepolia', chainId: 11155111 };
 const block = (n: number) => ({
