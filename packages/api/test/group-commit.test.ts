@@ -6,6 +6,7 @@ import type { NewEvidence } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
 import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
+import { evidenceRow } from '../../../test/support/evidence-rows.js';
 
 /** `name` value of a Prometheus sample line (no labels). */
 function sample(metrics: string, name: string): number {
@@ -92,20 +93,8 @@ describe.each(testEngines())('group commit (%s)', (engine) => {
 });
 
 describe.each(testEngines())('GroupCommitter and applyWrites (%s)', (engine) => {
-  const row = (overrides: Partial<NewEvidence> = {}): NewEvidence => ({
-    id: newId(),
-    digest: randomDigest(),
-    kind: 'unit',
-    source: 'digest',
-    occurred_at: 1,
-    received_at: 2,
-    payload_mime: null,
-    payload_size: null,
-    payload_json: null,
-    metadata: null,
-    content_stored: 0,
-    ...overrides,
-  });
+  const row = (overrides: Partial<NewEvidence> = {}): NewEvidence =>
+    evidenceRow({ kind: 'unit', ...overrides });
   const write = (evidence: NewEvidence = row()): WriteRequest => ({ kind: 'evidence', evidence });
 
   async function setup(options: { maxBatch: number; maxPending: number }) {

@@ -1,18 +1,16 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import {
-  cursorQuery,
   digestInput,
   digestOutput,
   errorResponses,
   idParams,
-  noQuery,
   idSchema,
   kindSchema,
-  limitQuery,
   metadataInput,
   millis,
   mimeSchema,
-  orderQuery,
+  noQuery,
+  pageQuery,
   pageSchema,
 } from '../http/schemas.js';
 
@@ -174,22 +172,15 @@ export const postEvidenceSchema = {
   response: { 200: { $ref: 'Evidence#' }, 201: { $ref: 'Evidence#' }, ...errorResponses },
 } as const;
 
-const listEvidenceQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    limit: limitQuery,
-    cursor: cursorQuery,
-    order: orderQuery,
-    sort: { type: 'string', enum: ['receivedAt', 'occurredAt'], default: 'receivedAt' },
-    kind: kindSchema,
-    status: { type: 'string', enum: EVIDENCE_STATUSES },
-    receivedFrom: { ...millis, description: 'receivedAt ≥ this (ms)' },
-    receivedTo: { ...millis, description: 'receivedAt < this (ms)' },
-    occurredFrom: { ...millis, description: 'occurredAt ≥ this (ms)' },
-    occurredTo: { ...millis, description: 'occurredAt < this (ms)' },
-  },
-} as const;
+const listEvidenceQuery = pageQuery({
+  sort: { type: 'string', enum: ['receivedAt', 'occurredAt'], default: 'receivedAt' },
+  kind: kindSchema,
+  status: { type: 'string', enum: EVIDENCE_STATUSES },
+  receivedFrom: { ...millis, description: 'receivedAt ≥ this (ms)' },
+  receivedTo: { ...millis, description: 'receivedAt < this (ms)' },
+  occurredFrom: { ...millis, description: 'occurredAt ≥ this (ms)' },
+  occurredTo: { ...millis, description: 'occurredAt < this (ms)' },
+});
 
 /** The JSON body of POST /v1/evidence, as its schema admits it (derived: the two cannot drift). */
 export type EvidenceJsonBody = FromSchema<typeof evidenceJsonBody>;

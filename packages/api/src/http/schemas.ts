@@ -154,6 +154,18 @@ export const orderQuery = {
   description: 'sort order (default asc: oldest first)',
 } as const;
 
+/**
+ * The query string of a cursor-paginated list: page size, cursor and order, then the list's own filters
+ * (`properties`); closed like every other object schema.
+ */
+export function pageQuery<const P extends Record<string, JSONSchema>>(properties: P) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: { limit: limitQuery, cursor: cursorQuery, order: orderQuery, ...properties },
+  } as const;
+}
+
 export const errorSchema = {
   $id: 'Error',
   type: 'object',
