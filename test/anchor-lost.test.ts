@@ -8,6 +8,7 @@ import {
   CapturedLogs,
   TestClock,
   anchorDeps,
+  driveToFinal,
   driveUntil,
   jobsOf,
   txsOf,
@@ -120,19 +121,8 @@ describe.each(testEngines())('%s', (engine) => {
       return res.json<ReceiptView>();
     };
     const jobStates = async () => (await jobsOf(database, CHAIN)).map((j) => [j.tree_size, j.state]);
-    const anchorToFinal = async (count: number) => {
-      await driveUntil(
-        anchoring.tasks,
-        async () => (await jobsOf(database, CHAIN)).filter((j) => j.state === 'included').length === 1,
-        { clock, label: 'included' },
-      );
-      await node.mineBlocks(1); // the second confirmation
-      await driveUntil(
-        anchoring.tasks,
-        async () => (await jobsOf(database, CHAIN)).filter((j) => j.state === 'final').length === count,
-        { clock, label: 'final' },
-      );
-    };
+    const anchorToFinal = (count: number) =>
+      driveToFinal(anchoring.tasks, database, { chain: CHAIN, count, clock, mine: () => node.mineBlocks(1) });
 
     // Two checkpoints, each anchored to final (one leaf each).
     const first = await record();

@@ -4,7 +4,7 @@ import { Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import { toHex } from '@fieldproof/merkle';
-import type { AnchorJobRow } from '@fieldproof/db';
+import type { AnchorJobRow, Engine } from '@fieldproof/db';
 import type { KeeperTask } from '@fieldproof/keeper';
 import { ChainAnchorer, SignerKeyError, createAnchoring, loadAnchorSigner } from '../src/anchor/index.js';
 import { databaseForTest, tempDir, testEngines } from '../../../test/support/databases.js';
@@ -35,13 +35,32 @@ function localChain(overrides: Partial<ChainSpec> = {}): ChainSpec {
   return { name: 'local', rpcUrl: node.url, chainId: 31337, confirmations: 2, ...overrides };
 }
 
+/**
+ * A test's anchoring on the local node with the signer funded: a fresh database, a test clock and
+ * createAnchoring over them, closed when the test ends. `chain` adjusts the local chain, `options`
+ * the rest of anchorDeps.
+ */
+async function anchoringOnLocal(
+  engine: Engine,
+  chain: Partial<ChainSpec> = {},
+  options: Omit<Parameters<typeof anchorDeps>[0], 'database' | 'chains' | 'clock'> = {},
+) {
+  const database = await databaseForTest(engine);
+  const clock = new TestClock();
+  const deps = anchorDeps({
+    database,
+    chains: [localChain(chain)],
+    signerKey: SIGNER.privateKey,
+    clock,
+    ...options,
+  });
+  return { database, clock, deps, anchoring: anchoringFor(deps) };
+}
+
 describe.each(testEngines())('%s', (engine) => {
   describe('anchoring a checkpoint on a real EVM node', () => {
     it('anchors the newest checkpoint and follows it to final; the calldata decodes to the checkpoint', async () => {
-      const database = await databaseForTest(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({ database, chains: [localChain()], signerKey: SIGNER.privateKey, clock });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(engine);
       const startBlock = (await node.blockNumber()) + 1;
       await appendCheckpoint(database, 3, { now: clock.value });
       const cp = await appendCheckpoint(database, 2, { now: clock.value });
@@ -75,15 +94,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('reorgs', () => {
     it('notices an anchor reorged out after inclusion, re-broadcasts the same bytes and reaches final on the new chain', async () => {
-      const database = await databaseForTest(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ confirmations: 3 })],
-        signerKey: SIGNER.privateKey,
-        clock,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, deps, anchoring } = await anchoringOnLocal(engine, { confirmations: 3 });
       const beforeAnchor = await node.snapshot();
       const startBlock = (await node.blockNumber()) + 1;
       await appendCheckpoint(database, 4, { now: clock.value });
@@ -122,15 +133,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('re-anchors with a new transaction when the reorged nonce was taken by another transaction', async () => {
-      const database = await databaseForTest(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ confirmations: 3 })],
-        signerKey: SIGNER.privateKey,
-        clock,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(engine, { confirmations: 3 });
       const beforeAnchor = await node.snapshot();
       const startBlock = (await node.blockNumber()) + 1;
       const cp = await appendCheckpoint(database, 2, { now: clock.value });
@@ -305,17 +308,12 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('failures', () => {
     it('retries a temporary failure with backoff and dead-letters the job after maxAttempts with its last error', async () => {
-      const database = await databaseForTest(engine);
-      const clock = new TestClock();
       const unfunded = Wallet.createRandom();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain()],
-        signerKey: unfunded.privateKey,
-        clock,
-        env: { KEEPER_MAX_ATTEMPTS: '3' },
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(
+        engine,
+        {},
+        { signerKey: unfunded.privateKey, env: { KEEPER_MAX_ATTEMPTS: '3' } },
+      );
       await appendCheckpoint(database, 1, { now: clock.value });
       await anchoring.tasks[0]!.runOnce();
       const worker = anchoring.tasks[1]!;
@@ -341,16 +339,8 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('does not retry a permanent failure (the anchor contract reverts)', async () => {
-      const database = await databaseForTest(engine);
-      const clock = new TestClock();
       const reverting = await deployRevertingContract();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ anchorAddress: reverting })],
-        signerKey: SIGNER.privateKey,
-        clock,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(engine, { anchorAddress: reverting });
       await appendCheckpoint(database, 1, { now: clock.value });
       await driveUntil(anchoring.tasks, async () => (await jobsOf(database))[0]?.state === 'dead', { clock });
       const [job] = await jobsOf(database);
@@ -363,17 +353,8 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('refuses to anchor on a node whose chain id differs from the configuration, and says so in readiness', async () => {
-      const database = await databaseForTest(engine);
-      const clock = new TestClock();
       const logs = new CapturedLogs();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ chainId: 31338 })],
-        signerKey: SIGNER.privateKey,
-        clock,
-        logs,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(engine, { chainId: 31338 }, { logs });
       await appendCheckpoint(database, 1, { now: clock.value });
       for (let i = 0; i < 5; i++) for (const t of anchoring.tasks) await t.runOnce();
       const [job] = await jobsOf(database);
@@ -471,17 +452,12 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('an idle keeper still notices an unreachable RPC: readiness fails after rpcDownReadyMs', async () => {
-      const database = await databaseForTest(engine);
-      const clock = new TestClock();
       const deadUrl = `http://127.0.0.1:${await freePort()}`;
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ rpcUrl: deadUrl })],
-        signerKey: SIGNER.privateKey,
-        clock,
-        env: { KEEPER_RPC_DOWN_READY_MS: '60000' },
-      });
-      const anchoring = anchoringFor(deps);
+      const { clock, anchoring } = await anchoringOnLocal(
+        engine,
+        { rpcUrl: deadUrl },
+        { env: { KEEPER_RPC_DOWN_READY_MS: '60000' } },
+      );
       const worker = anchoring.tasks[1]!;
       expect(await worker.runOnce()).toBe(false); // no job: a probe, which fails
       expect(anchoring.readiness().ok).toBe(true); // not down for long yet
@@ -496,16 +472,11 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('batches: a job only when the backlog reaches batchMaxLeaves or its oldest leaf batchMaxWaitMs', async () => {
-      const database = await databaseForTest(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain()],
-        signerKey: SIGNER.privateKey,
-        clock,
-        env: { KEEPER_BATCH_MAX_LEAVES: '10', KEEPER_BATCH_MAX_WAIT_MS: '60000' },
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(
+        engine,
+        {},
+        { env: { KEEPER_BATCH_MAX_LEAVES: '10', KEEPER_BATCH_MAX_WAIT_MS: '60000' } },
+      );
       const [scheduler, worker] = anchoring.tasks;
       await appendCheckpoint(database, 4, { now: clock.value });
       expect(await scheduler!.runOnce()).toBe(false);
@@ -532,15 +503,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('exports anchors per state, gas and fees spent, and the age of the newest final anchor', async () => {
-      const database = await databaseForTest(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ confirmations: 1 })],
-        signerKey: SIGNER.privateKey,
-        clock,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, deps, anchoring } = await anchoringOnLocal(engine, { confirmations: 1 });
       await appendCheckpoint(database, 7, { now: clock.value });
       await driveUntil(anchoring.tasks, async () => (await jobsOf(database))[0]?.state === 'final', {
         clock,
