@@ -10,6 +10,7 @@ import { FIELDPROOF_BIN, spawnApi, type ApiProcess } from './support/api-process
 import { tempDir } from './support/databases.js';
 import { freePort } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
+import { waitFor } from './support/wait-for.js';
 import { OFFLINE_LINKS_OK } from './support/receipt-links.js';
 
 /**
@@ -104,16 +105,18 @@ beforeAll(async () => {
     expect(res.status).toBe(201);
     ids.push(((await res.json()) as { id: string }).id);
   }
-  for (let i = 0; ; i++) {
-    const res = await fetch(`${api.address}/v1/evidence/${ids[0]}/receipt?format=v1`, { headers: bearer() });
-    if (res.status === 200) {
-      receipt = (await res.json()) as Record<string, unknown>;
-      const size = (receipt.checkpoint as { treeSize: number }).treeSize;
-      if (size === 4) break;
-    }
-    if (i > 300) throw new Error('the keeper did not sequence the records');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  receipt = await waitFor(
+    'the keeper to sequence the four records',
+    async () => {
+      const res = await fetch(`${api.address}/v1/evidence/${ids[0]}/receipt?format=v1`, {
+        headers: bearer(),
+      });
+      if (res.status !== 200) return undefined;
+      const found = (await res.json()) as Record<string, unknown>;
+      return (found.checkpoint as { treeSize: number }).treeSize === 4 ? found : undefined;
+    },
+    { intervalMs: 100 },
+  );
   // A job dead-lettered on a chain this keeper does not run (no worker will touch it once re-queued).
   database = createDatabase({
     engine: 'sqlite',
