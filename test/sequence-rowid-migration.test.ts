@@ -26,6 +26,7 @@ import {
   targetOf,
   testEngines,
 } from './support/databases.js';
+import { evidenceRow } from './support/evidence-rows.js';
 
 /**
  * Migration 0007 (SQLite: sequence evidence by rowid, no new sequence_queue rows) on a database that
@@ -38,19 +39,13 @@ import {
 const MIGRATE_CHILD = fileURLToPath(new URL('./support/migrate-child.mjs', import.meta.url));
 
 function evidence(id: string, n: number): NewEvidence {
-  return {
+  return evidenceRow({
     id,
     digest: createHash('sha256').update(`${id} ${n}`).digest('hex'),
-    kind: 'detection',
-    source: 'digest',
     occurred_at: 1_700_000_000_000 + n,
     received_at: 1_700_000_000_500 + n,
-    payload_mime: null,
-    payload_size: null,
-    payload_json: null,
     metadata: n % 3 === 0 ? `{"n":${n}}` : null,
-    content_stored: 0,
-  };
+  });
 }
 
 /** The api's writes under 0006: an evidence row and its sequence_queue row, in rowid order `rows`. */

@@ -6,6 +6,7 @@ import type { NewEvidence } from '@fieldproof/db';
 import { toHex } from '@fieldproof/merkle';
 import { evidenceRecordOf, leafHashOf } from '@fieldproof/receipt';
 import { addMigration, databaseMigratedTo, testEngines } from '../../../test/support/databases.js';
+import { evidenceRow } from '../../../test/support/evidence-rows.js';
 
 /**
  * Migration 0008 adds the leaf format and the time bracket's lower end to `evidence`. It runs here on a
@@ -80,17 +81,7 @@ describe.each(testEngines())('migration 0008 (evidence time bracket) on %s', (en
     ).rejects.toThrow(/append-only/);
 
     const v2 = (over: Partial<NewEvidence>): NewEvidence => ({
-      id: newId(),
-      digest: digest(newId()),
-      kind: 'photo',
-      source: 'digest',
-      occurred_at: 1_700_000_001_000,
-      received_at: 1_700_000_001_000,
-      payload_mime: null,
-      payload_size: null,
-      payload_json: null,
-      metadata: null,
-      content_stored: 0,
+      ...evidenceRow({ kind: 'photo', occurred_at: 1_700_000_001_000, received_at: 1_700_000_001_000 }),
       leaf_version: 2,
       not_before_chain_id: 31337,
       not_before_number: 9,

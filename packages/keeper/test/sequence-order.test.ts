@@ -5,6 +5,7 @@ import type { Database, NewEvidence } from '@fieldproof/db';
 import { createSequencer } from '@fieldproof/keeper';
 import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 import { drain, testDeps, testDevice } from './support.js';
+import { evidenceRow } from '../../../test/support/evidence-rows.js';
 
 /**
  * Exactly-once when evidence commits out of id order. The api takes a UUIDv7 id before its transaction;
@@ -15,19 +16,12 @@ import { drain, testDeps, testDevice } from './support.js';
  */
 
 function evidence(id: string): NewEvidence {
-  return {
+  return evidenceRow({
     id,
     digest: createHash('sha256').update(id).digest('hex'),
-    kind: 'detection',
-    source: 'digest',
     occurred_at: 1_700_000_000_000,
     received_at: 1_700_000_000_001,
-    payload_mime: null,
-    payload_size: null,
-    payload_json: null,
-    metadata: null,
-    content_stored: 0,
-  };
+  });
 }
 
 async function leafIds(database: Database): Promise<string[]> {
