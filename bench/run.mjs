@@ -15,8 +15,9 @@ const USAGE = `Usage: npm run bench [-- options]      (or: node bench/run.mjs [o
   --quick          smoke run (seconds): small sizes, one round; checks the benchmark works, not the numbers
   --out FILE       write the JSON here (default bench/results/<timestamp>.json)
   --only LIST      comma-separated sections: startup, merkle, log, receipts, intake, sdcard, postgres, anchoring,
-                   collector (default: all of these; postgres and collector need FIELDPROOF_BENCH_PG_URL or
-                   FIELDPROOF_TEST_PG_URL), and offline (the 30-day offline simulation: only when named)
+                   collector, fleet, fleet-gas (default: all of these; postgres, collector and fleet* need
+                   FIELDPROOF_BENCH_PG_URL or FIELDPROOF_TEST_PG_URL), and offline (the 30-day offline
+                   simulation: only when named)
   --cpu-prof       run the api, the keeper and the no-op peer with node --cpu-prof (profiles next to the JSON)
   --keep           keep the temporary folder (databases, logs) and print where it is
   -h, --help       this text`;
@@ -31,6 +32,8 @@ const SECTIONS = [
   'postgres',
   'anchoring',
   'collector',
+  'fleet',
+  'fleet-gas',
 ];
 /** Sections that run only when named in --only (long). */
 const NAMED_ONLY = ['offline'];
@@ -69,6 +72,8 @@ const SIZES = {
     },
     offline: { records: 2_592_000, chunk: 20_000 },
     receipts: { records: 2_000, blockTxs: 200 },
+    fleet: { runs: 7, confirmations: 3, blockMs: 1_000 },
+    'fleet-gas': { units: 200, intervals: 3, intervalMs: 5_000 },
   },
   quick: {
     startup: { runs: 3 },
@@ -89,6 +94,8 @@ const SIZES = {
     collector: { units: 20, rounds: 2, batch: 50, intervals: [1], latencySeconds: 3, weekRecords: 3_000 },
     offline: { records: 20_000, chunk: 5_000 },
     receipts: { records: 300, blockTxs: 20 },
+    fleet: { runs: 1, confirmations: 2, blockMs: 200 },
+    'fleet-gas': { units: 20, intervals: 2, intervalMs: 2_000 },
   },
 };
 
@@ -224,6 +231,12 @@ async function main() {
     );
     await phase('collector', async () =>
       (await import('./lib/bench-collector.mjs')).benchCollector(report, { dir, ...sizes.collector }),
+    );
+    await phase('fleet', async () =>
+      (await import('./lib/bench-fleet.mjs')).benchFleet(report, { dir, nodeArgs, ...sizes.fleet }),
+    );
+    await phase('fleet-gas', async () =>
+      (await import('./lib/bench-fleet-gas.mjs')).benchFleetGas(report, { dir, ...sizes['fleet-gas'] }),
     );
     await phase('offline', async () =>
       (await import('./lib/bench-offline.mjs')).benchOffline(report, { dir, nodeArgs, ...sizes.offline }),

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseCosignerKey, verifyCosignature } from '@fieldproof/note';
+import { parseCosignerKey, parseVerifierKey, verifyCosignature } from '@fieldproof/note';
 import { SimulatedUnit, devicePath } from '../packages/collector/test/support.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { freshDatabaseUrl, tempDir, testEngines } from './support/databases.js';
@@ -21,10 +21,16 @@ describe(`fieldproof collector, collector-key and devices (${engine}, real proce
 
     const key = await fp(['collector-key', '--json'], env);
     expect(key.code, key.stderr).toBe(0);
-    const witness = JSON.parse(key.stdout) as { verifierKey: string; keyFile: string };
+    const witness = JSON.parse(key.stdout) as { verifierKey: string; keyFile: string; fleetKey: string };
     expect(witness.keyFile).toBe(path.join(dir, 'witness.key'));
     expect(fs.statSync(witness.keyFile).mode & 0o777).toBe(0o600);
     expect(parseCosignerKey(witness.verifierKey).name).toBe('fieldproof-collector');
+    // The same key as a note signer (0x01): what signs fleet checkpoints, pinned by units as `fleetKey`.
+    const fleetKey = parseVerifierKey(witness.fleetKey);
+    expect(fleetKey.name).toBe('fieldproof-collector');
+    expect(Buffer.from(fleetKey.publicKey)).toEqual(
+      Buffer.from(parseCosignerKey(witness.verifierKey).publicKey),
+    );
     const again = await fp(['collector-key', '--json'], env);
     expect(JSON.parse(again.stdout)).toEqual(witness); // the same key on every start
 
@@ -94,4 +100,21 @@ describe(`fieldproof collector, collector-key and devices (${engine}, real proce
     expect(await exited).toBe(0);
     expect(out).toMatch(/"msg":"collector stopped"/);
   }, 120_000); // eight process starts: slow on a loaded machine
+
+  it('with fleet anchoring but no signer key: exit 2 (refused), one line naming the setting', async () => {
+    const env = {
+      COLLECTOR_DB_URL: await freshDatabaseUrl(engine),
+      COLLECTOR_DATA_DIR: tempDir('fieldproof-collector-cli-'),
+      COLLECTOR_PORT: '0',
+      KEEPER_PROVIDER: 'evm',
+      KEEPER_CHAINS: JSON.stringify([{ name: 'local', rpcUrl: 'http://127.0.0.1:9', chainId: 31337 }]),
+    };
+    const result = await fp(['collector'], env);
+    expect(result.code, result.stderr).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^fieldproof collector: refusing to start: fleet anchoring: KEEPER_SIGNER_KEY_FILE: not set/,
+    );
+  });
 });

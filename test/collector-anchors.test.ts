@@ -1,23 +1,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { getCheckpoint, listPushableAnchors } from '@fieldproof/db';
+import { gunzipSync } from 'node:zlib';
+import { getCheckpoint, getCollectorPushState, listPushableAnchors } from '@fieldproof/db';
 import { createCosigner, generateDeviceKey, verifyCosignature } from '@fieldproof/note';
 import { decodeAnchorPayload, verifyAnchorProof } from '@fieldproof/receipt';
 import type { AnchorBranch, AnchorProof, ReceiptV2 } from '@fieldproof/receipt';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   collectorDatabaseUrl,
   createTestCollector,
   devicePath,
   sendPush,
 } from '../packages/collector/test/support.js';
+import type { TestCollector } from '../packages/collector/test/support.js';
 import type { PushedAnchor } from '../packages/collector/src/index.js';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
 import { tempDir, testEngines } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
+import { HARDHAT_ACCOUNTS, startHardhatNode, useHardhatNode } from './support/hardhat.js';
+import type { HardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
 import { PushingUnit } from './support/pushing-unit.js';
 
@@ -310,6 +313,134 @@ describe(`anchors pushed to the collector (${engine})`, () => {
       await collector.close();
     }
   }, 240_000);
+
+  describe('collectors that took an anchor already, or refuse anchors', () => {
+    // Its own node: the test above stops the file's.
+    let chain: HardhatNode;
+    beforeAll(async () => {
+      chain = await startHardhatNode();
+    });
+    afterAll(async () => {
+      await chain?.stop();
+    });
+
+    /**
+     * A unit pushing to `collector` whose every push is recorded as the collector answered it (tree size,
+     * anchors sent, status, code), with 10 records anchored final at 10 on the node and not yet pushed.
+     */
+    async function anchoredUnit(collector: TestCollector, origin: string, signer: number) {
+      await collector.app.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(collector.app.server.address() as AddressInfo).port}`;
+      const pushes: { treeSize: number; anchors: number; status: number; code?: string }[] = [];
+      const watching: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        if (init?.method === 'POST' && (input as string).endsWith('/push')) {
+          const body = JSON.parse(gunzipSync(init.body as Buffer).toString('utf8')) as {
+            checkpoint: string;
+            anchors?: unknown[];
+          };
+          const answer = (await response.clone().json()) as { code?: string };
+          pushes.push({
+            treeSize: Number(body.checkpoint.split('\n')[1]),
+            anchors: body.anchors?.length ?? 0,
+            status: response.status,
+            ...(answer.code === undefined ? {} : { code: answer.code }),
+          });
+        }
+        return response;
+      };
+      const unit = new PushingUnit(
+        origin,
+        { url, pushKey: '', witnessKey: collector.cosigner.verifierKey },
+        { fetch: watching },
+      );
+      const pushKey = await collector.enroll({ origin, key: { verifierKey: unit.device.verifierKey } });
+      fs.writeFileSync(path.join(unit.dir, 'collector.key'), `${pushKey}\n`, { mode: 0o600 });
+      await unit.open();
+      await unit.record(10, 'anchored'); // checkpoints of 5, 10
+      const clock = new TestClock();
+      const anchoring = createAnchoring(
+        anchorDeps({
+          database: unit.database,
+          chains: [{ name: CHAIN, rpcUrl: chain.url, chainId: chain.chainId, confirmations: 2 }],
+          signerKey: HARDHAT_ACCOUNTS[signer]!.privateKey,
+          clock,
+        }),
+      );
+      await driveUntil(
+        anchoring.tasks,
+        async () => {
+          await chain.mine();
+          const proven = await listPushableAnchors(unit.database.db, {
+            afterTxId: '',
+            maxTreeSize: 1e9,
+            limit: 10,
+          });
+          return proven.some((a) => a.state === 'final');
+        },
+        { clock, label: 'anchored at 10', maxRounds: 60 },
+      );
+      await anchoring.close();
+      const head = async () =>
+        (
+          await collector.app.inject({
+            method: 'GET',
+            url: devicePath(origin),
+            headers: { authorization: `Bearer ${pushKey}` },
+          })
+        ).json<{ treeSize: number }>();
+      return { unit, pushes, head };
+    }
+
+    it('a keeper restart sends the collector no anchor it already took', async () => {
+      const collector = await createTestCollector(await collectorDatabaseUrl(engine));
+      try {
+        const { unit, pushes } = await anchoredUnit(collector, 'fieldproof.test/log/restarted-unit', 3);
+        await unit.push(); // the leaves to 10, then the anchor
+        expect(pushes).toEqual([
+          { treeSize: 5, anchors: 0, status: 200 },
+          { treeSize: 10, anchors: 0, status: 200 },
+          { treeSize: 10, anchors: 1, status: 200 },
+        ]);
+        await unit.close();
+        await unit.open(); // the keeper restarts: a new push outbox
+        await unit.push();
+        await unit.record(2, 'later'); // checkpoint of 12
+        await unit.push();
+        expect(pushes.slice(3)).toEqual([{ treeSize: 12, anchors: 0, status: 200 }]);
+        await unit.close();
+      } finally {
+        await collector.close();
+      }
+    }, 240_000);
+
+    it('an older collector refuses push protocol 2: the unit stops sending it anchors, never leaves', async () => {
+      // A real collector with the push body schema from before anchors (closed: `anchors` is refused 400).
+      const collector = await createTestCollector(await collectorDatabaseUrl(engine), { pushProtocol: 1 });
+      try {
+        const origin = 'fieldproof.test/log/unit-meets-older-collector';
+        const { unit, pushes, head } = await anchoredUnit(collector, origin, 3);
+        await unit.push(); // the leaves to 10, then the anchor: refused
+        await unit.record(2, 'later'); // checkpoint of 12
+        await unit.push(); // the leaves to 12, and no anchor again
+        await unit.push();
+        expect(pushes).toEqual([
+          { treeSize: 5, anchors: 0, status: 200 },
+          { treeSize: 10, anchors: 0, status: 200 },
+          { treeSize: 10, anchors: 1, status: 400, code: 'FP_VALIDATION' },
+          { treeSize: 12, anchors: 0, status: 200 },
+        ]);
+        expect(await head()).toMatchObject({ treeSize: 12 });
+        // Refused anchors are no failure of the push outbox: it did not stop, and shows no error.
+        const state = await getCollectorPushState(unit.database.db, 'fleet');
+        expect(state).toMatchObject({ ackedTreeSize: 12, attempts: 0 });
+        expect(state?.lastError).toBeUndefined();
+        await unit.close();
+      } finally {
+        await collector.close();
+      }
+    }, 240_000);
+  });
 });
 
 /** The body of an anchors-only push as the keeper sends it: the held checkpoint, no leaves, the anchors. */

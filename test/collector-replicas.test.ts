@@ -13,8 +13,8 @@ import { describe, expect, it } from 'vitest';
 import {
   FleetUnit,
   enrollFleet,
-  newStats,
-  pushUnit,
+  killAtRandom,
+  pushRounds,
   seededRandom,
   startReplicas,
 } from '../bench/lib/fleet.mjs';
@@ -56,7 +56,7 @@ describe.skipIf(TEST_PG_URL === '')(`${REPLICAS} collector replicas, ${UNITS} un
     await sampler.connect();
     let maxConnections = 0;
     let running = true;
-    const kills: string[] = [];
+    let killer: ReturnType<typeof killAtRandom> | undefined;
     try {
       const sampling = (async () => {
         while (running) {
@@ -73,40 +73,22 @@ describe.skipIf(TEST_PG_URL === '')(`${REPLICAS} collector replicas, ${UNITS} un
         }
       })();
       // Kill a running replica every 0.2–1.2 s (at least one stays up); it restarts in the background.
-      const down = new Set<number>();
-      const restarts: Promise<void>[] = [];
-      const killing = (async () => {
-        while (running) {
-          await sleep(200 + random() * 1_000);
-          const up = [...Array(REPLICAS).keys()].filter((i) => !down.has(i));
-          if (!running || up.length < 2) continue;
-          const i = up[Math.floor(random() * up.length)]!;
-          kills.push(`replica ${i} at ${Math.round(performance.now())} ms`);
-          down.add(i);
-          await replicas.kill(i);
-          const pause = random() * 500;
-          restarts.push(
-            (async () => {
-              await sleep(pause);
-              await replicas.restart(i);
-              down.delete(i);
-            })(),
-          );
-        }
-      })();
-      const stats = newStats();
-      await Promise.all(
-        units.map(async (unit) => {
-          for (let round = 0; round < ROUNDS; round++) {
-            unit.record(1 + Math.floor(random() * 20));
-            await pushUnit(unit, { urls: replicas.urls, witnessKey: replicas.witnessKey, random, stats });
-            await sleep(random() * 500);
-          }
-        }),
-      );
+      killer = killAtRandom(replicas, {
+        count: REPLICAS,
+        random,
+        minMs: 200,
+        spreadMs: 1_000,
+        pauseMs: 500,
+      });
+      const stats = await pushRounds(units, {
+        rounds: ROUNDS,
+        maxRecords: 20,
+        pauseMs: 500,
+        replicas,
+        random,
+      });
+      const kills = await killer.stop();
       running = false;
-      await killing;
-      await Promise.all(restarts);
       await sampling;
       console.log(
         `fleet: ${kills.length} SIGKILLs; ${stats.pushes} pushes, ${stats.retries} retried, ${stats.gaps} gaps; ` +
@@ -160,6 +142,7 @@ describe.skipIf(TEST_PG_URL === '')(`${REPLICAS} collector replicas, ${UNITS} un
       }
     } finally {
       running = false;
+      await killer?.stop();
       await sampler.end();
       await replicas.stopAll();
     }

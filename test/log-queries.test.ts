@@ -112,6 +112,26 @@ describe.each(testEngines())('log queries on %s', (engine) => {
     }
   });
 
+  it('getNodes outside a transaction never sees the uncommitted nodes of one open on the same handle', async () => {
+    const database = await createTestDatabase(engine);
+    try {
+      const appender = createLogAppender(database);
+      let reading: Promise<unknown> | undefined;
+      await database.db
+        .transaction()
+        .execute(async (trx) => {
+          await appender.insertNodes(trx, [{ level: 1, index: 0, hash: hex(101) }]);
+          // A proof read from elsewhere while this transaction is open (on SQLite: the same connection).
+          reading = getNodes(database.db, [{ level: 1, index: 0 }]);
+          throw new Error('roll back');
+        })
+        .catch(() => undefined);
+      expect(await reading).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('the SQLite appender refuses to run outside a transaction', async () => {
     const database = await createTestDatabase(engine);
     try {

@@ -25,6 +25,7 @@ const ENTRY = {
 /** `@fieldproof/<name>` for our packages, `apps/<name>`, the npm package name, or `node:…`. */
 function packageOf(url: string): string {
   if (url.startsWith('node:')) return 'node:';
+  if (url.startsWith('internal:')) return url; // Node's bundled undici (support/record-modules.mjs)
   const file = fileURLToPath(url);
   const modules = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
   if (modules !== null) return modules[1]!;
@@ -90,6 +91,8 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
     for (const absent of ['@fieldproof/keeper', '@fieldproof/cli', 'ethers', 'node-cron']) {
       expect(loaded, absent).not.toContain(absent);
     }
+    // An ESM import of node:http loads undici (~10 MB resident) for its WebSocket export: neither needs it.
+    expect(loaded).not.toContain('internal:undici');
   });
 
   it("the api with API_DOCS=off (the units' setting): no swagger, no swagger-ui", async () => {
@@ -107,9 +110,25 @@ describe.skipIf(!('registerHooks' in nodeModule))('what each process loads', { t
   it('the keeper entry point: the keeper package, never fastify, the api or the CLI', async () => {
     const loaded = await servicePackages('keeper', /"msg":"keeper started"/);
     expect(loaded).toContain('@fieldproof/keeper');
-    for (const absent of ['@fieldproof/api', '@fieldproof/cli', 'fastify']) {
+    for (const absent of ['@fieldproof/api', '@fieldproof/cli', 'fastify', 'internal:undici']) {
       expect(loaded, absent).not.toContain(absent);
     }
+  });
+
+  it('the keeper with the stub provider loads no chain code; with a chain configured it does', async () => {
+    const chainCode = ['ethers', '@ethereumjs/mpt'];
+    const stub = await servicePackages('keeper', /"msg":"keeper started"/);
+    for (const absent of chainCode) expect(stub, absent).not.toContain(absent);
+    // …and with a chain (its RPC unreachable: starting does not need it) the same check would fail.
+    const evm = await servicePackages('keeper', /"msg":"keeper started"/, {
+      KEEPER_PROVIDER: 'evm',
+      KEEPER_CHAINS: JSON.stringify([
+        { name: 'local', rpcUrl: 'http://127.0.0.1:9', chainId: 31337, confirmations: 2 },
+      ]),
+      // hardhat's public development account #1: a well-known test key, never a real one
+      KEEPER_SIGNER_KEY: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+    });
+    expect(evm).toContain('ethers');
   });
 
   it('the collector entry point: the collector package, never the keeper, ethers or the CLI', async () => {

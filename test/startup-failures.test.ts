@@ -218,4 +218,12 @@ describe('fieldproof keeper: start-up failures of its own', () => {
     expect(result.lines[0]).toMatch(new RegExp(`^${prefix}.*KEEPER_SIGNER_KEY`));
     expect(result.stdout + result.stderr).not.toContain('not-a-private-key-secret');
   });
+
+  it('KEEPER_PROVIDER=collector without a collector that has a fleetKey: exit 2, one line', async () => {
+    const result = await start('keeper', { ...baseEnv(await sqliteUrl()), KEEPER_PROVIDER: 'collector' });
+    expect(result.code).toBe(2);
+    expect(result.lines).toEqual([
+      'fieldproof: KEEPER_PROVIDER: "collector" needs a KEEPER_COLLECTORS entry with a "fleetKey" (the collector\'s fleet key, printed by fieldproof collector-key)',
+    ]);
+  });
 });

@@ -92,16 +92,27 @@ export class FleetUnit {
 /**
  * `count` collector replicas on one database: the witness key is made once (`fieldproof collector-key`),
  * then each replica is a `fieldproof collector` process on its own port, sharing the database, the data
- * folder and the key. `kill(i)` SIGKILLs replica i; `restart(i)` starts it again on the same port.
+ * folder and the key. `kill(i)` SIGKILLs replica i; `restart(i)` starts it again on the same port. `env`:
+ * more settings for every replica (KEEPER_* for fleet anchoring).
  */
-export async function startReplicas({ count, dbUrl, dataDir, poolMax = 3, logLevel = 'warn', onLine }) {
+export async function startReplicas({
+  count,
+  dbUrl,
+  dataDir,
+  poolMax = 3,
+  logLevel = 'warn',
+  onLine,
+  env: extra = {},
+}) {
   const env = {
     COLLECTOR_DB_URL: dbUrl,
     COLLECTOR_DATA_DIR: dataDir,
     COLLECTOR_DB_POOL_MAX: String(poolMax),
     LOG_LEVEL: logLevel,
+    ...extra,
   };
-  const witnessKey = JSON.parse(await runNode([CLI, 'collector-key', '--json'], env)).verifierKey;
+  const keys = JSON.parse(await runNode([CLI, 'collector-key', '--json'], env));
+  const witnessKey = keys.verifierKey;
   const ports = [];
   for (let i = 0; i < count; i++) ports.push(await freePort());
   const children = [];
@@ -118,6 +129,8 @@ export async function startReplicas({ count, dbUrl, dataDir, poolMax = 3, logLev
   await Promise.all(ports.map((_, i) => start(i)));
   return {
     witnessKey,
+    /** The fleet log's note verifier key (`collector-key --json`'s fleetKey). */
+    fleetKey: keys.fleetKey,
     urls: ports.map((p) => `http://127.0.0.1:${p}`),
     pids: () => children.map((c) => c.pid),
     kill(i) {
@@ -131,6 +144,45 @@ export async function startReplicas({ count, dbUrl, dataDir, poolMax = 3, logLev
     restart: start,
     async stopAll() {
       await Promise.all(children.map((c) => c.stop(5_000)));
+    },
+  };
+}
+
+/**
+ * SIGKILLs a running replica every `minMs` to `minMs + spreadMs` (at least one replica stays up) and
+ * restarts it after up to `pauseMs`, every choice drawn from `random` (so a seed replays the choices).
+ * `stop()` ends the loop, waits until every killed replica is back, and resolves the kills made.
+ */
+export function killAtRandom(replicas, { count, random, minMs, spreadMs, pauseMs }) {
+  let running = true;
+  const kills = [];
+  const down = new Set();
+  const restarts = [];
+  const killing = (async () => {
+    while (running) {
+      await sleep(minMs + random() * spreadMs);
+      const up = [...Array(count).keys()].filter((i) => !down.has(i));
+      if (!running || up.length < 2) continue;
+      const i = up[Math.floor(random() * up.length)];
+      kills.push(`replica ${i} at ${Math.round(performance.now())} ms`);
+      down.add(i);
+      await replicas.kill(i);
+      const pause = random() * pauseMs;
+      restarts.push(
+        (async () => {
+          await sleep(pause);
+          await replicas.restart(i);
+          down.delete(i);
+        })(),
+      );
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await killing;
+      await Promise.all(restarts);
+      return kills;
     },
   };
 }
@@ -214,6 +266,24 @@ export async function pushUnit(unit, { urls, witnessKey, random, stats }) {
     }
     throw new Error(`${unit.origin}: push of ${target} refused: ${res.status} ${text.slice(0, 300)}`);
   }
+}
+
+/**
+ * Every unit, all at once: `rounds` times records 1…`maxRecords` records, pushes them (pushUnit) and
+ * pauses up to `pauseMs`. Resolves the stats.
+ */
+export async function pushRounds(units, { rounds, maxRecords, pauseMs, replicas, random }) {
+  const stats = newStats();
+  await Promise.all(
+    units.map(async (unit) => {
+      for (let round = 0; round < rounds; round++) {
+        unit.record(1 + Math.floor(random() * maxRecords));
+        await pushUnit(unit, { urls: replicas.urls, witnessKey: replicas.witnessKey, random, stats });
+        await sleep(random() * pauseMs);
+      }
+    }),
+  );
+  return stats;
 }
 
 export function newStats() {

@@ -3,7 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildApp } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
-import { createApiKeySecret, createDatabase, hashApiKey, insertApiKey, migrate, newId } from '@fieldproof/db';
+import {
+  LOG_META,
+  createApiKeySecret,
+  createDatabase,
+  hashApiKey,
+  initLogMeta,
+  insertApiKey,
+  migrate,
+  newId,
+} from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { createCollectorPusher, createSequencer } from '@fieldproof/keeper';
 import type { DeviceIdentity, KeeperDeps } from '@fieldproof/keeper';
@@ -33,11 +42,26 @@ export class PushingUnit {
   #deps: KeeperDeps | undefined;
   #sequencer: ReturnType<typeof createSequencer> | undefined;
   #pusher: ReturnType<typeof createCollectorPusher> | undefined;
+  /** The push outbox's HTTP client. */
+  readonly fetch: typeof globalThis.fetch;
 
   constructor(
     readonly origin: string,
-    collector: { readonly url: string; readonly pushKey: string; readonly witnessKey: string },
+    collector: {
+      readonly url: string;
+      readonly pushKey: string;
+      readonly witnessKey: string;
+      /** The collector's fleet key: the unit fetches fleet proofs from it (issue 16). */
+      readonly fleetKey?: string;
+    },
+    options: {
+      /** The push outbox's HTTP client (default: global fetch); tests wrap it to see what is sent. */
+      readonly fetch?: typeof globalThis.fetch;
+      /** More keeper/api settings (KEEPER_PROVIDER=collector, …). */
+      readonly env?: Record<string, string>;
+    } = {},
   ) {
+    this.fetch = options.fetch ?? globalThis.fetch;
     const key = generateDeviceKey(origin);
     this.device = { key, origin, verifierKey: key.verifierKey, source: { kind: 'secret' } };
     const keyFile = path.join(this.dir, 'collector.key');
@@ -50,8 +74,15 @@ export class PushingUnit {
       API_MAX_EVENT_LOOP_DELAY_MS: '0',
       KEEPER_SEQUENCE_BATCH_MAX: '5',
       KEEPER_COLLECTORS: JSON.stringify([
-        { name: 'fleet', url: collector.url, apiKeyFile: keyFile, witnessKey: collector.witnessKey },
+        {
+          name: 'fleet',
+          url: collector.url,
+          apiKeyFile: keyFile,
+          witnessKey: collector.witnessKey,
+          ...(collector.fleetKey === undefined ? {} : { fleetKey: collector.fleetKey }),
+        },
       ]),
+      ...options.env,
     };
   }
 
@@ -59,11 +90,28 @@ export class PushingUnit {
     return this.#database!;
   }
 
+  /** The unit's api (in-process, `inject`), and a key with scopes read and write. */
+  get app(): FastifyInstance {
+    return this.#app!;
+  }
+
+  get readKey(): string {
+    return this.#writeKey;
+  }
+
+  /** The keeper's push outbox to the collector (and its fleet-proof fetcher). */
+  get pusher(): ReturnType<typeof createCollectorPusher> {
+    return this.#pusher!;
+  }
+
   async open(): Promise<void> {
     const { config, secrets } = loadConfig(this.env, this.dir);
     const database = createDatabase(config.database.target);
     await migrate(database);
     this.#database = database;
+    // What openDeviceIdentity records on a keeper's first start: receipts name this key.
+    await initLogMeta(database.db, LOG_META.verifierKey, this.device.verifierKey, this.clock);
+    await initLogMeta(database.db, LOG_META.origin, this.origin, this.clock);
     this.#writeKey = createApiKeySecret();
     await insertApiKey(database.db, {
       id: newId(),
@@ -87,6 +135,8 @@ export class PushingUnit {
       maxLeaves: 7,
       random: () => 1,
       anchorScanMs: 0, // a caught-up push() looks for anchors every round
+      fetch: this.fetch,
+      fleetPollMs: 0, // and for fleet proofs
     });
   }
 

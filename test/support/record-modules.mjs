@@ -15,4 +15,8 @@ registerHooks({
     return resolved;
   },
 });
-process.on('exit', () => fs.writeFileSync(out, [...seen].map((url) => `${url}\n`).join('')));
+// Node's own bundled undici (fetch) is no module URL: it is recorded as `internal:undici` when loaded.
+process.on('exit', () => {
+  if (process.moduleLoadList.some((m) => m.includes('internal/deps/undici'))) seen.add('internal:undici');
+  fs.writeFileSync(out, [...seen].map((url) => `${url}\n`).join(''));
+});

@@ -1,7 +1,8 @@
 // The keeper deployable (systemd, `fieldproof keeper`): read the environment, run until SIGTERM/SIGINT,
-// exit with the status of README "Exit status". It loads @fieldproof/keeper and what that needs — never
-// fastify or the CLI's other commands. Logic: packages/keeper (runKeeper → runService).
-import { runKeeper } from '@fieldproof/keeper';
+// exit with the status of README "Exit status". It loads the keeper's service entry and what that needs —
+// never fastify, the CLI's other commands, or the chain code unless a chain is configured (loadAnchoring).
+// Logic: packages/keeper (runKeeper → runService).
+import { runKeeper } from '@fieldproof/keeper/service';
 
 process.exitCode = await runKeeper({ env: process.env });
 

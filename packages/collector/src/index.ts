@@ -27,7 +27,10 @@ export {
   enrollDevice,
   type EnrolledDevice,
 } from './enrollment/enrollment.js';
-export { openWitness } from './witness/witness-key.js';
+export { fleetVerifierKey, openWitness } from './witness/witness-key.js';
+export type { FleetLog } from './fleet/fleet-log.js';
+export type { FleetProofEntry, FleetProofPage } from './fleet/fleet-proofs.js';
+export { listWaitingCheckpoints } from './db/fleet-checkpoints.js';
 export { applyPush, MirrorInconsistencyError } from './push/apply-push.js';
 export { PushRefusedError, type PushRefusal } from './push/push-errors.js';
 export type { PushAccepted, PushRequest, PushedAnchor, PushedLeaf } from './push/push-request.js';

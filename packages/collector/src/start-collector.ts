@@ -1,4 +1,4 @@
-import type { CollectorConfig } from '@fieldproof/config';
+import type { CollectorConfig, Secrets } from '@fieldproof/config';
 import { redactUrl } from '@fieldproof/db';
 import type { Cosigner } from '@fieldproof/note';
 import type { FastifyInstance } from 'fastify';
@@ -8,11 +8,16 @@ import type { CollectorDatabase } from './db/collector-database.js';
 import { buildCollectorApp } from './http/build-collector-app.js';
 import { createProcessLogger } from '@fieldproof/config/observability';
 import { openWitness } from './witness/witness-key.js';
+import type { AnchoringOptions } from '@fieldproof/keeper';
+import type { FleetLog } from './fleet/fleet-log.js';
+import { CollectorMetrics } from './http/collector-metrics.js';
 
 export interface RunningCollector {
   readonly app: FastifyInstance;
   readonly address: string;
   readonly cosigner: Cosigner;
+  /** The fleet log, when fleet anchoring is on. */
+  readonly fleet: FleetLog | undefined;
   /** Stop accepting, answer the pushes in flight (each commits or rolls back whole), close the database. */
   close(): Promise<void>;
 }
@@ -24,7 +29,14 @@ export interface RunningCollector {
  */
 export async function startCollector(
   config: CollectorConfig,
-  options: { readonly logger?: Logger; readonly now?: () => number } = {},
+  options: {
+    readonly logger?: Logger;
+    readonly now?: () => number;
+    /** The fleet anchoring's signer key (`loadCollectorSettings`); needed when `config.fleet` is set. */
+    readonly secrets?: Secrets;
+    /** Test seams of the fleet anchoring. */
+    readonly fleetAnchoring?: AnchoringOptions;
+  } = {},
 ): Promise<RunningCollector> {
   const logger = options.logger ?? createProcessLogger('collector', config.logLevel);
   logger.info(
@@ -38,22 +50,48 @@ export async function startCollector(
     migrate: { onApplied: (m) => logger.info({ version: m.version, name: m.name }, 'migration applied') },
   });
   let app: FastifyInstance | undefined;
+  let fleet: FleetLog | undefined;
   try {
+    const metrics = new CollectorMetrics();
+    if (config.fleet !== undefined) {
+      // Loaded only here: a collector without fleet anchoring never loads the keeper or ethers.
+      const { openFleetLog } = await import('./fleet/fleet-log.js');
+      fleet = await openFleetLog({
+        config: { ...config, fleet: config.fleet },
+        secrets: options.secrets ?? { signerKey: undefined, signerKeyFile: undefined, deviceKey: undefined },
+        collector,
+        logger,
+        registry: metrics.registry,
+        now: options.now ?? Date.now,
+        ...(options.fleetAnchoring ? { anchoring: options.fleetAnchoring } : {}),
+      });
+    }
     app = await buildCollectorApp({
       config,
       collector,
       cosigner,
       logger,
+      metrics,
+      ...(fleet ? { fleet } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
     const address = await app.listen({ host: config.host, port: config.port });
-    logger.info({ address, witnessKey: cosigner.verifierKey }, 'collector listening');
+    fleet?.start();
+    logger.info(
+      {
+        address,
+        witnessKey: cosigner.verifierKey,
+        ...(fleet ? { fleetKey: fleet.verifierKey, fleetOrigin: fleet.origin } : {}),
+      },
+      'collector listening',
+    );
     let closing: Promise<void> | undefined;
     const running = app;
     return {
       app,
       address,
       cosigner,
+      fleet,
       close() {
         closing ??= (async () => {
           let timer: NodeJS.Timeout | undefined;
@@ -64,6 +102,7 @@ export async function startCollector(
           clearTimeout(timer);
           if (outcome === 'timeout')
             logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+          await fleet?.close();
           await collector.close();
           logger.info('collector stopped');
         })();
@@ -72,6 +111,7 @@ export async function startCollector(
     };
   } catch (err) {
     await app?.close().catch(() => undefined);
+    await fleet?.close().catch(() => undefined);
     await collector.close().catch(() => undefined);
     throw err;
   }

@@ -3,7 +3,13 @@ import { verifyCosignature } from '@fieldproof/note';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { countDeviceLeaves, findDeviceByOrigin, getDeviceCheckpoint } from '../src/index.js';
+import {
+  applyPush,
+  countDeviceLeaves,
+  findDeviceByOrigin,
+  getDeviceCheckpoint,
+  verifyPush,
+} from '../src/index.js';
 import { testEngines } from '../../../test/support/databases.js';
 import { SimulatedUnit, collectorDatabaseUrl, createTestCollector, devicePath, sendPush } from './support.js';
 import type { TestCollector } from './support.js';
@@ -276,6 +282,70 @@ describe.each(testEngines())('collector push (%s)', (engine) => {
       payload: `{"checkpoint":"${'x'.repeat(c.config.bodyLimitBytes)}"}`,
     });
     expect(big.json()).toMatchObject({ statusCode: 413, code: 'FP_PAYLOAD_TOO_LARGE' });
+  });
+
+  describe('the unlocked append of a push that continues the head', () => {
+    /** The push verified as the route verifies it, and the device row as authentication read it. */
+    async function prepared(request: PushRequest) {
+      const device = (await findDeviceByOrigin(c.collector.db, unit.origin))!;
+      const push = verifyPush(request, { origin: device.origin, verifierKey: device.verifier_key });
+      return { device, push };
+    }
+    const context = () => ({ collector: c.collector, cosigner: c.cosigner, now: () => 1_765_000_000_000 });
+
+    it('a head moved by another replica since authentication: answered under the lock, stored once', async () => {
+      unit.record(9);
+      const { device, push } = await prepared(unit.push());
+      // Another replica applies the same push between this one's authentication and its append.
+      expect((await sendPush(c.app, unit.origin, key, unit.push())).json()).toMatchObject({ appended: 9 });
+      const late = await applyPush(context(), device.id, push, device);
+      expect(late).toMatchObject({ treeSize: 9, appended: 0, rootHash: toHex(unit.tree.root()) });
+
+      // The next push, with the head as this replica saw it before (size 0): not a continuation of it, so
+      // the locked path takes it and appends from the database's head.
+      unit.record(5);
+      const next = await prepared(unit.push({ proofFrom: 9 }));
+      const answer = await applyPush(context(), device.id, next.push, device);
+      expect(answer).toMatchObject({ treeSize: 14, appended: 5 });
+      expect(await mirrored()).toEqual({
+        leaves: 14,
+        treeSize: 14,
+        rootHash: toHex(unit.tree.root()),
+        rebuilt: toHex(unit.tree.root()),
+        equivocations: 0,
+      });
+    });
+
+    it('two replicas appending the same continuation at once: one appends, the other answers a re-send', async () => {
+      unit.record(6);
+      expect((await sendPush(c.app, unit.origin, key, unit.push())).statusCode).toBe(200);
+      unit.record(7);
+      const { device, push } = await prepared(unit.push({ proofFrom: 6 }));
+      const answers = await Promise.all([
+        applyPush(context(), device.id, push, device),
+        applyPush(context(), device.id, push, device),
+      ]);
+      expect(answers.map((a) => a.appended).sort()).toEqual([0, 7]);
+      expect(answers[0].cosignature).toBe(answers[1].cosignature);
+      expect(await mirrored()).toMatchObject({ leaves: 13, treeSize: 13, rebuilt: toHex(unit.tree.root()) });
+    });
+
+    it('a fork whose proof does not verify against the head it continues is caught under the lock', async () => {
+      unit.record(4);
+      expect((await sendPush(c.app, unit.origin, key, unit.push())).statusCode).toBe(200);
+      unit.record(4);
+      expect((await sendPush(c.app, unit.origin, key, unit.push({ proofFrom: 4 }))).statusCode).toBe(200);
+      // Restored to 4, other evidence up to 12, pushed from the collector's head 8 with a proof from 8.
+      const forked = unit.fork(4);
+      forked.record(8, { tag: 'after restore' });
+      const { device, push } = await prepared(forked.push({ fromLeaf: 8, proofFrom: 8 }));
+      await expect(applyPush(context(), device.id, push, device)).rejects.toThrow(/not consistent/);
+      expect(await mirrored()).toMatchObject({
+        treeSize: 8,
+        rebuilt: toHex(unit.tree.root()),
+        equivocations: 1,
+      });
+    });
   });
 
   describe('equivocation', () => {

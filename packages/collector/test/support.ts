@@ -120,6 +120,7 @@ export async function createTestCollector(
     readonly cosigner?: Cosigner;
     readonly now?: () => number;
     readonly logger?: FastifyBaseLogger;
+    readonly pushProtocol?: 1 | 2;
   } = {},
 ): Promise<TestCollector> {
   const dir = tempDir('fieldproof-collector-');
@@ -140,6 +141,7 @@ export async function createTestCollector(
     cosigner,
     now: options.now ?? (() => 1_765_000_000_000),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.pushProtocol === undefined ? {} : { pushProtocol: options.pushProtocol }),
   });
   return {
     app,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseCosignerKey } from '@fieldproof/note';
+import { parseCosignerKey, parseVerifierKey } from '@fieldproof/note';
 import { ConfigError } from './config-error.js';
 
 /** One fleet collector the keeper pushes this unit's log to (an element of KEEPER_COLLECTORS). */
@@ -13,16 +13,23 @@ export interface CollectorTarget {
   readonly apiKeyFile: string;
   /** The collector's cosignature verifier key (`fieldproof collector-key`): cosignatures must verify under it. */
   readonly witnessKey: string;
+  /**
+   * The collector's fleet-log verifier key (a note verifier key, `fieldproof collector-key`), when the
+   * collector anchors a fleet log: the keeper then fetches this unit's fleet proofs from it, and every
+   * fleet checkpoint must be signed by this key. Undefined: no fleet proofs from this collector.
+   */
+  readonly fleetKey: string | undefined;
 }
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const FIELDS = new Set(['name', 'url', 'apiKeyFile', 'witnessKey']);
+const FIELDS = new Set(['name', 'url', 'apiKeyFile', 'witnessKey', 'fleetKey']);
 const VAR = 'KEEPER_COLLECTORS';
 
 /**
- * Parses KEEPER_COLLECTORS: a JSON array of `{name, url, apiKeyFile, witnessKey}`, or `@path` to a file
- * holding one (as KEEPER_CHAINS). Each apiKeyFile must exist and be readable by its owner only (0600,
- * like the signer key); each witnessKey must parse as a cosignature/v1 verifier key.
+ * Parses KEEPER_COLLECTORS: a JSON array of `{name, url, apiKeyFile, witnessKey, fleetKey?}`, or `@path`
+ * to a file holding one (as KEEPER_CHAINS). Each apiKeyFile must exist and be readable by its owner only
+ * (0600, like the signer key); each witnessKey must parse as a cosignature/v1 verifier key, each fleetKey
+ * as an Ed25519 note verifier key.
  */
 export function parseCollectors(value: string | undefined, cwd: string): CollectorTarget[] {
   if (value === undefined || value.trim() === '') return [];
@@ -100,10 +107,24 @@ function parseCollector(raw: unknown, i: number, cwd: string): CollectorTarget {
   } catch (err) {
     throw new ConfigError(where, `witnessKey is not a cosignature verifier key: ${(err as Error).message}`);
   }
+  if (c.fleetKey !== undefined) {
+    if (typeof c.fleetKey !== 'string') {
+      throw new ConfigError(
+        where,
+        "fleetKey must be the collector's fleet verifier key (fieldproof collector-key)",
+      );
+    }
+    try {
+      parseVerifierKey(c.fleetKey);
+    } catch (err) {
+      throw new ConfigError(where, `fleetKey is not a note verifier key: ${(err as Error).message}`);
+    }
+  }
   return Object.freeze({
     name: c.name,
     url: c.url.replace(/\/+$/, ''),
     apiKeyFile,
     witnessKey: c.witnessKey,
+    fleetKey: c.fleetKey,
   });
 }

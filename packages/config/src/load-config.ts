@@ -8,7 +8,12 @@ import type { CollectorTarget } from './collectors.js';
 import { ConfigError } from './config-error.js';
 import { KIB, MIB, MINUTE, SECOND } from './units.js';
 
-export type ProviderKind = 'stub' | 'evm' | 'multi';
+/**
+ * KEEPER_PROVIDER: `stub` anchors nowhere; `evm` / `multi` anchor on KEEPER_CHAINS with the unit's own
+ * signer key; `collector` holds no chain key and reaches no chain: its checkpoints are anchored through
+ * the fleet collectors of KEEPER_COLLECTORS that have a `fleetKey` (issue 16, docs/COLLECTOR.md).
+ */
+export type ProviderKind = 'stub' | 'evm' | 'multi' | 'collector';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Everything configurable, validated and frozen. Holds no secret: see `Secrets`. */
@@ -135,7 +140,7 @@ export function loadConfig(
   const dataDir = resolveDataDir(configuredDataDir, target, DEFAULT_DATA_DIR_NAME, cwd);
   const legacyDataDir =
     configuredDataDir === undefined && target.engine === 'sqlite' ? databaseDir : undefined;
-  const provider = oneOf(env, 'KEEPER_PROVIDER', ['stub', 'evm', 'multi'] as const, 'stub');
+  const provider = oneOf(env, 'KEEPER_PROVIDER', ['stub', 'evm', 'multi', 'collector'] as const, 'stub');
   const chains = parseChains(env.KEEPER_CHAINS, cwd);
   if (provider === 'evm' && chains.length !== 1) {
     throw new ConfigError(
@@ -197,7 +202,8 @@ export function loadConfig(
       pollMs: int(env, 'KEEPER_POLL_MS', 5 * SECOND, 10),
       confirmPollMs: int(env, 'KEEPER_CONFIRM_POLL_MS', 30 * SECOND, 10),
       provider,
-      chains: provider === 'stub' ? [] : chains,
+      // Neither stub nor collector reaches a chain: KEEPER_CHAINS is not used (the keeper says so).
+      chains: provider === 'stub' || provider === 'collector' ? [] : chains,
       batchMaxLeaves: int(env, 'KEEPER_BATCH_MAX_LEAVES', 1000, 1),
       batchMaxWaitMs: int(env, 'KEEPER_BATCH_MAX_WAIT_MS', 10 * MINUTE, 0),
       sequenceBatchMax: int(env, 'KEEPER_SEQUENCE_BATCH_MAX', 5000, 1),
@@ -214,6 +220,12 @@ export function loadConfig(
       collectors: parseCollectors(env.KEEPER_COLLECTORS, cwd),
     },
   };
+  if (provider === 'collector' && !config.keeper.collectors.some((c) => c.fleetKey !== undefined)) {
+    throw new ConfigError(
+      'KEEPER_PROVIDER',
+      '"collector" needs a KEEPER_COLLECTORS entry with a "fleetKey" (the collector\'s fleet key, printed by fieldproof collector-key)',
+    );
+  }
   if (config.keeper.backoffMaxMs < config.keeper.backoffBaseMs) {
     throw new ConfigError('KEEPER_BACKOFF_MAX_MS', 'must be ≥ KEEPER_BACKOFF_BASE_MS');
   }

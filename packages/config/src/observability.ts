@@ -21,11 +21,12 @@ export type ProcessName = 'api' | 'keeper' | 'collector';
 
 /**
  * Subsystems whose lines carry `component` (`anchor`: the keeper's anchoring, one child per chain adds
- * `chain`; `push`: the keeper pushing its log to a collector, with `collector`). A keeper task's lines
+ * `chain`; `push`: the keeper pushing its log to a collector, with `collector`; `fleet`: the keeper fetching
+ * its fleet proofs back from a collector, with `collector`). A keeper task's lines
  * carry `task` (its name) instead. A name here is a log value operators filter on: add one rather than
  * invent a field.
  */
-export const COMPONENTS = ['anchor', 'push'] as const;
+export const COMPONENTS = ['anchor', 'push', 'fleet'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 /**

@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_COLLECTOR_DB_URL, MIB, loadCollectorConfig } from '../src/index.js';
+import {
+  ConfigError,
+  DEFAULT_COLLECTOR_DB_URL,
+  MIB,
+  loadCollectorConfig,
+  loadCollectorSettings,
+} from '../src/index.js';
 
 describe('loadCollectorConfig', () => {
   it('defaults: its own SQLite database, 127.0.0.1:8082, data and witness key beside it', () => {
@@ -78,5 +84,65 @@ describe('loadCollectorConfig', () => {
 
   it('a bad setting is a ConfigError', () => {
     expect(() => loadCollectorConfig({ COLLECTOR_PUSH_MAX_LEAVES: 'many' }, '/x')).toThrow(ConfigError);
+  });
+});
+
+describe('loadCollectorSettings: fleet anchoring', () => {
+  const chains = JSON.stringify([{ name: 'local', rpcUrl: 'http://127.0.0.1:8545', chainId: 31337 }]);
+
+  it('is off with the stub provider or none: no fleet, no secrets read', () => {
+    expect(loadCollectorSettings({}, '/srv/c').config.fleet).toBeUndefined();
+    const stub = loadCollectorSettings({ KEEPER_PROVIDER: 'stub', KEEPER_SIGNER_KEY: '0x01' }, '/srv/c');
+    expect(stub.config.fleet).toBeUndefined();
+    expect(stub.secrets.signerKey).toBeUndefined();
+  });
+
+  it('with evm: the keeper settings on the fleet database, the witness key as signer, origin <name>/fleet', () => {
+    const { config, secrets } = loadCollectorSettings(
+      {
+        COLLECTOR_DB_URL: 'postgres://u@h:5432/collector',
+        COLLECTOR_WITNESS_NAME: 'collector.example/w',
+        KEEPER_PROVIDER: 'evm',
+        KEEPER_CHAINS: chains,
+        KEEPER_SIGNER_KEY: '0xabc',
+        KEEPER_BATCH_MAX_WAIT_MS: '60000',
+        FIELDPROOF_DEVICE_KEY: 'must-not-be-used',
+      },
+      '/srv/c',
+    );
+    const fleet = config.fleet!;
+    expect(fleet.origin).toBe('collector.example/w/fleet');
+    expect(fleet.keeper.database.target.engine).toBe('postgres');
+    expect(new URL(fleet.keeper.database.target.url).searchParams.get('options')).toBe(
+      '-c search_path=fleet',
+    );
+    expect(fleet.keeper.device).toEqual({
+      keyFile: '/srv/c/fieldproof-collector-data/witness.key',
+      origin: 'collector.example/w/fleet',
+    });
+    expect(fleet.keeper.keeper).toMatchObject({ provider: 'evm', batchMaxWaitMs: 60_000, collectors: [] });
+    expect(secrets).toEqual({ signerKey: '0xabc', signerKeyFile: undefined, deviceKey: undefined });
+  });
+
+  it('SQLite: a sibling file; COLLECTOR_FLEET_DB_URL and COLLECTOR_FLEET_ORIGIN override', () => {
+    const env = {
+      COLLECTOR_DB_URL: 'sqlite:///var/lib/c/collector.sqlite3',
+      KEEPER_PROVIDER: 'multi',
+      KEEPER_CHAINS: chains,
+    };
+    expect(loadCollectorSettings(env, '/srv/c').config.fleet!.keeper.database.target).toMatchObject({
+      engine: 'sqlite',
+      path: '/var/lib/c/collector-fleet.sqlite3',
+    });
+    const other = loadCollectorSettings(
+      { ...env, COLLECTOR_FLEET_DB_URL: 'sqlite://f.sqlite3', COLLECTOR_FLEET_ORIGIN: 'x.example/fleet' },
+      '/srv/c',
+    ).config.fleet!;
+    expect(other.origin).toBe('x.example/fleet');
+    expect(other.keeper.database.target).toMatchObject({ path: '/srv/c/f.sqlite3' });
+    expect(() => loadCollectorSettings({ ...env, COLLECTOR_FLEET_ORIGIN: 'a b' }, '/srv/c')).toThrow(
+      /COLLECTOR_FLEET_ORIGIN/,
+    );
+    expect(() => loadCollectorSettings({ ...env, KEEPER_CHAINS: '' }, '/srv/c')).toThrow(/KEEPER_PROVIDER/);
   });
 });

@@ -71,3 +71,60 @@ describe('KEEPER_COLLECTORS', () => {
     expect(refusal(JSON.stringify([collector({ witnessKey: deviceVkey })]))).toMatch(/witnessKey/);
   });
 });
+
+describe('fleetKey and KEEPER_PROVIDER=collector', () => {
+  const witnessKey = createCosigner(generateDeviceKey('collector.test/witness')).verifierKey;
+  const fleetKey = generateDeviceKey('collector.test/fleet').verifierKey;
+  const file = path.join(tempDir(), 'push.key');
+  fs.writeFileSync(file, 'fp_secret\n', { mode: 0o600 });
+  const entry = (over: Record<string, unknown> = {}) => ({
+    name: 'fleet',
+    url: 'https://collector.example:8082',
+    apiKeyFile: file,
+    witnessKey,
+    ...over,
+  });
+  const load = (env: Record<string, string>) => loadConfig(env, '/').config.keeper;
+
+  it('takes an optional fleetKey, a note verifier key; refuses anything else', () => {
+    expect(load({ KEEPER_COLLECTORS: JSON.stringify([entry()]) }).collectors[0]!.fleetKey).toBeUndefined();
+    expect(load({ KEEPER_COLLECTORS: JSON.stringify([entry({ fleetKey })]) }).collectors[0]!.fleetKey).toBe(
+      fleetKey,
+    );
+    expect(() => load({ KEEPER_COLLECTORS: JSON.stringify([entry({ fleetKey: 'nonsense' })]) })).toThrow(
+      /KEEPER_COLLECTORS\[0\].*fleetKey is not a note verifier key/,
+    );
+    // A cosignature key (type 0x04) is the witnessKey, not a fleet key.
+    expect(() => load({ KEEPER_COLLECTORS: JSON.stringify([entry({ fleetKey: witnessKey })]) })).toThrow(
+      /fleetKey is not a note verifier key/,
+    );
+    expect(() => load({ KEEPER_COLLECTORS: JSON.stringify([entry({ fleetKey: 7 })]) })).toThrow(
+      /fleetKey must be/,
+    );
+  });
+
+  it('KEEPER_PROVIDER=collector needs a collector with a fleetKey, and no chain', () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        load(env);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused({ KEEPER_PROVIDER: 'collector' })).toBe(
+      'KEEPER_PROVIDER: "collector" needs a KEEPER_COLLECTORS entry with a "fleetKey" (the collector\'s fleet key, printed by fieldproof collector-key)',
+    );
+    expect(refused({ KEEPER_PROVIDER: 'collector', KEEPER_COLLECTORS: JSON.stringify([entry()]) })).toMatch(
+      /needs a KEEPER_COLLECTORS entry with a "fleetKey"/,
+    );
+    const keeper = load({
+      KEEPER_PROVIDER: 'collector',
+      KEEPER_COLLECTORS: JSON.stringify([entry({ fleetKey })]),
+      KEEPER_CHAINS: JSON.stringify([{ name: 'x', rpcUrl: 'http://127.0.0.1:1', chainId: 1 }]),
+    });
+    expect(keeper.provider).toBe('collector');
+    expect(keeper.chains).toEqual([]);
+  });
+});

@@ -66,6 +66,7 @@ function createSqliteDatabase(
   const db = new Kysely<Schema>({
     dialect: new SqliteImmediateDialect({ database: withStatementCache(handle) }, () => handle.inTransaction),
   });
+  sqliteHandles.set(db, handle);
   const raw: RawConnection = {
     async exec(sql) {
       handle.exec(sql);
@@ -209,6 +210,21 @@ export function sqlitePragmasOf(database: Database): SqlitePragmas | undefined {
  * The engine behind a kysely instance or transaction, for the few hot statements that are written once
  * per engine (each explained where it is). Everything else is portable kysely.
  */
+const sqliteHandles = new WeakMap<Kysely<Schema>, BetterSqlite3.Database>();
+
+/**
+ * The better-sqlite3 handle behind `db` (made by {@link createDatabase}) while no transaction is open on
+ * it, else `undefined` — also on PostgreSQL and for a transaction's own `Kysely`. A hot read may then run
+ * on the handle directly: better-sqlite3 is synchronous, so nothing interleaves with it, and with no
+ * transaction open it reads only committed rows, as the same query through kysely would. Through kysely
+ * the same one-statement read costs about 2.5× (its async connection queue and query pipeline; measured
+ * on proof reads, issue 13). Anything else waits in kysely's queue as usual.
+ */
+export function idleSqliteHandle(db: Kysely<Schema>): BetterSqlite3.Database | undefined {
+  const handle = sqliteHandles.get(db);
+  return handle === undefined || handle.inTransaction || !handle.open ? undefined : handle;
+}
+
 export function engineOf(db: Kysely<Schema>): Engine {
   return db.getExecutor().adapter instanceof SqliteAdapter ? 'sqlite' : 'postgres';
 }

@@ -50,6 +50,8 @@ export * from './backup/wal-checkpoint.js';
 export * from './queries/receipts.js';
 export * from './queries/collector-push.js';
 export type * from './schema/collector-push-tables.js';
+export * from './queries/fleet-proofs.js';
+export type * from './schema/fleet-proof-tables.js';
 export * from './backup/restore-database.js';
 export * from './backup/backup-manifest.js';
 export * from './backup/backup-names.js';

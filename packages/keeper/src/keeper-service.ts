@@ -5,7 +5,8 @@ import { openMigratedDatabase } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { DeviceKeyError } from '@fieldproof/note';
 import { Registry } from 'prom-client';
-import { SignerKeyError, createAnchoring } from './anchor/index.js';
+import { loadAnchoring } from './anchor/load-anchoring.js';
+import { SignerKeyError } from './chain/signer-key-error.js';
 import { DeviceIdentityError, openDeviceIdentity } from './device/device-identity.js';
 import { createKeeper } from './keeper.js';
 import type { Keeper } from './keeper.js';
@@ -52,7 +53,7 @@ export const keeperService: Service = {
       const registry = new Registry();
       collectProcessMetrics(registry, 'keeper');
       const deps = { database, config, secrets, logger, registry, now };
-      keeper = createKeeper({ ...deps, device, anchoring: createAnchoring(deps) });
+      keeper = createKeeper({ ...deps, device, anchoring: await loadAnchoring(deps) });
       await keeper.start();
     } catch (err) {
       await keeper?.stop().catch(() => undefined);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { assertMigrationsCurrent } from '@fieldproof/db';
-import type { Anchoring } from './anchor/create-anchoring.js';
+import type { Anchoring } from './anchor/stub-anchoring.js';
 import type { DeviceIdentity } from './device/device-identity.js';
 import { createHealthServer } from './health/health-server.js';
 import type { Readiness } from './health/health-server.js';
@@ -50,11 +50,9 @@ const TASK_BACKOFF_CAP_MS = 60_000;
  */
 export function createKeeper(deps: KeeperProcessDeps): Keeper {
   const { database, config, logger, registry, anchoring } = deps;
-  const tasks: KeeperTask[] = [
-    createSequencer(deps, deps.device),
-    ...(anchoring?.tasks ?? []),
-    ...config.keeper.collectors.map((target) => createCollectorPusher(deps, target)),
-  ];
+  const pushers = config.keeper.collectors.map((target) => createCollectorPusher(deps, target));
+  const fleets = pushers.flatMap((p) => (p.fleet === undefined ? [] : [p.fleet]));
+  const tasks: KeeperTask[] = [createSequencer(deps, deps.device), ...(anchoring?.tasks ?? []), ...pushers];
   const maintenance = createMaintenance(deps);
   registerLogGauges(registry, deps);
   const runners: TaskRunner[] = tasks.map((task) =>
@@ -92,6 +90,18 @@ export function createKeeper(deps: KeeperProcessDeps): Keeper {
           const r = anchoring.readiness();
           if (!r.ok) throw new Error(r.detail);
           return r.detail;
+        });
+      }
+      if (fleets.length > 0) {
+        // Fleet proofs: one collector failing is not fatal while another still delivers, unless this
+        // unit anchors through the collectors alone (KEEPER_PROVIDER=collector), where any stop is.
+        checks.fleet = await probe(async () => {
+          const states = await Promise.all(fleets.map((f) => f.readiness()));
+          const detail = `fleet proofs: ${states.map((s) => s.detail).join('; ')}`;
+          const ok =
+            config.keeper.provider === 'collector' ? states.every((s) => s.ok) : states.some((s) => s.ok);
+          if (!ok) throw new Error(detail);
+          return detail;
         });
       }
       return checks;

@@ -1,7 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { recordFleetProofFailure } from '@fieldproof/db';
 import { createKeeper } from '@fieldproof/keeper';
+import { createCosigner, generateDeviceKey } from '@fieldproof/note';
+import { createAnchoring } from '../src/anchor/index.js';
 import type { Anchoring, KeeperTask } from '@fieldproof/keeper';
-import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
+import { createTestDatabase, tempDir, testEngines } from '../../../test/support/databases.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 import { addEvidence, testDeps, testDevice } from './support.js';
 
@@ -80,6 +85,56 @@ describe.each(testEngines())('keeper on %s', (engine) => {
       await database.close();
     }
     expect(closed).toBe(2);
+  });
+
+  it('KEEPER_PROVIDER=collector: no anchoring tasks, one push task per collector, a fleet readiness check', async () => {
+    const database = await createTestDatabase(engine);
+    const keyFile = path.join(tempDir(), 'push.key');
+    fs.writeFileSync(keyFile, 'fp_unused\n', { mode: 0o600 });
+    const deps = testDeps(database, {
+      KEEPER_POLL_MS: '60000',
+      KEEPER_PROVIDER: 'collector',
+      KEEPER_RPC_DOWN_READY_MS: '0',
+      KEEPER_COLLECTORS: JSON.stringify([
+        {
+          name: 'fleet',
+          url: 'http://127.0.0.1:9',
+          apiKeyFile: keyFile,
+          witnessKey: createCosigner(generateDeviceKey('collector.test/witness')).verifierKey,
+          fleetKey: generateDeviceKey('collector.test/fleet').verifierKey,
+        },
+      ]),
+    });
+    const keeper = createKeeper({ ...deps, device: testDevice(), anchoring: createAnchoring(deps) });
+    try {
+      await keeper.start();
+      expect(keeper.tasks.map((t) => t.name)).toEqual(['sequencer', 'collector-push:fleet']);
+      const ready = await fetchJson(keeper, '/readyz');
+      expect(ready).toMatchObject({
+        status: 200,
+        body: {
+          checks: {
+            anchoring: { ok: true, detail: 'anchoring: through the fleet collectors fleet' },
+            fleet: { ok: true, detail: 'fleet proofs: fleet: nothing final yet' },
+          },
+        },
+      });
+      // What the push task records when a fleet proof is refused (test/fleet-unit.test.ts drives that).
+      await recordFleetProofFailure(
+        database.db,
+        'fleet',
+        { error: 'fleet proof of tree size 5 refused: …', nextAttemptAt: 0, stopped: true },
+        Date.now(),
+      );
+      const stopped = await fetchJson(keeper, '/readyz');
+      expect(stopped.status).toBe(503);
+      const fleet = (stopped.body as { checks: { fleet: { ok: boolean; detail: string } } }).checks.fleet;
+      expect(fleet.ok).toBe(false);
+      expect(fleet.detail).toContain('fleet: fetching stopped (fleet proof of tree size 5 refused');
+    } finally {
+      await keeper.stop();
+      await database.close();
+    }
   });
 });
 

@@ -60,8 +60,19 @@ export {
   type NotBeforeBlock,
 } from './leaf/encode-leaf-data.js';
 export { evidenceRecordOf, type EvidenceRecordRow } from './leaf/evidence-record-of.js';
+export {
+  FLEET_LEAF_KIND,
+  deviceNoteHash,
+  fleetLeafMismatch,
+  fleetLeafRecordOf,
+} from './fleet/fleet-leaf-record.js';
 export { recordTimeClaimsOf, type RecordTimeClaims } from './leaf/time-bracket.js';
-export { buildReceipt, type ReceiptParts } from './receipt/build-receipt.js';
+export {
+  buildReceipt,
+  type FleetPath,
+  type LaterCheckpoint,
+  type ReceiptParts,
+} from './receipt/build-receipt.js';
 export { RECEIPT_SCHEMA, RECEIPT_V1_SCHEMA, RECEIPT_V2_SCHEMA } from './receipt/receipt-schema.js';
 export {
   ANCHOR_STEP_TYPES,
@@ -72,7 +83,11 @@ export {
   type AnchorTxStep,
   type BlockStep,
   type CheckpointStep,
+  type ConsistencyStep,
   type CosignatureStep,
+  type FleetCheckpointStep,
+  type FleetInclusionStep,
+  type FleetLeafStep,
   type HeaderStep,
   type InclusionStep,
   type LeafStep,
@@ -106,6 +121,7 @@ export {
   verifyTrunk,
   type V2VerifyOptions,
 } from './v2/verify-receipt-v2.js';
+export type { FleetStepOptions, SignedCheckpoint } from './v2/verify-fleet-steps.js';
 export {
   BUNDLE_FORMAT,
   BundleFormatError,

@@ -99,10 +99,11 @@ describe('fieldproof-receipt/v2 offline', () => {
 
   it('a step type this verifier does not know fails its own link, not the format', () => {
     const receipt = v2(0);
-    const later = { ...receipt, steps: [...receipt.steps, { type: 'fleet-inclusion', leafIndex: 3 }] };
+    // (fleet-inclusion, the type this test used before §9.5 made it known, is now checked field by field.)
+    const later = { ...receipt, steps: [...receipt.steps, { type: 'zk-inclusion', leafIndex: 3 }] };
     const v = verifyReceiptV2Offline(later);
     expect(v.links[0]).toMatchObject({ link: 'format', status: 'ok' });
-    expect(v.links.at(-1)).toMatchObject({ link: 'step:fleet-inclusion', status: 'failed' });
+    expect(v.links.at(-1)).toMatchObject({ link: 'step:zk-inclusion', status: 'failed' });
   });
 
   it('tampering with evidence, proof or note fails the right link', () => {

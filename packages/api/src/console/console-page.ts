@@ -136,10 +136,20 @@ ${chart(r.hourly)}<p class="mute">records per hour, last 24 h</p></section>`;
   const collectors = `<section id="collectors"><h2>Collectors</h2>${
     s.collectors.length === 0
       ? '<p class="mute">This unit pushes to no collector (KEEPER_COLLECTORS).</p>'
-      : `<table><tr><th>collector</th><th>acked</th><th>lag</th><th></th></tr>${s.collectors
+      : `<table><tr><th>collector</th><th>acked</th><th>lag</th><th>fleet final</th><th></th></tr>${s.collectors
           .map(
             (c) =>
-              `<tr><td>${esc(c.name)}</td><td>${num(`collectors.${c.name}.ackedTreeSize`, c.ackedTreeSize, '/v1/collectors')}</td><td>${num(`collectors.${c.name}.lagLeaves`, c.lagLeaves, '/v1/collectors')} leaves, ${esc(age(c.lagSeconds * 1000))}</td><td class="wrap ${c.stopped || c.lastError !== null ? 'bad' : ''}">${esc(c.stopped ? `stopped: ${c.lastError ?? ''}` : (c.lastError ?? ''))}</td></tr>`,
+              `<tr><td>${esc(c.name)}</td><td>${num(`collectors.${c.name}.ackedTreeSize`, c.ackedTreeSize, '/v1/collectors')}</td><td>${num(`collectors.${c.name}.lagLeaves`, c.lagLeaves, '/v1/collectors')} leaves, ${esc(age(c.lagSeconds * 1000))}</td><td>${
+                c.fleet === null
+                  ? '<span class="mute">no fleetKey</span>'
+                  : `${num(`collectors.${c.name}.fleetFinalTreeSize`, c.fleet.finalTreeSize, '/v1/collectors')}, ${c.fleet.lagLeaves} behind`
+              }</td><td class="wrap ${c.stopped || c.lastError !== null || c.fleet?.stopped === true ? 'bad' : ''}">${esc(
+                c.stopped
+                  ? `stopped: ${c.lastError ?? ''}`
+                  : c.fleet?.stopped === true
+                    ? `fleet proofs stopped: ${c.fleet.lastError ?? ''}`
+                    : (c.lastError ?? c.fleet?.lastError ?? ''),
+              )}</td></tr>`,
           )
           .join('')}</table>`
   }</section>`;

@@ -1,7 +1,11 @@
-import { STATUS_CODES } from 'node:http';
 import { classifyDbError, isStorageFull } from '@fieldproof/db';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, isCatalogued } from './catalogue.js';
+
+// Not `import { STATUS_CODES } from 'node:http'`: on Node 24 an ESM import of node:http builds its whole
+// namespace, whose lazy WebSocket/CloseEvent/MessageEvent exports load undici (fetch) — about 10 MB of
+// resident memory (issue 13). The CommonJS object leaves them unread.
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 /** The one response shape of every error. */
 export interface ErrorBody {

@@ -29,6 +29,11 @@ const anchorSchema = {
     blockNumber: { type: ['integer', 'null'] },
     blockHash: { type: ['string', 'null'] },
     blockTimestamp: { type: ['integer', 'null'], description: 'Unix milliseconds' },
+    via: {
+      type: 'string',
+      description:
+        "the fleet collector this anchor came through (the anchor of its fleet checkpoint); absent: the unit's own anchor",
+    },
   },
 } as const;
 

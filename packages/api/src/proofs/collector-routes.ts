@@ -33,6 +33,7 @@ export const getCollectorsSchema = {
               'lastError',
               'lastErrorAt',
               'stopped',
+              'fleet',
             ],
             properties: {
               name: { type: 'string' },
@@ -47,6 +48,26 @@ export const getCollectorsSchema = {
               lastError: { type: ['string', 'null'] },
               lastErrorAt: nullableInt,
               stopped: { type: 'boolean', description: 'a refusal no retry fixes stopped pushing to it' },
+              fleet: {
+                type: ['object', 'null'],
+                description: 'fleet proofs fetched back from it (null: no fleetKey configured, none stored)',
+                additionalProperties: false,
+                required: ['finalTreeSize', 'lagLeaves', 'fetchedAt', 'lastError', 'lastErrorAt', 'stopped'],
+                properties: {
+                  finalTreeSize: {
+                    type: 'integer',
+                    description: 'largest checkpoint of this unit final through its fleet anchors (0: none)',
+                  },
+                  lagLeaves: { type: 'integer', description: 'leaves signed here not yet final through it' },
+                  fetchedAt: { ...nullableInt, description: 'last page of fleet proofs taken, Unix ms' },
+                  lastError: { type: ['string', 'null'] },
+                  lastErrorAt: nullableInt,
+                  stopped: {
+                    type: 'boolean',
+                    description: 'a fleet proof that did not verify stopped fetching',
+                  },
+                },
+              },
             },
           },
         },

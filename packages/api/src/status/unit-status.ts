@@ -12,11 +12,13 @@ import {
   listCollectorCosignatures,
   listCollectorPushStates,
   listDeadAnchorJobs,
+  listFinalFleetTreeSizes,
+  listFleetProofCursors,
   newestEvidenceId,
   newestFinalAnchorTimes,
   oldestActiveAnchorJobs,
 } from '@fieldproof/db';
-import type { AnchorJobState, Database, DeadAnchorJob } from '@fieldproof/db';
+import type { AnchorJobState, Database, DeadAnchorJob, FleetProofCursor } from '@fieldproof/db';
 import { latestCheckpoint } from '@fieldproof/proofs';
 
 /**
@@ -96,9 +98,27 @@ export interface CollectorView {
   readonly lastError: string | null;
   readonly lastErrorAt: number | null;
   readonly stopped: boolean;
+  /** Fleet proofs fetched back (issue 16); null for a collector without a `fleetKey` and nothing stored. */
+  readonly fleet: FleetView | null;
 }
 
-/** The unit's side of each fleet collector: acknowledged size, lag in leaves and seconds, last error. */
+/** How far this unit's checkpoints are final through one collector's fleet anchors. */
+export interface FleetView {
+  /** Largest checkpoint of this unit with a final fleet proof from it (0: none). */
+  readonly finalTreeSize: number;
+  /** Leaves signed here that no final fleet proof from it covers yet: the fleet-proof lag. */
+  readonly lagLeaves: number;
+  readonly fetchedAt: number | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: number | null;
+  /** A refused fleet proof (it did not verify) stopped fetching from it. */
+  readonly stopped: boolean;
+}
+
+/**
+ * The unit's side of each fleet collector: acknowledged size, lag in leaves and seconds, last error;
+ * for a collector with a `fleetKey`, the fleet-proof lag (its last fleet-final tree size).
+ */
 export async function collectorsView(
   db: Db,
   configured: FieldproofConfig['keeper']['collectors'],
@@ -107,7 +127,9 @@ export async function collectorsView(
   const latest = await getLatestCheckpoint(db);
   const treeSize = latest === undefined ? 0 : Number(latest.tree_size);
   const states = new Map((await listCollectorPushStates(db)).map((s) => [s.collector, s]));
-  const names = [...new Set([...configured.map((c) => c.name), ...states.keys()])];
+  const cursors = new Map((await listFleetProofCursors(db)).map((c) => [c.collector, c]));
+  const finals = new Map((await listFinalFleetTreeSizes(db)).map((f) => [f.collector, f.treeSize]));
+  const names = [...new Set([...configured.map((c) => c.name), ...states.keys(), ...cursors.keys()])];
   const collectors: CollectorView[] = [];
   for (const name of names) {
     const state = states.get(name);
@@ -127,9 +149,33 @@ export async function collectorsView(
       lastError: state?.lastError ?? null,
       lastErrorAt: state?.lastErrorAt ?? null,
       stopped: state?.stopped ?? false,
+      fleet: fleetViewOf(
+        configured.find((c) => c.name === name)?.fleetKey !== undefined,
+        cursors.get(name),
+        finals.get(name),
+        treeSize,
+      ),
     });
   }
   return { now: at, treeSize, collectors };
+}
+
+function fleetViewOf(
+  hasFleetKey: boolean,
+  cursor: FleetProofCursor | undefined,
+  finalTreeSize: number | undefined,
+  treeSize: number,
+): FleetView | null {
+  if (!hasFleetKey && cursor === undefined && finalTreeSize === undefined) return null;
+  const final = finalTreeSize ?? 0;
+  return {
+    finalTreeSize: final,
+    lagLeaves: Math.max(0, treeSize - final),
+    fetchedAt: cursor?.fetchedAt ?? null,
+    lastError: cursor?.lastError ?? null,
+    lastErrorAt: cursor?.lastErrorAt ?? null,
+    stopped: cursor?.stopped ?? false,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -529,6 +575,9 @@ function attentionOf(s: Omit<UnitStatus, 'attention'>): string[] {
     if (c.stopped) out.push(`collector ${c.name}: pushing stopped (${c.lastError ?? 'refused'})`);
     else if (c.lagSeconds * 1000 > LAG_MAX_MS)
       out.push(`collector ${c.name}: ${duration(c.lagSeconds * 1000)} behind`);
+    if (c.fleet?.stopped === true) {
+      out.push(`collector ${c.name}: fetching fleet proofs stopped (${c.fleet.lastError ?? 'refused'})`);
+    }
   }
   if (s.backup.newest === null) out.push(`no backup in ${s.backup.dir}`);
   else if (s.backup.newest.ageMs > BACKUP_MAX_AGE_MS)

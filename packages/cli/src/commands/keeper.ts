@@ -1,4 +1,4 @@
-import { runKeeper } from '@fieldproof/keeper';
+import { runKeeper } from '@fieldproof/keeper/service';
 import type { Command } from '../command.js';
 
 export const keeperCommand: Command = {

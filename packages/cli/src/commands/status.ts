@@ -115,6 +115,13 @@ function statusText(s: UnitStatus): string {
       'collectors',
       `${c.name}: acked ${c.ackedTreeSize}, ${c.lagLeaves} leaves (${duration(c.lagSeconds * 1000)}) behind${c.stopped ? `, STOPPED: ${c.lastError}` : c.lastError !== null ? `, last error: ${c.lastError}` : ''}`,
     ]);
+    if (c.fleet !== null) {
+      const f = c.fleet;
+      lines.push([
+        'collectors',
+        `${c.name}: fleet-final through tree size ${f.finalTreeSize}, ${f.lagLeaves} leaves behind${f.stopped ? `, FLEET PROOFS STOPPED: ${f.lastError}` : f.lastError !== null ? `, last fleet error: ${f.lastError}` : ''}`,
+      ]);
+    }
   }
   lines.push([
     'backup',

@@ -10,11 +10,12 @@ import { UsageError } from '../command.js';
  */
 export const verifyCommand: Command = {
   usage: `fieldproof verify <receipt.json | bundle.json | -> [--content FILE | --content-dir DIR]
-                  [--trusted-blocks FILE] [--rpc URL ...] [--witness-key VKEY ...]
+                  [--trusted-blocks FILE] [--rpc URL ...] [--witness-key VKEY ...] [--fleet-key VKEY ...]
                   [--min-confirmations N] [--require-final] [--expect-key VKEY] [--json]
       One verdict per link, each ok, failed or unchecked (docs/RECEIPTS.md). fieldproof-receipt/v2: format,
       content, leaf, inclusion, checkpoint, signature, cosignature:<witness>, and per anchor
-      anchor-tx:, tx-trie:, header: (offline, from the receipt alone) and canonical:<chainId>:<number>; then
+      [consistency:, fleet-leaf:, fleet-inclusion:, fleet-checkpoint:] anchor-tx:, tx-trie:, header:
+      (offline, from the receipt alone) and canonical:<chainId>:<number>; then
       a "time:" line — no later than the anchoring block's header time (and after the leaf's block, when
       the leaf names one). fieldproof-receipt/v1: ..., one per anchor (anchor:<chainId>:<txHash>, needs
       --rpc). With --rpc or --trusted-blocks, also "anchors": at least one anchor must verify.
@@ -27,6 +28,9 @@ export const verifyCommand: Command = {
                             choose; one line covers every receipt anchored in that block). Checked first.
       --witness-key VKEY    a witness (collector) cosigner key: the checkpoint must carry its valid
                             cosignature (repeat: each is required)
+      --fleet-key VKEY      a collector's fleet log key ("fieldproof collector-key"): every fleet checkpoint
+                            an anchor goes through must be signed by it (repeat: any one of them). Without
+                            it a fleet checkpoint is only shown to be signed by the key it names
       --rpc URL             a JSON-RPC endpoint (repeat for several chains; matched by eth_chainId). Each
                             v1 anchor's transaction, calldata, block, time and confirmations are checked; for
                             v2, whether the proven block is canonical (one call per block; several --rpc
@@ -50,6 +54,7 @@ Exit status: 0 every requested check holds (unchecked links are listed), 1 a che
 with no receipts fails: nothing was verified), 2 usage or unreadable input.`,
   example: `fieldproof verify receipt.json --content photo.jpg --expect-key 'unit-7+d9100086+ASMOt6…'
 fieldproof verify receipt.json --trusted-blocks blocks.txt --witness-key 'collector-1+8d2c1f0a+BN…'
+fieldproof verify receipt.json --trusted-blocks blocks.txt --fleet-key 'collector-1-fleet+5e1f02ab+AX…'
 fieldproof verify receipt.json --rpc https://sepolia.example/rpc --min-confirmations 12 --json
 fieldproof verify bundle.json --content-dir ./evidence --rpc https://sepolia.example/rpc
 curl -s -H "Authorization: Bearer $KEY" http://127.0.0.1:8080/v1/evidence/$ID/receipt | fieldproof verify -
@@ -61,6 +66,7 @@ FIELDPROOF_API_KEY=fp_… fieldproof verify --consistency kept-checkpoint.txt --
     rpc: { type: 'string', multiple: true },
     'trusted-blocks': { type: 'string' },
     'witness-key': { type: 'string', multiple: true },
+    'fleet-key': { type: 'string', multiple: true },
     'min-confirmations': { type: 'string' },
     'require-final': { type: 'boolean' },
     'expect-key': { type: 'string' },
@@ -72,7 +78,7 @@ FIELDPROOF_API_KEY=fp_… fieldproof verify --consistency kept-checkpoint.txt --
   },
   async run(ctx) {
     if (ctx.values.consistency === true) {
-      for (const name of ['trusted-blocks', 'witness-key']) {
+      for (const name of ['trusted-blocks', 'witness-key', 'fleet-key']) {
         if (ctx.values[name] !== undefined)
           throw new UsageError(`--${name} is for receipts, not --consistency`);
       }

@@ -1,4 +1,5 @@
 import type { ApiKeyTable, SchemaMigrationTable } from '@fieldproof/db';
+import type { ColumnType } from 'kysely';
 
 /** `devices`: enrolled units; the row is the per-device push lock and holds the mirrored tree's head. */
 export interface DeviceTable {
@@ -43,6 +44,10 @@ export interface DeviceCheckpointTable {
   cosignature: string;
   cosigned_at: number;
   received_at: number;
+  /** Migration 0005: the fleet evidence record of this checkpoint, once in the fleet database. */
+  fleet_evidence_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 0005: its leaf index in the fleet log, once sequenced. */
+  fleet_leaf_index: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export type EquivocationReason = 'same_size_other_root' | 'not_consistent';

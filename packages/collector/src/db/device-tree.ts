@@ -1,4 +1,6 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { EngineCapabilities } from '@fieldproof/db';
+import { CompiledQuery } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { CollectorSchema, DeviceCheckpointTable, DeviceLeafTable } from './collector-schema.js';
 
 /**
@@ -69,6 +71,100 @@ export async function insertDeviceNodes(
   }
 }
 
+/** One append to a device's tree: what {@link appendDeviceTree} writes if the head is still `heldTreeSize`. */
+export interface DeviceTreeAppend {
+  readonly deviceId: string;
+  /** The head the append was verified against; nothing is written when the device's head has moved. */
+  readonly heldTreeSize: number;
+  readonly leaves: readonly NewDeviceLeaf[];
+  /** Perfect nodes of level ≥ 1 the leaves complete. */
+  readonly nodes: readonly DeviceNode[];
+  readonly checkpoint: Insertable<DeviceCheckpointTable>;
+}
+
+/**
+ * Appends leaves, nodes and the cosigned checkpoint and moves the device's head to the checkpoint, all
+ * or nothing, if and only if the head is still at `heldTreeSize` (compare-and-set on `devices.tree_size`).
+ * Returns false, having written nothing, when another push moved the head first. A record id mirrored at
+ * another index throws the engine's unique violation, with nothing written.
+ *
+ * PostgreSQL: ONE autocommitted statement, because round trips are what a push costs most there (each is
+ * a syscall and a wake-up on both sides, as much as a 100-row insert): the UPDATE takes the device row's
+ * lock (a concurrent push for the device waits on it, then finds the head moved), and the three INSERTs
+ * read the UPDATE's RETURNING, so they insert nothing unless the head moved here. The rows arrive as one
+ * array per column (`unnest`): a fixed statement text of 17 parameters, whatever the batch size.
+ * SQLite: the same writes in one BEGIN IMMEDIATE transaction (statements cost no round trip there).
+ * Inside the caller's transaction `db` (which holds the device lock) it writes there.
+ */
+export async function appendDeviceTree(
+  db: Kysely<CollectorSchema>,
+  capabilities: EngineCapabilities,
+  append: DeviceTreeAppend,
+): Promise<boolean> {
+  const { deviceId, heldTreeSize, leaves, nodes, checkpoint } = append;
+  const { tree_size: treeSize, root_hash: rootHash, received_at: now } = checkpoint;
+  if (capabilities.engine === 'postgres') {
+    const { rows } = await db.executeQuery<{ moved: number | string }>(
+      CompiledQuery.raw(POSTGRES_APPEND, [
+        deviceId,
+        treeSize,
+        rootHash,
+        now,
+        heldTreeSize,
+        leaves.map((l) => l.leafIndex),
+        leaves.map((l) => l.leafHash),
+        leaves.map((l) => l.evidenceId),
+        leaves.map((l) => l.digest),
+        leaves.map((l) => l.record),
+        leaves.map((l) => (l.contentStored ? 1 : 0)),
+        nodes.map((n) => n.level),
+        nodes.map((n) => n.index),
+        nodes.map((n) => n.hash),
+        checkpoint.signed_note,
+        checkpoint.cosignature,
+        checkpoint.cosigned_at,
+      ]),
+    );
+    return Number(rows[0]?.moved ?? 0) === 1;
+  }
+  const write = async (trx: Kysely<CollectorSchema>): Promise<boolean> => {
+    const moved = await trx
+      .updateTable('devices')
+      .set({ tree_size: treeSize, root_hash: rootHash, updated_at: now })
+      .where('id', '=', deviceId)
+      .where('tree_size', '=', heldTreeSize)
+      .executeTakeFirst();
+    if (moved.numUpdatedRows !== 1n) return false;
+    await insertDeviceLeaves(trx, deviceId, leaves, now);
+    await insertDeviceNodes(trx, deviceId, nodes);
+    await insertDeviceCheckpoint(trx, checkpoint);
+    return true;
+  };
+  return db.isTransaction ? write(db) : db.transaction().execute(write);
+}
+
+/** {@link appendDeviceTree} on PostgreSQL (parameters in the order of its array). */
+const POSTGRES_APPEND = `WITH head AS (
+  UPDATE devices SET tree_size = $2, root_hash = $3, updated_at = $4
+  WHERE id = $1 AND tree_size = $5
+  RETURNING id
+), leaves AS (
+  INSERT INTO device_leaves
+    (device_id, leaf_index, leaf_hash, evidence_id, digest, record, content_stored, received_at)
+  SELECT head.id, l.leaf_index, l.leaf_hash, l.evidence_id, l.digest, l.record, l.content_stored, $4
+  FROM head, unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[])
+    AS l (leaf_index, leaf_hash, evidence_id, digest, record, content_stored)
+), nodes AS (
+  INSERT INTO device_nodes (device_id, level, node_index, hash)
+  SELECT head.id, n.level, n.node_index, n.hash
+  FROM head, unnest($12::int[], $13::bigint[], $14::text[]) AS n (level, node_index, hash)
+), checkpoint AS (
+  INSERT INTO device_checkpoints
+    (device_id, tree_size, root_hash, signed_note, cosignature, cosigned_at, received_at)
+  SELECT head.id, $2, $3, $15, $16, $17, $4 FROM head
+)
+SELECT count(*) AS moved FROM head`;
+
 /**
  * The stored perfect nodes among `ids` (level 0 from device_leaves, level ≥ 1 from device_nodes); ids not
  * stored are absent. Used with `frontierNodes(size)`: O(log n) primary-key reads in two statements.
@@ -133,7 +229,7 @@ export async function countDeviceLeaves(db: Kysely<CollectorSchema>, deviceId: s
 
 export async function insertDeviceCheckpoint(
   trx: Kysely<CollectorSchema>,
-  checkpoint: Omit<DeviceCheckpointRow, never>,
+  checkpoint: Insertable<DeviceCheckpointTable>,
 ): Promise<void> {
   await trx.insertInto('device_checkpoints').values(checkpoint).execute();
 }

@@ -90,19 +90,6 @@ export async function lockDevice(
   return row === undefined ? undefined : normalise(row);
 }
 
-/** Moves the device's mirrored head to `treeSize` / `rootHash` (inside the push transaction). */
-export async function updateDeviceHead(
-  trx: Kysely<CollectorSchema>,
-  deviceId: string,
-  head: { readonly treeSize: number; readonly rootHash: string; readonly now: number },
-): Promise<void> {
-  await trx
-    .updateTable('devices')
-    .set({ tree_size: head.treeSize, root_hash: head.rootHash, updated_at: head.now })
-    .where('id', '=', deviceId)
-    .execute();
-}
-
 function normalise(row: DeviceRow): DeviceRow {
   return {
     ...row,

@@ -6,6 +6,8 @@ import type { Cosigner } from '@fieldproof/note';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { CollectorDatabase } from '../db/collector-database.js';
+import type { PushProtocol } from '../push/push-request.js';
+import type { FleetLog } from '../fleet/fleet-log.js';
 import type { CollectorContext } from './collector-context.js';
 import { collectorErrorHandler } from './collector-error-handler.js';
 import { errors } from './collector-errors.js';
@@ -23,6 +25,15 @@ export interface BuildCollectorAppOptions {
   readonly logger?: FastifyBaseLogger;
   /** The server clock in ms (cosignature timestamps, received times). */
   readonly now?: () => number;
+  /**
+   * The push protocol the push route takes: 2 (default), or 1 — the body schema of a collector from
+   * before anchors, which refuses the `anchors` field (400 FP_VALIDATION): how units meet an older one.
+   */
+  readonly pushProtocol?: PushProtocol;
+  /** The metrics (default: new ones); the fleet log's tasks register theirs in the same registry. */
+  readonly metrics?: CollectorMetrics;
+  /** The fleet log when fleet anchoring is on; the caller owns it. */
+  readonly fleet?: FleetLog;
 }
 
 /** Builds the collector as a fastify instance, not listening (tests use `inject`). */
@@ -53,8 +64,9 @@ export async function buildCollectorApp(options: BuildCollectorAppOptions): Prom
     collector: options.collector,
     cosigner: options.cosigner,
     content: new ContentStore(config.dataDir),
-    metrics: new CollectorMetrics(),
+    metrics: options.metrics ?? new CollectorMetrics(),
     now: options.now ?? Date.now,
+    fleet: options.fleet,
   };
   app.setErrorHandler(collectorErrorHandler);
   app.setNotFoundHandler(() => {
@@ -91,7 +103,7 @@ export async function buildCollectorApp(options: BuildCollectorAppOptions): Prom
   });
   app.removeContentTypeParser('text/plain');
   await app.register(async (scope) => publicRoutes(scope, ctx));
-  await app.register(async (scope) => pushRoutes(scope, ctx));
+  await app.register(async (scope) => pushRoutes(scope, ctx, options.pushProtocol));
   await app.register(async (scope) => auditRoutes(scope, ctx));
   await app.register(async (scope) => collectorConsoleRoutes(scope, ctx));
   return app;

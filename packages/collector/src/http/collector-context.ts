@@ -2,6 +2,7 @@ import type { ContentStore } from '@fieldproof/api';
 import type { CollectorConfig } from '@fieldproof/config';
 import type { Cosigner } from '@fieldproof/note';
 import type { CollectorDatabase } from '../db/collector-database.js';
+import type { FleetLog } from '../fleet/fleet-log.js';
 import type { CollectorMetrics } from './collector-metrics.js';
 
 /** What the collector's routes share. */
@@ -12,4 +13,6 @@ export interface CollectorContext {
   readonly content: ContentStore;
   readonly metrics: CollectorMetrics;
   readonly now: () => number;
+  /** The fleet log, when fleet anchoring is on (KEEPER_PROVIDER evm/multi). */
+  readonly fleet: FleetLog | undefined;
 }

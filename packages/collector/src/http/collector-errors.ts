@@ -29,6 +29,10 @@ export const errors = {
   BadAnchorProof: coded('FP_BAD_ANCHOR_PROOF', 400),
   /** A proven anchor transaction does not anchor a checkpoint the collector holds for this device. */
   AnchorMismatch: coded('FP_ANCHOR_MISMATCH', 422),
+  /** The collector keeps no fleet log (fleet anchoring is off: KEEPER_PROVIDER is not evm or multi). */
+  FleetDisabled: coded('FP_FLEET_DISABLED', 404),
+  /** `after` is not a cursor this collector gave out. */
+  BadCursor: coded('FP_BAD_CURSOR', 400),
 } as const;
 
 type CataloguedError = Error & { code: string; statusCode: number };

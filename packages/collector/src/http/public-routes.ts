@@ -12,7 +12,7 @@ const status = {
   type: 'object',
   additionalProperties: false,
   required: ['status'],
-  properties: { status: { type: 'string' } },
+  properties: { status: { type: 'string' }, fleet: { type: 'string' } },
 } as const;
 
 const equivocationSchema = {
@@ -57,7 +57,14 @@ export async function publicRoutes(app: FastifyInstance, ctx: CollectorContext):
       request.log.warn({ err }, 'not ready');
       throw new errors.NotReady('the database is unreachable or not migrated');
     }
-    return { status: 'ready' };
+    // Fleet anchoring trouble (a chain down, the signer short of funds, a lost anchor not yet covered)
+    // does not make the collector unready: mirroring and cosigning — what units push for — still work,
+    // and a load balancer that dropped every replica would stop them too. It is said here, in the log
+    // and in the anchoring metrics instead.
+    const fleet = ctx.fleet?.readiness();
+    if (fleet === undefined) return { status: 'ready' };
+    if (!fleet.ok) request.log.warn({ detail: fleet.detail }, 'fleet anchoring is not healthy');
+    return { status: 'ready', fleet: `${fleet.ok ? 'ok' : 'NOT OK'}: ${fleet.detail}` };
   });
   app.get('/metrics', async (_request, reply) => {
     const text = await ctx.metrics.registry.metrics();

@@ -9,11 +9,12 @@ import { applyPush } from '../push/apply-push.js';
 import { PushRefusedError } from '../push/push-errors.js';
 import type { PushRefusal } from '../push/push-errors.js';
 import { pushAcceptedSchema, pushRequestSchema } from '../push/push-request.js';
-import type { PushRequest } from '../push/push-request.js';
+import type { PushProtocol, PushRequest } from '../push/push-request.js';
 import { verifyPush } from '../push/verify-push.js';
 import type { CollectorContext } from './collector-context.js';
 import { originAndDigest, originParams } from './device-params.js';
 import { errors } from './collector-errors.js';
+import { fleetProofRoutes } from './fleet-proof-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,7 +52,11 @@ const REFUSALS: Readonly<Record<PushRefusal['kind'], (m: string) => Error>> = {
  * The unit-facing routes, each authenticated by the device's push key (`Authorization: Bearer fp_…`) and
  * scoped to its own origin (percent-encoded in the path: `/v1/devices/example.com%2Flog%2Funit-7/…`).
  */
-export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): Promise<void> {
+export async function pushRoutes(
+  app: FastifyInstance,
+  ctx: CollectorContext,
+  protocol: PushProtocol = 2,
+): Promise<void> {
   app.decorateRequest('device', null);
   app.addHook('onRequest', async (request: FastifyRequest<{ Params: { origin?: string } }>) => {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
@@ -120,7 +125,7 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
     {
       schema: {
         params: originParams,
-        body: pushRequestSchema(ctx.config.pushMaxLeaves),
+        body: pushRequestSchema(ctx.config.pushMaxLeaves, protocol),
         response: { 200: pushAcceptedSchema },
       },
     },
@@ -137,7 +142,7 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
             });
           }
         }
-        const accepted = await applyPush(ctx, device.id, push);
+        const accepted = await applyPush(ctx, device.id, push, device);
         ctx.metrics.pushes.inc({ outcome: accepted.appended > 0 ? 'accepted' : 'resent' });
         ctx.metrics.leavesIngested.inc(accepted.appended);
         ctx.metrics.pushDuration.observe((performance.now() - started) / 1000);
@@ -157,6 +162,8 @@ export async function pushRoutes(app: FastifyInstance, ctx: CollectorContext): P
       }
     },
   );
+
+  await fleetProofRoutes(app, ctx);
 }
 
 /** A gunzip stream whose errors (corrupt input) are the client's: 400, not 500. */

@@ -14,16 +14,18 @@ import type { Kysely } from 'kysely';
 import type { CollectorDatabase } from '../db/collector-database.js';
 import type { CollectorSchema, EquivocationReason } from '../db/collector-schema.js';
 import {
+  appendDeviceTree,
   getDeviceCheckpoint,
   getDeviceLeafHashes,
   getDeviceNodes,
   insertDeviceCheckpoint,
-  insertDeviceLeaves,
-  insertDeviceNodes,
 } from '../db/device-tree.js';
+import type { DeviceTreeAppend, NewDeviceLeaf } from '../db/device-tree.js';
 import { upsertDeviceAnchor } from '../db/device-anchors.js';
-import { lockDevice, updateDeviceHead } from '../db/devices.js';
+import { lockDevice } from '../db/devices.js';
+import type { DeviceRow } from '../db/devices.js';
 import { insertEquivocation } from '../db/equivocations.js';
+import { FrontierCache } from './frontier-cache.js';
 import { PushRefusedError, refuse } from './push-errors.js';
 import type { PushAccepted } from './push-request.js';
 import type { VerifiedPush } from './verify-push.js';
@@ -45,8 +47,19 @@ type Outcome =
   | { readonly kind: 'accepted'; readonly result: PushAccepted }
   | { readonly kind: 'equivocation'; readonly reason: EquivocationReason; readonly message: string };
 
+/** The device's head as read when the push was authenticated (no lock held): where an append starts. */
+export type SeenDevice = Pick<DeviceRow, 'origin' | 'tree_size' | 'root_hash'>;
+
 /**
- * Mirrors a verified push into the device's tree, in ONE transaction that first locks the device row:
+ * Mirrors a verified push into the device's tree.
+ *
+ * The common push — leaves that continue exactly the head `seen` when the push was authenticated, with a
+ * consistency proof from that head and no anchors — is first tried without a transaction (PostgreSQL:
+ * two statements, {@link tryAppendUnlocked}): every check below is made against `seen`, and the write is
+ * a compare-and-set on the head, so it lands only if no other push moved the head since. Anything else,
+ * a check that fails or a head that moved, takes the locked path, which decides alone what to answer.
+ *
+ * The locked path runs in ONE transaction that first locks the device row:
  *
  * ```text
  *  lock devices row ─▶ held head (S, rootS)
@@ -65,8 +78,13 @@ export async function applyPush(
   context: ApplyPushContext,
   deviceId: string,
   push: VerifiedPush,
+  seen?: SeenDevice,
 ): Promise<PushAccepted> {
-  const { collector, cosigner } = context;
+  const { collector } = context;
+  if (seen !== undefined) {
+    const appended = await tryAppendUnlocked(context, deviceId, seen, push);
+    if (appended !== undefined) return appended;
+  }
   const outcome = await collector.db.transaction().execute(async (trx): Promise<Outcome> => {
     const mirrored = await mirror(trx);
     if (mirrored.kind !== 'accepted' || push.anchors.length === 0) return mirrored;
@@ -169,56 +187,133 @@ export async function applyPush(
       });
     }
     const fresh = push.leaves.filter((l) => l.leafIndex >= held);
-    const appended = appendToFrontier(
-      await frontierAt(trx, deviceId, held),
-      held,
-      fresh.map((l) => fromHex(l.leafHash)),
-    );
-    const rebuilt = toHex(rootFromFrontier(appended.frontier));
-    if (appended.treeSize !== push.treeSize || rebuilt !== push.rootHash) {
-      refuse(
-        'root_mismatch',
-        `the leaves rebuild the root ${rebuilt}, not the checkpoint's ${push.rootHash}`,
-      );
+    const built = appendOf(context, deviceId, held, await frontierAt(trx, deviceId, held), fresh, push, now);
+    if (built === undefined) {
+      refuse('root_mismatch', `the leaves do not rebuild the checkpoint's root ${push.rootHash}`);
     }
+    const { append } = built;
     try {
-      await insertDeviceLeaves(trx, deviceId, fresh, now);
+      // Under the lock the head is `held`: the compare-and-set cannot miss.
+      if (!(await appendDeviceTree(trx, collector.database.capabilities, append))) {
+        throw new MirrorInconsistencyError(`the head of device ${deviceId} moved under its lock`);
+      }
     } catch (err) {
       // The only unique key a verified, consecutive batch can hit: a record id mirrored at another index.
       if (isUniqueViolation(err))
         refuse('leaf_mismatch', 'a record id in this push is already mirrored at another index');
       throw err;
     }
-    await insertDeviceNodes(
-      trx,
-      deviceId,
-      appended.nodes.map((n) => ({ level: n.level, index: n.index, hash: toHex(n.hash) })),
-    );
-    const cosignedAt = Math.floor(now / 1000);
-    const cosignature = cosigner.cosign(push.text, cosignedAt);
-    await insertDeviceCheckpoint(trx, {
+    // Before COMMIT: should it roll back, the entry is of a head the database does not give, never used.
+    appendedFrontiers(collector).set(deviceId, push.treeSize, built.frontier);
+    return { kind: 'accepted', result: acceptedOf(device.origin, append) };
+  }
+}
+
+/**
+ * The unlocked append (see {@link applyPush}): undefined when the push is not a plain continuation of
+ * `seen`, when any check fails (the locked path then decides and answers), or when the compare-and-set
+ * finds the head moved. Round trips: {@link appendDeviceTree} alone when this process appended `seen`
+ * (its frontier is cached), else a read of the frontier first.
+ */
+async function tryAppendUnlocked(
+  context: ApplyPushContext,
+  deviceId: string,
+  seen: SeenDevice,
+  push: VerifiedPush,
+): Promise<PushAccepted | undefined> {
+  const held = seen.tree_size;
+  if (push.anchors.length > 0 || push.treeSize <= held || push.leaves[0]?.leafIndex !== held)
+    return undefined;
+  if (held > 0) {
+    if (push.consistency?.fromTreeSize !== held || seen.root_hash === null) return undefined;
+    try {
+      verifyConsistency(held, push.treeSize, push.consistency.proof, fromHex(seen.root_hash), push.root);
+    } catch (err) {
+      if (err instanceof MerkleError) return undefined;
+      throw err;
+    }
+  }
+  const { collector } = context;
+  const frontiers = appendedFrontiers(collector);
+  const frontier =
+    frontiers.get(deviceId, held, seen.root_hash) ?? (await frontierAt(collector.db, deviceId, held));
+  const built = appendOf(context, deviceId, held, frontier, push.leaves, push, context.now());
+  if (built === undefined) return undefined;
+  try {
+    const moved = await appendDeviceTree(collector.db, collector.database.capabilities, built.append);
+    if (!moved) return undefined;
+  } catch (err) {
+    if (isUniqueViolation(err)) return undefined;
+    throw err;
+  }
+  frontiers.set(deviceId, push.treeSize, built.frontier);
+  return acceptedOf(seen.origin, built.append);
+}
+
+const FRONTIERS = new WeakMap<CollectorDatabase, FrontierCache>();
+
+/** The frontiers this process appended on `collector` (one cache per open database). */
+function appendedFrontiers(collector: CollectorDatabase): FrontierCache {
+  let cache = FRONTIERS.get(collector);
+  if (cache === undefined) {
+    cache = new FrontierCache();
+    FRONTIERS.set(collector, cache);
+  }
+  return cache;
+}
+
+/**
+ * The rows that append `fresh` (the leaves from `held` on) to the tree whose frontier at `held` is
+ * `frontier`, with the checkpoint cosigned — or undefined when they do not rebuild the push's root.
+ */
+function appendOf(
+  context: ApplyPushContext,
+  deviceId: string,
+  held: number,
+  frontier: readonly Hash[],
+  fresh: readonly NewDeviceLeaf[],
+  push: VerifiedPush,
+  now: number,
+): { readonly append: DeviceTreeAppend; readonly frontier: Hash[] } | undefined {
+  const appended = appendToFrontier(
+    frontier,
+    held,
+    fresh.map((l) => fromHex(l.leafHash)),
+  );
+  if (appended.treeSize !== push.treeSize || toHex(rootFromFrontier(appended.frontier)) !== push.rootHash) {
+    return undefined;
+  }
+  // Cosigning is CPU only: no network between the checks and the write.
+  const cosignedAt = Math.floor(now / 1000);
+  const append: DeviceTreeAppend = {
+    deviceId,
+    heldTreeSize: held,
+    leaves: fresh,
+    nodes: appended.nodes.map((n) => ({ level: n.level, index: n.index, hash: toHex(n.hash) })),
+    checkpoint: {
       device_id: deviceId,
       tree_size: push.treeSize,
       root_hash: push.rootHash,
       signed_note: push.signedNote,
-      cosignature: cosignature.line,
+      cosignature: context.cosigner.cosign(push.text, cosignedAt).line,
       cosigned_at: cosignedAt,
       received_at: now,
-    });
-    await updateDeviceHead(trx, deviceId, { treeSize: push.treeSize, rootHash: push.rootHash, now });
-    return {
-      kind: 'accepted',
-      result: {
-        origin: device.origin,
-        treeSize: push.treeSize,
-        rootHash: push.rootHash,
-        cosignature: cosignature.line,
-        cosignedAt,
-        appended: fresh.length,
-        anchorsStored: 0,
-      },
-    };
-  }
+    },
+  };
+  return { append, frontier: appended.frontier };
+}
+
+function acceptedOf(origin: string, append: DeviceTreeAppend): PushAccepted {
+  const { checkpoint } = append;
+  return {
+    origin,
+    treeSize: checkpoint.tree_size,
+    rootHash: checkpoint.root_hash,
+    cosignature: checkpoint.cosignature,
+    cosignedAt: checkpoint.cosigned_at,
+    appended: append.leaves.length,
+    anchorsStored: 0,
+  };
 }
 
 /**
@@ -262,6 +357,8 @@ async function storeAnchors(
         cosignature: context.cosigner.cosign(anchor.text, cosignedAt).line,
         cosigned_at: cosignedAt,
         received_at: now,
+        fleet_evidence_id: null,
+        fleet_leaf_index: null,
       };
       await insertDeviceCheckpoint(trx, checkpoint);
     }

@@ -11,7 +11,12 @@ export const PUSH_MAX_ANCHORS = 64;
  * `metadata` is any JSON object) and an anchor's `proof` an AnchorProof (verifyAnchorProof checks it field
  * by field, FP_BAD_ANCHOR_PROOF naming the failing check).
  */
-type PushBody = FromSchema<ReturnType<typeof pushRequestSchema>>;
+type PushBody = FromSchema<{
+  type: 'object';
+  additionalProperties: false;
+  required: ['checkpoint', 'leaves'];
+  properties: ReturnType<typeof pushRequestProperties>;
+}>;
 type SchemaLeaf = PushBody['leaves'][number];
 type SchemaAnchor = NonNullable<PushBody['anchors']>[number];
 
@@ -57,98 +62,109 @@ export const pushAcceptedSchema = {
 const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const millis = { type: 'integer', minimum: 0, maximum: 253_402_300_799_999 } as const;
 
-/** JSON schema of {@link PushRequest}; closed objects, nothing coerced. */
-export function pushRequestSchema(maxLeaves: number) {
+/** 1: checkpoint, consistency and leaves; 2 adds `anchors`. */
+export type PushProtocol = 1 | 2;
+
+/**
+ * JSON schema of {@link PushRequest}; closed objects, nothing coerced. Protocol 1's schema is the same
+ * without `anchors`, so that a body carrying them is refused as an older collector refuses it.
+ */
+export function pushRequestSchema(maxLeaves: number, protocol: PushProtocol = 2) {
+  const { anchors, ...protocol1 } = pushRequestProperties(maxLeaves);
   return {
     type: 'object',
     additionalProperties: false,
     required: ['checkpoint', 'leaves'],
-    properties: {
-      // The unit's newest signed checkpoint (C2SP signed note), signed by its enrolled key.
-      checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
-      // Consistency proof from `fromTreeSize` (≤ what the collector acknowledged) to the checkpoint.
-      consistency: {
+    properties: protocol === 1 ? protocol1 : { ...protocol1, anchors },
+  } as const;
+}
+
+function pushRequestProperties(maxLeaves: number) {
+  return {
+    // The unit's newest signed checkpoint (C2SP signed note), signed by its enrolled key.
+    checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
+    // Consistency proof from `fromTreeSize` (≤ what the collector acknowledged) to the checkpoint.
+    consistency: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['fromTreeSize', 'proof'],
+      properties: {
+        fromTreeSize: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+        proof: {
+          type: 'array',
+          maxItems: 128,
+          items: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
+        },
+      },
+    },
+    // Anchors of checkpoints the collector holds (after this push). Added in push protocol 2: an older
+    // collector's closed schema refuses a body with this field (400 FP_VALIDATION), and the unit then
+    // stops sending anchors to it — never leaves.
+    anchors: {
+      type: 'array',
+      maxItems: PUSH_MAX_ANCHORS,
+      items: {
         type: 'object',
         additionalProperties: false,
-        required: ['fromTreeSize', 'proof'],
+        required: ['chain', 'treeSize', 'checkpoint', 'txHash', 'state', 'proof'],
         properties: {
-          fromTreeSize: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-          proof: {
-            type: 'array',
-            maxItems: 128,
-            items: { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' },
-          },
+          // The unit's chain name (informative, shown in receipts).
+          chain: { type: 'string', minLength: 1, maxLength: 64 },
+          // The unit's signed checkpoint of `treeSize` (the one anchored). The collector may not hold that
+          // size as a pushed checkpoint (a push ends at the largest checkpoint in a batch): it then checks
+          // the root against its mirrored tree and cosigns it as a prefix of what it holds.
+          checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
+          // The checkpoint the transaction's FPA1 payload anchors.
+          treeSize: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+          // `0x` + 64 lowercase hex: keccak256 of `proof.rawTx`.
+          txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+          state: { type: 'string', enum: ['final', 'lost'] },
+          // Checked field by field by verifyAnchorProof (FP_BAD_ANCHOR_PROOF names the failing check).
+          proof: { type: 'object' },
         },
       },
-      // Anchors of checkpoints the collector holds (after this push). Added in push protocol 2: an older
-      // collector's closed schema refuses a body with this field (400 FP_VALIDATION), and the unit then
-      // stops sending anchors to it — never leaves.
-      anchors: {
-        type: 'array',
-        maxItems: PUSH_MAX_ANCHORS,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['chain', 'treeSize', 'checkpoint', 'txHash', 'state', 'proof'],
-          properties: {
-            // The unit's chain name (informative, shown in receipts).
-            chain: { type: 'string', minLength: 1, maxLength: 64 },
-            // The unit's signed checkpoint of `treeSize` (the one anchored). The collector may not hold that
-            // size as a pushed checkpoint (a push ends at the largest checkpoint in a batch): it then checks
-            // the root against its mirrored tree and cosigns it as a prefix of what it holds.
-            checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
-            // The checkpoint the transaction's FPA1 payload anchors.
-            treeSize: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-            // `0x` + 64 lowercase hex: keccak256 of `proof.rawTx`.
-            txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
-            state: { type: 'string', enum: ['final', 'lost'] },
-            // Checked field by field by verifyAnchorProof (FP_BAD_ANCHOR_PROOF names the failing check).
-            proof: { type: 'object' },
-          },
-        },
-      },
-      // Leaves from (at most) the collector's tree size up to the checkpoint's size, in index order.
-      leaves: {
-        type: 'array',
-        maxItems: maxLeaves,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['leafIndex', 'leafHash', 'record', 'content'],
-          properties: {
-            leafIndex: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-            // hex SHA-256(0x00 ‖ leaf data of `record`, fieldproof-leaf/v1 or v2).
-            leafHash: hex64,
-            // The unit holds the raw bytes (raw-bytes evidence): they must have been PUT before this push.
-            content: { type: 'boolean' },
-            // The record as `evidenceRecordOf` gives it: v1's seven fields, and v2's three more for a v2 leaf.
-            record: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
-              properties: {
-                id: { type: 'string', minLength: 1, maxLength: 128 },
-                digest: hex64,
-                kind: { type: 'string', minLength: 1, maxLength: 64 },
-                occurredAt: millis,
-                receivedAt: millis,
-                payloadMime: { type: ['string', 'null'], maxLength: 255 },
-                metadata: { type: ['object', 'null'] },
-                // fieldproof-leaf/v2 only (all three; the leaf encoder refuses half of them)
-                leafFormat: { type: 'string', enum: ['fieldproof-leaf/v2'] },
-                notBefore: {
-                  type: ['object', 'null'],
-                  additionalProperties: false,
-                  required: ['chainId', 'number', 'hash', 'timestamp'],
-                  properties: {
-                    chainId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-                    number: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-                    hash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
-                    timestamp: millis,
-                  },
+    },
+    // Leaves from (at most) the collector's tree size up to the checkpoint's size, in index order.
+    leaves: {
+      type: 'array',
+      maxItems: maxLeaves,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['leafIndex', 'leafHash', 'record', 'content'],
+        properties: {
+          leafIndex: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          // hex SHA-256(0x00 ‖ leaf data of `record`, fieldproof-leaf/v1 or v2).
+          leafHash: hex64,
+          // The unit holds the raw bytes (raw-bytes evidence): they must have been PUT before this push.
+          content: { type: 'boolean' },
+          // The record as `evidenceRecordOf` gives it: v1's seven fields, and v2's three more for a v2 leaf.
+          record: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
+            properties: {
+              id: { type: 'string', minLength: 1, maxLength: 128 },
+              digest: hex64,
+              kind: { type: 'string', minLength: 1, maxLength: 64 },
+              occurredAt: millis,
+              receivedAt: millis,
+              payloadMime: { type: ['string', 'null'], maxLength: 255 },
+              metadata: { type: ['object', 'null'] },
+              // fieldproof-leaf/v2 only (all three; the leaf encoder refuses half of them)
+              leafFormat: { type: 'string', enum: ['fieldproof-leaf/v2'] },
+              notBefore: {
+                type: ['object', 'null'],
+                additionalProperties: false,
+                required: ['chainId', 'number', 'hash', 'timestamp'],
+                properties: {
+                  chainId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+                  number: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+                  hash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+                  timestamp: millis,
                 },
-                clockSuspect: { type: 'boolean' },
               },
+              clockSuspect: { type: 'boolean' },
             },
           },
         },

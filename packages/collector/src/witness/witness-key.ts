@@ -9,3 +9,12 @@ import type { Cosigner } from '@fieldproof/note';
 export async function openWitness(keyFile: string, name: string): Promise<Cosigner> {
   return createCosigner(await loadOrCreateDeviceKey(keyFile, { name }));
 }
+
+/**
+ * The fleet log's note verifier key (type 0x01): with fleet anchoring the collector signs its fleet
+ * checkpoints with the witness key under the key's own name (docs/COLLECTOR.md "Fleet anchoring"). What
+ * units pin as a KEEPER_COLLECTORS entry's `fleetKey`.
+ */
+export async function fleetVerifierKey(keyFile: string, name: string): Promise<string> {
+  return (await loadOrCreateDeviceKey(keyFile, { name })).verifierKey;
+}

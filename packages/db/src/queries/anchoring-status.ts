@@ -7,6 +7,8 @@ import {
 import type { AnchorJobState } from '../schema/anchor-tables.js';
 import type { Schema } from '../schema/schema.js';
 import type { EvidenceStatus, StatusBounds } from './evidence.js';
+import { largestFinalFleetTreeSize, listSmallestFinalFleetProofs } from './fleet-proofs.js';
+import type { StoredFleetProof } from './fleet-proofs.js';
 
 /**
  * Anchoring status is derived, never stored: the keeper writes `anchor_jobs` (one per checkpoint and
@@ -15,6 +17,9 @@ import type { EvidenceStatus, StatusBounds } from './evidence.js';
  *
  * Stub anchors (chain id 0: no chain at all) are listed per chain but never raise a leaf's overall
  * status: nothing is "anchored" or "final" without a chain.
+ *
+ * Fleet proofs (`fleet_proofs`, issue 16) count as anchors too: a checkpoint of N leaves with a stored
+ * final fleet proof makes leaves 0 … N−1 final, through the collector's anchor of its fleet checkpoint.
  */
 
 export interface ChainAnchoring {
@@ -27,13 +32,21 @@ export interface ChainAnchoring {
   readonly blockNumber: number | null;
   readonly blockHash: string | null;
   readonly blockTimestamp: number | null;
+  /** The fleet collector this anchor came through (its fleet checkpoint's anchor); absent: the unit's own. */
+  readonly via?: string;
 }
 
 /**
  * Per chain, the best anchoring state of the leaf at `leafIndex` (see the module comment), with the
- * transaction that carries it. One grouped query (rows: chains × states) plus one for the transactions.
+ * transaction that carries it. One grouped query (rows: chains × states) plus one for the transactions;
+ * then, per fleet collector, the anchors of the smallest fleet-final checkpoint covering the leaf.
  */
 export async function anchoringOfLeaf(db: Kysely<Schema>, leafIndex: number): Promise<ChainAnchoring[]> {
+  const fleet = (await listSmallestFinalFleetProofs(db, leafIndex + 1)).flatMap(fleetAnchoringOf);
+  return [...(await directAnchoringOfLeaf(db, leafIndex)), ...fleet];
+}
+
+async function directAnchoringOfLeaf(db: Kysely<Schema>, leafIndex: number): Promise<ChainAnchoring[]> {
   const groups = await db
     .selectFrom('anchor_jobs')
     .select(['chain', 'chain_id', 'state'])
@@ -91,10 +104,53 @@ export async function anchoringOfLeaf(db: Kysely<Schema>, leafIndex: number): Pr
 }
 
 /**
+ * The anchors a stored fleet proof carries (its receipt's branches that end in a block), as the leaves of
+ * its device checkpoint see them. The receipt was verified before it was stored.
+ */
+export function fleetAnchoringOf(proof: StoredFleetProof): ChainAnchoring[] {
+  const receipt = JSON.parse(proof.receipt) as {
+    anchors?: { chain?: string; state?: string; steps?: { type: string; [k: string]: unknown }[] }[];
+  };
+  return (receipt.anchors ?? []).flatMap((branch) => {
+    const steps = branch.steps ?? [];
+    const tx = steps.find((st) => st.type === 'anchor-tx');
+    const block = steps.find((st) => st.type === 'block');
+    if (tx === undefined) return [];
+    const proven = steps.some((st) => st.type === 'header');
+    return [
+      {
+        chain: String(branch.chain ?? ''),
+        chainId: Number(tx.chainId),
+        // Only a proven final branch is final here; a claim is what the collector said, no more.
+        state: proven && branch.state === 'final' ? 'final' : block === undefined ? 'broadcast' : 'included',
+        treeSize: proof.treeSize,
+        txHash: String(tx.txHash),
+        blockNumber: block === undefined ? null : Number(block.number),
+        blockHash: block === undefined ? null : String(block.hash),
+        blockTimestamp: block === undefined ? null : Number(block.timestamp),
+        via: proof.collector,
+      },
+    ];
+  });
+}
+
+/**
  * The leaf-index bounds of each status over all real chains: a leaf below the largest tree size anchored
- * `final` on any chain is final, and so on (an anchor of size N covers every leaf below N).
+ * `final` on any chain, or with a final fleet proof, is final, and so on (an anchor of size N covers
+ * every leaf below N).
  */
 export async function statusBounds(db: Kysely<Schema>): Promise<StatusBounds> {
+  const direct = await directStatusBounds(db);
+  const final = Math.max(direct.final, await largestFinalFleetTreeSize(db));
+  return {
+    final,
+    confirmed: Math.max(final, direct.confirmed),
+    anchored: Math.max(final, direct.anchored),
+  };
+}
+
+/** {@link statusBounds} of this unit's own anchors alone (fleet proofs left out): what receipts start from. */
+export async function directStatusBounds(db: Kysely<Schema>): Promise<StatusBounds> {
   const rows = await db
     .selectFrom('anchor_jobs')
     .select('state')

@@ -241,3 +241,42 @@ export async function listCosignaturesOfCheckpoint(
     .execute();
   return rows.map((r) => ({ witnessKey: r.witness_key, line: r.cosignature }));
 }
+
+/**
+ * What `collector` acknowledged of each of `txHashes` (tx hash → the `ackedKey` recorded with it); hashes
+ * it never took are absent.
+ */
+export async function getCollectorAnchorAcks(
+  db: Kysely<Schema>,
+  collector: string,
+  txHashes: readonly string[],
+): Promise<Map<string, string>> {
+  if (txHashes.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('collector_anchor_acks')
+    .select(['tx_hash', 'acked_key'])
+    .where('collector', '=', collector)
+    .where('tx_hash', 'in', txHashes)
+    .execute();
+  return new Map(rows.map((r) => [r.tx_hash, r.acked_key]));
+}
+
+/** Records that `collector` took these anchors as `ackedKey` describes them (replacing what it took before). */
+export async function recordCollectorAnchorAcks(
+  db: Kysely<Schema>,
+  collector: string,
+  acks: readonly { readonly txHash: string; readonly ackedKey: string }[],
+  now: number,
+): Promise<void> {
+  if (acks.length === 0) return;
+  await db
+    .insertInto('collector_anchor_acks')
+    .values(acks.map((a) => ({ collector, tx_hash: a.txHash, acked_key: a.ackedKey, acked_at: now })))
+    .onConflict((oc) =>
+      oc.columns(['collector', 'tx_hash']).doUpdateSet((eb) => ({
+        acked_key: eb.ref('excluded.acked_key'),
+        acked_at: eb.ref('excluded.acked_at'),
+      })),
+    )
+    .execute();
+}

@@ -22,3 +22,12 @@ export interface CollectorCosignatureTable {
   cosigned_at: number;
   stored_at: number;
 }
+
+/** `collector_anchor_acks` (migration 0011): what each collector acknowledged of each anchor transaction. */
+export interface CollectorAnchorAckTable {
+  collector: string;
+  tx_hash: string;
+  /** `state:blockHash` of the anchor when the collector took it. */
+  acked_key: string;
+  acked_at: number;
+}

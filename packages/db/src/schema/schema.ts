@@ -5,9 +5,14 @@ import type {
   ChainAccountTable,
   ChainFinalizedBlockTable,
 } from './anchor-tables.js';
-import type { CollectorCosignatureTable, CollectorPushStateTable } from './collector-push-tables.js';
+import type {
+  CollectorAnchorAckTable,
+  CollectorCosignatureTable,
+  CollectorPushStateTable,
+} from './collector-push-tables.js';
 import type { ApiKeyTable } from './api-key-table.js';
 import type { ConsoleSessionTable } from './console-session-table.js';
+import type { FleetProofCursorTable, FleetProofTable } from './fleet-proof-tables.js';
 import type { EvidenceTable, SequenceQueueTable } from './evidence-table.js';
 import type {
   LeaseTable,
@@ -47,5 +52,8 @@ export interface Schema {
   api_keys: ApiKeyTable;
   collector_push_state: CollectorPushStateTable;
   collector_cosignatures: CollectorCosignatureTable;
+  collector_anchor_acks: CollectorAnchorAckTable;
   console_sessions: ConsoleSessionTable;
+  fleet_proofs: FleetProofTable;
+  fleet_proof_cursors: FleetProofCursorTable;
 }

@@ -10,41 +10,19 @@ import { EvmChainClient } from '../chain/evm-chain-client.js';
 import { JsonRpcClient } from '../chain/json-rpc-client.js';
 import { RpcHealth } from '../chain/rpc-health.js';
 import { MaintenanceConfigError } from '../maintenance/maintenance.js';
-import type { KeeperDeps, KeeperTask } from '../task.js';
-import type { AnchorPoint, ChainContext } from './anchor-context.js';
+import type { KeeperDeps } from '../task.js';
+import type { ChainContext } from './anchor-context.js';
 import { AnchorMetrics } from './anchor-metrics.js';
 import { AnchorScheduler } from './anchor-scheduler.js';
 import { ChainAnchorer } from './chain-anchorer.js';
+import { anchoredChains, stubAnchoring, type Anchoring, type AnchoringOptions } from './stub-anchoring.js';
 
-/** What createKeeper composes: the anchoring tasks, their readiness, and their disposal. */
-export interface Anchoring {
-  /** `anchor-scheduler` plus one `anchor:<chain>` task per chain; empty with the stub provider. */
-  readonly tasks: readonly KeeperTask[];
-  /**
-   * Not ok while a chain is halted, its RPC has been failing longer than `rpcDownReadyMs`, its signer
-   * cannot pay for one anchor at the current fees, or it lost a final anchor that no new final anchor
-   * covers yet. A chain that is ok names the newest finalized block the keeper has seen on it.
-   */
-  readiness(): { ok: boolean; detail: string };
-  /** Stops the re-check schedule and aborts RPC requests in flight. Call after the runner stopped. */
-  close(): Promise<void>;
-}
-
-/** Test seams; production passes nothing. */
-export interface AnchoringOptions {
-  /** Lease owner id (default `<host>:<pid>:<random>`). */
-  readonly owner?: string;
-  readonly random?: () => number;
-  /**
-   * Runs at each named point of a step: the crash-safety tests SIGKILL their process there
-   * (test/support/anchor-child.mjs), others re-claim the job from under the worker.
-   */
-  readonly atPoint?: (point: AnchorPoint, chain: string) => void | Promise<void>;
-}
+export type { Anchoring, AnchoringOptions } from './stub-anchoring.js';
 
 /**
  * Builds anchoring for the configured provider. `stub`: no chain, no jobs, no tasks — checkpoints are not
- * anchored anywhere, and a warning says so. `evm` / `multi`: one worker per chain, all signing with the
+ * anchored anywhere, and a warning says so. `collector`: no chain, no jobs, no tasks either — the
+ * checkpoints are anchored through the fleet collectors (the collector pushers fetch the fleet proofs). `evm` / `multi`: one worker per chain, all signing with the
  * one key from KEEPER_SIGNER_KEY(_FILE) (throws SignerKeyError with one line when it is missing or its
  * file is accessible by group or others). `KEEPER_CRON_RECHECK_FINAL` schedules a re-check of every
  * final anchor on every chain (a sweep, run by each chain's own task).
@@ -52,17 +30,8 @@ export interface AnchoringOptions {
 export function createAnchoring(deps: KeeperDeps, options: AnchoringOptions = {}): Anchoring {
   const settings = deps.config.keeper;
   const logger = componentLogger(deps.logger, 'anchor');
-  const chains = settings.provider === 'stub' ? [] : settings.chains;
-  if (chains.length === 0) {
-    logger.warn(
-      'KEEPER_PROVIDER=stub: checkpoints are NOT anchored on any chain and never final (no anchor jobs are created); set KEEPER_PROVIDER=evm or multi and KEEPER_CHAINS to anchor',
-    );
-    return {
-      tasks: [],
-      readiness: () => ({ ok: true, detail: 'anchoring: stub provider, not anchoring on any chain' }),
-      close: async () => undefined,
-    };
-  }
+  const chains = anchoredChains(settings);
+  if (chains.length === 0) return stubAnchoring(logger, settings);
   const signer = loadAnchorSigner(deps.secrets);
   const metrics = new AnchorMetrics(
     deps.registry,

@@ -3,6 +3,7 @@
  * (docs/ANCHORING.md). `createAnchoring(deps)` is what the keeper composes.
  */
 export { createAnchoring, type Anchoring, type AnchoringOptions } from './create-anchoring.js';
+export { loadAnchoring } from './load-anchoring.js';
 export type { AnchorPoint, ChainContext, JobLease } from './anchor-context.js';
 export { AnchorMetrics } from './anchor-metrics.js';
 export { AnchorScheduler } from './anchor-scheduler.js';

@@ -3,13 +3,9 @@ import { inspect } from 'node:util';
 import { Transaction, Wallet } from 'ethers';
 import type { Secrets } from '@fieldproof/config';
 import type { TxFees } from './fees.js';
+import { SignerKeyError } from './signer-key-error.js';
 
-/**
- * The keeper's EVM signing key problem, in one line an operator can act on. Never carries key material.
- */
-export class SignerKeyError extends Error {
-  override readonly name = 'SignerKeyError';
-}
+export { SignerKeyError };
 
 /** A transaction signed locally, ready to persist and broadcast. */
 export interface SignedTx {

@@ -5,6 +5,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import type { CollectorTarget } from '@fieldproof/config';
 import { componentLogger } from '@fieldproof/config/observability';
 import {
+  getCollectorAnchorAcks,
   getCollectorPushState,
   getCheckpoint,
   getLatestCheckpoint,
@@ -12,8 +13,11 @@ import {
   listPushableAnchors,
   readLeavesWithEvidence,
   recordCollectorAck,
+  recordCollectorAnchorAcks,
   recordCollectorFailure,
   checkpointSizeIn,
+  getFleetProofCursor,
+  recordFleetProofFailure,
   storeCollectorCosignature,
 } from '@fieldproof/db';
 import type { LeafWithEvidence } from '@fieldproof/db';
@@ -24,6 +28,11 @@ import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { backoffDelay } from '../backoff.js';
 import type { KeeperDeps, KeeperTask } from '../task.js';
+import { CollectorPushError, createCollectorClient } from './collector-client.js';
+import { createFleetProofFetcher } from './fleet-proof-fetcher.js';
+import type { FleetProofFetcher } from './fleet-proof-fetcher.js';
+
+export { CollectorPushError };
 
 const gzip = promisify(gzipCallback);
 
@@ -31,20 +40,6 @@ const gzip = promisify(gzipCallback);
 export const DEFAULT_PUSH_MAX_LEAVES = 1000;
 /** Most anchors in one push (the collector takes up to 64). */
 export const DEFAULT_PUSH_MAX_ANCHORS = 32;
-/** One HTTP request to a collector may take this long. */
-const REQUEST_TIMEOUT_MS = 60_000;
-
-/** A collector's answer that no retry fixes (409 equivocation, most 4xx), or one worth retrying. */
-export class CollectorPushError extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'CollectorPushError';
-  }
-}
 
 export interface CollectorPusherOptions {
   /** Most leaves per push (memory stays bounded however far behind the collector is). */
@@ -57,10 +52,16 @@ export interface CollectorPusherOptions {
   readonly maxAnchors?: number;
   /** How often a caught-up unit looks for new final (or lost) anchors to push; default KEEPER_CONFIRM_POLL_MS. */
   readonly anchorScanMs?: number;
+  /** How often a caught-up unit asks for new fleet proofs; default KEEPER_CONFIRM_POLL_MS. */
+  readonly fleetPollMs?: number;
+  /** Most fleet proofs per page. */
+  readonly fleetPageLimit?: number;
 }
 
 export interface CollectorPusher extends KeeperTask {
   readonly target: CollectorTarget;
+  /** Fetching fleet proofs back (a collector with a `fleetKey` only). */
+  readonly fleet: FleetProofFetcher | undefined;
 }
 
 interface HeldHead {
@@ -99,72 +100,60 @@ export function createCollectorPusher(
   const log = componentLogger(logger, 'push', { collector: target.name });
   const maxLeaves = options.maxLeaves ?? DEFAULT_PUSH_MAX_LEAVES;
   const random = options.random ?? Math.random;
-  const doFetch = options.fetch ?? fetch;
   const gauges = collectorGauges(deps.registry);
   let stopped = false;
-  let pushKey: string | undefined;
   const maxAnchors = options.maxAnchors ?? DEFAULT_PUSH_MAX_ANCHORS;
   const anchorScanMs = options.anchorScanMs ?? config.keeper.confirmPollMs;
-  /** Anchors this collector took since the keeper started: tx hash → `state:blockHash`. */
-  const sentAnchors = new Map<string, string>();
   let anchorCursor = '';
   let nextAnchorScanAt = 0;
   /** False once the collector refused anchors (an older collector, or a refusal no retry fixes). */
   let anchorsEnabled = true;
 
-  async function key(): Promise<string> {
-    pushKey ??= (await readFile(target.apiKeyFile, 'utf8')).trim();
-    return pushKey;
-  }
+  const client = createCollectorClient(target, options.fetch ?? fetch);
+  const { deviceUrl, request } = client;
+  const fleet =
+    target.fleetKey === undefined
+      ? undefined
+      : createFleetProofFetcher(deps, { ...target, fleetKey: target.fleetKey }, client, {
+          pollMs: options.fleetPollMs ?? config.keeper.confirmPollMs,
+          downReadyMs: config.keeper.rpcDownReadyMs,
+          limit: options.fleetPageLimit,
+          log: componentLogger(logger, 'fleet', { collector: target.name }),
+        });
+  let fleetStopped = false;
 
-  function deviceUrl(origin: string, suffix = ''): string {
-    return `${target.url}/v1/devices/${encodeURIComponent(origin)}${suffix}`;
-  }
-
-  async function request(
-    method: string,
-    url: string,
-    body?: { readonly bytes: Buffer; readonly type: string },
-  ): Promise<unknown> {
-    let response: Response;
+  /**
+   * One fleet-proof step when one is due; a failure backs off as a push does, a refusal stops fetching
+   * (not pushing) until the keeper restarts.
+   */
+  async function fleetOnce(): Promise<boolean> {
+    if (fleet === undefined || fleetStopped || !(await fleet.due())) return false;
     try {
-      response = await doFetch(url, {
-        method,
-        headers: {
-          authorization: `Bearer ${await key()}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': body.type, 'content-encoding': 'gzip' }),
-        },
-        ...(body === undefined ? {} : { body: body.bytes }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
+      return await fleet.step();
     } catch (err) {
-      throw new CollectorPushError(`${method} ${url}: ${(err as Error).message}`, false);
-    }
-    const text = await response.text().catch(() => '');
-    if (response.ok) {
-      try {
-        return text === '' ? {} : (JSON.parse(text) as unknown);
-      } catch {
-        throw new CollectorPushError(`${method} ${url}: answer is not JSON`, false, response.status);
+      const permanent = err instanceof CollectorPushError && err.permanent;
+      const attempts = ((await getFleetProofCursor(db, target.name))?.attempts ?? 0) + 1;
+      const delay = permanent
+        ? 0
+        : backoffDelay(attempts, config.keeper.backoffBaseMs, config.keeper.backoffMaxMs, random);
+      const message = (err as Error).message;
+      await recordFleetProofFailure(
+        db,
+        target.name,
+        { error: message, nextAttemptAt: now() + delay, stopped: permanent },
+        now(),
+      );
+      if (permanent) {
+        fleetStopped = true;
+        log.error(
+          { err },
+          'fleet proofs refused: fetching them from this collector stopped until the keeper restarts',
+        );
+      } else {
+        log.warn({ attempts, retryInMs: delay, error: message }, 'fetching fleet proofs failed; backing off');
       }
+      return false;
     }
-    let code = '';
-    let message = text.slice(0, 500);
-    try {
-      const parsed = JSON.parse(text) as { code?: string; message?: string };
-      code = parsed.code ?? '';
-      message = parsed.message ?? message;
-    } catch {
-      // not the api's error shape: keep the text
-    }
-    const s = response.status;
-    const transient = s >= 500 || s === 408 || s === 429 || code === 'FP_LEAF_GAP';
-    throw new CollectorPushError(
-      `${method} ${new URL(url).pathname}: ${s}${code === '' ? '' : ` ${code}`}: ${message}`,
-      !transient,
-      s,
-    );
   }
 
   async function putContent(origin: string, leaf: LeafWithEvidence): Promise<boolean> {
@@ -230,10 +219,10 @@ export function createCollectorPusher(
   /**
    * One page of the anchor scan (issue 15, "anchors"): the unit's final anchors with their stored proofs,
    * and those since lost, of checkpoints the collector acknowledged, in transaction id order; those the
-   * collector has not taken since the keeper started (or that changed: lost, another block) go in one push
-   * of the acknowledged checkpoint with no leaves. A pass ends at the last page; the next starts after
-   * `anchorScanMs`. After a restart every anchor is sent once more: the collector skips those it holds.
-   * Returns whether another page follows.
+   * collector has not taken (or that changed since: lost, another block) go in one push of the
+   * acknowledged checkpoint with no leaves. What it took is recorded on the unit (collector_anchor_acks),
+   * so a keeper restart sends none again. A pass ends at the last page; the next starts after
+   * `anchorScanMs`. Returns whether another page follows.
    */
   async function anchorStep(acked: number): Promise<boolean> {
     const held = await getCheckpoint(db, acked);
@@ -244,7 +233,12 @@ export function createCollectorPusher(
       limit: maxAnchors,
     });
     const key = (a: (typeof page)[number]) => `${a.state}:${a.proof.blockHash}`;
-    const fresh = page.filter((a) => sentAnchors.get(a.txHash) !== key(a));
+    const taken = await getCollectorAnchorAcks(
+      db,
+      target.name,
+      page.map((a) => a.txHash),
+    );
+    const fresh = page.filter((a) => taken.get(a.txHash) !== key(a));
     if (fresh.length > 0) {
       const anchors = [];
       for (const a of fresh) {
@@ -265,7 +259,12 @@ export function createCollectorPusher(
           bytes: await gzip(Buffer.from(JSON.stringify(body))),
           type: 'application/json',
         })) as { anchorsStored?: number };
-        for (const a of fresh) sentAnchors.set(a.txHash, key(a));
+        await recordCollectorAnchorAcks(
+          db,
+          target.name,
+          fresh.map((a) => ({ txHash: a.txHash, ackedKey: key(a) })),
+          now(),
+        );
         log.info(
           { anchors: anchors.length, stored: answer.anchorsStored, treeSize: acked },
           'pushed anchors to collector',
@@ -377,48 +376,53 @@ export function createCollectorPusher(
   return {
     name: `collector-push:${target.name}`,
     target,
+    fleet,
     async runOnce() {
-      if (stopped) return false;
-      const state = await getCollectorPushState(db, target.name);
-      if (state !== undefined && state.nextAttemptAt > now()) return false;
-      const latest = await getLatestCheckpoint(db);
-      if (latest === undefined) return false;
-      if (
-        state !== undefined &&
-        state.ackedTreeSize >= Number(latest.tree_size) &&
-        state.lastError === undefined
-      ) {
-        // Caught up: the anchors' turn (no network unless there is an anchor to send).
-        if (!anchorsEnabled || nextAnchorScanAt > now()) return false;
-        return await anchorStep(state.ackedTreeSize);
-      }
-      try {
-        return await round();
-      } catch (err) {
-        const permanent = err instanceof CollectorPushError && err.permanent;
-        const attempts = (state?.attempts ?? 0) + 1;
-        const delay = permanent
-          ? 0
-          : backoffDelay(attempts, config.keeper.backoffBaseMs, config.keeper.backoffMaxMs, random);
-        const message = (err as Error).message;
-        await recordCollectorFailure(
-          db,
-          target.name,
-          { error: message, nextAttemptAt: now() + delay, stopped: permanent },
-          now(),
-        );
-        if (permanent) {
-          stopped = true;
-          log.error({ err }, 'collector refused the push: pushing to it stopped until the keeper restarts');
-        } else {
-          log.warn({ attempts, retryInMs: delay, error: message }, 'push to collector failed; backing off');
-        }
-        const acked = (await getCollectorPushState(db, target.name))?.ackedTreeSize ?? 0;
-        await updateLag(Number(latest.tree_size), acked);
-        return false;
-      }
+      return (await pushOnce()) || (await fleetOnce());
     },
   };
+
+  async function pushOnce(): Promise<boolean> {
+    if (stopped) return false;
+    const state = await getCollectorPushState(db, target.name);
+    if (state !== undefined && state.nextAttemptAt > now()) return false;
+    const latest = await getLatestCheckpoint(db);
+    if (latest === undefined) return false;
+    if (
+      state !== undefined &&
+      state.ackedTreeSize >= Number(latest.tree_size) &&
+      state.lastError === undefined
+    ) {
+      // Caught up: the anchors' turn (no network unless there is an anchor to send).
+      if (!anchorsEnabled || nextAnchorScanAt > now()) return false;
+      return await anchorStep(state.ackedTreeSize);
+    }
+    try {
+      return await round();
+    } catch (err) {
+      const permanent = err instanceof CollectorPushError && err.permanent;
+      const attempts = (state?.attempts ?? 0) + 1;
+      const delay = permanent
+        ? 0
+        : backoffDelay(attempts, config.keeper.backoffBaseMs, config.keeper.backoffMaxMs, random);
+      const message = (err as Error).message;
+      await recordCollectorFailure(
+        db,
+        target.name,
+        { error: message, nextAttemptAt: now() + delay, stopped: permanent },
+        now(),
+      );
+      if (permanent) {
+        stopped = true;
+        log.error({ err }, 'collector refused the push: pushing to it stopped until the keeper restarts');
+      } else {
+        log.warn({ attempts, retryInMs: delay, error: message }, 'push to collector failed; backing off');
+      }
+      const acked = (await getCollectorPushState(db, target.name))?.ackedTreeSize ?? 0;
+      await updateLag(Number(latest.tree_size), acked);
+      return false;
+    }
+  }
 }
 
 interface CollectorGauges {

@@ -1,7 +1,12 @@
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+
+// Not `import http from 'node:http'`: on Node 24 an ESM import of node:http builds its whole namespace,
+// whose lazy WebSocket/CloseEvent/MessageEvent exports load undici (fetch) — about 10 MB of resident
+// memory a process that never fetches does not need (issue 13). The CommonJS object leaves them unread.
+const http = process.getBuiltinModule('node:http');
 
 /** One readiness check's answer. */
 export interface Readiness {
@@ -42,7 +47,7 @@ export function createHealthServer(options: HealthServerOptions): HealthServer {
   });
   server.keepAliveTimeout = 5_000;
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://keeper');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
@@ -83,7 +88,7 @@ export function createHealthServer(options: HealthServerOptions): HealthServer {
   };
 }
 
-function send(res: http.ServerResponse, status: number, type: string, body: string): void {
+function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

@@ -25,15 +25,20 @@ type Sha256 = (data: Uint8Array) => Hash;
  * import, so that this package still loads where node:crypto does not exist.
  */
 function nodeCryptoSha256(): Sha256 | undefined {
-  type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
+  type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'latin1') => string;
   const host = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const crypto = host?.getBuiltinModule?.('node:crypto') as { hash?: OneShotHash } | undefined;
   const hash = crypto?.hash;
   if (typeof hash !== 'function') return undefined;
   const sha256: Sha256 = (data) => {
-    const digest = hash('sha256', data, 'buffer');
-    // A plain Uint8Array view, not the Buffer: Buffer#slice shares memory where Uint8Array#slice copies.
-    return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+    // The digest as a latin1 string (one char per byte), copied into a plain Uint8Array: about twice as
+    // fast as the 'buffer' output, whose every call makes a Buffer with a backing store of its own (and
+    // GC work to free it) — measured on 65-byte inputs, issue 13. A plain Uint8Array, not a Buffer:
+    // Buffer#slice shares memory where Uint8Array#slice copies.
+    const digest = hash('sha256', data, 'latin1');
+    const bytes = new Uint8Array(HASH_SIZE);
+    for (let i = 0; i < HASH_SIZE; i++) bytes[i] = digest.charCodeAt(i);
+    return bytes;
   };
   try {
     const probe = new Uint8Array([0x61, 0x62, 0x63]); // FIPS 180-2 "abc"

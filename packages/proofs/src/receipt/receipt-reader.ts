@@ -1,8 +1,10 @@
 import {
+  directStatusBounds,
   findEvidenceWithLeaf,
   listAnchorProofsOfCheckpoint,
   listCosignaturesOfCheckpoint,
-  statusBounds,
+  listSmallestFinalFleetProofs,
+  smallestFinalFleetTreeSize,
 } from '@fieldproof/db';
 import type { EvidenceWithLeaf, Schema, StatusBounds } from '@fieldproof/db';
 import {
@@ -13,7 +15,7 @@ import {
   verifyReceiptOffline,
   verifyReceiptV2Offline,
 } from '@fieldproof/receipt';
-import type { AnchorProof, Receipt, ReceiptAnchor, ReceiptV2 } from '@fieldproof/receipt';
+import type { AnchorProof, Receipt, ReceiptAnchor, ReceiptParts, ReceiptV2 } from '@fieldproof/receipt';
 import type { Kysely } from 'kysely';
 import {
   checkpointAt,
@@ -22,6 +24,7 @@ import {
   type CheckpointView,
 } from '../checkpoint/checkpoint-view.js';
 import { EvidenceNotFoundError, LogInconsistencyError, NotSequencedError } from '../errors.js';
+import { consistencyProofFor } from '../proof/consistency-proof-for.js';
 import { inclusionProofFor } from '../proof/inclusion-proof-for.js';
 import { receiptAnchorsOf } from './receipt-anchors.js';
 
@@ -51,18 +54,24 @@ export interface ReceiptReaderOptions {
   readonly format?: ReceiptFormatName;
 }
 
+/** One anchor branch through a fleet collector (`buildReceipt`'s `fleetPaths`, docs/FORMATS.md §9.5). */
+type FleetPath = NonNullable<ReceiptParts['fleetPaths']>[number];
+
 interface Target {
   readonly checkpoint: CheckpointView;
   readonly anchors: ReceiptAnchor[];
   readonly anchorProofs: AnchorProof[];
   readonly cosignatures: { witnessKey: string; line: string }[];
+  readonly fleetPaths: FleetPath[];
 }
 
 /**
- * Which checkpoint a receipt proves inclusion in. The newest checkpoint that covers the leaf and is
- * anchored `final` on a chain; else the newest that is included (or confirmed) on a chain; else, while
- * no anchor covers the leaf, the newest signed checkpoint. An anchor of tree size N covers leaves
- * 0 … N−1; stub anchors (chain id 0) are on no chain and never count.
+ * Which checkpoint a receipt proves inclusion in, from this unit's own anchors (`directStatusBounds`).
+ * The newest checkpoint that covers the leaf and is anchored `final` on a chain; else the newest that is
+ * included (or confirmed) on a chain; else, while no anchor covers the leaf, the newest signed
+ * checkpoint (a v2 reader then prefers the smallest checkpoint with a final fleet proof covering the
+ * leaf). An anchor of tree size N covers leaves 0 … N−1; stub anchors (chain id 0) are on no chain and
+ * never count.
  */
 export function receiptTreeSize(
   leafIndex: number,
@@ -89,7 +98,7 @@ export async function createReceiptReader(
 ): Promise<ReceiptReader> {
   const format = options.format ?? RECEIPT_FORMAT_V2;
   const latest = await latestCheckpoint(db);
-  const bounds = await statusBounds(db);
+  const bounds = await directStatusBounds(db);
   const verifierKey = latest === undefined ? undefined : await deviceVerifierKeyOrThrow(db);
   const targets = new Map<number, Promise<Target>>();
   const targetOf = (treeSize: number) => {
@@ -106,11 +115,15 @@ export async function createReceiptReader(
     verifierKey,
     async receiptOf(row) {
       const leafIndex = row.leaf_index === null ? undefined : Number(row.leaf_index);
-      const size = leafIndex === undefined ? undefined : receiptTreeSize(leafIndex, bounds, treeSize);
+      let size = leafIndex === undefined ? undefined : receiptTreeSize(leafIndex, bounds, treeSize);
       if (leafIndex === undefined || size === undefined || verifierKey === undefined) {
         throw new NotSequencedError(row.id);
       }
-      const { checkpoint, anchors, anchorProofs, cosignatures } = await targetOf(size);
+      if (format === RECEIPT_FORMAT_V2 && leafIndex >= bounds.anchored) {
+        // No anchor of this unit covers the leaf: the smallest checkpoint anchored through a collector.
+        size = (await smallestFinalFleetTreeSize(db, leafIndex + 1)) ?? size;
+      }
+      const { checkpoint, anchors, anchorProofs, cosignatures, fleetPaths } = await targetOf(size);
       const receipt = buildReceipt({
         format,
         anchorProofs,
@@ -121,6 +134,7 @@ export async function createReceiptReader(
         checkpointNote: checkpoint.note,
         devicePublicKey: verifierKey,
         anchors,
+        ...(format === RECEIPT_FORMAT_V2 && fleetPaths.length > 0 ? { fleetPaths } : {}),
       });
       assertVerifies(receipt);
       return receipt;
@@ -170,7 +184,36 @@ async function loadTarget(
     anchors: await receiptAnchorsOf(db, treeSize),
     anchorProofs: [...(await listAnchorProofsOfCheckpoint(db, treeSize))],
     cosignatures: await listCosignaturesOfCheckpoint(db, treeSize),
+    fleetPaths: await fleetPathsOf(db, treeSize),
   };
+}
+
+/**
+ * The fleet anchor paths of the checkpoint of `treeSize` leaves: per collector, its stored final fleet
+ * proof of the smallest checkpoint of at least `treeSize` leaves — through a consistency proof to that
+ * checkpoint when it is a later one.
+ */
+async function fleetPathsOf(db: Kysely<Schema>, treeSize: number): Promise<FleetPath[]> {
+  const paths: FleetPath[] = [];
+  for (const proof of await listSmallestFinalFleetProofs(db, treeSize)) {
+    const fleetReceipt = JSON.parse(proof.receipt) as ReceiptV2;
+    if (proof.treeSize === treeSize) {
+      paths.push({ via: proof.collector, fleetReceipt });
+      continue;
+    }
+    const later = await checkpointAt(db, proof.treeSize);
+    if (later === undefined) {
+      throw new LogInconsistencyError(
+        `a fleet proof names tree size ${proof.treeSize}, which has no checkpoint`,
+      );
+    }
+    paths.push({
+      via: proof.collector,
+      extend: { note: later.note, proof: await consistencyProofFor(db, treeSize, proof.treeSize) },
+      fleetReceipt,
+    });
+  }
+  return paths;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type ReceiptEvidence,
 } from './receipt.js';
 import { validateReceipt } from './validate-receipt.js';
+import { ReceiptFormatError } from '../errors.js';
 
 /**
  * What a server knows about one record, from which `buildReceipt` assembles its receipt. Plain data:
@@ -37,8 +38,38 @@ export interface ReceiptParts {
    * an anchor with a proof becomes a proven branch (checkable offline), one without stays a claim.
    */
   readonly anchorProofs?: readonly AnchorProof[];
+  /**
+   * v2: anchor branches through a fleet log (docs/FORMATS.md §9.5): each from the fleet leaf's own v2
+   * receipt (as the collector serves it), optionally after a consistency step to the later device
+   * checkpoint the fleet leaf names.
+   */
+  readonly fleetPaths?: readonly FleetPath[];
+  /**
+   * v2: direct anchors of a later checkpoint of the same log, each branch after a consistency step from
+   * `checkpointNote` to `extend.note` (docs/FORMATS.md §9.5); their proofs are looked up in `anchorProofs`.
+   */
+  readonly laterAnchors?: readonly {
+    readonly extend: LaterCheckpoint;
+    readonly anchors: readonly ReceiptAnchor[];
+  }[];
   /** Default `fieldproof-receipt/v2`; v1 for holders of older verifiers (`fieldproof export --receipt-format v1`). */
   readonly format?: typeof RECEIPT_FORMAT | typeof RECEIPT_FORMAT_V2;
+}
+
+/** A later signed checkpoint of the receipt's log and the consistency proof to it: a `consistency` step. */
+export interface LaterCheckpoint {
+  readonly note: string;
+  readonly proof: readonly (Uint8Array | string)[];
+}
+
+/** One collector's proofs of a device checkpoint, for `ReceiptParts.fleetPaths`. */
+export interface FleetPath {
+  /** The collector's name on the unit; the branches' informative `via`. */
+  readonly via: string;
+  /** From the receipt's checkpoint to the later one the fleet leaf names, when it names a later one. */
+  readonly extend?: LaterCheckpoint;
+  /** Evidence = the fleet record; steps leaf, inclusion, checkpoint (cosignatures dropped); anchors. */
+  readonly fleetReceipt: ReceiptV2;
 }
 
 /**
@@ -101,6 +132,14 @@ function buildReceiptV2(parts: ReceiptParts): ReceiptV2 {
   for (const proof of parts.anchorProofs ?? []) {
     proofs.set(`${proof.chainId}:${hex0x(keccak_256(bytesFrom0x(proof.rawTx, 'rawTx')))}`, proof);
   }
+  // A stub anchor is on no chain: it proves nothing, and a v2 receipt leaves it out.
+  const branchesOf = (anchors: readonly ReceiptAnchor[], before: AnchorStep[] = []): AnchorBranch[] =>
+    anchors
+      .filter((a) => !isStubAnchor(a))
+      .map((a) => {
+        const branch = branchOf(a, proofs.get(`${a.chainId}:${a.txHash}`));
+        return { ...branch, steps: [...before, ...branch.steps] };
+      });
   const cosignatures = [...(parts.cosignatures ?? [])].sort((a, b) => (a.witnessKey < b.witnessKey ? -1 : 1));
   const receipt: ReceiptV2 = {
     format: RECEIPT_FORMAT_V2,
@@ -115,10 +154,11 @@ function buildReceiptV2(parts: ReceiptParts): ReceiptV2 {
         line: c.line.endsWith('\n') ? c.line : `${c.line}\n`,
       })),
     ],
-    // A stub anchor is on no chain: it proves nothing, and a v2 receipt leaves it out.
-    anchors: (parts.anchors ?? [])
-      .filter((a) => !isStubAnchor(a))
-      .map((a) => branchOf(a, proofs.get(`${a.chainId}:${a.txHash}`))),
+    anchors: [
+      ...branchesOf(parts.anchors ?? []),
+      ...(parts.laterAnchors ?? []).flatMap((l) => branchesOf(l.anchors, [consistencyStep(l.extend)])),
+      ...(parts.fleetPaths ?? []).flatMap(fleetBranchesOf),
+    ],
   };
   return validateReceiptV2(receipt);
 }
@@ -154,6 +194,41 @@ function branchOf(anchor: ReceiptAnchor, proof: AnchorProof | undefined): Anchor
               ]),
         ];
   return { chain: anchor.chain, state: anchor.state, steps };
+}
+
+/**
+ * `[consistency] fleet-leaf fleet-inclusion fleet-checkpoint` + each anchor branch of the fleet leaf's
+ * receipt that starts at its checkpoint (proven, or a claim without proof).
+ */
+function fleetBranchesOf(path: FleetPath): AnchorBranch[] {
+  const { fleetReceipt, extend, via } = path;
+  const [leaf, inclusion, checkpoint] = fleetReceipt.steps;
+  if (leaf?.type !== 'leaf' || inclusion?.type !== 'inclusion' || checkpoint?.type !== 'checkpoint') {
+    throw new ReceiptFormatError('fleetReceipt.steps', 'expected leaf, inclusion, checkpoint');
+  }
+  const before: AnchorStep[] = [
+    ...(extend === undefined ? [] : [consistencyStep(extend)]),
+    { type: 'fleet-leaf', evidence: fleetReceipt.evidence, leafHash: leaf.leafHash },
+    {
+      type: 'fleet-inclusion',
+      leafIndex: inclusion.leafIndex,
+      treeSize: inclusion.treeSize,
+      proof: inclusion.proof,
+    },
+    { type: 'fleet-checkpoint', note: checkpoint.note, publicKey: checkpoint.publicKey },
+  ];
+  return fleetReceipt.anchors
+    .filter((branch) => branch.steps[0]?.type === 'anchor-tx')
+    .map((branch) => ({
+      chain: branch.chain,
+      state: branch.state,
+      via,
+      steps: [...before, ...branch.steps],
+    }));
+}
+
+function consistencyStep(later: LaterCheckpoint): AnchorStep {
+  return { type: 'consistency', note: later.note, proof: later.proof.map(proofHex) };
 }
 
 function copyAnchor(anchor: ReceiptAnchor): ReceiptAnchor {

@@ -4,6 +4,8 @@
  * validators are stricter in a few places a schema cannot say (bounds on note length, proof length).
  */
 
+import { ANCHOR_STEP_TYPES, TRUNK_STEP_TYPES } from '../v2/receipt-v2.js';
+
 const hash = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const evmHash = { type: 'string', pattern: '^0x[0-9a-f]{64}$' } as const;
 const hex0x = { type: 'string', pattern: '^0x([0-9a-f]{2})+$' } as const;
@@ -63,16 +65,7 @@ const closed = <P extends Record<string, unknown>>(
     properties: { type: { const: type }, ...properties },
   }) as const;
 
-const KNOWN_STEPS = [
-  'leaf',
-  'inclusion',
-  'checkpoint',
-  'cosignature',
-  'anchor-tx',
-  'tx-trie',
-  'header',
-  'block',
-];
+const KNOWN_STEPS = [...TRUNK_STEP_TYPES, ...ANCHOR_STEP_TYPES];
 
 /** A step of a type this version does not know: kept, and failed at verification as its own link. */
 const laterStep = {
@@ -81,16 +74,20 @@ const laterStep = {
   properties: { type: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', not: { enum: KNOWN_STEPS } } },
 } as const;
 
+const hashes = { type: 'array', maxItems: 64, items: hash } as const;
+const inclusion = { leafIndex: uint, treeSize: uint, proof: hashes } as const;
+const signedNote = { note: text, publicKey: text } as const;
+
 const step = {
   anyOf: [
     closed('leaf', { format: text, leafHash: hash }),
-    closed('inclusion', {
-      leafIndex: uint,
-      treeSize: uint,
-      proof: { type: 'array', maxItems: 64, items: hash },
-    }),
-    closed('checkpoint', { note: text, publicKey: text }),
+    closed('inclusion', inclusion),
+    closed('checkpoint', signedNote),
     closed('cosignature', { witnessKey: text, line: text }),
+    closed('consistency', { note: text, proof: hashes }),
+    closed('fleet-leaf', { evidence, leafHash: hash }),
+    closed('fleet-inclusion', inclusion),
+    closed('fleet-checkpoint', signedNote),
     closed('anchor-tx', { chainId: uint, txHash: evmHash, rawTx: hex0x, from: address }, ['rawTx', 'from']),
     closed('tx-trie', { txIndex: uint, proof: { type: 'array', minItems: 1, maxItems: 64, items: hex0x } }),
     closed('header', { rawHeader: hex0x }),
@@ -118,6 +115,7 @@ export const RECEIPT_V2_SCHEMA = {
         properties: {
           chain: text,
           state: stateWord,
+          via: { ...text, description: 'the collector a fleet branch goes through; informative' },
           steps: { type: 'array', minItems: 1, maxItems: 64, items: step },
         },
       },

@@ -62,35 +62,34 @@ export function validateReceipt(value: unknown): Receipt {
   return value as Receipt;
 }
 
-/** The `evidence` object of a receipt (v1 and v2 alike). */
-export function validateEvidence(value: unknown): void {
+/** The `evidence` object of a receipt (v1 and v2 alike; a v2 `fleet-leaf` step's at `path`). */
+export function validateEvidence(value: unknown, path = 'receipt.evidence'): void {
   const e = object(
     value,
-    'receipt.evidence',
+    path,
     ['id', 'digest', 'kind', 'occurredAt', 'receivedAt', 'payloadMime', 'metadata'],
     V2_EVIDENCE_FIELDS,
   );
-  nonEmptyString(e.id, 'receipt.evidence.id');
-  hashHex(e.digest, 'receipt.evidence.digest');
-  nonEmptyString(e.kind, 'receipt.evidence.kind');
-  integer(e.occurredAt, 'receipt.evidence.occurredAt');
-  integer(e.receivedAt, 'receipt.evidence.receivedAt');
-  if (e.payloadMime !== null)
-    nonEmptyString(e.payloadMime, 'receipt.evidence.payloadMime', 'a string or null');
+  nonEmptyString(e.id, `${path}.id`);
+  hashHex(e.digest, `${path}.digest`);
+  nonEmptyString(e.kind, `${path}.kind`);
+  integer(e.occurredAt, `${path}.occurredAt`);
+  integer(e.receivedAt, `${path}.receivedAt`);
+  if (e.payloadMime !== null) nonEmptyString(e.payloadMime, `${path}.payloadMime`, 'a string or null');
   if (e.metadata !== null && !isJsonObject(e.metadata))
-    fail('receipt.evidence.metadata', 'expected an object or null');
+    fail(`${path}.metadata`, 'expected an object or null');
   // The v2 leaf fields come all together, tagged; their values are checked by the leaf encoder.
   const v2 = V2_EVIDENCE_FIELDS.filter((key) => key in e);
   if (v2.length > 0) {
     if (v2.length !== V2_EVIDENCE_FIELDS.length) {
-      fail('receipt.evidence', `${V2_EVIDENCE_FIELDS.join(', ')} must be all present or all absent`);
+      fail(path, `${V2_EVIDENCE_FIELDS.join(', ')} must be all present or all absent`);
     }
     if (e.leafFormat !== LEAF_FORMAT_V2) {
-      fail('receipt.evidence.leafFormat', `expected "${LEAF_FORMAT_V2}", got ${preview(e.leafFormat)}`);
+      fail(`${path}.leafFormat`, `expected "${LEAF_FORMAT_V2}", got ${preview(e.leafFormat)}`);
     }
     if (e.notBefore !== null && !isJsonObject(e.notBefore))
-      fail('receipt.evidence.notBefore', 'expected an object or null');
-    if (typeof e.clockSuspect !== 'boolean') fail('receipt.evidence.clockSuspect', 'expected true or false');
+      fail(`${path}.notBefore`, 'expected an object or null');
+    if (typeof e.clockSuspect !== 'boolean') fail(`${path}.clockSuspect`, 'expected true or false');
   }
 }
 

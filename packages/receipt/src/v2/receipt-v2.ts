@@ -9,7 +9,10 @@ export const RECEIPT_FORMAT_V2 = 'fieldproof-receipt/v2';
  *
  * ```
  * evidence ─leaf─▶ leaf hash ─inclusion─▶ tree head ─checkpoint─▶ signed checkpoint ─cosignature*─▶ same
- *          anchors[i]: signed checkpoint ─anchor-tx─▶ transaction ─tx-trie─▶ transactions root
+ *          anchors[i]: signed checkpoint [─consistency─▶ a later signed checkpoint]
+ *                      [─fleet-leaf─▶ fleet leaf hash ─fleet-inclusion─▶ fleet tree head
+ *                       ─fleet-checkpoint─▶ signed fleet checkpoint]
+ *                      ─anchor-tx─▶ transaction ─tx-trie─▶ transactions root
  *                      ─header─▶ block (chainId, number, hash, time) ─block─▶ the claimed block
  * ```
  *
@@ -26,7 +29,15 @@ export interface ReceiptV2 {
 }
 
 export type TrunkStep = LeafStep | InclusionStep | CheckpointStep | CosignatureStep;
-export type AnchorStep = AnchorTxStep | TxTrieStep | HeaderStep | BlockStep;
+export type AnchorStep =
+  | ConsistencyStep
+  | FleetLeafStep
+  | FleetInclusionStep
+  | FleetCheckpointStep
+  | AnchorTxStep
+  | TxTrieStep
+  | HeaderStep
+  | BlockStep;
 export type Step = TrunkStep | AnchorStep;
 export type StepType = Step['type'];
 
@@ -68,7 +79,46 @@ export interface AnchorBranch {
   readonly chain: string;
   /** The keeper's state of the transaction when the receipt was made; informative. */
   readonly state: string;
+  /** The collector whose fleet log the branch goes through, as the unit names it; informative. */
+  readonly via?: string;
   readonly steps: readonly AnchorStep[];
+}
+
+/**
+ * signed checkpoint (size m) → a later signed checkpoint (size n ≥ m) of the same log, signed by the
+ * same key: `proof` is the RFC 9162 consistency proof from m to n, `note` the later checkpoint.
+ */
+export interface ConsistencyStep {
+  readonly type: 'consistency';
+  readonly note: string;
+  readonly proof: readonly string[];
+}
+
+/**
+ * device signed checkpoint → fleet leaf hash: `evidence` is the collector's fleet record of that
+ * checkpoint (`fleetLeafRecordOf`: kind, note hash, origin, size, root); the output is its leaf hash.
+ * `leafHash` is informative.
+ */
+export interface FleetLeafStep {
+  readonly type: 'fleet-leaf';
+  readonly evidence: ReceiptEvidence;
+  readonly leafHash: string;
+}
+
+/** fleet leaf hash → fleet tree head (treeSize, root): an RFC 9162 inclusion proof in the fleet log. */
+export interface FleetInclusionStep {
+  readonly type: 'fleet-inclusion';
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly proof: readonly string[];
+}
+
+/** fleet tree head → signed fleet checkpoint: a C2SP checkpoint note signed by the collector's fleet key. */
+export interface FleetCheckpointStep {
+  readonly type: 'fleet-checkpoint';
+  readonly note: string;
+  /** The fleet log's C2SP verifier key (pin it with `--fleet-key`). */
+  readonly publicKey: string;
 }
 
 /**
@@ -114,4 +164,13 @@ export interface BlockStep {
 
 /** The step types this verifier knows, in the order they may appear. */
 export const TRUNK_STEP_TYPES = ['leaf', 'inclusion', 'checkpoint', 'cosignature'] as const;
-export const ANCHOR_STEP_TYPES = ['anchor-tx', 'tx-trie', 'header', 'block'] as const;
+export const ANCHOR_STEP_TYPES = [
+  'consistency',
+  'fleet-leaf',
+  'fleet-inclusion',
+  'fleet-checkpoint',
+  'anchor-tx',
+  'tx-trie',
+  'header',
+  'block',
+] as const;

@@ -36,8 +36,9 @@ export function validateReceiptV2(value: unknown): ReceiptV2 {
   if (r.anchors.length > MAX_ANCHORS) fail('receipt.anchors', `more than ${MAX_ANCHORS} anchors`);
   r.anchors.forEach((branch: unknown, i) => {
     const path = `receipt.anchors[${i}]`;
-    const b = object(branch, path, ['chain', 'state', 'steps']);
+    const b = object(branch, path, ['chain', 'state', 'steps'], ['via']);
     nonEmptyString(b.chain, `${path}.chain`);
+    if ('via' in b) nonEmptyString(b.via, `${path}.via`);
     if (typeof b.state !== 'string' || !/^[a-z][a-z_-]*$/.test(b.state)) {
       fail(`${path}.state`, `expected a lowercase state word, got ${preview(b.state)}`);
     }
@@ -66,16 +67,28 @@ function validateStep(value: unknown, path: string): void {
       hashHex(s.leafHash, `${path}.leafHash`);
       return;
     }
-    case 'inclusion': {
+    case 'inclusion':
+    case 'fleet-inclusion': {
       const s = object(value, path, ['type', 'leafIndex', 'treeSize', 'proof']);
       integer(s.leafIndex, `${path}.leafIndex`);
       integer(s.treeSize, `${path}.treeSize`);
-      if (!Array.isArray(s.proof)) fail(`${path}.proof`, 'expected an array of hashes');
-      if (s.proof.length > MAX_PROOF_LENGTH) fail(`${path}.proof`, `more than ${MAX_PROOF_LENGTH} hashes`);
-      s.proof.forEach((h: unknown, i) => hashHex(h, `${path}.proof[${i}]`));
+      hashList(s.proof, `${path}.proof`);
       return;
     }
-    case 'checkpoint': {
+    case 'consistency': {
+      const s = object(value, path, ['type', 'note', 'proof']);
+      text(s.note, `${path}.note`);
+      hashList(s.proof, `${path}.proof`);
+      return;
+    }
+    case 'fleet-leaf': {
+      const s = object(value, path, ['type', 'evidence', 'leafHash']);
+      validateEvidence(s.evidence, `${path}.evidence`);
+      hashHex(s.leafHash, `${path}.leafHash`);
+      return;
+    }
+    case 'checkpoint':
+    case 'fleet-checkpoint': {
       const s = object(value, path, ['type', 'note', 'publicKey']);
       text(s.note, `${path}.note`);
       nonEmptyString(s.publicKey, `${path}.publicKey`);
@@ -122,6 +135,12 @@ function validateStep(value: unknown, path: string): void {
     default:
       return; // a later step type: its own link fails at verification (see above)
   }
+}
+
+function hashList(value: unknown, path: string): void {
+  if (!Array.isArray(value)) fail(path, 'expected an array of hashes');
+  if (value.length > MAX_PROOF_LENGTH) fail(path, `more than ${MAX_PROOF_LENGTH} hashes`);
+  value.forEach((h: unknown, i) => hashHex(h, `${path}[${i}]`));
 }
 
 function text(value: unknown, path: string): asserts value is string {

@@ -18,18 +18,20 @@ import { checkContent, checkNoteSignature } from '../verify/offline-links.js';
 import { errorText, failed, ok, unchecked, type LinkVerdict, type Verification } from '../verify/verdict.js';
 import { trustedBlocks, type CanonicalAnswer, type CanonicalBlocks } from './canonical-blocks.js';
 import { validateReceiptV2 } from './validate-receipt-v2.js';
-import type {
-  AnchorBranch,
-  AnchorTxStep,
-  BlockStep,
-  CheckpointStep,
-  CosignatureStep,
-  HeaderStep,
-  InclusionStep,
-  LeafStep,
-  ReceiptV2,
-  TxTrieStep,
+import {
+  ANCHOR_STEP_TYPES,
+  type AnchorBranch,
+  type AnchorTxStep,
+  type BlockStep,
+  type CheckpointStep,
+  type CosignatureStep,
+  type HeaderStep,
+  type InclusionStep,
+  type LeafStep,
+  type ReceiptV2,
+  type TxTrieStep,
 } from './receipt-v2.js';
+import { verifyFleetSteps, type FleetStepOptions, type SignedCheckpoint } from './verify-fleet-steps.js';
 import { notBeforeOf, timeBracket, type BlockRef, type TimeBracket } from './time-bracket.js';
 
 export interface V2VerifyOptions {
@@ -38,6 +40,8 @@ export interface V2VerifyOptions {
   readonly expectedPublicKey?: string;
   /** Witness (cosigner) keys each of which must have cosigned the checkpoint (`--witness-key`). */
   readonly witnessKeys?: readonly string[];
+  /** Fleet verifier keys, one of which must sign each fleet checkpoint (`--fleet-key`). */
+  readonly fleetKeys?: readonly string[];
 }
 
 /** What the trunk (record → checkpoint) established, for the anchor branches. */
@@ -45,6 +49,8 @@ export interface TrunkResult {
   readonly links: LinkVerdict[];
   /** The signed checkpoint, when every trunk link held. */
   readonly checkpoint?: Checkpoint;
+  /** The same with its note and key: what the anchor branches start from. */
+  readonly signed?: SignedCheckpoint;
   readonly leafFormat?: string;
 }
 
@@ -59,6 +65,8 @@ export interface BranchResult {
   readonly id: string;
   /** A branch without proof (not final when the receipt was made): the v1 online check applies. */
   readonly unproven?: {
+    /** The checkpoint the transaction must carry, when the steps before anchor-tx held. */
+    readonly checkpoint?: Checkpoint;
     readonly chainId: number;
     readonly txHash: string;
     readonly from?: string;
@@ -99,7 +107,14 @@ export function verifyTrunk(receipt: ReceiptV2, options: V2VerifyOptions): Trunk
   const cosigned = new Map<string, LinkVerdict>();
   for (const step of rest) {
     if (step.type !== 'cosignature') {
-      links.push(failed(`step:${step.type}`, unknownStep(step.type, 'after the checkpoint')));
+      links.push(
+        failed(
+          `step:${step.type}`,
+          (ANCHOR_STEP_TYPES as readonly string[]).includes(step.type)
+            ? `a ${step.type} step belongs in an anchor branch, not after the checkpoint`
+            : unknownStep(step.type, 'after the checkpoint'),
+        ),
+      );
       continue;
     }
     const verdict = checkCosignatureStep(checkpointStep, step);
@@ -110,7 +125,16 @@ export function verifyTrunk(receipt: ReceiptV2, options: V2VerifyOptions): Trunk
 
   const trunkOk = links.every((l) => l.status !== 'failed');
   return trunkOk && checkpoint.checkpoint !== undefined
-    ? { links, checkpoint: checkpoint.checkpoint, leafFormat: leafStep.format }
+    ? {
+        links,
+        checkpoint: checkpoint.checkpoint,
+        signed: {
+          note: checkpointStep.note,
+          publicKey: checkpointStep.publicKey,
+          checkpoint: checkpoint.checkpoint,
+        },
+        leafFormat: leafStep.format,
+      }
     : { links, leafFormat: leafStep.format };
 }
 
@@ -263,24 +287,34 @@ function requiredWitness(key: string, cosigned: ReadonlyMap<string, LinkVerdict>
 }
 
 /**
- * One anchor branch, offline: checkpoint → transaction (raw bytes hash to txHash, calldata decodes to
- * the checkpoint, chain id) → trie → header → block. Canonicality is not decided here.
+ * One anchor branch, offline: signed checkpoint → (consistency, fleet steps: the checkpoint the anchor
+ * carries) → transaction (raw bytes hash to txHash, calldata decodes to that checkpoint, chain id) →
+ * trie → header → block. Canonicality is not decided here.
  */
-export function verifyBranch(branch: AnchorBranch, checkpoint: Checkpoint | undefined): BranchResult {
+export function verifyBranch(
+  branch: AnchorBranch,
+  signed: SignedCheckpoint | undefined,
+  options: FleetStepOptions = {},
+): BranchResult {
   const key =
-    checkpoint === undefined
+    signed === undefined
       ? undefined
-      : `${checkpoint.origin}\u0000${checkpoint.treeSize}\u0000${toHex(checkpoint.root)}\u0000${JSON.stringify(branch)}`;
-  if (key === undefined) return verifyBranchUncached(branch, checkpoint);
+      : `${signed.publicKey}\u0000${signed.note}\u0000${(options.fleetKeys ?? []).join('\u0000')}\u0001${JSON.stringify(branch)}`;
+  if (key === undefined) return verifyBranchUncached(branch, signed, options);
   const cached = branchResults.get(key);
   if (cached !== undefined) return { ...cached, links: [...cached.links] };
-  const result = verifyBranchUncached(branch, checkpoint);
+  const result = verifyBranchUncached(branch, signed, options);
   remember(branchResults, key, result);
   return { ...result, links: [...result.links] };
 }
 
-function verifyBranchUncached(branch: AnchorBranch, checkpoint: Checkpoint | undefined): BranchResult {
-  const [first, ...rest] = branch.steps;
+function verifyBranchUncached(
+  branch: AnchorBranch,
+  signed: SignedCheckpoint | undefined,
+  options: FleetStepOptions,
+): BranchResult {
+  const at = branch.steps.findIndex((s) => s.type === 'anchor-tx');
+  const first = branch.steps[at];
   if (first?.type !== 'anchor-tx') {
     const id = `${branch.chain}`;
     return {
@@ -289,14 +323,19 @@ function verifyBranchUncached(branch: AnchorBranch, checkpoint: Checkpoint | und
       links: [
         failed(
           `anchor:${id}`,
-          `an anchor must start with an anchor-tx step, not ${first?.type ?? 'nothing'}`,
+          `an anchor must have an anchor-tx step; it has ${branch.steps.map((s) => s.type).join(', ')}`,
         ),
       ],
     };
   }
   const id = `${first.chainId}:${first.txHash}`;
-  const links: LinkVerdict[] = [];
-  const unknown = rest.filter((s) => !['tx-trie', 'header', 'block'].includes(s.type));
+  const before = verifyFleetSteps(branch.steps.slice(0, at), signed, id, options);
+  const links: LinkVerdict[] = before.links;
+  if (!before.shape) return { id, ok: false, links };
+  // What the steps before state the anchor carries; a failed one among them already fails the branch.
+  const checkpoint = before.checkpoint;
+  const rest = branch.steps.slice(at + 1);
+  const unknown = rest.filter((s) => !(ANCHOR_STEP_TYPES as readonly string[]).includes(s.type));
   for (const s of unknown) links.push(failed(`step:${s.type}:${id}`, unknownStep(s.type, 'in an anchor')));
   const trie = rest.find((s): s is TxTrieStep => s.type === 'tx-trie');
   const header = rest.find((s): s is HeaderStep => s.type === 'header');
@@ -324,6 +363,7 @@ function verifyBranchUncached(branch: AnchorBranch, checkpoint: Checkpoint | und
         ok: false,
         links,
         unproven: {
+          ...(checkpoint === undefined || !before.held ? {} : { checkpoint }),
           chainId: first.chainId,
           txHash: first.txHash,
           ...(first.from === undefined ? {} : { from: first.from }),
@@ -334,6 +374,7 @@ function verifyBranchUncached(branch: AnchorBranch, checkpoint: Checkpoint | und
     links.push(failed(`anchor-tx:${id}`, 'a proven anchor needs rawTx, tx-trie, header and block together'));
     return { id, ok: false, links };
   }
+  // `links` holds those of the steps before anchor-tx: one that failed fails the branch.
   return { id, ...checkProven(id, first, trie, header, block, checkpoint, links) };
 }
 
@@ -506,7 +547,7 @@ export function verifyReceiptV2Offline(
   const links: LinkVerdict[] = [ok('format', receipt.format), ...trunk.links];
   const proven: { block: BlockRef; canonical: boolean }[] = [];
   for (const branch of receipt.anchors) {
-    const result = verifyBranch(branch, trunk.checkpoint);
+    const result = verifyBranch(branch, trunk.signed, options);
     links.push(...result.links);
     if (result.block !== undefined) {
       const source =

@@ -27,6 +27,8 @@ export interface ReceiptCheckerOptions extends AnchorCheckOptions {
   readonly expectedPublicKey?: string;
   /** Witness keys, each of which must have cosigned the checkpoint (`--witness-key`, v2 receipts). */
   readonly witnessKeys?: readonly string[];
+  /** Fleet verifier keys, one of which must sign each fleet checkpoint (`--fleet-key`, v2 receipts). */
+  readonly fleetKeys?: readonly string[];
   /** `chainId:number` → block hash, from `parseTrustedBlocks` (`--trusted-blocks`). */
   readonly trustedBlocks?: ReadonlyMap<string, string>;
   /** Replaces the RPC canonicality source (tests); default `rpcBlocks(rpcUrls)`. */
@@ -59,6 +61,7 @@ export function createReceiptChecker(options: ReceiptCheckerOptions = {}): Recei
     );
   const canonical = sources.length === 0 ? NO_CANONICAL_SOURCE : firstOf(sources);
   const anchoringAsked = sources.length > 0;
+  const fleetOptions = options.fleetKeys === undefined ? {} : { fleetKeys: options.fleetKeys };
 
   const v1AnchorVerdicts = new Map<string, Promise<LinkVerdict[]>>();
   const v1AnchorsOf = (receipt: Receipt): Promise<LinkVerdict[]> => {
@@ -78,27 +81,26 @@ export function createReceiptChecker(options: ReceiptCheckerOptions = {}): Recei
   >();
   const branchOf = (receipt: ReceiptV2, i: number, trunk: ReturnType<typeof verifyTrunk>) => {
     const branch = receipt.anchors[i]!;
-    const checkpointStep = receipt.steps[2];
-    const key = `${checkpointStep?.type === 'checkpoint' ? checkpointStep.note : ''}\u0000${trunk.checkpoint === undefined ? 'x' : 'v'}\u0000${JSON.stringify(branch)}`;
+    const signed = trunk.signed;
+    const key = `${signed === undefined ? 'x' : `${signed.publicKey}\u0000${signed.note}`}\u0001${JSON.stringify(branch)}`;
     let result = branchCache.get(key);
     if (result === undefined) {
-      result = checkBranch(verifyBranch(branch, trunk.checkpoint), trunk);
+      result = checkBranch(verifyBranch(branch, signed, fleetOptions));
       if (branchCache.size > 4096) branchCache.clear();
       branchCache.set(key, result);
     }
     return result;
   };
 
-  async function checkBranch(result: BranchResult, trunk: ReturnType<typeof verifyTrunk>) {
+  async function checkBranch(result: BranchResult) {
     if (result.block !== undefined) {
       const answer = await canonical.check(result.block.chainId, result.block.number, result.block.hash);
       const links = [...result.links, canonicalVerdict(result.block, answer)];
       return { links, ok: answer.status === 'ok', block: result.block, canonical: answer.status === 'ok' };
     }
-    if (result.unproven !== undefined && online && trunk.checkpoint !== undefined) {
+    if (result.unproven?.checkpoint !== undefined && online) {
       // Not final when the receipt was made: the v1 online check of the transaction on its chain.
-      const { chainId, txHash, from, block } = result.unproven;
-      const cp = trunk.checkpoint;
+      const { chainId, txHash, from, block, checkpoint: cp } = result.unproven;
       const pseudo = {
         checkpoint: { origin: cp.origin, treeSize: cp.treeSize, root: toHexString(cp.root) },
         anchors: [
@@ -120,7 +122,11 @@ export function createReceiptChecker(options: ReceiptCheckerOptions = {}): Recei
       } catch (err) {
         verdicts = [failed('anchor', errorText(err))];
       }
-      const links = verdicts.map((v) => ({ ...v, link: `anchor-tx:${result.id}` }));
+      const link = `anchor-tx:${result.id}`;
+      const links = [
+        ...result.links.filter((l) => l.link !== link), // the steps before anchor-tx, all held
+        ...verdicts.map((v) => ({ ...v, link })),
+      ];
       return { links, ok: links.every((l) => l.status === 'ok'), canonical: false };
     }
     return { links: result.links, ok: false, canonical: false };

@@ -21,7 +21,7 @@ export function verifyConsistencyBetween(
   if (older.checkpoint === undefined || newer.checkpoint === undefined) {
     return verification([...links, failed('consistency', 'not checked: a checkpoint did not verify')]);
   }
-  return verification([...links, consistency(older.checkpoint, newer.checkpoint, proof)]);
+  return verification([...links, checkConsistency(older.checkpoint, newer.checkpoint, proof)]);
 }
 
 function open(
@@ -40,7 +40,12 @@ function open(
   }
 }
 
-function consistency(
+/**
+ * The `consistency` link between two checkpoints already opened (signatures checked by the caller):
+ * same origin, and `proof` leads from the older tree to the newer one. Also a v2 receipt's `consistency`
+ * step (docs/FORMATS.md §9.5).
+ */
+export function checkConsistency(
   older: Checkpoint,
   newer: Checkpoint,
   proof: readonly (Uint8Array | string)[],

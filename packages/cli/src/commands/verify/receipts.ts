@@ -15,6 +15,7 @@ import {
   type StreamedDocument,
   type Verification,
 } from '@fieldproof/receipt';
+import { createNoteVerifier } from '@fieldproof/note/verify';
 import type { CommandContext } from '../../command.js';
 import { UsageError } from '../../command.js';
 import { InputError, readBytes, readText } from './input.js';
@@ -247,6 +248,14 @@ async function checkerOptions(ctx: CommandContext): Promise<ReceiptCheckerOption
     }
   }
   const witnessKeys = strings(values, 'witness-key');
+  const fleetKeys = strings(values, 'fleet-key');
+  for (const key of fleetKeys) {
+    try {
+      createNoteVerifier(key);
+    } catch (err) {
+      throw new UsageError(`--fleet-key ${key}: ${(err as Error).message}`);
+    }
+  }
   return {
     rpcUrls,
     ...(minConfirmations === undefined ? {} : { minConfirmations: Number(minConfirmations) }),
@@ -254,6 +263,7 @@ async function checkerOptions(ctx: CommandContext): Promise<ReceiptCheckerOption
     ...(str(values, 'expect-key') === undefined ? {} : { expectedPublicKey: str(values, 'expect-key') }),
     ...(trusted === undefined ? {} : { trustedBlocks: trusted }),
     ...(witnessKeys.length === 0 ? {} : { witnessKeys }),
+    ...(fleetKeys.length === 0 ? {} : { fleetKeys }),
   };
 }
 
