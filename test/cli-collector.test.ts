@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseCosignerKey, verifyCosignature } from '@fieldproof/note';
+import { parseCosignerKey, parseVerifierKey, verifyCosignature } from '@fieldproof/note';
 import { SimulatedUnit, devicePath } from '../packages/collector/test/support.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { dropTestDatabases, freshDatabaseUrl, tempDir, testEngines } from './support/databases.js';
@@ -23,10 +23,16 @@ describe(`fieldproof collector, collector-key and devices (${engine}, real proce
 
     const key = await fp(['collector-key', '--json'], env);
     expect(key.code, key.stderr).toBe(0);
-    const witness = JSON.parse(key.stdout) as { verifierKey: string; keyFile: string };
+    const witness = JSON.parse(key.stdout) as { verifierKey: string; keyFile: string; fleetKey: string };
     expect(witness.keyFile).toBe(path.join(dir, 'witness.key'));
     expect(fs.statSync(witness.keyFile).mode & 0o777).toBe(0o600);
     expect(parseCosignerKey(witness.verifierKey).name).toBe('fieldproof-collector');
+    // The same key as a note signer (0x01): what signs fleet checkpoints, pinned by units as `fleetKey`.
+    const fleetKey = parseVerifierKey(witness.fleetKey);
+    expect(fleetKey.name).toBe('fieldproof-collector');
+    expect(Buffer.from(fleetKey.publicKey)).toEqual(
+      Buffer.from(parseCosignerKey(witness.verifierKey).publicKey),
+    );
     const again = await fp(['collector-key', '--json'], env);
     expect(JSON.parse(again.stdout)).toEqual(witness); // the same key on every start
 

@@ -3,7 +3,7 @@ import { createCollectorDatabase, listWaitingCheckpoints } from '@fieldproof/col
 import type { FleetProofPage } from '@fieldproof/collector';
 import { fleetDatabaseUrl, loadCollectorSettings } from '@fieldproof/config';
 import { createDatabase, parseDatabaseUrl, statusBounds } from '@fieldproof/db';
-import { decodeAnchorPayload, verifyReceiptV2Offline } from '@fieldproof/receipt';
+import { buildReceipt, decodeAnchorPayload, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { ReceiptV2 } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector } from '../packages/collector/src/start-collector.js';
@@ -11,13 +11,20 @@ import type { RunningCollector } from '../packages/collector/src/start-collector
 import {
   FleetUnit,
   enrollFleet,
+  killAtRandom,
   newStats,
   pushUnit,
   seededRandom,
   startReplicas,
 } from '../bench/lib/fleet.mjs';
 import type { Replicas } from '../bench/lib/fleet.mjs';
-import { TEST_PG_URL, dropTestDatabases, freshDatabaseUrl, tempDir } from './support/databases.js';
+import {
+  TEST_PG_URL,
+  dropTestDatabases,
+  freshDatabaseUrl,
+  tempDir,
+  testEngines,
+} from './support/databases.js';
 import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -129,30 +136,9 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
       },
     );
     const collector = createCollectorDatabase(parseDatabaseUrl(dbUrl, 'test'), { postgresPoolMax: 2 });
-    let running = true;
+    let killer: ReturnType<typeof killAtRandom> | undefined;
     try {
-      const kills: string[] = [];
-      const down = new Set<number>();
-      const restarts: Promise<void>[] = [];
-      const killing = (async () => {
-        while (running) {
-          await sleep(300 + random() * 900);
-          const up = [...Array(REPLICAS).keys()].filter((i) => !down.has(i));
-          if (!running || up.length < 2) continue;
-          const i = up[Math.floor(random() * up.length)]!;
-          kills.push(`replica ${i}`);
-          down.add(i);
-          await replicas.kill(i);
-          const pause = random() * 400;
-          restarts.push(
-            (async () => {
-              await sleep(pause);
-              await replicas.restart(i);
-              down.delete(i);
-            })(),
-          );
-        }
-      })();
+      killer = killAtRandom(replicas, { count: REPLICAS, random, minMs: 300, spreadMs: 900, pauseMs: 400 });
       const stats = newStats();
       await Promise.all(
         units.map(async (unit) => {
@@ -163,9 +149,7 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
           }
         }),
       );
-      running = false;
-      await killing;
-      await Promise.all(restarts);
+      const kills = await killer.stop();
       console.log(`fleet: ${kills.length} SIGKILLs, ${stats.pushes} pushes, ${stats.retries} retried`);
       expect(kills.length).toBeGreaterThanOrEqual(2);
 
@@ -231,20 +215,44 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
         expect([...sizes].sort((a, b) => a - b)).toEqual(
           pushed.map((p) => Number(p.tree_size)).sort((a, b) => a - b),
         );
-        for (const entry of entries) verifies(entry.receipt, fleetKey);
+        for (const entry of entries) {
+          verifies(entry.receipt, fleetKey);
+          // The unit's own receipt of its last record at that size, with the fleet branch: verifies with
+          // the fleet key pinned (the v2 verifier's fleet steps).
+          const leafIndex = entry.treeSize - 1;
+          const unitReceipt = buildReceipt({
+            evidence: unit.leaves[leafIndex]!.record,
+            leafIndex,
+            inclusionProof: unit.tree.inclusionProof(leafIndex, entry.treeSize),
+            checkpointNote: unit.checkpoints.get(entry.treeSize)!,
+            devicePublicKey: unit.key.verifierKey,
+            fleetPaths: [{ via: 'fleet', fleetReceipt: entry.receipt }],
+          });
+          const verification = verifyReceiptV2Offline(unitReceipt, { fleetKeys: [fleetKey] });
+          expect(
+            verification.ok,
+            JSON.stringify(verification.links.filter((l) => l.status === 'failed')),
+          ).toBe(true);
+          expect(verification.links.map((l) => l.link)).toEqual(
+            expect.arrayContaining([expect.stringMatching(/^fleet-checkpoint:/)]),
+          );
+        }
       }
       expect(lines.filter((l) => /equivocation|inconsisten/i.test(l))).toEqual([]);
     } finally {
-      running = false;
+      await killer?.stop();
       await replicas.stopAll();
       await fleet.close();
       await collector.close();
     }
   }, 300_000);
+});
 
+/** On both engines: the SQLite fleet database is a sibling file, the PostgreSQL one a schema. */
+describe.each(testEngines())('fleet anchoring on %s', (engine) => {
   it('a fleet anchor the chain lost is anchored again, and the route lists the receipt of the new anchor after the cursor', async () => {
     await node.rpc('hardhat_reset', []);
-    const dbUrl = await freshDatabaseUrl('postgres');
+    const dbUrl = await freshDatabaseUrl(engine);
     const unit = new FleetUnit('fleet.test/log/reorged');
     await enrollFleet(dbUrl, [unit]);
     const { config, secrets } = loadCollectorSettings(
@@ -262,6 +270,11 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
       running = await startCollector(config, { secrets });
       const url = running.address;
       const fleet = running.fleet!;
+      // The fleet tasks report through the collector: its /readyz and its /metrics.
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^fieldproof_sequencer_/m);
+      expect(metrics).toMatch(/^fieldproof_anchor_/m);
       unit.record(3);
       await pushUnit(unit, {
         urls: [url],

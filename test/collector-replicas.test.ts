@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   FleetUnit,
   enrollFleet,
+  killAtRandom,
   newStats,
   pushUnit,
   seededRandom,
@@ -58,7 +59,7 @@ describe.skipIf(TEST_PG_URL === '')(`${REPLICAS} collector replicas, ${UNITS} un
     await sampler.connect();
     let maxConnections = 0;
     let running = true;
-    const kills: string[] = [];
+    let killer: ReturnType<typeof killAtRandom> | undefined;
     try {
       const sampling = (async () => {
         while (running) {
@@ -75,27 +76,13 @@ describe.skipIf(TEST_PG_URL === '')(`${REPLICAS} collector replicas, ${UNITS} un
         }
       })();
       // Kill a running replica every 0.2–1.2 s (at least one stays up); it restarts in the background.
-      const down = new Set<number>();
-      const restarts: Promise<void>[] = [];
-      const killing = (async () => {
-        while (running) {
-          await sleep(200 + random() * 1_000);
-          const up = [...Array(REPLICAS).keys()].filter((i) => !down.has(i));
-          if (!running || up.length < 2) continue;
-          const i = up[Math.floor(random() * up.length)]!;
-          kills.push(`replica ${i} at ${Math.round(performance.now())} ms`);
-          down.add(i);
-          await replicas.kill(i);
-          const pause = random() * 500;
-          restarts.push(
-            (async () => {
-              await sleep(pause);
-              await replicas.restart(i);
-              down.delete(i);
-            })(),
-          );
-        }
-      })();
+      killer = killAtRandom(replicas, {
+        count: REPLICAS,
+        random,
+        minMs: 200,
+        spreadMs: 1_000,
+        pauseMs: 500,
+      });
       const stats = newStats();
       await Promise.all(
         units.map(async (unit) => {
@@ -106,9 +93,8 @@ describe.skipIf(TEST_PG_URL === '')(`${REPLICAS} collector replicas, ${UNITS} un
           }
         }),
       );
+      const kills = await killer.stop();
       running = false;
-      await killing;
-      await Promise.all(restarts);
       await sampling;
       console.log(
         `fleet: ${kills.length} SIGKILLs; ${stats.pushes} pushes, ${stats.retries} retried, ${stats.gaps} gaps; ` +
@@ -162,6 +148,7 @@ describe.skipIf(TEST_PG_URL === '')(`${REPLICAS} collector replicas, ${UNITS} un
       }
     } finally {
       running = false;
+      await killer?.stop();
       await sampler.end();
       await replicas.stopAll();
     }

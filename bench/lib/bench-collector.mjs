@@ -29,6 +29,22 @@ import { ratio } from './report.mjs';
 const REPLICAS = 3;
 const POOL_MAX = 3;
 
+/**
+ * The PostgreSQL server a section runs on (FIELDPROOF_BENCH_PG_URL, else FIELDPROOF_TEST_PG_URL); without
+ * one, the section is reported as skipped and this answers undefined.
+ */
+export function benchPostgresUrl(report, section) {
+  const base = process.env.FIELDPROOF_BENCH_PG_URL ?? process.env.FIELDPROOF_TEST_PG_URL;
+  if (base !== undefined && base !== '') return base;
+  report.add({
+    section,
+    measure: 'skipped: needs PostgreSQL (set FIELDPROOF_BENCH_PG_URL or FIELDPROOF_TEST_PG_URL)',
+    value: undefined,
+    unit: '',
+  });
+  return undefined;
+}
+
 /** A fresh database of our own on the server named by `baseUrl`; returns its URL and a drop function. */
 export async function ownDatabase(baseUrl, name) {
   const admin = new pg.Client({ connectionString: baseUrl });
@@ -73,16 +89,8 @@ async function post(url, unit, bytes) {
  */
 export async function benchCollector(report, size) {
   const section = 'collector';
-  const base = process.env.FIELDPROOF_BENCH_PG_URL ?? process.env.FIELDPROOF_TEST_PG_URL;
-  if (base === undefined || base === '') {
-    report.add({
-      section,
-      measure: 'skipped: needs PostgreSQL (set FIELDPROOF_BENCH_PG_URL or FIELDPROOF_TEST_PG_URL)',
-      value: undefined,
-      unit: '',
-    });
-    return;
-  }
+  const base = benchPostgresUrl(report, section);
+  if (base === undefined) return;
   const details = {};
   report.details[section] = details;
 

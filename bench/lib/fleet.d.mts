@@ -1,6 +1,7 @@
 // Types of fleet.mjs for the TypeScript tests that drive it (test/collector-replicas.test.ts).
 import type { DeviceKey } from '@fieldproof/note';
 import type { MemoryTree } from '@fieldproof/merkle';
+import type { EvidenceRecord } from '@fieldproof/receipt';
 
 export function seededRandom(seed: number): () => number;
 
@@ -10,6 +11,8 @@ export class FleetUnit {
   readonly origin: string;
   readonly tree: MemoryTree;
   readonly checkpoints: Map<number, string>;
+  /** Every leaf as pushed, by leaf index, with the record it encodes. */
+  readonly leaves: { leafIndex: number; leafHash: string; content: boolean; record: EvidenceRecord }[];
   acked: number;
   pushKey: string;
   cosignature: string;
@@ -37,6 +40,11 @@ export function startReplicas(options: {
   /** More settings for every replica (KEEPER_* for fleet anchoring). */
   env?: Record<string, string>;
 }): Promise<Replicas>;
+
+export function killAtRandom(
+  replicas: Replicas,
+  options: { count: number; random: () => number; minMs: number; spreadMs: number; pauseMs: number },
+): { stop(): Promise<string[]> };
 
 export function enrollFleet(dbUrl: string, units: readonly FleetUnit[]): Promise<void>;
 

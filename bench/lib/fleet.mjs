@@ -148,6 +148,45 @@ export async function startReplicas({
   };
 }
 
+/**
+ * SIGKILLs a running replica every `minMs` to `minMs + spreadMs` (at least one replica stays up) and
+ * restarts it after up to `pauseMs`, every choice drawn from `random` (so a seed replays the choices).
+ * `stop()` ends the loop, waits until every killed replica is back, and resolves the kills made.
+ */
+export function killAtRandom(replicas, { count, random, minMs, spreadMs, pauseMs }) {
+  let running = true;
+  const kills = [];
+  const down = new Set();
+  const restarts = [];
+  const killing = (async () => {
+    while (running) {
+      await sleep(minMs + random() * spreadMs);
+      const up = [...Array(count).keys()].filter((i) => !down.has(i));
+      if (!running || up.length < 2) continue;
+      const i = up[Math.floor(random() * up.length)];
+      kills.push(`replica ${i} at ${Math.round(performance.now())} ms`);
+      down.add(i);
+      await replicas.kill(i);
+      const pause = random() * pauseMs;
+      restarts.push(
+        (async () => {
+          await sleep(pause);
+          await replicas.restart(i);
+          down.delete(i);
+        })(),
+      );
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await killing;
+      await Promise.all(restarts);
+      return kills;
+    },
+  };
+}
+
 /** Enrolls every unit on the collector's database (the library `fieldproof devices add` calls). */
 export async function enrollFleet(dbUrl, units) {
   const collector = await openCollectorDatabase(parseDatabaseUrl(dbUrl, 'COLLECTOR_DB_URL'), {

@@ -1,11 +1,10 @@
 import type { Database, NewEvidence } from '@fieldproof/db';
 import { appendEvidence, isUniqueViolation, newId } from '@fieldproof/db';
 import type { KeeperTask } from '@fieldproof/keeper';
-import { canonicalJson } from '@fieldproof/receipt';
 import type { Logger } from 'pino';
 import type { CollectorDatabase } from '../db/collector-database.js';
 import { listWaitingCheckpoints, setFleetPosition } from '../db/fleet-checkpoints.js';
-import { deviceNoteHash, fleetLeafRecordOf } from './fleet-leaf.js';
+import { canonicalJson, deviceNoteHash, fleetLeafRecordOf } from '@fieldproof/receipt';
 import { fleetEvidenceIdsByDigest, fleetLeafIndices } from './fleet-log-queries.js';
 
 /** Checkpoints looked at per round. */

@@ -1,10 +1,9 @@
 import { findEvidenceWithLeaf } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { createReceiptReader } from '@fieldproof/proofs';
-import type { ReceiptV2 } from '@fieldproof/receipt';
 import type { CollectorDatabase } from '../db/collector-database.js';
 import { listDeviceCheckpointsInFleetRange } from '../db/fleet-checkpoints.js';
-import { deviceNoteHash } from './fleet-leaf.js';
+import { deviceNoteHash, type ReceiptV2 } from '@fieldproof/receipt';
 import { listFinalFleetAnchors } from './fleet-log-queries.js';
 
 /** One entry of `GET /v1/devices/:origin/fleet-proofs` (FLEET-CONTRACT §3). */

@@ -17,17 +17,12 @@ import { findDeviceByOrigin, listDevices } from '../db/devices.js';
 import type { DeviceRow } from '../db/devices.js';
 import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
+import { originParams } from './route-schemas.js';
 
 /** How long a read key lookup is cached (a revoked key stops working within this). */
 const KEY_CACHE_MS = 5_000;
 const MAX_PAGE = 1_000;
 
-const originParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['origin'],
-  properties: { origin: { type: 'string', minLength: 1, maxLength: 255 } },
-} as const;
 /** Query values arrive as strings (no coercion): whole numbers, parsed by {@link size}. */
 const wholeNumber = { type: 'string', pattern: '^(0|[1-9][0-9]{0,14})$' } as const;
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
+import { originParams } from './route-schemas.js';
 
 /** At most this many entries per answer (FLEET-CONTRACT §3). */
 const FLEET_PROOFS_LIMIT_MAX = 256;
@@ -15,12 +16,7 @@ export async function fleetProofRoutes(app: FastifyInstance, ctx: CollectorConte
     '/v1/devices/:origin/fleet-proofs',
     {
       schema: {
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['origin'],
-          properties: { origin: { type: 'string', minLength: 1, maxLength: 255 } },
-        },
+        params: originParams,
         querystring: {
           type: 'object',
           additionalProperties: false,

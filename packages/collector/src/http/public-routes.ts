@@ -5,6 +5,7 @@ import { findDeviceByOrigin } from '../db/devices.js';
 import { listEquivocations } from '../db/equivocations.js';
 import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
+import { originParams } from './route-schemas.js';
 
 const status = {
   type: 'object',
@@ -86,12 +87,7 @@ export async function publicRoutes(app: FastifyInstance, ctx: CollectorContext):
     '/v1/devices/:origin/equivocations',
     {
       schema: {
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['origin'],
-          properties: { origin: { type: 'string', minLength: 1, maxLength: 255 } },
-        },
+        params: originParams,
         response: {
           200: {
             type: 'object',

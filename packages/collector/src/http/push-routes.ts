@@ -13,6 +13,7 @@ import { verifyPush } from '../push/verify-push.js';
 import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
 import { fleetProofRoutes } from './fleet-proof-routes.js';
+import { originParams } from './route-schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,13 +21,6 @@ declare module 'fastify' {
     device: DeviceRow | null;
   }
 }
-
-const originParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['origin'],
-  properties: { origin: { type: 'string', minLength: 1, maxLength: 255 } },
-} as const;
 
 const headSchema = {
   type: 'object',
