@@ -102,4 +102,21 @@ describe(`fieldproof collector, collector-key and devices (${engine}, real proce
     expect(await exited).toBe(0);
     expect(out).toMatch(/"msg":"collector stopped"/);
   }, 120_000); // eight process starts: slow on a loaded machine
+
+  it('with fleet anchoring but no signer key: exit 2 (refused), one line naming the setting', async () => {
+    const env = {
+      COLLECTOR_DB_URL: await freshDatabaseUrl(engine),
+      COLLECTOR_DATA_DIR: tempDir('fieldproof-collector-cli-'),
+      COLLECTOR_PORT: '0',
+      KEEPER_PROVIDER: 'evm',
+      KEEPER_CHAINS: JSON.stringify([{ name: 'local', rpcUrl: 'http://127.0.0.1:9', chainId: 31337 }]),
+    };
+    const result = await fp(['collector'], env);
+    expect(result.code, result.stderr).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^fieldproof collector: refusing to start: fleet anchoring: KEEPER_SIGNER_KEY_FILE: not set/,
+    );
+  });
 });

@@ -1,106 +1,149 @@
-// Fleet anchoring (issue 16) on a real local EVM node: a `fieldproof collector` with KEEPER_PROVIDER=evm
-// on PostgreSQL, a fleet of simulated units (bench/lib/fleet.mjs) each pushing one signed checkpoint per
-// interval, and the collector anchoring its fleet log once per interval (KEEPER_BATCH_MAX_WAIT_MS). Gas
-// is read from the receipts of the collector's own anchor transactions on the node.
+// Intake → final at the unit through the collector's fleet anchor (issue 16, "Measured"), against direct
+// anchoring in the same run on the same chain: one hardhat node (automine + interval blocks, as in the
+// anchoring section); unit D — the real api and keeper, KEEPER_PROVIDER=evm, its own signer; unit C — the
+// real api and keeper, KEEPER_PROVIDER=collector (no chain, no key), pushing to one `fieldproof collector`
+// process with fleet anchoring on PostgreSQL (same chain, same confirmations, its own signer). One record
+// at a time, alternately to D and to C: the time from the POST to GET /v1/evidence/:id reading `final` on
+// that unit. The fleet path adds the push, the collector's fleet intake, sequencing and anchoring of its
+// fleet log, and the unit's fetch of the fleet proof; the chain's share is the same.
+import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeAnchorPayload } from '@fieldproof/receipt';
-import { CHAIN_ID, SIGNER_KEY, rpc, startHardhat } from './bench-anchoring.mjs';
 import { benchPostgresUrl, ownDatabase } from './bench-collector.mjs';
-import { FleetUnit, enrollFleet, newStats, pushUnit, seededRandom, startReplicas } from './fleet.mjs';
+import { CHAIN_ID, SIGNER_KEY, rpc, startHardhat } from './bench-anchoring.mjs';
+import { digestSource } from './bench-log.mjs';
+import { CLI, freePort, runNode, startChild, waitForHttp } from './processes.mjs';
 import { ratio } from './report.mjs';
-import { waitFor } from './servers.mjs';
+import { createKey, installation, startApi, startKeeper, timeToFinal } from './servers.mjs';
+
+/** Hardhat's dev account #2 (public, local nodes only): the collector's fleet signer. */
+const COLLECTOR_SIGNER_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
+const POLL = { KEEPER_POLL_MS: '100', KEEPER_CONFIRM_POLL_MS: '250' };
 
 /**
  * @param {import('./report.mjs').Report} report
- * @param {{ dir: string, units: number, intervals: number, intervalMs: number }} size
+ * @param {{ dir: string, runs: number, confirmations: number, blockMs: number, nodeArgs?: string[] }} size
  */
 export async function benchFleet(report, size) {
   const section = 'fleet';
   const base = benchPostgresUrl(report, section);
   if (base === undefined) return;
   const chain = await startHardhat();
-  const signer = (await rpc(chain.url, 'eth_accounts'))[1];
+  await rpc(chain.url, 'evm_setIntervalMining', [size.blockMs]);
+  const chains = JSON.stringify([
+    { name: 'local', rpcUrl: chain.url, chainId: CHAIN_ID, confirmations: size.confirmations },
+  ]);
   const db = await ownDatabase(base, `fp_bench_fleet_${process.pid}`);
-  const replicas = await startReplicas({
-    count: 1,
-    dbUrl: db.url,
-    dataDir: path.join(size.dir, 'fleet'),
-    env: {
-      KEEPER_PROVIDER: 'evm',
-      KEEPER_CHAINS: JSON.stringify([
-        { name: 'local', rpcUrl: chain.url, chainId: CHAIN_ID, confirmations: 1 },
-      ]),
-      KEEPER_SIGNER_KEY: SIGNER_KEY,
-      // One fleet anchor per interval: the batch closes when its oldest leaf is this old.
-      KEEPER_BATCH_MAX_WAIT_MS: String(size.intervalMs),
-      KEEPER_BATCH_MAX_LEAVES: String(1_000_000),
-      KEEPER_POLL_MS: '100',
-      KEEPER_CONFIRM_POLL_MS: '250',
-    },
-  });
+  /** Every process started here, stopped before the database is dropped. */
+  const children = [];
   try {
-    const units = Array.from({ length: size.units }, (_, i) => new FleetUnit(`bench.test/log/unit-${i}`));
-    await enrollFleet(db.url, units);
-    const random = seededRandom(1);
-    const stats = newStats();
-    for (let i = 0; i < size.intervals; i++) {
-      const started = performance.now();
-      await Promise.all(
-        units.map(async (unit) => {
-          unit.record(1 + Math.floor(random() * 10));
-          await pushUnit(unit, { urls: replicas.urls, witnessKey: replicas.witnessKey, random, stats });
-        }),
-      );
-      await sleep(Math.max(0, size.intervalMs - (performance.now() - started)));
-    }
-    const checkpoints = stats.pushes;
-    // Every pushed checkpoint covered by a mined fleet anchor: the newest anchor's FPA1 tree size reaches
-    // the number of fleet leaves (one per pushed checkpoint).
-    const mined = async () => {
-      const latest = Number(await rpc(chain.url, 'eth_blockNumber'));
-      const txs = [];
-      for (let n = 1; n <= latest; n++) {
-        const block = await rpc(chain.url, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, true]);
-        for (const tx of block.transactions) if (tx.from.toLowerCase() === signer.toLowerCase()) txs.push(tx);
-      }
-      return txs;
+    // The collector, with fleet anchoring: the keeper's settings under the keeper's names.
+    const collectorEnv = {
+      COLLECTOR_DB_URL: db.url,
+      COLLECTOR_DATA_DIR: path.join(size.dir, 'fleet-collector'),
+      LOG_LEVEL: 'warn',
+      KEEPER_PROVIDER: 'evm',
+      KEEPER_CHAINS: chains,
+      KEEPER_SIGNER_KEY: COLLECTOR_SIGNER_KEY,
+      KEEPER_BATCH_MAX_LEAVES: '1',
+      KEEPER_BATCH_MAX_WAIT_MS: '0',
+      ...POLL,
     };
-    const treeSizeOf = (tx) => decodeAnchorPayload(tx.input).treeSize;
-    let txs = [];
-    await waitFor(
-      'the fleet log anchored up to the last pushed checkpoint',
-      async () => {
-        txs = await mined();
-        return txs.some((tx) => treeSizeOf(tx) >= checkpoints) ? true : undefined;
+    const keys = JSON.parse(await runNode([CLI, 'collector-key', '--json'], collectorEnv));
+    const port = await freePort();
+    const collectorUrl = `http://127.0.0.1:${port}`;
+    const collector = startChild('collector (fleet)', [CLI, 'collector'], {
+      env: { ...collectorEnv, COLLECTOR_PORT: String(port) },
+    });
+    children.push(collector);
+    await waitForHttp(`${collectorUrl}/readyz`, collector, 60_000);
+
+    // Unit D: anchors itself.
+    const direct = installation(size.dir, 'fleet-direct');
+    const directKey = await createKey(direct);
+    const directApi = await startApi(direct, { nodeArgs: size.nodeArgs });
+    children.push(directApi.child);
+    const directKeeper = await startKeeper(direct, {
+      nodeArgs: size.nodeArgs,
+      env: {
+        KEEPER_PROVIDER: 'evm',
+        KEEPER_CHAINS: chains,
+        KEEPER_SIGNER_KEY: SIGNER_KEY,
+        KEEPER_BATCH_MAX_LEAVES: '1',
+        KEEPER_BATCH_MAX_WAIT_MS: '0',
+        ...POLL,
       },
-      { timeoutMs: 120_000, everyMs: 500 },
+    });
+    children.push(directKeeper.child);
+
+    // Unit C: no chain, no key; enrolled on the collector with `fieldproof devices add`.
+    const fleet = installation(size.dir, 'fleet-unit');
+    const fleetKey = await createKey(fleet);
+    const device = JSON.parse(
+      lastJsonLine(await runNode([CLI, 'device', '--json'], fleet.env), 'verifierKey'),
     );
-    let gas = 0;
-    const perTx = [];
-    for (const tx of txs) {
-      const receipt = await rpc(chain.url, 'eth_getTransactionReceipt', [tx.hash]);
-      gas += Number(receipt.gasUsed);
-      perTx.push(Number(receipt.gasUsed));
+    const enrolled = JSON.parse(
+      lastJsonLine(
+        await runNode(
+          [CLI, 'devices', 'add', '--origin', device.origin, '--key', device.verifierKey, '--json'],
+          collectorEnv,
+        ),
+        'key',
+      ),
+    );
+    const pushKeyFile = path.join(size.dir, 'fleet-unit-push.key');
+    fs.writeFileSync(pushKeyFile, `${enrolled.key}\n`, { mode: 0o600 });
+    const fleetUnitEnv = {
+      KEEPER_PROVIDER: 'collector',
+      KEEPER_COLLECTORS: JSON.stringify([
+        {
+          name: 'fleet',
+          url: collectorUrl,
+          apiKeyFile: pushKeyFile,
+          witnessKey: keys.verifierKey,
+          fleetKey: keys.fleetKey,
+        },
+      ]),
+      ...POLL,
+    };
+    const fleetApi = await startApi(fleet, { nodeArgs: size.nodeArgs, env: fleetUnitEnv });
+    children.push(fleetApi.child);
+    children.push((await startKeeper(fleet, { nodeArgs: size.nodeArgs, env: fleetUnitEnv })).child);
+
+    const nextDigest = digestSource();
+    const finalLatency = (api, key) => timeToFinal(api.url, key, nextDigest());
+    const directMs = [];
+    const fleetMs = [];
+    for (let i = 0; i < size.runs; i++) {
+      directMs.push(await finalLatency(directApi, directKey));
+      fleetMs.push(await finalLatency(fleetApi, fleetKey));
     }
-    const perCheckpoint = gas / checkpoints;
-    // Each unit anchoring its own: one anchor transaction per device checkpoint, of the same FPA1 shape.
-    const direct = perTx.reduce((a, b) => a + b, 0) / perTx.length;
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const fleetMedian = median(fleetMs);
+    const directMedian = median(directMs);
     report.add({
       section,
-      measure: `gas per device checkpoint, ${size.units} units × ${size.intervals} intervals of ${size.intervalMs / 1000} s, one fleet anchor per interval`,
-      value: perCheckpoint,
-      unit: 'gas',
-      peer: 'each unit anchoring its own (one FPA1 anchor transaction per checkpoint)',
-      peerValue: direct,
-      ratio: ratio(perCheckpoint, direct),
-      target: '≤ 0.01×',
-      met: ratio(perCheckpoint, direct) <= 0.01,
-      note: `${checkpoints} device checkpoints in ${txs.length} fleet anchor transactions (${Math.round(direct)} gas each on average); gasUsed from eth_getTransactionReceipt`,
+      measure: `intake → final at the unit through the collector (median of ${fleetMs.length})`,
+      value: fleetMedian,
+      unit: 'ms',
+      peer: 'direct anchoring, same chain, same run',
+      peerValue: directMedian,
+      ratio: ratio(fleetMedian, directMedian),
+      note: `POST to GET /v1/evidence/:id reading final on each unit (polled every 20 ms), alternately; ${size.confirmations} confirmations, automine + ${size.blockMs} ms interval blocks; both keepers and the collector with KEEPER_BATCH_MAX_LEAVES=1, KEEPER_BATCH_MAX_WAIT_MS=0, KEEPER_POLL_MS=100, KEEPER_CONFIRM_POLL_MS=250 (the unit's fleet-proof fetch interval); runs through the collector: ${fleetMs.map((l) => Math.round(l)).join(', ')} ms; direct: ${directMs.map((l) => Math.round(l)).join(', ')} ms`,
     });
+    report.details.fleet = { fleetMs, directMs, confirmations: size.confirmations, blockMs: size.blockMs };
   } finally {
-    await replicas.stopAll();
+    await Promise.all(children.map((c) => c.stop()));
     await chain.child.stop();
-    await db.drop();
+    await db.drop().catch(() => undefined);
   }
+}
+
+function lastJsonLine(out, field) {
+  const line = out
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{') && l.includes(`"${field}"`));
+  if (line === undefined) throw new Error(`no JSON line with "${field}" in:\n${out}`);
+  return line;
 }

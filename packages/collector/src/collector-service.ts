@@ -3,16 +3,17 @@ import type { CollectorConfig, RunServiceOptions, Secrets, Service } from '@fiel
 import { DeviceKeyError } from '@fieldproof/note';
 import { createProcessLogger } from '@fieldproof/config/observability';
 import { startCollector } from './start-collector.js';
+import { FleetRefusedError } from './fleet/fleet-refused-error.js';
 
 /**
  * The collector as `runService` runs it (apps/collector, `fieldproof collector`): its own settings
- * (COLLECTOR_*, and KEEPER_* for fleet anchoring: `loadCollectorSettings`), then `startCollector`. A witness key it cannot use is the
- * operator's to fix: no restart helps.
+ * (COLLECTOR_*, and KEEPER_* for fleet anchoring: `loadCollectorSettings`), then `startCollector`. A witness key it cannot use, or a fleet
+ * signer key it cannot use, is the operator's to fix: no restart helps.
  */
 export const collectorService: Service<{ readonly config: CollectorConfig; readonly secrets: Secrets }> = {
   name: 'collector',
   listenSettings: 'COLLECTOR_HOST / COLLECTOR_PORT',
-  refusals: [DeviceKeyError],
+  refusals: [DeviceKeyError, FleetRefusedError],
   loadSettings: (env, cwd) => loadCollectorSettings(env, cwd),
   createLogger: (config) => createProcessLogger('collector', config.logLevel),
   start: ({ config, secrets, logger }) => startCollector(config, { logger, secrets }),

@@ -5,7 +5,7 @@
 export type * from './task.js';
 export { createKeeper, type Anchoring, type Keeper, type KeeperProcessDeps } from './keeper.js';
 export { keeperService, runKeeper } from './keeper-service.js';
-export { createAnchoring, type AnchoringOptions, type AnchorPoint } from './anchor/index.js';
+export { SignerKeyError, createAnchoring, type AnchoringOptions, type AnchorPoint } from './anchor/index.js';
 export { createTaskRunner, type TaskRunner, type TaskRunnerOptions } from './task-runner.js';
 export { backoffDelay } from './backoff.js';
 export { createSequencer, type SequencerTask } from './sequencer/sequencer.js';

@@ -1,7 +1,9 @@
 import type { CollectorConfig, FleetConfig, Secrets } from '@fieldproof/config';
 import { createDatabase, openMigratedDatabase, parseDatabaseUrl, redactUrl } from '@fieldproof/db';
-import type { Database } from '@fieldproof/db';
+import type { CreateDatabaseOptions, Database } from '@fieldproof/db';
 import {
+  DeviceIdentityError,
+  SignerKeyError,
   createAnchoring,
   createSequencer,
   createTaskRunner,
@@ -13,6 +15,8 @@ import {
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CollectorDatabase } from '../db/collector-database.js';
+import { FleetRefusedError } from './fleet-refused-error.js';
+import { DeviceKeyError } from '@fieldproof/note';
 import { createFleetIntake } from './fleet-intake.js';
 import { listFleetProofs } from './fleet-proofs.js';
 import type { FleetProofPage } from './fleet-proofs.js';
@@ -66,7 +70,14 @@ export async function openFleetLog(options: OpenFleetLogOptions): Promise<FleetL
   const { config, secrets, collector, registry, now } = options;
   const settings = config.fleet.keeper;
   const logger = options.logger.child({ log: 'fleet' });
-  const database = await openFleetDatabase(settings.database.target, settings.database.sqlite, logger);
+  const database = await openFleetDatabase(
+    settings.database.target,
+    {
+      sqlite: settings.database.sqlite,
+      postgresPoolMax: config.database.poolMax,
+    },
+    logger,
+  );
   try {
     const deps: KeeperDeps = { database, config: settings, secrets, logger, registry, now };
     const identity = await openDeviceIdentity({
@@ -124,6 +135,13 @@ export async function openFleetLog(options: OpenFleetLogOptions): Promise<FleetL
     };
   } catch (err) {
     await database.close().catch(() => undefined);
+    if (
+      err instanceof SignerKeyError ||
+      err instanceof DeviceIdentityError ||
+      err instanceof DeviceKeyError
+    ) {
+      throw new FleetRefusedError(`fleet anchoring: ${err.message}`, { cause: err });
+    }
     throw err;
   }
 }
@@ -135,10 +153,10 @@ export async function openFleetLog(options: OpenFleetLogOptions): Promise<FleetL
  */
 async function openFleetDatabase(
   target: ReturnType<typeof parseDatabaseUrl>,
-  sqlite: CollectorConfig['database']['sqlite'],
+  options: CreateDatabaseOptions,
   logger: Logger,
 ): Promise<Database> {
-  const database = createDatabase(target, { sqlite, postgresPoolMax: 4 });
+  const database = createDatabase(target, options);
   try {
     const schema = target.engine === 'postgres' ? searchPathOf(target.url) : undefined;
     if (schema !== undefined) {
