@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createCollectorDatabase, listWaitingCheckpoints } from '@fieldproof/collector';
 import type { FleetProofPage } from '@fieldproof/collector';
 import { fleetDatabaseUrl, loadCollectorSettings } from '@fieldproof/config';
@@ -13,6 +12,7 @@ import {
   enrollFleet,
   killAtRandom,
   newStats,
+  pushRounds,
   pushUnit,
   seededRandom,
   startReplicas,
@@ -139,16 +139,13 @@ describe.skipIf(TEST_PG_URL === '')('fleet anchoring on PostgreSQL', () => {
     let killer: ReturnType<typeof killAtRandom> | undefined;
     try {
       killer = killAtRandom(replicas, { count: REPLICAS, random, minMs: 300, spreadMs: 900, pauseMs: 400 });
-      const stats = newStats();
-      await Promise.all(
-        units.map(async (unit) => {
-          for (let round = 0; round < ROUNDS; round++) {
-            unit.record(1 + Math.floor(random() * 5));
-            await pushUnit(unit, { urls: replicas.urls, witnessKey: replicas.witnessKey, random, stats });
-            await sleep(random() * 400);
-          }
-        }),
-      );
+      const stats = await pushRounds(units, {
+        rounds: ROUNDS,
+        maxRecords: 5,
+        pauseMs: 400,
+        replicas,
+        random,
+      });
       const kills = await killer.stop();
       console.log(`fleet: ${kills.length} SIGKILLs, ${stats.pushes} pushes, ${stats.retries} retried`);
       expect(kills.length).toBeGreaterThanOrEqual(2);

@@ -14,8 +14,7 @@ import {
   FleetUnit,
   enrollFleet,
   killAtRandom,
-  newStats,
-  pushUnit,
+  pushRounds,
   seededRandom,
   startReplicas,
 } from '../bench/lib/fleet.mjs';
@@ -83,16 +82,13 @@ describe.skipIf(TEST_PG_URL === '')(`${REPLICAS} collector replicas, ${UNITS} un
         spreadMs: 1_000,
         pauseMs: 500,
       });
-      const stats = newStats();
-      await Promise.all(
-        units.map(async (unit) => {
-          for (let round = 0; round < ROUNDS; round++) {
-            unit.record(1 + Math.floor(random() * 20));
-            await pushUnit(unit, { urls: replicas.urls, witnessKey: replicas.witnessKey, random, stats });
-            await sleep(random() * 500);
-          }
-        }),
-      );
+      const stats = await pushRounds(units, {
+        rounds: ROUNDS,
+        maxRecords: 20,
+        pauseMs: 500,
+        replicas,
+        random,
+      });
       const kills = await killer.stop();
       running = false;
       await sampling;

@@ -46,6 +46,11 @@ export function killAtRandom(
   options: { count: number; random: () => number; minMs: number; spreadMs: number; pauseMs: number },
 ): { stop(): Promise<string[]> };
 
+export function pushRounds(
+  units: readonly FleetUnit[],
+  options: { rounds: number; maxRecords: number; pauseMs: number; replicas: Replicas; random: () => number },
+): Promise<FleetStats>;
+
 export function enrollFleet(dbUrl: string, units: readonly FleetUnit[]): Promise<void>;
 
 export interface FleetStats {

@@ -268,6 +268,24 @@ export async function pushUnit(unit, { urls, witnessKey, random, stats }) {
   }
 }
 
+/**
+ * Every unit, all at once: `rounds` times records 1…`maxRecords` records, pushes them (pushUnit) and
+ * pauses up to `pauseMs`. Resolves the stats.
+ */
+export async function pushRounds(units, { rounds, maxRecords, pauseMs, replicas, random }) {
+  const stats = newStats();
+  await Promise.all(
+    units.map(async (unit) => {
+      for (let round = 0; round < rounds; round++) {
+        unit.record(1 + Math.floor(random() * maxRecords));
+        await pushUnit(unit, { urls: replicas.urls, witnessKey: replicas.witnessKey, random, stats });
+        await sleep(random() * pauseMs);
+      }
+    }),
+  );
+  return stats;
+}
+
 export function newStats() {
   return { pushes: 0, appended: 0, retries: 0, gaps: 0 };
 }
