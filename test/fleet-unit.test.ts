@@ -170,7 +170,7 @@ describe('a unit anchoring through its collector (KEEPER_PROVIDER=collector)', (
     const unit = new PushingUnit(
       'fieldproof.test/log/direct-and-fleet',
       { url, pushKey: 'fp_unused', witnessKey, fleetKey: fleet.fleetKey },
-      { KEEPER_PROVIDER: 'evm', KEEPER_CHAINS: JSON.stringify(chains) },
+      { env: { KEEPER_PROVIDER: 'evm', KEEPER_CHAINS: JSON.stringify(chains) } },
     );
     let direct: ReturnType<typeof createAnchoring> | undefined;
     try {
