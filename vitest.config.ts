@@ -44,6 +44,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     globalSetup: ['test/support/global-setup.ts'],
+    // Per test file: drops the PostgreSQL databases it created, after its last test.
+    setupFiles: ['test/support/setup-file.ts'],
     reporters: ['default'],
   },
 });

@@ -5,7 +5,7 @@ import { listAnchorTxsOfChain } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import { appendCheckpoint } from './support/anchor-fixtures.js';
-import { createTestDatabase, dropTestDatabases } from './support/databases.js';
+import { createTestDatabase } from './support/databases.js';
 import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
 
@@ -29,7 +29,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await node?.stop();
-  await dropTestDatabases();
 });
 
 function childEnv(database: Database, extra: Record<string, string> = {}): Record<string, string> {

@@ -1,21 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createKeeper } from '@fieldproof/keeper';
 import type { Keeper } from '@fieldproof/keeper';
 import { LOG_META, createDatabase, initLogMeta } from '@fieldproof/db';
-import type { Database } from '@fieldproof/db';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import { createTestApi, randomDigest, type TestApi } from './support/api.js';
 import {
   CapturedLogs,
   TestClock,
   anchorDeps,
+  driveToFinal,
   driveUntil,
   jobsOf,
   txsOf,
   waitFor,
 } from './support/anchor-fixtures.js';
-import { dropTestDatabases, targetOf, testEngines } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { targetOf, testEngines } from './support/databases.js';
+import { closedAfterTest } from './support/lifetime.js';
+import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 import { testDevice } from '../packages/keeper/test/support.js';
 
@@ -30,17 +31,7 @@ import { testDevice } from '../packages/keeper/test/support.js';
 const SIGNER = HARDHAT_ACCOUNTS[3];
 const CHAIN = 'local';
 
-let node: HardhatNode;
-const databases: Database[] = [];
-
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  for (const d of databases) await d.close();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
 
 interface EvidenceAnchor {
   chain: string;
@@ -72,8 +63,7 @@ describe.each(testEngines())('%s', (engine) => {
     api = await createTestApi(engine, { API_MAX_EVENT_LOOP_DELAY_MS: '0' }); // not a load-shedding test
     const { app, auth } = api;
     // The keeper's own connection(s) to the api's database, as two processes have.
-    const database = createDatabase(targetOf(api.database.target.url));
-    databases.push(database);
+    const database = closedAfterTest(createDatabase(targetOf(api.database.target.url)));
     const device = testDevice();
     await initLogMeta(database.db, LOG_META.origin, device.origin, Date.now());
     await initLogMeta(database.db, LOG_META.verifierKey, device.verifierKey, Date.now());
@@ -131,19 +121,8 @@ describe.each(testEngines())('%s', (engine) => {
       return res.json<ReceiptView>();
     };
     const jobStates = async () => (await jobsOf(database, CHAIN)).map((j) => [j.tree_size, j.state]);
-    const anchorToFinal = async (count: number) => {
-      await driveUntil(
-        anchoring.tasks,
-        async () => (await jobsOf(database, CHAIN)).filter((j) => j.state === 'included').length === 1,
-        { clock, label: 'included' },
-      );
-      await node.mineBlocks(1); // the second confirmation
-      await driveUntil(
-        anchoring.tasks,
-        async () => (await jobsOf(database, CHAIN)).filter((j) => j.state === 'final').length === count,
-        { clock, label: 'final' },
-      );
-    };
+    const anchorToFinal = (count: number) =>
+      driveToFinal(anchoring.tasks, database, { chain: CHAIN, count, clock, mine: () => node.mineBlocks(1) });
 
     // Two checkpoints, each anchored to final (one leaf each).
     const first = await record();

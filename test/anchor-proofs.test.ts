@@ -8,11 +8,12 @@ import {
   TestClock,
   anchorDeps,
   appendCheckpoint,
+  driveToFinal,
   driveUntil,
   jobsOf,
   txsOf,
 } from './support/anchor-fixtures.js';
-import { dropTestDatabases, testEngines } from './support/databases.js';
+import { testEngines } from './support/databases.js';
 import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { createAnchoring, type Anchoring } from '../packages/keeper/src/anchor/index.js';
@@ -43,7 +44,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await node?.stop();
-  await dropTestDatabases();
 });
 
 describe.each(testEngines())('%s', (engine) => {
@@ -105,18 +105,8 @@ describe.each(testEngines())('%s', (engine) => {
         )?.[1] ?? 0,
       );
     const finalJobs = async () => (await jobsOf(database, CHAIN)).filter((j) => j.state === 'final');
-    const anchorToFinal = async (count: number) => {
-      await driveUntil(
-        tasks,
-        async () => (await jobsOf(database, CHAIN)).some((j) => j.state === 'included'),
-        {
-          clock,
-          label: 'included',
-        },
-      );
-      await node.mineBlocks(1); // the second confirmation
-      await driveUntil(tasks, async () => (await finalJobs()).length === count, { clock, label: 'final' });
-    };
+    const anchorToFinal = (count: number) =>
+      driveToFinal(tasks, database, { chain: CHAIN, count, clock, mine: () => node.mineBlocks(1) });
     /** The proof the route serves for `job`: verified offline, and its block is the chain's. */
     const expectServedProof = async (job: AnchorJobRow) => {
       const { status, body } = await proofOf(job.id);

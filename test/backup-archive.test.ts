@@ -4,17 +4,15 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pino from 'pino';
 import tar from 'tar-stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@fieldproof/config';
 import { backupArchiveName, pruneBackups } from '@fieldproof/db';
 import { createMaintenance } from '@fieldproof/keeper';
 import { createTestApi, randomDigest } from './support/api.js';
 import type { TestApi } from './support/api.js';
-import { dropTestDatabases, tempDir, testEngines } from './support/databases.js';
+import { tempDir, testEngines } from './support/databases.js';
 import { runNode } from './support/processes.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
-
-afterAll(dropTestDatabases);
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const cli = (args: string[], env: Record<string, string | undefined>) =>

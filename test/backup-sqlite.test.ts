@@ -3,13 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BackupError, backupSqlite } from '@fieldproof/db';
 import type { BackupProgress, Database } from '@fieldproof/db';
-import { createTestDatabase, dropTestDatabases, tempDir, testEngines } from './support/databases.js';
+import { createTestDatabase, tempDir, testEngines } from './support/databases.js';
 import { evidenceRows } from './support/evidence-rows.js';
-
-afterAll(dropTestDatabases);
 
 const WRITER = fileURLToPath(new URL('./support/sqlite-writer-child.mjs', import.meta.url));
 

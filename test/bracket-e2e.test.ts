@@ -7,7 +7,7 @@ import { listChainFinalizedBlocks } from '@fieldproof/db';
 import { openDeviceIdentity } from '@fieldproof/keeper';
 import { validateReceiptV2, verifyReceiptV2Offline, type ReceiptV2 } from '@fieldproof/receipt';
 import { createTestApi, randomDigest, type ApiJson, type TestApi } from './support/api.js';
-import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
+import { TestClock, anchorDeps, driveToFinal } from './support/anchor-fixtures.js';
 import { tempDir } from './support/databases.js';
 import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
@@ -81,22 +81,8 @@ describe('the time bracket end to end (sqlite, real hardhat node, built CLI)', (
       expect(res.statusCode).toBe(201);
       return res.json<ApiJson>();
     };
-    const anchorToFinal = async (count: number) => {
-      const jobs = async () => jobsOf(database, CHAIN);
-      await driveUntil(tasks, async () => (await jobs()).some((j) => j.state === 'included'), {
-        clock,
-        label: 'included',
-      });
-      await node.mineBlocks(1); // the second confirmation
-      await driveUntil(
-        tasks,
-        async () => (await jobs()).filter((j) => j.state === 'final').length === count,
-        {
-          clock,
-          label: 'final',
-        },
-      );
-    };
+    const anchorToFinal = (count: number) =>
+      driveToFinal(tasks, database, { chain: CHAIN, count, clock, mine: () => node.mineBlocks(1) });
 
     // The keeper reaches the chain: one record anchored to final, the newest finalized block recorded.
     await post(apiClock.value);

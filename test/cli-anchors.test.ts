@@ -1,6 +1,6 @@
 import { Wallet } from 'ethers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Engine } from '@fieldproof/db';
+import { describe, expect, it } from 'vitest';
+import type { Engine } from '@fieldproof/db';
 import { createDatabase, migrate } from '@fieldproof/db';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import {
@@ -11,8 +11,9 @@ import {
   jobsOf,
   txsOf,
 } from './support/anchor-fixtures.js';
-import { dropTestDatabases, freshDatabaseUrl, targetOf, testEngines } from './support/databases.js';
-import { startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { freshDatabaseUrl, targetOf, testEngines } from './support/databases.js';
+import { closedAfterTest } from './support/lifetime.js';
+import { useHardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 
@@ -22,17 +23,7 @@ import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
  * once the signer is funded, goes the normal way to `final` — one new transaction, mined once. A job
  * that is not dead and an unknown id are refused with exit 2 and nothing changes.
  */
-let node: HardhatNode;
-const databases: Database[] = [];
-
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  for (const d of databases) await d.close();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
 
 const fp = (args: string[], url: string) => runNode([FIELDPROOF_BIN, ...args], { API_DB_URL: url });
 
@@ -42,8 +33,7 @@ describe.each(testEngines())('%s', (engine: Engine) => {
     { timeout: 120_000 },
     async () => {
       const url = await freshDatabaseUrl(engine);
-      const database = createDatabase(targetOf(url));
-      databases.push(database);
+      const database = closedAfterTest(createDatabase(targetOf(url)));
       await migrate(database);
       const clock = new TestClock();
       const signer = Wallet.createRandom(); // no funds: every send fails, and the job dies after 2 attempts

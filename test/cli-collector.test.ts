@@ -2,14 +2,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCosignerKey, parseVerifierKey, verifyCosignature } from '@fieldproof/note';
 import { SimulatedUnit, devicePath } from '../packages/collector/test/support.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
-import { dropTestDatabases, freshDatabaseUrl, tempDir, testEngines } from './support/databases.js';
+import { freshDatabaseUrl, tempDir, testEngines } from './support/databases.js';
 import { runNode } from './support/processes.js';
-
-afterAll(dropTestDatabases);
 
 const fp = (args: string[], env: Record<string, string>) => runNode([FIELDPROOF_BIN, ...args], env);
 

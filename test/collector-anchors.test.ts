@@ -18,8 +18,9 @@ import type { PushedAnchor } from '../packages/collector/src/index.js';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
-import { dropTestDatabases, tempDir, testEngines } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { tempDir, testEngines } from './support/databases.js';
+import { HARDHAT_ACCOUNTS, startHardhatNode, useHardhatNode } from './support/hardhat.js';
+import type { HardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
 import { PushingUnit } from './support/pushing-unit.js';
 
@@ -47,14 +48,7 @@ const blockOf = (b: AnchorBranch) =>
   b.steps.find((s) => s.type === 'block') as { chainId: number; number: number; hash: string } | undefined;
 const txHashesOf = (r: ReceiptV2) => r.anchors.map((b) => txOf(b).txHash);
 
-let node: HardhatNode;
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
 
 describe(`anchors pushed to the collector (${engine})`, () => {
   it('a receipt from the collector alone carries the final anchor and verifies offline and against the node', async () => {

@@ -7,15 +7,13 @@ import { createCosigner, generateDeviceKey, openNote, verifyCosignature } from '
 import { leafHashOf } from '@fieldproof/receipt';
 import type { Receipt, ReceiptV2 } from '@fieldproof/receipt';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectorDatabaseUrl, createTestCollector, devicePath } from '../packages/collector/test/support.js';
 import type { TestCollector } from '../packages/collector/test/support.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
-import { dropTestDatabases, tempDir, testEngines } from './support/databases.js';
+import { tempDir, testEngines } from './support/databases.js';
 import { runNode } from './support/processes.js';
 import { PushingUnit } from './support/pushing-unit.js';
-
-afterAll(dropTestDatabases);
 
 /** The collector's normal engine when configured (PostgreSQL), else SQLite. */
 const engine = testEngines().at(-1)!;

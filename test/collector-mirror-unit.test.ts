@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getLatestCheckpoint } from '@fieldproof/db';
 import type { Database, Schema } from '@fieldproof/db';
 import { toHex } from '@fieldproof/merkle';
@@ -9,10 +9,8 @@ import type { Kysely } from 'kysely';
 import { findDeviceByOrigin } from '@fieldproof/collector';
 import type { PushRequest } from '@fieldproof/collector';
 import { createTestCollector, sendPush } from '../packages/collector/test/support.js';
-import { createTestDatabase, dropTestDatabases, freshDatabaseUrl, testEngines } from './support/databases.js';
+import { createTestDatabase, freshDatabaseUrl, testEngines } from './support/databases.js';
 import { FIXTURE_ORIGIN, createLogFixture } from './support/log-fixture.js';
-
-afterAll(dropTestDatabases);
 
 /**
  * What a unit's push is made of, read from a unit's own database (SQLite, written as the sequencer

@@ -9,7 +9,7 @@ import { parseDatabaseUrl } from '@fieldproof/db';
 import { fromHex, rootFromLeafHashes, toHex } from '@fieldproof/merkle';
 import { verifyCosignature } from '@fieldproof/note';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   FleetUnit,
   enrollFleet,
@@ -19,9 +19,7 @@ import {
   startReplicas,
 } from '../bench/lib/fleet.mjs';
 import type { Replicas } from '../bench/lib/fleet.mjs';
-import { TEST_PG_URL, dropTestDatabases, freshDatabaseUrl, tempDir } from './support/databases.js';
-
-afterAll(dropTestDatabases);
+import { TEST_PG_URL, freshDatabaseUrl, tempDir } from './support/databases.js';
 
 /** Fleet size: 30 units in `npm test`; FIELDPROOF_FLEET_UNITS=200 for the issue's full fleet. */
 const UNITS = Number(process.env.FIELDPROOF_FLEET_UNITS ?? '30');

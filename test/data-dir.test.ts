@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { tempDir } from './support/databases.js';
 import { runNode } from './support/processes.js';
+import { waitFor } from './support/wait-for.js';
 
 /** The settings that pick files, unset: what a fresh clone runs with. */
 const DEFAULTS = { API_DB_URL: undefined, KEEPER_DB_URL: undefined, FIELDPROOF_DATA_DIR: undefined };
@@ -35,16 +36,13 @@ describe('the default data folder', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
-      const deadline = Date.now() + 40_000;
-      const waitFor = async (re: RegExp) => {
-        while (!re.test(out)) {
-          if (Date.now() > deadline) throw new Error(`no ${re} in:\n${out}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        return re.exec(out)!;
-      };
-      const address = (await waitFor(/"address":"(http:\/\/[^"]+)","msg":"api listening"/))[1]!;
-      await waitFor(/"msg":"device key created"/);
+      const logged = (re: RegExp) =>
+        waitFor(`${re} in the output`, () => re.exec(out) ?? undefined, {
+          timeoutMs: 40_000,
+          explain: () => out,
+        });
+      const address = (await logged(/"address":"(http:\/\/[^"]+)","msg":"api listening"/))[1]!;
+      await logged(/"msg":"device key created"/);
       const res = await fetch(`${address}/v1/evidence?kind=photo&occurredAt=1`, {
         method: 'POST',
         headers: {

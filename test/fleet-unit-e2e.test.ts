@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadCollectorSettings } from '@fieldproof/config';
 import { getFleetProof } from '@fieldproof/db';
-import { verifyReceiptV2Offline } from '@fieldproof/receipt';
+import { ANCHOR_STEP_TYPES, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { AnchorBranch, ReceiptV2 } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrollFleet } from '../bench/lib/fleet.mjs';
@@ -127,15 +127,8 @@ const stepTypes = (b: AnchorBranch) => b.steps.map((s) => s.type);
 const txOf = (b: AnchorBranch) => (b.steps.find((s) => s.type === 'anchor-tx') as { txHash: string }).txHash;
 const blockOf = (b: AnchorBranch) =>
   b.steps.find((s) => s.type === 'block') as { chainId: number; number: number; hash: string };
-const FLEET_STEPS = [
-  'fleet-leaf',
-  'fleet-inclusion',
-  'fleet-checkpoint',
-  'anchor-tx',
-  'tx-trie',
-  'header',
-  'block',
-];
+/** A proven fleet branch with no consistency step: every anchor step type but the first. */
+const FLEET_STEPS = ANCHOR_STEP_TYPES.filter((t) => t !== 'consistency');
 
 describe.skipIf(TEST_PG_URL === '')('units anchored through their collector (PostgreSQL, hardhat)', () => {
   it('a unit anchoring on the chain and through the collector: two anchor paths in one receipt, both verify', async () => {

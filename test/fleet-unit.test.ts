@@ -1,12 +1,14 @@
 import { getCheckpoint, getFleetProofCursor, getFleetProof } from '@fieldproof/db';
 import { createCosigner, generateDeviceKey } from '@fieldproof/note';
-import { verifyReceiptV2Offline } from '@fieldproof/receipt';
+import { ANCHOR_STEP_TYPES, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { ReceiptV2 } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropTestDatabases } from './support/databases.js';
 import { FleetLogStandIn } from './support/fleet-log-stand-in.js';
 import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { PushingUnit } from './support/pushing-unit.js';
+import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
+import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 
 /**
  * The unit's side of fleet anchoring (issue 16), on a real hardhat node, against a fleet log built from
@@ -87,15 +89,9 @@ describe('a unit anchoring through its collector (KEEPER_PROVIDER=collector)', (
         );
         expect(receipt.anchors).toHaveLength(1);
         expect(receipt.anchors[0]).toMatchObject({ via: 'fleet', state: 'final' });
-        expect(receipt.anchors[0]!.steps.map((s) => s.type)).toEqual([
-          'fleet-leaf',
-          'fleet-inclusion',
-          'fleet-checkpoint',
-          'anchor-tx',
-          'tx-trie',
-          'header',
-          'block',
-        ]);
+        expect(receipt.anchors[0]!.steps.map((s) => s.type)).toEqual(
+          ANCHOR_STEP_TYPES.filter((t) => t !== 'consistency'),
+        );
         const verified = verifyReceiptV2Offline(receipt, { fleetKeys: [fleet.fleetKey] });
         expect(verified.links.filter((l) => l.status === 'failed')).toEqual([]);
       }
@@ -161,6 +157,82 @@ describe('a unit anchoring through its collector (KEEPER_PROVIDER=collector)', (
       expect(readiness.ok).toBe(false);
       expect(readiness.detail).toMatch(/^fleet: fetching stopped \(fleet proof of tree size 5 refused/);
     } finally {
+      await unit.close();
+      await fleet.close();
+    }
+  }, 240_000);
+
+  it('a unit anchored directly at an earlier checkpoint: the fleet branch reaches the later fleet-proven one by a consistency step', async () => {
+    const fleet = new FleetLogStandIn(node, HARDHAT_ACCOUNTS[3].privateKey);
+    const url = await fleet.open();
+    const witnessKey = createCosigner(generateDeviceKey('collector.test/witness')).verifierKey;
+    const chains = [{ name: 'local', rpcUrl: node.url, chainId: node.chainId, confirmations: 2 }];
+    const unit = new PushingUnit(
+      'fieldproof.test/log/direct-and-fleet',
+      { url, pushKey: 'fp_unused', witnessKey, fleetKey: fleet.fleetKey },
+      { env: { KEEPER_PROVIDER: 'evm', KEEPER_CHAINS: JSON.stringify(chains) } },
+    );
+    let direct: ReturnType<typeof createAnchoring> | undefined;
+    try {
+      await unit.open();
+      const db = unit.database.db;
+      const records = await unit.record(5, 'direct'); // checkpoint of 5
+      const clock = new TestClock();
+      direct = createAnchoring(
+        anchorDeps({ database: unit.database, chains, signerKey: HARDHAT_ACCOUNTS[2].privateKey, clock }),
+      );
+      await driveUntil(
+        direct.tasks,
+        async () => {
+          await node.mine();
+          const proven = await db.selectFrom('anchor_proofs').select('tx_id').execute();
+          return (
+            (await jobsOf(unit.database, 'local')).every((j) => j.state === 'final') && proven.length > 0
+          );
+        },
+        { clock, label: 'direct anchor of 5 final', maxRounds: 60 },
+      );
+      await direct.close();
+      direct = undefined;
+      records.push(...(await unit.record(5, 'later'))); // checkpoint of 10, never anchored directly
+      await fleet.take((await getCheckpoint(db, 10))!.signed_note); // the fleet log holds 10 only
+      await fleet.settle('fleet anchored');
+      for (let i = 0; i < 20 && (await unit.pusher.runOnce()); i++) unit.clock += 10;
+      expect(await getFleetProof(db, 'fleet', 10)).toMatchObject({ state: 'final' });
+
+      const receipt = (
+        await unit.app.inject({
+          method: 'GET',
+          url: `/v1/evidence/${records[0]!.id}/receipt`,
+          headers: { authorization: `Bearer ${unit.readKey}` },
+        })
+      ).json<ReceiptV2>();
+      expect((receipt.steps.find((s) => s.type === 'inclusion') as { treeSize: number }).treeSize).toBe(5);
+      expect(receipt.anchors.map((b) => b.via ?? 'direct')).toEqual(['direct', 'fleet']);
+      expect(receipt.anchors[1]!.steps.map((s) => s.type)).toEqual(ANCHOR_STEP_TYPES);
+      expect(receipt.anchors[1]!.steps[0]).toMatchObject({
+        type: 'consistency',
+        note: (await getCheckpoint(db, 10))!.signed_note,
+      });
+      const verified = verifyReceiptV2Offline(receipt, {
+        expectedPublicKey: unit.device.verifierKey,
+        fleetKeys: [fleet.fleetKey],
+      });
+      expect(verified.links.filter((l) => l.status === 'failed')).toEqual([]);
+      expect(verified.links.map((l) => l.link)).toContainEqual(expect.stringMatching(/^consistency:/));
+      // A record after the direct anchor: the smallest fleet-proven checkpoint covering it, no consistency.
+      const later = (
+        await unit.app.inject({
+          method: 'GET',
+          url: `/v1/evidence/${records[7]!.id}/receipt`,
+          headers: { authorization: `Bearer ${unit.readKey}` },
+        })
+      ).json<ReceiptV2>();
+      expect(later.anchors.map((b) => b.via ?? 'direct')).toEqual(['fleet']);
+      expect(later.anchors[0]!.steps[0]!.type).toBe('fleet-leaf');
+      expect(verifyReceiptV2Offline(later, { fleetKeys: [fleet.fleetKey] }).ok).toBe(true);
+    } finally {
+      await direct?.close();
       await unit.close();
       await fleet.close();
     }

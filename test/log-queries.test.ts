@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   countLeaves,
   countQueuedEvidence,
@@ -17,10 +17,8 @@ import {
   readSequenceQueue,
 } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
-import { createTestDatabase, dropTestDatabases, testEngines } from './support/databases.js';
+import { createTestDatabase, testEngines } from './support/databases.js';
 import { evidenceRow } from './support/evidence-rows.js';
-
-afterAll(dropTestDatabases);
 
 const hex = (n: number) => n.toString(16).padStart(64, '0');
 

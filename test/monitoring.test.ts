@@ -7,6 +7,7 @@ import { FIELDPROOF_BIN, spawnApi, type ApiProcess } from './support/api-process
 import { tempDir } from './support/databases.js';
 import { HARDHAT_ACCOUNTS, freePort } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
+import { waitFor } from './support/wait-for.js';
 
 /**
  * deploy/monitoring cannot drift from the code: every metric its alert rules and Grafana dashboard query
@@ -74,18 +75,16 @@ function exportedNames(text: string): Set<string> {
   return names;
 }
 
+/** The metrics text of `url` once it answers 200 (a refused connection is "not listening yet"). */
 async function scrape(url: string, headers: Record<string, string> = {}): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
+  return waitFor(
+    `${url} to answer`,
+    async () => {
       const res = await fetch(url, { headers });
-      if (res.ok) return await res.text();
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+      return res.ok ? await res.text() : undefined;
+    },
+    { intervalMs: 100 },
+  );
 }
 
 /** Metric names in PromQL text: identifiers that are not functions, keywords, labels or label values. */

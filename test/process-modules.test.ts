@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { tempDir } from './support/databases.js';
 import { runNode } from './support/processes.js';
+import { waitFor } from './support/wait-for.js';
 
 // What each process loads, recorded by a resolve hook in the process itself (support/record-modules.mjs)
 // and compared by package: the api must not carry the keeper, ethers or the CLI (memory on a Pi, start-up
@@ -72,11 +73,10 @@ async function servicePackages(
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const deadline = Date.now() + 30_000;
-  while (!ready.test(out) && child.exitCode === null && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGTERM');
+  // Ready, or exited (the assertions below then show its output); a timeout is a failure too.
+  await waitFor('the process to be ready', () => ready.test(out) || child.exitCode !== null, {
+    explain: () => out,
+  }).finally(() => child.kill('SIGTERM'));
   expect(await exited, out).toBe(0);
   expect(out).toMatch(ready);
   return packagesIn(record);

@@ -2,10 +2,8 @@ import { toHex, verifyConsistency, fromHex } from '@fieldproof/merkle';
 import { verifyReceiptOffline, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApi, type TestApi } from './support/api.js';
-import { dropTestDatabases, testEngines } from './support/databases.js';
+import { testEngines } from './support/databases.js';
 import { addAnchor, createLogFixture, type LogFixture } from './support/log-fixture.js';
-
-afterAll(dropTestDatabases);
 
 const NOW = 1_750_001_000_000;
 const SEPOLIA = { chain: 'sepolia', chainId: 11155111 };

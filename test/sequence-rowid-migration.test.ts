@@ -1,11 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MIGRATIONS_DIR,
   LOG_META,
   SEQUENCE_ROWID_BASE,
   appendEvidence,
@@ -22,12 +19,14 @@ import { receiptFor } from '@fieldproof/proofs';
 import { verifyReceiptOffline } from '@fieldproof/receipt';
 import { drain, testDeps, testDevice } from '../packages/keeper/test/support.js';
 import {
+  addMigration,
   copyOfMigrations,
-  dropTestDatabases,
+  createEmptyTestDatabase,
   freshDatabaseUrl,
   targetOf,
   testEngines,
 } from './support/databases.js';
+import { evidenceRow } from './support/evidence-rows.js';
 
 /**
  * Migration 0007 (SQLite: sequence evidence by rowid, no new sequence_queue rows) on a database that
@@ -36,24 +35,17 @@ import {
  * After it every record has exactly one leaf, the receipts issued before it still verify and are the
  * ones issued after it, and a SIGKILL at any moment leaves it either not applied or applied whole.
  */
-afterAll(dropTestDatabases);
 
 const MIGRATE_CHILD = fileURLToPath(new URL('./support/migrate-child.mjs', import.meta.url));
 
 function evidence(id: string, n: number): NewEvidence {
-  return {
+  return evidenceRow({
     id,
     digest: createHash('sha256').update(`${id} ${n}`).digest('hex'),
-    kind: 'detection',
-    source: 'digest',
     occurred_at: 1_700_000_000_000 + n,
     received_at: 1_700_000_000_500 + n,
-    payload_mime: null,
-    payload_size: null,
-    payload_json: null,
     metadata: n % 3 === 0 ? `{"n":${n}}` : null,
-    content_stored: 0,
-  };
+  });
 }
 
 /** The api's writes under 0006: an evidence row and its sequence_queue row, in rowid order `rows`. */
@@ -69,16 +61,6 @@ async function writeAsUnder0006(database: Database, rows: readonly NewEvidence[]
   });
 }
 
-function addMigration(dir: string, version: string): void {
-  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.startsWith(`${version}_`))) {
-    fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
-  }
-}
-
-function add0007(dir: string): void {
-  addMigration(dir, '0007');
-}
-
 async function leavesByEvidence(database: Database): Promise<Map<string, number[]>> {
   const rows = await database.db.selectFrom('log_leaves').select(['evidence_id', 'leaf_index']).execute();
   const by = new Map<string, number[]>();
@@ -91,8 +73,8 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
     // 0001–0006 plus 0008 (the leaf v2 columns, whose v1 defaults every row written here keeps): this
     // keeper's sequencer stands in for the one before 0007, and it reads those columns. 0007 comes later.
     const dir = copyOfMigrations(6);
-    addMigration(dir, '0008');
-    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    addMigration(dir, 8);
+    const database = await createEmptyTestDatabase(engine);
     try {
       await migrate(database, { dir });
       const device = testDevice();
@@ -111,7 +93,7 @@ describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine
       );
       for (const r of receiptsBefore) expect(verifyReceiptOffline(r).ok).toBe(true);
 
-      add0007(dir);
+      addMigration(dir, 7);
       expect((await migrate(database, { dir })).map((m) => m.version)).toEqual([7]);
       expect(await countQueuedEvidence(database.db)).toBe(7);
       if (engine === 'sqlite') {

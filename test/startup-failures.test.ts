@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDatabase, migrate } from '@fieldproof/db';
 import type { Engine } from '@fieldproof/db';
-import { dropTestDatabases, freshDatabaseUrl, targetOf, tempDir, testEngines } from './support/databases.js';
+import { freshDatabaseUrl, targetOf, tempDir, testEngines } from './support/databases.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { runNode } from './support/processes.js';
 
@@ -15,8 +15,6 @@ import { runNode } from './support/processes.js';
 // fix something first, 1 otherwise. Runs the BUILT CLI (`npm run build` first; `npm test` does it).
 // A leaked handle would not hang the test: the CLI's last-resort exit fires 5 s after main returned and
 // adds a second stderr line, which the one-line assertions catch; runNode's deadline is the backstop.
-
-afterAll(dropTestDatabases);
 
 const PROCESSES = ['api', 'keeper'] as const;
 type Process = (typeof PROCESSES)[number];

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { listChainFinalizedBlocks } from '@fieldproof/db';
 import { openDeviceIdentity } from '@fieldproof/keeper';
 import { parseReceipt, recordTimeClaimsOf, verifyReceiptOffline } from '@fieldproof/receipt';
 import { createTestApi, randomDigest, type ApiJson, type TestApi } from './support/api.js';
-import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
-import { dropTestDatabases, tempDir, testEngines } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { TestClock, anchorDeps, driveToFinal } from './support/anchor-fixtures.js';
+import { tempDir, testEngines } from './support/databases.js';
+import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
 import { createAnchoring, type Anchoring } from '../packages/keeper/src/anchor/index.js';
 import { createSequencer } from '../packages/keeper/src/sequencer/sequencer.js';
 
@@ -21,14 +21,7 @@ const SIGNER = HARDHAT_ACCOUNTS[2];
 const CHAIN = 'local';
 const HOUR = 3_600_000;
 
-let node: HardhatNode;
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
 
 describe.each(testEngines())('%s', (engine) => {
   let api: TestApi | undefined;
@@ -70,19 +63,8 @@ describe.each(testEngines())('%s', (engine) => {
       (
         await app.inject({ method: 'GET', url: `/v1/evidence/${String(id)}`, headers: auth.read })
       ).json<ApiJson>();
-    const finalJobs = async () => (await jobsOf(database, CHAIN)).filter((j) => j.state === 'final');
-    const anchorToFinal = async (count: number) => {
-      await driveUntil(
-        tasks,
-        async () => (await jobsOf(database, CHAIN)).some((j) => j.state === 'included'),
-        {
-          clock,
-          label: 'included',
-        },
-      );
-      await node.mineBlocks(1); // the second confirmation
-      await driveUntil(tasks, async () => (await finalJobs()).length === count, { clock, label: 'final' });
-    };
+    const anchorToFinal = (count: number) =>
+      driveToFinal(tasks, database, { chain: CHAIN, count, clock, mine: () => node.mineBlocks(1) });
     const chainBlock = async (number: number) => {
       const b = await node.rpc<{ hash: string; timestamp: string }>('eth_getBlockByNumber', [
         `0x${number.toString(16)}`,

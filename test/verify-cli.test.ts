@@ -15,6 +15,7 @@ import {
   type LogFixture,
 } from './support/log-fixture.js';
 import { runNode } from './support/processes.js';
+import { writeFileIn } from './support/files.js';
 
 /**
  * The BUILT `fieldproof verify` (`npm run build` first), spawned as an auditor would run it: every single
@@ -43,13 +44,7 @@ async function verify(args: string[], env: Record<string, string> = {}, input?: 
   return { ...result, json: args.includes('--json') ? (JSON.parse(result.stdout) as JsonReport) : undefined };
 }
 
-function write(name: string, value: unknown): string {
-  const file = path.join(dir, name);
-  const data =
-    typeof value === 'string' || value instanceof Uint8Array ? value : JSON.stringify(value, null, 2);
-  fs.writeFileSync(file, data);
-  return file;
-}
+const write = (name: string, value: unknown): string => writeFileIn(dir, name, value);
 
 /** A receipt as plain, writable JSON: what a tamperer edits. */
 type Editable<T> = { -readonly [K in keyof T]: T[K] extends object | null ? Editable<T[K]> : T[K] };

@@ -9,7 +9,7 @@ import { digestSource } from './bench-log.mjs';
 import { load } from './bench-intake.mjs';
 import { ROOT, freePort, startChild } from './processes.mjs';
 import { ratio } from './report.mjs';
-import { createKey, getJson, installation, postDigest, startApi, startKeeper, waitFor } from './servers.mjs';
+import { createKey, getJson, installation, startApi, startKeeper, timeToFinal, waitFor } from './servers.mjs';
 
 const HARDHAT_CLI = path.join(ROOT, 'node_modules/hardhat/internal/cli/cli.js');
 const HARDHAT_CONFIG = path.join(ROOT, 'test/hardhat/hardhat.config.cjs');
@@ -97,15 +97,7 @@ export async function benchAnchoring(report, size) {
   const latencies = [];
   let total = 0;
   for (let i = 0; i < size.latencyRuns; i++) {
-    const start = performance.now();
-    const evidence = await postDigest(api.url, key, nextDigest());
-    await waitFor(
-      'a record to be final',
-      async () =>
-        (await getJson(`${api.url}/v1/evidence/${evidence.id}`, key)).status === 'final' ? true : undefined,
-      { timeoutMs: 120_000, everyMs: 20 },
-    );
-    latencies.push(performance.now() - start);
+    latencies.push(await timeToFinal(api.url, key, nextDigest(), 120_000));
     total += 1;
   }
   await waitFor('the last single-record anchor', () => finalAt(total), { timeoutMs: 60_000 });

@@ -8,12 +8,12 @@
 // fleet log, and the unit's fetch of the fleet proof; the chain's share is the same.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ownDatabase } from './bench-collector.mjs';
+import { benchPostgresUrl, ownDatabase } from './bench-collector.mjs';
 import { CHAIN_ID, SIGNER_KEY, rpc, startHardhat } from './bench-anchoring.mjs';
 import { digestSource } from './bench-log.mjs';
 import { CLI, freePort, runNode, startChild, waitForHttp } from './processes.mjs';
 import { ratio } from './report.mjs';
-import { createKey, getJson, installation, postDigest, startApi, startKeeper, waitFor } from './servers.mjs';
+import { createKey, installation, startApi, startKeeper, timeToFinal } from './servers.mjs';
 
 /** Hardhat's dev account #2 (public, local nodes only): the collector's fleet signer. */
 const COLLECTOR_SIGNER_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
@@ -24,17 +24,9 @@ const POLL = { KEEPER_POLL_MS: '100', KEEPER_CONFIRM_POLL_MS: '250' };
  * @param {{ dir: string, runs: number, confirmations: number, blockMs: number, nodeArgs?: string[] }} size
  */
 export async function benchFleet(report, size) {
-  const section = 'fleet anchoring';
-  const base = process.env.FIELDPROOF_BENCH_PG_URL ?? process.env.FIELDPROOF_TEST_PG_URL;
-  if (base === undefined || base === '') {
-    report.add({
-      section,
-      measure: 'skipped: needs PostgreSQL (set FIELDPROOF_BENCH_PG_URL or FIELDPROOF_TEST_PG_URL)',
-      value: undefined,
-      unit: '',
-    });
-    return;
-  }
+  const section = 'fleet';
+  const base = benchPostgresUrl(report, section);
+  if (base === undefined) return;
   const chain = await startHardhat();
   await rpc(chain.url, 'evm_setIntervalMining', [size.blockMs]);
   const chains = JSON.stringify([
@@ -118,17 +110,7 @@ export async function benchFleet(report, size) {
     children.push((await startKeeper(fleet, { nodeArgs: size.nodeArgs, env: fleetUnitEnv })).child);
 
     const nextDigest = digestSource();
-    const finalLatency = async (api, key) => {
-      const start = performance.now();
-      const evidence = await postDigest(api.url, key, nextDigest());
-      await waitFor(
-        'a record to be final',
-        async () =>
-          (await getJson(`${api.url}/v1/evidence/${evidence.id}`, key)).status === 'final' ? true : undefined,
-        { timeoutMs: 180_000, everyMs: 20 },
-      );
-      return performance.now() - start;
-    };
+    const finalLatency = (api, key) => timeToFinal(api.url, key, nextDigest());
     const directMs = [];
     const fleetMs = [];
     for (let i = 0; i < size.runs; i++) {

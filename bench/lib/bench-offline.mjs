@@ -200,28 +200,22 @@ export async function benchOffline(report, size) {
     unit: 'MB',
     note: `${(r.dbBytes / MB).toFixed(0)} MB for ${r.records.toLocaleString('en-US')} records (database + -wal + -shm after wal_checkpoint(TRUNCATE))`,
   });
-  report.add({
-    section: 'offline month',
-    measure: 'keeper resident memory, max over the month',
-    value: r.rss.keeperMax / MB,
-    unit: 'MB',
-    peer: 'keeper, idle',
-    peerValue: r.rss.keeperIdle / MB,
-    ratio: ratio(r.rss.keeperMax, r.rss.keeperIdle),
-    target: '≤ 160 MB',
-    met: r.rss.keeperMax <= 160 * MB,
-  });
-  report.add({
-    section: 'offline month',
-    measure: 'api resident memory, max over the month',
-    value: r.rss.apiMax / MB,
-    unit: 'MB',
-    peer: 'api, idle',
-    peerValue: r.rss.apiIdle / MB,
-    ratio: ratio(r.rss.apiMax, r.rss.apiIdle),
-    target: '≤ 160 MB',
-    met: r.rss.apiMax <= 160 * MB,
-  });
+  for (const [name, max, idle] of [
+    ['keeper', r.rss.keeperMax, r.rss.keeperIdle],
+    ['api', r.rss.apiMax, r.rss.apiIdle],
+  ]) {
+    report.add({
+      section: 'offline month',
+      measure: `${name} resident memory, max over the month`,
+      value: max / MB,
+      unit: 'MB',
+      peer: `${name}, idle`,
+      peerValue: idle / MB,
+      ratio: ratio(max, idle),
+      target: '≤ 160 MB',
+      met: max <= 160 * MB,
+    });
+  }
   report.add({
     section: 'offline month',
     measure: 'RPC back → one anchor covering the backlog reads final',

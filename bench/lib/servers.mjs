@@ -149,3 +149,16 @@ export async function sequenceBacklog(apiUrl, key) {
   return /** @type {{ sequenceBacklog: number }} */ (await getJson(`${apiUrl}/v1/outbox`, key))
     .sequenceBacklog;
 }
+
+/** Milliseconds from posting one digest to `GET /v1/evidence/:id` reading `final` (polled every 20 ms). */
+export async function timeToFinal(apiUrl, key, digest, timeoutMs = 180_000) {
+  const start = performance.now();
+  const evidence = await postDigest(apiUrl, key, digest);
+  await waitFor(
+    'a record to be final',
+    async () =>
+      (await getJson(`${apiUrl}/v1/evidence/${evidence.id}`, key)).status === 'final' ? true : undefined,
+    { timeoutMs, everyMs: 20 },
+  );
+  return performance.now() - start;
+}

@@ -154,6 +154,28 @@ export async function driveUntil(
   throw new Error(`driveUntil${options.label ? ` (${options.label})` : ''}: not done after ${max} rounds`);
 }
 
+/**
+ * Takes the next anchor of `chain` to final on a node that wants two confirmations: drives the tasks until
+ * a job is included, mines the second confirmation (`mine`), and drives on until `count` jobs are final.
+ */
+export async function driveToFinal(
+  tasks: readonly KeeperTask[],
+  database: Database,
+  options: { chain: string; count: number; clock: TestClock; mine: () => Promise<void> },
+): Promise<void> {
+  const { chain, count, clock } = options;
+  await driveUntil(tasks, async () => (await jobsOf(database, chain)).some((j) => j.state === 'included'), {
+    clock,
+    label: 'included',
+  });
+  await options.mine();
+  await driveUntil(
+    tasks,
+    async () => (await jobsOf(database, chain)).filter((j) => j.state === 'final').length === count,
+    { clock, label: 'final' },
+  );
+}
+
 export async function jobsOf(database: Database, chain?: string): Promise<AnchorJobRow[]> {
   return listAnchorJobs(database.db, chain === undefined ? {} : { chain });
 }

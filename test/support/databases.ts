@@ -4,6 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { DEFAULT_MIGRATIONS_DIR, createDatabase, migrate, parseDatabaseUrl } from '@fieldproof/db';
 import type { Database, DatabaseTarget, Engine } from '@fieldproof/db';
+import { closedAfterTest } from './lifetime.js';
+import { rememberPgDatabase } from './pg-test-databases.js';
 
 /**
  * Test databases on real engines. SQLite: a fresh file in a temp folder. PostgreSQL: a fresh database
@@ -32,27 +34,14 @@ export async function freshDatabaseUrl(engine: Engine): Promise<string> {
   } finally {
     await admin.end();
   }
-  createdPgDatabases.push(name);
+  rememberPgDatabase(name);
   const url = new URL(TEST_PG_URL);
   url.pathname = `/${name}`;
   return url.toString();
 }
 
-const createdPgDatabases: string[] = [];
-
-/** Drops the PostgreSQL databases this test file created (call from afterAll). */
-export async function dropTestDatabases(): Promise<void> {
-  if (createdPgDatabases.length === 0) return;
-  const admin = new pg.Client({ connectionString: TEST_PG_URL });
-  await admin.connect();
-  try {
-    for (const name of createdPgDatabases.splice(0)) {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
-  } finally {
-    await admin.end();
-  }
-}
+// Dropped after each test file by test/support/setup-file.ts; callable earlier where a file needs it.
+export { dropTestDatabases } from './pg-test-databases.js';
 
 export function targetOf(url: string): DatabaseTarget {
   return parseDatabaseUrl(url, 'test');
@@ -60,9 +49,42 @@ export function targetOf(url: string): DatabaseTarget {
 
 /** A fresh database of this engine, migrated by the real migrator. */
 export async function createTestDatabase(engine: Engine): Promise<Database> {
-  const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+  const database = await createEmptyTestDatabase(engine);
   await migrate(database);
   return database;
+}
+
+/** {@link createTestDatabase} for the current test: closed when it ends, passed or failed. */
+export async function databaseForTest(engine: Engine): Promise<Database> {
+  return closedAfterTest(await createTestDatabase(engine));
+}
+
+/** A fresh database of this engine with nothing in it, not even the migrations table. */
+export async function createEmptyTestDatabase(engine: Engine): Promise<Database> {
+  return createDatabase(targetOf(await freshDatabaseUrl(engine)));
+}
+
+/**
+ * The set-up of a migration test: a fresh database of this engine, closed when the test ends, migrated
+ * by the real migrator up to `version` from a copy of the migrations folder (`dir`), to which the test
+ * adds the migration under test with {@link addMigration} before migrating again.
+ */
+export async function databaseMigratedTo(
+  engine: Engine,
+  version: number,
+): Promise<{ database: Database; dir: string }> {
+  const dir = copyOfMigrations(version);
+  const database = closedAfterTest(await createEmptyTestDatabase(engine));
+  await migrate(database, { dir });
+  return { database, dir };
+}
+
+/** Copies the files of migration `version` (both engines' variants) into the migrations folder `dir`. */
+export function addMigration(dir: string, version: number): void {
+  const prefix = `${String(version).padStart(4, '0')}_`;
+  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.startsWith(prefix))) {
+    fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
+  }
 }
 
 /**

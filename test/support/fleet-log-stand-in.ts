@@ -6,8 +6,9 @@ import { createSequencer } from '@fieldproof/keeper';
 import type { DeviceIdentity } from '@fieldproof/keeper';
 import { generateDeviceKey } from '@fieldproof/note';
 import { receiptFor } from '@fieldproof/proofs';
-import { canonicalJson, deviceNoteHash, fleetLeafRecordOf } from '@fieldproof/receipt';
+import { deviceNoteHash, fleetLeafRecordOf } from '@fieldproof/receipt';
 import type { ReceiptV2 } from '@fieldproof/receipt';
+import { evidenceRowOf } from '../../packages/collector/src/fleet/fleet-intake.js';
 import { createAnchoring } from '../../packages/keeper/src/anchor/index.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './anchor-fixtures.js';
 import { createTestDatabase } from './databases.js';
@@ -87,23 +88,7 @@ export class FleetLogStandIn {
     const noteHash = deviceNoteHash(signedNote);
     if (this.leaves.has(noteHash)) return;
     const record = fleetLeafRecordOf({ id: newId(), signedNote, receivedAt: this.clock.now() });
-    await this.#database.db.transaction().execute((trx) =>
-      appendEvidence(trx, [
-        {
-          id: record.id,
-          digest: record.digest,
-          kind: record.kind,
-          source: 'digest',
-          occurred_at: record.occurredAt,
-          received_at: record.receivedAt,
-          payload_mime: null,
-          payload_size: null,
-          payload_json: null,
-          metadata: canonicalJson(record.metadata!),
-          content_stored: 0,
-        },
-      ]),
-    );
+    await this.#database.db.transaction().execute((trx) => appendEvidence(trx, [evidenceRowOf(record)]));
     const treeSize = (record.metadata as { treeSize: number }).treeSize;
     this.leaves.set(noteHash, { id: record.id, treeSize });
     while (await this.#sequencer.runOnce()) this.clock.advance(10);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
 /**
  * A real `hardhat node` (hardhat 2, EDR) on 127.0.0.1 for tests: one per test file, snapshot/revert
@@ -202,4 +203,41 @@ function killGroup(child: ChildProcess): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * The hardhat node of one test file, as graphile-worker's helpers give a database: started before the
+ * file's first test and stopped after its last, however they end. With `snapshots`, every test starts
+ * from the chain as the previous one found it (a snapshot before each test; automine back on and a
+ * revert after it). The returned object stands for the node once it runs (use it inside tests and
+ * hooks only).
+ */
+export function useHardhatNode(
+  options: Parameters<typeof startHardhatNode>[0] = {},
+  { snapshots = false }: { readonly snapshots?: boolean } = {},
+): HardhatNode {
+  let started: HardhatNode | undefined;
+  let snapshot: string | undefined;
+  beforeAll(async () => {
+    started = await startHardhatNode(options);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  if (snapshots) {
+    beforeEach(async () => {
+      snapshot = await started!.snapshot();
+    });
+    afterEach(async () => {
+      await started!.setAutomine(true);
+      await started!.revert(snapshot!);
+    });
+  }
+  return new Proxy({} as HardhatNode, {
+    get(_, key) {
+      if (started === undefined) throw new Error('the hardhat node is not started yet (use it inside tests)');
+      const value: unknown = Reflect.get(started, key);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(started) : value;
+    },
+  });
 }

@@ -16,6 +16,7 @@ export {
 } from '@fieldproof/db'; // re-exported: the api's auth is where callers look for them
 export { errorCatalogue, errors } from './errors/catalogue.js';
 export { errorBody, toCataloguedError, type ErrorBody } from './errors/error-handler.js';
+export type { RouteTypes } from './http/schemas.js';
 export { ContentStore, type ContentStoreOptions } from './content/content-store.js';
 export { KeyAuthenticator, type ApiPrincipal } from './auth/key-authenticator.js';
 export { GroupCommitter } from './write/group-committer.js';
@@ -34,4 +35,11 @@ export {
   sessionCookie,
   sessionTokenOf,
 } from './console/console-session.js';
-export { CSS as CONSOLE_CSS, age, esc, num, page } from './console/html.js';
+export { age, esc, num, page } from './console/html.js';
+export {
+  acceptFormPosts,
+  consoleCsp,
+  formField,
+  redirectToConsole,
+  sendPage,
+} from './console/console-http.js';

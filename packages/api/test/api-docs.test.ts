@@ -1,10 +1,7 @@
 import fs from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { errorCatalogue } from '@fieldproof/api';
 import { createTestApi } from '../../../test/support/api.js';
-import { dropTestDatabases } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
 
 const doc = fs.readFileSync(new URL('../../../docs/API.md', import.meta.url), 'utf8');
 

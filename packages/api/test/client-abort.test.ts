@@ -2,14 +2,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startApi } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import { createKey } from '../../../test/support/api.js';
-import { createTestDatabase, dropTestDatabases, tempDir } from '../../../test/support/databases.js';
+import { createTestDatabase, tempDir } from '../../../test/support/databases.js';
 import { waitFor } from '../../../test/support/wait-for.js';
-
-afterAll(dropTestDatabases);
 
 interface LogLine {
   level: number;

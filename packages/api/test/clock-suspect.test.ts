@@ -1,11 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { insertCheckpoint, saveChainFinalizedBlock } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson } from '../../../test/support/api.js';
 import { CapturedLogs, TestClock } from '../../../test/support/anchor-fixtures.js';
-import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { testEngines } from '../../../test/support/databases.js';
 
 const BLOCK_AT = 1_800_000_000_000; // the finalized block's time
 const BLOCK = { chainId: 31337, number: 42, hash: `0x${'5a'.repeat(32)}`, timestamp: BLOCK_AT };

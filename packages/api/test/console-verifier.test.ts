@@ -1,13 +1,11 @@
 import fs from 'node:fs';
 import vm from 'node:vm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyReceiptOffline, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { Verification } from '@fieldproof/receipt';
 import { receiptFor } from '@fieldproof/proofs';
-import { createTestDatabase, dropTestDatabases } from '../../../test/support/databases.js';
+import { createTestDatabase } from '../../../test/support/databases.js';
 import { createLogFixture } from '../../../test/support/log-fixture.js';
-
-afterAll(dropTestDatabases);
 
 const BUNDLE = new URL('../dist/console/verifier.js', import.meta.url);
 /** Written by the build when esbuild cannot run on the host (node_modules installed for another CPU). */

@@ -1,12 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { revokeApiKey } from '@fieldproof/db';
 import type { Engine } from '@fieldproof/db';
 import { createTestApi } from '../../../test/support/api.js';
 import type { TestApi } from '../../../test/support/api.js';
-import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { testEngines } from '../../../test/support/databases.js';
 import { addAnchor, createLogFixture } from '../../../test/support/log-fixture.js';
-
-afterAll(dropTestDatabases);
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const keyOf = (h: { authorization: string }) => h.authorization.slice('Bearer '.length);

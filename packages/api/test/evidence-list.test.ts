@@ -3,9 +3,7 @@ import { newId } from '@fieldproof/db';
 import type { AnchorJobState, Database } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
-import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { testEngines } from '../../../test/support/databases.js';
 
 const hex = (n: number) => n.toString(16).padStart(64, '0');
 

@@ -5,9 +5,7 @@ import { readSequenceQueue } from '@fieldproof/db';
 import { canonicalJson } from '@fieldproof/receipt';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
-import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { testEngines } from '../../../test/support/databases.js';
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 

@@ -1,13 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GroupCommitter, applyWrites, createWriteExecutor } from '@fieldproof/api';
 import type { WriteRequest } from '@fieldproof/api';
 import { DEFAULT_SQLITE_OPTIONS, countQueuedEvidence, newId } from '@fieldproof/db';
 import type { NewEvidence } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
+import { evidenceRow } from '../../../test/support/evidence-rows.js';
 
 /** `name` value of a Prometheus sample line (no labels). */
 function sample(metrics: string, name: string): number {
@@ -94,20 +93,8 @@ describe.each(testEngines())('group commit (%s)', (engine) => {
 });
 
 describe.each(testEngines())('GroupCommitter and applyWrites (%s)', (engine) => {
-  const row = (overrides: Partial<NewEvidence> = {}): NewEvidence => ({
-    id: newId(),
-    digest: randomDigest(),
-    kind: 'unit',
-    source: 'digest',
-    occurred_at: 1,
-    received_at: 2,
-    payload_mime: null,
-    payload_size: null,
-    payload_json: null,
-    metadata: null,
-    content_stored: 0,
-    ...overrides,
-  });
+  const row = (overrides: Partial<NewEvidence> = {}): NewEvidence =>
+    evidenceRow({ kind: 'unit', ...overrides });
   const write = (evidence: NewEvidence = row()): WriteRequest => ({ kind: 'evidence', evidence });
 
   async function setup(options: { maxBatch: number; maxPending: number }) {

@@ -1,18 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import { createDatabase } from '@fieldproof/db';
 import { createKey, createTestApi, randomDigest, testApiEnv } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
-import {
-  dropTestDatabases,
-  freshDatabaseUrl,
-  targetOf,
-  tempDir,
-  testEngines,
-} from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { freshDatabaseUrl, targetOf, tempDir, testEngines } from '../../../test/support/databases.js';
 
 describe.each(testEngines())('health, readiness, metrics, docs (%s)', (engine) => {
   it('/healthz and /readyz answer without a key; /readyz fails on an unmigrated database', async () => {

@@ -3,9 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSequenceQueue } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
-import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { testEngines } from '../../../test/support/databases.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const UNKNOWN_ID = '01a1fff6-ff7b-7424-b0d7-69df5f9c8323';

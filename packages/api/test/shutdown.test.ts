@@ -1,19 +1,12 @@
 import http from 'node:http';
 import net from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startApi } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import { createKey, randomDigest, testApiEnv } from '../../../test/support/api.js';
 import { waitFor } from '../../../test/support/wait-for.js';
-import {
-  createTestDatabase,
-  dropTestDatabases,
-  tempDir,
-  testEngines,
-} from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { createTestDatabase, tempDir, testEngines } from '../../../test/support/databases.js';
 
 describe.each(testEngines())('graceful shutdown (%s)', (engine) => {
   it('answers the requests in flight, commits their writes, then stops listening', async () => {

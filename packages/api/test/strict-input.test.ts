@@ -5,10 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@fieldproof/db';
 import { createTestApi, randomDigest } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
-import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { testEngines } from '../../../test/support/databases.js';
 import { insertEvidenceRow } from '../../../test/support/evidence-rows.js';
-
-afterAll(dropTestDatabases);
 
 /**
  * Input is refused, never stored changed or stored unservable (issue 11, items 4-7): on every intake path

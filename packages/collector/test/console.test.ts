@@ -1,10 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKeySecret, hashApiKey, newId } from '@fieldproof/db';
 import { insertOperatorKey, revokeOperatorKey } from '../src/index.js';
-import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { testEngines } from '../../../test/support/databases.js';
 import { SimulatedUnit, collectorDatabaseUrl, createTestCollector, devicePath, sendPush } from './support.js';
-
-afterAll(dropTestDatabases);
 
 const NOW = 1_765_000_000_000;
 

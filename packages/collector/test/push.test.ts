@@ -2,7 +2,7 @@ import { rootFromFrontier, toHex, MemoryTree } from '@fieldproof/merkle';
 import { verifyCosignature } from '@fieldproof/note';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   applyPush,
   countDeviceLeaves,
@@ -10,12 +10,10 @@ import {
   getDeviceCheckpoint,
   verifyPush,
 } from '../src/index.js';
-import { dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { testEngines } from '../../../test/support/databases.js';
 import { SimulatedUnit, collectorDatabaseUrl, createTestCollector, devicePath, sendPush } from './support.js';
 import type { TestCollector } from './support.js';
 import type { PushRequest } from '../src/index.js';
-
-afterAll(dropTestDatabases);
 
 describe.each(testEngines())('collector push (%s)', (engine) => {
   let c: TestCollector;

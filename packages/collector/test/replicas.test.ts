@@ -1,11 +1,9 @@
 import { toHex } from '@fieldproof/merkle';
 import { createCosigner, generateDeviceKey, verifyCosignature } from '@fieldproof/note';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countDeviceLeaves, findDeviceByOrigin } from '../src/index.js';
-import { TEST_PG_URL, dropTestDatabases } from '../../../test/support/databases.js';
+import { TEST_PG_URL } from '../../../test/support/databases.js';
 import { SimulatedUnit, collectorDatabaseUrl, createTestCollector, sendPush } from './support.js';
-
-afterAll(dropTestDatabases);
 
 /**
  * Two collector instances (each its own pool, as two replicas) on one PostgreSQL database: pushes for one

@@ -1,15 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MIGRATIONS_DIR, createDatabase, insertAnchorJob, migrate, newId } from '@fieldproof/db';
-import type { Database } from '@fieldproof/db';
-import {
-  copyOfMigrations,
-  dropTestDatabases,
-  freshDatabaseUrl,
-  targetOf,
-  testEngines,
-} from '../../../test/support/databases.js';
+import { describe, expect, it } from 'vitest';
+import { insertAnchorJob, migrate, newId } from '@fieldproof/db';
+import { addMigration, databaseMigratedTo, testEngines } from '../../../test/support/databases.js';
 import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js';
 
 /**
@@ -17,7 +8,6 @@ import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js
  * that hold live data (SQLite rebuilds them), so it is run here on a database migrated to 0003 that
  * already has a job and a transaction: the rows survive, and every constraint still holds.
  */
-afterAll(dropTestDatabases);
 
 const BIGINT_COLUMNS = new Set([
   'chain_id',
@@ -34,83 +24,74 @@ const BIGINT_COLUMNS = new Set([
 
 describe.each(testEngines())('migration 0004 (anchor_lost) on %s', (engine) => {
   it('keeps existing jobs and transactions, allows lost, one live job per checkpoint, and keeps every constraint', async () => {
-    const dir = copyOfMigrations(3);
-    const database: Database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
-    try {
-      await migrate(database, { dir });
-      const { db } = database;
-      const { job, tx } = await insertFinalAnchor(db, '0x02');
-      // Before 0004 the state is refused by the CHECK.
-      expect(await failure(db.updateTable('anchor_jobs').set({ state: 'lost' }).execute())).toBe('check');
+    const { database, dir } = await databaseMigratedTo(engine, 3);
+    const { db } = database;
+    const { job, tx } = await insertFinalAnchor(db, '0x02');
+    // Before 0004 the state is refused by the CHECK.
+    expect(await failure(db.updateTable('anchor_jobs').set({ state: 'lost' }).execute())).toBe('check');
 
-      for (const variant of ['sqlite', 'postgres']) {
-        const file = `0004_anchor_lost.${variant}.sql`;
-        fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, file), path.join(dir, file));
-      }
-      expect((await migrate(database, { dir })).map((m) => m.version)).toEqual([4]);
+    addMigration(dir, 4);
+    expect((await migrate(database, { dir })).map((m) => m.version)).toEqual([4]);
 
-      const jobs = await db.selectFrom('anchor_jobs').selectAll().execute();
-      const txs = await db.selectFrom('anchor_txs').selectAll().execute();
-      // PostgreSQL returns BIGINT columns as strings.
-      const numeric = (row: object) =>
-        Object.fromEntries(
-          Object.entries(row).map(([k, v]) => [k, BIGINT_COLUMNS.has(k) && v !== null ? Number(v) : v]),
-        );
-      expect(jobs.map(numeric)).toEqual([job]);
-      expect(txs.map(numeric)).toEqual([tx]);
+    const jobs = await db.selectFrom('anchor_jobs').selectAll().execute();
+    const txs = await db.selectFrom('anchor_txs').selectAll().execute();
+    // PostgreSQL returns BIGINT columns as strings.
+    const numeric = (row: object) =>
+      Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [k, BIGINT_COLUMNS.has(k) && v !== null ? Number(v) : v]),
+      );
+    expect(jobs.map(numeric)).toEqual([job]);
+    expect(txs.map(numeric)).toEqual([tx]);
 
-      // One live job per (chain, checkpoint): while the final one counts, no second job.
-      const again = { id: newId(), chain: 'local', chainId: 31337, treeSize: 1, now: 10 };
-      expect(await insertAnchorJob(db, again)).toBe(false);
-      await db.updateTable('anchor_jobs').set({ state: 'lost' }).where('id', '=', job.id).execute();
-      await db.updateTable('anchor_txs').set({ state: 'lost' }).where('id', '=', tx.id).execute();
-      expect(await insertAnchorJob(db, again)).toBe(true);
-      expect(await insertAnchorJob(db, { ...again, id: newId() })).toBe(false);
-      expect(
-        await failure(
-          db
-            .insertInto('anchor_jobs')
-            .values({ ...job, id: newId(), state: 'pending' })
-            .execute(),
-        ),
-      ).toBe('unique');
+    // One live job per (chain, checkpoint): while the final one counts, no second job.
+    const again = { id: newId(), chain: 'local', chainId: 31337, treeSize: 1, now: 10 };
+    expect(await insertAnchorJob(db, again)).toBe(false);
+    await db.updateTable('anchor_jobs').set({ state: 'lost' }).where('id', '=', job.id).execute();
+    await db.updateTable('anchor_txs').set({ state: 'lost' }).where('id', '=', tx.id).execute();
+    expect(await insertAnchorJob(db, again)).toBe(true);
+    expect(await insertAnchorJob(db, { ...again, id: newId() })).toBe(false);
+    expect(
+      await failure(
+        db
+          .insertInto('anchor_jobs')
+          .values({ ...job, id: newId(), state: 'pending' })
+          .execute(),
+      ),
+    ).toBe('unique');
 
-      // The rebuilt tables still enforce their foreign keys and CHECKs.
-      expect(
-        await failure(
-          db
-            .insertInto('anchor_txs')
-            .values({ ...tx, id: newId(), job_id: 'no-such-job', tx_hash: `0x${'56'.repeat(32)}` })
-            .execute(),
-        ),
-      ).toBe('foreign_key');
-      expect(
-        await failure(
-          db
-            .insertInto('anchor_jobs')
-            .values({ ...job, id: newId(), tree_size: 2 })
-            .execute(),
-        ),
-      ).toBe('foreign_key');
-      expect(
-        await failure(
-          db
-            .updateTable('anchor_txs')
-            .set({ state: 'vanished' as never })
-            .where('id', '=', tx.id)
-            .execute(),
-        ),
-      ).toBe('check');
-      expect(
-        await failure(
-          db
-            .insertInto('anchor_txs')
-            .values({ ...tx, id: newId() })
-            .execute(),
-        ),
-      ).toMatch(/^(unique|primary_key)$/);
-    } finally {
-      await database.close();
-    }
+    // The rebuilt tables still enforce their foreign keys and CHECKs.
+    expect(
+      await failure(
+        db
+          .insertInto('anchor_txs')
+          .values({ ...tx, id: newId(), job_id: 'no-such-job', tx_hash: `0x${'56'.repeat(32)}` })
+          .execute(),
+      ),
+    ).toBe('foreign_key');
+    expect(
+      await failure(
+        db
+          .insertInto('anchor_jobs')
+          .values({ ...job, id: newId(), tree_size: 2 })
+          .execute(),
+      ),
+    ).toBe('foreign_key');
+    expect(
+      await failure(
+        db
+          .updateTable('anchor_txs')
+          .set({ state: 'vanished' as never })
+          .where('id', '=', tx.id)
+          .execute(),
+      ),
+    ).toBe('check');
+    expect(
+      await failure(
+        db
+          .insertInto('anchor_txs')
+          .values({ ...tx, id: newId() })
+          .execute(),
+      ),
+    ).toMatch(/^(unique|primary_key)$/);
   });
 });

@@ -1,9 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MIGRATIONS_DIR,
-  createDatabase,
   findAnchorProofOfJob,
   listChainFinalizedBlocks,
   listFinalAnchorsWithoutProof,
@@ -12,14 +8,7 @@ import {
   saveAnchorProof,
   saveChainFinalizedBlock,
 } from '@fieldproof/db';
-import type { Database } from '@fieldproof/db';
-import {
-  copyOfMigrations,
-  dropTestDatabases,
-  freshDatabaseUrl,
-  targetOf,
-  testEngines,
-} from '../../../test/support/databases.js';
+import { addMigration, databaseMigratedTo, testEngines } from '../../../test/support/databases.js';
 import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js';
 
 /**
@@ -28,112 +17,103 @@ import { failure, insertFinalAnchor } from '../../../test/support/anchor-rows.js
  * anchor without a proof (work for the keeper's backfill); a proof can be stored for it, is served while
  * it is final, not once it is lost, and must refer to a real transaction.
  */
-afterAll(dropTestDatabases);
 
 const BLOCK_HASH = `0x${'34'.repeat(32)}`; // the block insertFinalAnchor puts the transaction in
 
 describe.each(testEngines())('migration 0005 (anchor_proofs) on %s', (engine) => {
   it('keeps existing anchors, lists a final one as missing its proof, stores and serves it only while final', async () => {
-    const dir = copyOfMigrations(4);
-    const database: Database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
-    try {
-      await migrate(database, { dir });
-      const { db } = database;
-      const { job, tx } = await insertFinalAnchor(db, '0x02aa');
+    const { database, dir } = await databaseMigratedTo(engine, 4);
+    const { db } = database;
+    const { job, tx } = await insertFinalAnchor(db, '0x02aa');
 
-      for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.startsWith('0005_'))) {
-        fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
-      }
-      expect((await migrate(database, { dir })).map((m) => m.version)).toEqual([5]);
-      expect(await db.selectFrom('anchor_jobs').select(['id', 'state']).execute()).toEqual([
-        { id: job.id, state: 'final' },
-      ]);
+    addMigration(dir, 5);
+    expect((await migrate(database, { dir })).map((m) => m.version)).toEqual([5]);
+    expect(await db.selectFrom('anchor_jobs').select(['id', 'state']).execute()).toEqual([
+      { id: job.id, state: 'final' },
+    ]);
 
-      // An anchor made final before proofs existed is work to do.
-      expect(await listFinalAnchorsWithoutProof(db, 'local', 10)).toEqual([
-        {
-          jobId: job.id,
-          treeSize: 1,
-          txId: tx.id,
-          txHash: tx.tx_hash,
-          rawTx: tx.raw_tx,
-          blockNumber: 7,
-          blockHash: BLOCK_HASH,
-        },
-      ]);
-      expect(await findAnchorProofOfJob(db, job.id)).toEqual({ found: 'no-proof', state: 'final' });
-
-      const proof = {
-        chainId: 31337,
+    // An anchor made final before proofs existed is work to do.
+    expect(await listFinalAnchorsWithoutProof(db, 'local', 10)).toEqual([
+      {
+        jobId: job.id,
+        treeSize: 1,
+        txId: tx.id,
+        txHash: tx.tx_hash,
+        rawTx: tx.raw_tx,
         blockNumber: 7,
         blockHash: BLOCK_HASH,
-        rawHeader: '0xf90200',
-        txIndex: 0,
-        rawTx: tx.raw_tx,
-        txProof: ['0xf851', '0xf871'],
-      };
-      const save = (p: typeof proof) =>
-        db.transaction().execute((trx) =>
-          saveAnchorProof(trx, {
-            txId: tx.id,
-            chain: 'local',
-            blockTimestamp: 1_700_000_000_000,
-            proof: p,
-            now: 9,
-          }),
-        );
-      // A proof of another block than the recorded one is refused.
-      expect(await save({ ...proof, blockHash: `0x${'56'.repeat(32)}` })).toBe(false);
-      expect(await save(proof)).toBe(true);
-      expect(await save(proof)).toBe(true); // a second keeper storing the same proof: replaced, not a conflict
-      expect(await listFinalAnchorsWithoutProof(db, 'local', 10)).toEqual([]);
-      expect(await findAnchorProofOfJob(db, job.id)).toEqual({ found: 'proof', proof });
-      expect(await findAnchorProofOfJob(db, newId())).toEqual({ found: 'no-job' });
+      },
+    ]);
+    expect(await findAnchorProofOfJob(db, job.id)).toEqual({ found: 'no-proof', state: 'final' });
 
-      // Lost: kept as history, not served.
-      await db.updateTable('anchor_jobs').set({ state: 'lost' }).where('id', '=', job.id).execute();
-      await db.updateTable('anchor_txs').set({ state: 'lost' }).where('id', '=', tx.id).execute();
-      expect(await findAnchorProofOfJob(db, job.id)).toEqual({ found: 'no-proof', state: 'lost' });
-      expect(await db.selectFrom('anchor_proofs').select('tx_id').execute()).toEqual([{ tx_id: tx.id }]);
+    const proof = {
+      chainId: 31337,
+      blockNumber: 7,
+      blockHash: BLOCK_HASH,
+      rawHeader: '0xf90200',
+      txIndex: 0,
+      rawTx: tx.raw_tx,
+      txProof: ['0xf851', '0xf871'],
+    };
+    const save = (p: typeof proof) =>
+      db.transaction().execute((trx) =>
+        saveAnchorProof(trx, {
+          txId: tx.id,
+          chain: 'local',
+          blockTimestamp: 1_700_000_000_000,
+          proof: p,
+          now: 9,
+        }),
+      );
+    // A proof of another block than the recorded one is refused.
+    expect(await save({ ...proof, blockHash: `0x${'56'.repeat(32)}` })).toBe(false);
+    expect(await save(proof)).toBe(true);
+    expect(await save(proof)).toBe(true); // a second keeper storing the same proof: replaced, not a conflict
+    expect(await listFinalAnchorsWithoutProof(db, 'local', 10)).toEqual([]);
+    expect(await findAnchorProofOfJob(db, job.id)).toEqual({ found: 'proof', proof });
+    expect(await findAnchorProofOfJob(db, newId())).toEqual({ found: 'no-job' });
 
-      // Constraints: a proof belongs to a real transaction.
-      const row = {
-        tx_id: 'no-such-tx',
-        tx_hash: `0x${'78'.repeat(32)}`,
-        chain: 'local',
-        chain_id: 31337,
-        block_number: 7,
-        block_hash: BLOCK_HASH,
-        block_timestamp: 1,
-        raw_header: '0x',
-        tx_index: 0,
-        tx_proof: '[]',
-        created_at: 1,
-      };
-      expect(await failure(db.insertInto('anchor_proofs').values(row).execute())).toBe('foreign_key');
-      expect(
-        await failure(
-          db
-            .insertInto('anchor_proofs')
-            .values({ ...row, tx_id: tx.id, tx_index: -1 })
-            .execute(),
-        ),
-      ).toBe('check');
+    // Lost: kept as history, not served.
+    await db.updateTable('anchor_jobs').set({ state: 'lost' }).where('id', '=', job.id).execute();
+    await db.updateTable('anchor_txs').set({ state: 'lost' }).where('id', '=', tx.id).execute();
+    expect(await findAnchorProofOfJob(db, job.id)).toEqual({ found: 'no-proof', state: 'lost' });
+    expect(await db.selectFrom('anchor_proofs').select('tx_id').execute()).toEqual([{ tx_id: tx.id }]);
 
-      // The newest finalized block per chain: one row, rewritten with what was seen last.
-      const block = {
-        chain: 'local',
-        chainId: 31337,
-        number: 9,
-        hash: BLOCK_HASH,
-        timestamp: 5000,
-        seenAt: 6,
-      };
-      await saveChainFinalizedBlock(db, block);
-      await saveChainFinalizedBlock(db, { ...block, number: 3, seenAt: 7 });
-      expect(await listChainFinalizedBlocks(db)).toEqual([{ ...block, number: 3, seenAt: 7 }]);
-    } finally {
-      await database.close();
-    }
+    // Constraints: a proof belongs to a real transaction.
+    const row = {
+      tx_id: 'no-such-tx',
+      tx_hash: `0x${'78'.repeat(32)}`,
+      chain: 'local',
+      chain_id: 31337,
+      block_number: 7,
+      block_hash: BLOCK_HASH,
+      block_timestamp: 1,
+      raw_header: '0x',
+      tx_index: 0,
+      tx_proof: '[]',
+      created_at: 1,
+    };
+    expect(await failure(db.insertInto('anchor_proofs').values(row).execute())).toBe('foreign_key');
+    expect(
+      await failure(
+        db
+          .insertInto('anchor_proofs')
+          .values({ ...row, tx_id: tx.id, tx_index: -1 })
+          .execute(),
+      ),
+    ).toBe('check');
+
+    // The newest finalized block per chain: one row, rewritten with what was seen last.
+    const block = {
+      chain: 'local',
+      chainId: 31337,
+      number: 9,
+      hash: BLOCK_HASH,
+      timestamp: 5000,
+      seenAt: 6,
+    };
+    await saveChainFinalizedBlock(db, block);
+    await saveChainFinalizedBlock(db, { ...block, number: 3, seenAt: 7 });
+    expect(await listChainFinalizedBlocks(db)).toEqual([{ ...block, number: 3, seenAt: 7 }]);
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   claimAnchorJob,
   countAnchorJobsByState,
@@ -13,9 +13,7 @@ import {
   unminedAnchorNonces,
 } from '@fieldproof/db';
 import { appendCheckpoint } from '../../../test/support/anchor-fixtures.js';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 
 /**
  * The anchor queries return rows as the drivers give them, with no `Number()` pass: every INTEGER and

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvidence, newId, readSequenceQueue } from '@fieldproof/db';
 import type { NewEvidence } from '@fieldproof/db';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
+import { V1_LEAF_COLUMNS } from '../../../test/support/leaf-columns.js';
 
 let made = 0;
 /**
@@ -62,15 +61,7 @@ describe.each(testEngines())('appendEvidence on %s', (engine) => {
           content_stored: Number(r.content_stored),
         }));
         const byId = [...written].sort((a, b) => (a.id < b.id ? -1 : 1));
-        const defaults = {
-          leaf_version: 1,
-          not_before_chain_id: null,
-          not_before_number: null,
-          not_before_hash: null,
-          not_before_timestamp: null,
-          clock_suspect: null,
-        };
-        expect(normalised).toEqual(byId.map((r) => ({ ...defaults, ...r })));
+        expect(normalised).toEqual(byId.map((r) => ({ ...V1_LEAF_COLUMNS, ...r })));
         const queue = await database.db
           .selectFrom('sequence_queue')
           .selectAll()

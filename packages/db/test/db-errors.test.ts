@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   SQLITE_EXTENDED_CODES,
   classifyDbError,
@@ -10,10 +10,8 @@ import {
   newId,
 } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 import { evidenceRow } from '../../../test/support/evidence-rows.js';
-
-afterAll(dropTestDatabases);
 
 function caught(fn: () => unknown): unknown {
   try {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MIGRATIONS_DIR,
   DatabaseNewerThanCodeError,
@@ -16,15 +16,13 @@ import {
 } from '@fieldproof/db';
 import {
   copyOfMigrations,
-  dropTestDatabases,
+  createEmptyTestDatabase,
   freshDatabaseUrl,
   targetOf,
   testEngines,
 } from '../../../test/support/databases.js';
 import { insertEvidenceRow } from '../../../test/support/evidence-rows.js';
 import { runNode } from '../../../test/support/processes.js';
-
-afterAll(dropTestDatabases);
 
 const CHILD = fileURLToPath(new URL('../../../test/support/migrate-child.mjs', import.meta.url));
 
@@ -93,7 +91,7 @@ describe('loadMigrations', () => {
 
 describe.each(testEngines())('migrator (%s)', (engine) => {
   it('applies everything once, records checksums, and is idempotent', async () => {
-    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    const database = await createEmptyTestDatabase(engine);
     const before = await migrationStatus(database);
     expect(before.applied).toEqual([]);
     expect(before.pending.length).toBe(loadMigrations(engine).length);
@@ -108,7 +106,7 @@ describe.each(testEngines())('migrator (%s)', (engine) => {
 
   it('refuses an edited applied migration, naming its version', async () => {
     const dir = copyOfMigrations();
-    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    const database = await createEmptyTestDatabase(engine);
     await migrate(database, { dir });
     fs.appendFileSync(path.join(dir, '0001_init.sql'), '\n-- a harmless-looking edit\n');
     await expect(migrate(database, { dir })).rejects.toThrow(MigrationChecksumError);
@@ -119,13 +117,13 @@ describe.each(testEngines())('migrator (%s)', (engine) => {
 
   it('a CRLF checkout validates and migrates a database created from the LF files, and the reverse', async () => {
     const crlf = crlfCopyOfMigrations();
-    const fromLf = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    const fromLf = await createEmptyTestDatabase(engine);
     await migrate(fromLf);
     expect((await migrationStatus(fromLf, { dir: crlf })).pending).toEqual([]);
     expect(await migrate(fromLf, { dir: crlf })).toEqual([]);
     await fromLf.close();
 
-    const fromCrlf = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    const fromCrlf = await createEmptyTestDatabase(engine);
     await migrate(fromCrlf, { dir: crlf });
     const status = await migrationStatus(fromCrlf);
     expect(status.pending).toEqual([]);
@@ -135,7 +133,7 @@ describe.each(testEngines())('migrator (%s)', (engine) => {
 
   it('accepts a database that recorded the checksums of CRLF files (a CRLF checkout, before normalising)', async () => {
     const crlf = crlfCopyOfMigrations();
-    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    const database = await createEmptyTestDatabase(engine);
     await migrate(database);
     // What the earlier migrator recorded when it ran from a CRLF checkout: the SHA-256 of the CRLF bytes.
     for (const m of loadMigrations(engine, crlf)) {
@@ -152,7 +150,7 @@ describe.each(testEngines())('migrator (%s)', (engine) => {
 
   it('still refuses an edited migration in a CRLF checkout', async () => {
     const crlf = crlfCopyOfMigrations();
-    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    const database = await createEmptyTestDatabase(engine);
     await migrate(database);
     fs.appendFileSync(path.join(crlf, '0001_init.sql'), '-- an edit\r\n');
     await expect(migrationStatus(database, { dir: crlf })).rejects.toThrow(MigrationChecksumError);
@@ -165,7 +163,7 @@ describe.each(testEngines())('migrator (%s)', (engine) => {
       path.join(dir, '0900_from_the_future.sql'),
       'CREATE TABLE future_thing (id TEXT PRIMARY KEY);\n',
     );
-    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    const database = await createEmptyTestDatabase(engine);
     await migrate(database, { dir });
     const older = copyOfMigrations();
     await expect(migrate(database, { dir: older })).rejects.toThrow(DatabaseNewerThanCodeError);
@@ -179,7 +177,7 @@ describe.each(testEngines())('migrator (%s)', (engine) => {
       path.join(dir, '0901_broken.sql'),
       'CREATE TABLE half_done (id TEXT);\nSELECT * FROM no_such_table;\n',
     );
-    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    const database = await createEmptyTestDatabase(engine);
     await expect(migrate(database, { dir })).rejects.toThrow();
     const status = await migrationStatus(database, { dir });
     expect(status.pending.map((m) => m.version)).toEqual([901]);
@@ -188,7 +186,7 @@ describe.each(testEngines())('migrator (%s)', (engine) => {
   });
 
   it('evidence is append-only in the database itself', async () => {
-    const database = createDatabase(targetOf(await freshDatabaseUrl(engine)));
+    const database = await createEmptyTestDatabase(engine);
     await migrate(database);
     const { id } = await insertEvidenceRow(database.db, { digest: 'd'.repeat(64), kind: 'photo' });
     const update = await database.db

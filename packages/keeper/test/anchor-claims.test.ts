@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   claimAnchorJob,
   createDatabase,
@@ -9,14 +9,7 @@ import {
 } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { appendCheckpoint } from '../../../test/support/anchor-fixtures.js';
-import {
-  dropTestDatabases,
-  freshDatabaseUrl,
-  targetOf,
-  testEngines,
-} from '../../../test/support/databases.js';
-
-afterAll(dropTestDatabases);
+import { freshDatabaseUrl, targetOf, testEngines } from '../../../test/support/databases.js';
 
 /**
  * Claims race on a real database: several workers (separate connections) claim at once; each job is

@@ -1,13 +1,12 @@
 import { Wallet } from 'ethers';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database, Engine } from '@fieldproof/db';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createKeeper } from '@fieldproof/keeper';
 import type { Keeper } from '@fieldproof/keeper';
 import { calldataGasUpperBound, createAnchoring } from '../src/anchor/index.js';
 import { encodeAnchorPayload } from '@fieldproof/receipt';
 import { hexlify } from 'ethers';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
-import { startHardhatNode, type HardhatNode } from '../../../test/support/hardhat.js';
+import { databaseForTest, testEngines } from '../../../test/support/databases.js';
+import { useHardhatNode } from '../../../test/support/hardhat.js';
 import {
   CapturedLogs,
   TestClock,
@@ -26,30 +25,7 @@ import { testDevice } from './support.js';
 const CONFIRM_POLL_MS = 30_000;
 const ONE_ETH = 10n ** 18n;
 
-let node: HardhatNode;
-let snapshot: string;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  await dropTestDatabases();
-});
-beforeEach(async () => {
-  snapshot = await node.snapshot();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await node.revert(snapshot);
-});
-
-async function freshDatabase(engine: Engine): Promise<Database> {
-  const database = await createTestDatabase(engine);
-  cleanups.push(() => database.close());
-  return database;
-}
+const node = useHardhatNode({}, { snapshots: true });
 
 async function get(keeper: Keeper, path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${keeper.address?.port ?? 1}${path}`);
@@ -69,7 +45,7 @@ function gauge(metrics: string, name: string): bigint | undefined {
 
 describe.each(testEngines())('%s', (engine) => {
   it('an unfunded signer fails /readyz with chain, balance and need; funded, it recovers and anchors', async () => {
-    const database = await freshDatabase(engine);
+    const database = await databaseForTest(engine);
     const clock = new TestClock();
     const logs = new CapturedLogs('info');
     const wallet = Wallet.createRandom(); // a fresh key: no funds on the node
@@ -91,7 +67,7 @@ describe.each(testEngines())('%s', (engine) => {
       anchoring: { tasks: [], readiness: () => anchoring.readiness(), close: () => anchoring.close() },
     });
     await keeper.start();
-    cleanups.push(() => keeper.stop());
+    onTestFinished(() => keeper.stop());
 
     expect(await anchoringCheck(keeper)).toMatchObject({ status: 200, ok: true }); // not checked yet
     expect(await worker!.runOnce()).toBe(false); // idle: probes the node, checks the funds

@@ -1,24 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import { toHex } from '@fieldproof/merkle';
-import type { AnchorJobRow, Database, Engine } from '@fieldproof/db';
+import type { AnchorJobRow, Engine } from '@fieldproof/db';
 import type { KeeperTask } from '@fieldproof/keeper';
 import { ChainAnchorer, SignerKeyError, createAnchoring, loadAnchorSigner } from '../src/anchor/index.js';
-import {
-  createTestDatabase,
-  dropTestDatabases,
-  tempDir,
-  testEngines,
-} from '../../../test/support/databases.js';
-import {
-  HARDHAT_ACCOUNTS,
-  freePort,
-  startHardhatNode,
-  type HardhatNode,
-} from '../../../test/support/hardhat.js';
+import { databaseForTest, tempDir, testEngines } from '../../../test/support/databases.js';
+import { HARDHAT_ACCOUNTS, freePort, useHardhatNode } from '../../../test/support/hardhat.js';
 import {
   CapturedLogs,
   TEST_ORIGIN,
@@ -34,31 +24,7 @@ import { closedAfterTest } from '../../../test/support/lifetime.js';
 
 const SIGNER = HARDHAT_ACCOUNTS[0];
 
-let node: HardhatNode;
-let snapshot: string;
-const databases: Database[] = [];
-
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  for (const d of databases) await d.close();
-  await dropTestDatabases();
-});
-beforeEach(async () => {
-  snapshot = await node.snapshot();
-});
-afterEach(async () => {
-  await node.setAutomine(true);
-  await node.revert(snapshot);
-});
-
-async function freshDatabase(engine: Engine): Promise<Database> {
-  const database = await createTestDatabase(engine);
-  databases.push(database);
-  return database;
-}
+const node = useHardhatNode({}, { snapshots: true });
 
 /** createAnchoring, closed when the test ends (passed or failed: no RPC timer or cron task leaks). */
 function anchoringFor(...args: Parameters<typeof createAnchoring>): ReturnType<typeof createAnchoring> {
@@ -69,13 +35,32 @@ function localChain(overrides: Partial<ChainSpec> = {}): ChainSpec {
   return { name: 'local', rpcUrl: node.url, chainId: 31337, confirmations: 2, ...overrides };
 }
 
+/**
+ * A test's anchoring on the local node with the signer funded: a fresh database, a test clock and
+ * createAnchoring over them, closed when the test ends. `chain` adjusts the local chain, `options`
+ * the rest of anchorDeps.
+ */
+async function anchoringOnLocal(
+  engine: Engine,
+  chain: Partial<ChainSpec> = {},
+  options: Omit<Parameters<typeof anchorDeps>[0], 'database' | 'chains' | 'clock'> = {},
+) {
+  const database = await databaseForTest(engine);
+  const clock = new TestClock();
+  const deps = anchorDeps({
+    database,
+    chains: [localChain(chain)],
+    signerKey: SIGNER.privateKey,
+    clock,
+    ...options,
+  });
+  return { database, clock, deps, anchoring: anchoringFor(deps) };
+}
+
 describe.each(testEngines())('%s', (engine) => {
   describe('anchoring a checkpoint on a real EVM node', () => {
     it('anchors the newest checkpoint and follows it to final; the calldata decodes to the checkpoint', async () => {
-      const database = await freshDatabase(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({ database, chains: [localChain()], signerKey: SIGNER.privateKey, clock });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(engine);
       const startBlock = (await node.blockNumber()) + 1;
       await appendCheckpoint(database, 3, { now: clock.value });
       const cp = await appendCheckpoint(database, 2, { now: clock.value });
@@ -109,15 +94,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('reorgs', () => {
     it('notices an anchor reorged out after inclusion, re-broadcasts the same bytes and reaches final on the new chain', async () => {
-      const database = await freshDatabase(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ confirmations: 3 })],
-        signerKey: SIGNER.privateKey,
-        clock,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, deps, anchoring } = await anchoringOnLocal(engine, { confirmations: 3 });
       const beforeAnchor = await node.snapshot();
       const startBlock = (await node.blockNumber()) + 1;
       await appendCheckpoint(database, 4, { now: clock.value });
@@ -156,15 +133,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('re-anchors with a new transaction when the reorged nonce was taken by another transaction', async () => {
-      const database = await freshDatabase(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ confirmations: 3 })],
-        signerKey: SIGNER.privateKey,
-        clock,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(engine, { confirmations: 3 });
       const beforeAnchor = await node.snapshot();
       const startBlock = (await node.blockNumber()) + 1;
       const cp = await appendCheckpoint(database, 2, { now: clock.value });
@@ -212,7 +181,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('stuck transactions', () => {
     it('replaces a stuck transaction with the same nonce and ≥12.5 % higher fees up to the cap; exactly one variant is mined', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const logs = new CapturedLogs();
       const latest = await node.rpc<{ baseFeePerGas: string }>('eth_getBlockByNumber', ['latest', false]);
@@ -274,7 +243,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('fencing', () => {
     it('a worker whose lease was re-claimed cannot persist a transaction for the job', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const chains = [localChain({ confirmations: 1 })];
       const a = anchoringFor(anchorDeps({ database, chains, signerKey: SIGNER.privateKey, clock }), {
@@ -306,7 +275,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('a worker that broadcast and then lost its lease cannot record the outcome; the new holder reconciles by hash', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const chains = [localChain({ confirmations: 1 })];
       let claimedByB: AnchorJobRow | undefined;
@@ -339,17 +308,12 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('failures', () => {
     it('retries a temporary failure with backoff and dead-letters the job after maxAttempts with its last error', async () => {
-      const database = await freshDatabase(engine);
-      const clock = new TestClock();
       const unfunded = Wallet.createRandom();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain()],
-        signerKey: unfunded.privateKey,
-        clock,
-        env: { KEEPER_MAX_ATTEMPTS: '3' },
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(
+        engine,
+        {},
+        { signerKey: unfunded.privateKey, env: { KEEPER_MAX_ATTEMPTS: '3' } },
+      );
       await appendCheckpoint(database, 1, { now: clock.value });
       await anchoring.tasks[0]!.runOnce();
       const worker = anchoring.tasks[1]!;
@@ -375,16 +339,8 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('does not retry a permanent failure (the anchor contract reverts)', async () => {
-      const database = await freshDatabase(engine);
-      const clock = new TestClock();
       const reverting = await deployRevertingContract();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ anchorAddress: reverting })],
-        signerKey: SIGNER.privateKey,
-        clock,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(engine, { anchorAddress: reverting });
       await appendCheckpoint(database, 1, { now: clock.value });
       await driveUntil(anchoring.tasks, async () => (await jobsOf(database))[0]?.state === 'dead', { clock });
       const [job] = await jobsOf(database);
@@ -397,17 +353,8 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('refuses to anchor on a node whose chain id differs from the configuration, and says so in readiness', async () => {
-      const database = await freshDatabase(engine);
-      const clock = new TestClock();
       const logs = new CapturedLogs();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ chainId: 31338 })],
-        signerKey: SIGNER.privateKey,
-        clock,
-        logs,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(engine, { chainId: 31338 }, { logs });
       await appendCheckpoint(database, 1, { now: clock.value });
       for (let i = 0; i < 5; i++) for (const t of anchoring.tasks) await t.runOnce();
       const [job] = await jobsOf(database);
@@ -461,7 +408,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('never writes the key to a log line, at trace level, through a whole anchoring', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const clock = new TestClock();
       const logs = new CapturedLogs('trace');
       const dir = tempDir();
@@ -489,7 +436,7 @@ describe.each(testEngines())('%s', (engine) => {
 
   describe('providers and metrics', () => {
     it('stub: no chain, no jobs, a warning, and readiness that says it is not anchoring', async () => {
-      const database = await freshDatabase(engine);
+      const database = await databaseForTest(engine);
       const logs = new CapturedLogs();
       const deps = anchorDeps({ database, chains: [], logs });
       const anchoring = anchoringFor(deps);
@@ -505,17 +452,12 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('an idle keeper still notices an unreachable RPC: readiness fails after rpcDownReadyMs', async () => {
-      const database = await freshDatabase(engine);
-      const clock = new TestClock();
       const deadUrl = `http://127.0.0.1:${await freePort()}`;
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ rpcUrl: deadUrl })],
-        signerKey: SIGNER.privateKey,
-        clock,
-        env: { KEEPER_RPC_DOWN_READY_MS: '60000' },
-      });
-      const anchoring = anchoringFor(deps);
+      const { clock, anchoring } = await anchoringOnLocal(
+        engine,
+        { rpcUrl: deadUrl },
+        { env: { KEEPER_RPC_DOWN_READY_MS: '60000' } },
+      );
       const worker = anchoring.tasks[1]!;
       expect(await worker.runOnce()).toBe(false); // no job: a probe, which fails
       expect(anchoring.readiness().ok).toBe(true); // not down for long yet
@@ -530,16 +472,11 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('batches: a job only when the backlog reaches batchMaxLeaves or its oldest leaf batchMaxWaitMs', async () => {
-      const database = await freshDatabase(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain()],
-        signerKey: SIGNER.privateKey,
-        clock,
-        env: { KEEPER_BATCH_MAX_LEAVES: '10', KEEPER_BATCH_MAX_WAIT_MS: '60000' },
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, anchoring } = await anchoringOnLocal(
+        engine,
+        {},
+        { env: { KEEPER_BATCH_MAX_LEAVES: '10', KEEPER_BATCH_MAX_WAIT_MS: '60000' } },
+      );
       const [scheduler, worker] = anchoring.tasks;
       await appendCheckpoint(database, 4, { now: clock.value });
       expect(await scheduler!.runOnce()).toBe(false);
@@ -566,15 +503,7 @@ describe.each(testEngines())('%s', (engine) => {
     });
 
     it('exports anchors per state, gas and fees spent, and the age of the newest final anchor', async () => {
-      const database = await freshDatabase(engine);
-      const clock = new TestClock();
-      const deps = anchorDeps({
-        database,
-        chains: [localChain({ confirmations: 1 })],
-        signerKey: SIGNER.privateKey,
-        clock,
-      });
-      const anchoring = anchoringFor(deps);
+      const { database, clock, deps, anchoring } = await anchoringOnLocal(engine, { confirmations: 1 });
       await appendCheckpoint(database, 7, { now: clock.value });
       await driveUntil(anchoring.tasks, async () => (await jobsOf(database))[0]?.state === 'final', {
         clock,

@@ -3,7 +3,7 @@ import { toHex } from '@fieldproof/merkle';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import type { Database } from '@fieldproof/db';
 import { createAnchoring } from '../src/anchor/index.js';
-import { createTestDatabase, dropTestDatabases } from '../../../test/support/databases.js';
+import { createTestDatabase } from '../../../test/support/databases.js';
 import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from '../../../test/support/hardhat.js';
 import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy.js';
 import {
@@ -34,7 +34,6 @@ afterAll(async () => {
   await betaProxy?.close();
   await Promise.all([alpha?.stop(), beta?.stop()]);
   await database?.close();
-  await dropTestDatabases();
 });
 
 describe('several chains at once (provider multi)', () => {

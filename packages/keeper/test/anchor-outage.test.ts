@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAnchorPayload } from '@fieldproof/receipt';
 import type { Database } from '@fieldproof/db';
 import { createAnchoring } from '../src/anchor/index.js';
-import { createTestDatabase, dropTestDatabases } from '../../../test/support/databases.js';
+import { createTestDatabase } from '../../../test/support/databases.js';
 import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from '../../../test/support/hardhat.js';
 import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy.js';
 import {
@@ -38,7 +38,6 @@ afterAll(async () => {
   await proxy?.close();
   await node?.stop();
   await database?.close();
-  await dropTestDatabases();
 });
 
 function outageDeps(clock: TestClock) {

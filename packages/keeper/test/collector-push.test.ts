@@ -14,7 +14,7 @@ import { collectorDatabaseUrl, createTestCollector, devicePath } from '../../col
 import type { TestCollector } from '../../collector/test/support.js';
 import { createTestApi } from '../../../test/support/api.js';
 import type { ApiJson, TestApi } from '../../../test/support/api.js';
-import { dropTestDatabases, tempDir, testEngines } from '../../../test/support/databases.js';
+import { tempDir, testEngines } from '../../../test/support/databases.js';
 import { startTcpProxy } from '../../../test/support/tcp-proxy.js';
 import type { TcpProxy } from '../../../test/support/tcp-proxy.js';
 import { silentLogger, testDevice } from './support.js';
@@ -60,9 +60,7 @@ describe.each(testEngines())('keeper pushes to a fleet collector (%s)', (engine)
     await unit.close();
   });
 
-  afterAll(async () => {
-    await dropTestDatabases();
-  });
+  afterAll(async () => {});
 
   function keeperDeps(witnessKey: string, extra: Record<string, string> = {}): KeeperDeps {
     const { config, secrets } = loadConfig(

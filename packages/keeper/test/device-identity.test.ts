@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOG_META, getLogMeta } from '@fieldproof/db';
 import { InsecureKeyFileError, openCheckpoint, parseVerifierKey } from '@fieldproof/note';
 import {
@@ -11,15 +11,8 @@ import {
   defaultOrigin,
   openDeviceIdentity,
 } from '@fieldproof/keeper';
-import {
-  createTestDatabase,
-  dropTestDatabases,
-  tempDir,
-  testEngines,
-} from '../../../test/support/databases.js';
+import { createTestDatabase, tempDir, testEngines } from '../../../test/support/databases.js';
 import { addEvidence, drain, testConfig, testDeps } from './support.js';
-
-afterAll(dropTestDatabases);
 
 describe.each(testEngines())('device identity on %s', (engine) => {
   it('creates a 0600 key on first start, derives the origin from it, and fixes both in log_meta', async () => {

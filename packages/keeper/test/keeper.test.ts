@@ -1,21 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordFleetProofFailure } from '@fieldproof/db';
 import { createKeeper } from '@fieldproof/keeper';
 import { createCosigner, generateDeviceKey } from '@fieldproof/note';
 import { createAnchoring } from '../src/anchor/index.js';
 import type { Anchoring, KeeperTask } from '@fieldproof/keeper';
-import {
-  createTestDatabase,
-  dropTestDatabases,
-  tempDir,
-  testEngines,
-} from '../../../test/support/databases.js';
+import { createTestDatabase, tempDir, testEngines } from '../../../test/support/databases.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 import { addEvidence, testDeps, testDevice } from './support.js';
-
-afterAll(dropTestDatabases);
 
 describe.each(testEngines())('keeper on %s', (engine) => {
   it('sequences while running, serves /healthz /readyz /metrics, and stops cleanly', async () => {

@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backupArchiveName, pruneBackups } from '@fieldproof/db';
 import { MaintenanceConfigError, createMaintenance } from '@fieldproof/keeper';
-import { createTestDatabase, dropTestDatabases, tempDir } from '../../../test/support/databases.js';
+import { createTestDatabase, tempDir } from '../../../test/support/databases.js';
 import { addEvidence, testDeps } from './support.js';
-
-afterAll(dropTestDatabases);
+import { waitFor } from '../../../test/support/wait-for.js';
 
 describe('maintenance', () => {
   it('names backups by UTC time so that they sort, and prunes only its own files beyond `keep`', async () => {
@@ -83,11 +82,9 @@ describe('maintenance', () => {
       const deps = testDeps(database, { KEEPER_CRON_WAL_CHECKPOINT: '* * * * * *' }); // every second
       const maintenance = createMaintenance({ ...deps, logger });
       maintenance.start();
-      const until = Date.now() + 5_000;
-      while (!lines.some((l) => l.msg === 'WAL checkpoint (TRUNCATE) done') && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      await maintenance.stop();
+      await waitFor('the scheduled WAL checkpoint', () =>
+        lines.some((l) => l.msg === 'WAL checkpoint (TRUNCATE) done'),
+      ).finally(() => maintenance.stop());
       expect(lines.find((l) => l.msg === 'maintenance scheduled')).toMatchObject({ job: 'wal-checkpoint' });
       expect(lines.find((l) => l.msg === 'WAL checkpoint (TRUNCATE) done')).toMatchObject({ busy: 0 });
     } finally {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvidence, countQueuedEvidence, newId } from '@fieldproof/db';
 import type { Database, NewEvidence } from '@fieldproof/db';
 import { createSequencer } from '@fieldproof/keeper';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 import { drain, testDeps, testDevice } from './support.js';
+import { evidenceRow } from '../../../test/support/evidence-rows.js';
 
 /**
  * Exactly-once when evidence commits out of id order. The api takes a UUIDv7 id before its transaction;
@@ -13,22 +14,14 @@ import { drain, testDeps, testDevice } from './support.js';
  * (migration 0007) the sequencer reads by rowid: a row with a smaller id committed after a sequenced one
  * must still be sequenced, once.
  */
-afterAll(dropTestDatabases);
 
 function evidence(id: string): NewEvidence {
-  return {
+  return evidenceRow({
     id,
     digest: createHash('sha256').update(id).digest('hex'),
-    kind: 'detection',
-    source: 'digest',
     occurred_at: 1_700_000_000_000,
     received_at: 1_700_000_000_001,
-    payload_mime: null,
-    payload_size: null,
-    payload_json: null,
-    metadata: null,
-    content_stored: 0,
-  };
+  });
 }
 
 async function leafIds(database: Database): Promise<string[]> {

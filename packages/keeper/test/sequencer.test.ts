@@ -7,7 +7,7 @@ import type {
   RootOperationNode,
   UnknownRow,
 } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDatabase, getNodes, migrate, tryLockSequencer } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import {
@@ -25,15 +25,12 @@ import { openCheckpoint } from '@fieldproof/note';
 import { createSequencer } from '@fieldproof/keeper';
 import {
   createTestDatabase,
-  dropTestDatabases,
   freshDatabaseUrl,
   targetOf,
   testEngines,
 } from '../../../test/support/databases.js';
 import { addEvidence, drain, leafHashOfEvidence, testDeps, testDevice } from './support.js';
 import type { TestEvidence } from './support.js';
-
-afterAll(dropTestDatabases);
 
 async function leavesOf(database: Database) {
   return database.db.selectFrom('log_leaves').selectAll().orderBy('leaf_index').execute();

@@ -5,7 +5,7 @@ import { enqueueEvidence, newId } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
 import { generateDeviceKey } from '@fieldproof/note';
 import { leafHashOf } from '@fieldproof/receipt';
-import type { JsonObject } from '@fieldproof/receipt';
+import type { ReceiptEvidence } from '@fieldproof/receipt';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -32,15 +32,8 @@ export function testDevice(origin = 'test.example/log/unit-1'): DeviceIdentity {
   return { key, origin, verifierKey: key.verifierKey, source: { kind: 'secret' } };
 }
 
-export interface TestEvidence {
-  readonly id: string;
-  readonly digest: string;
-  readonly kind: string;
-  readonly occurredAt: number;
-  readonly receivedAt: number;
-  readonly payloadMime: string | null;
-  readonly metadata: JsonObject | null;
-}
+/** A record as the tests write it: the evidence fields a receipt rebuilds the leaf from (v1). */
+export type TestEvidence = ReceiptEvidence;
 
 let counter = 0;
 

@@ -5,12 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Database } from '@fieldproof/db';
 import { verifyReceiptOffline } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  dropTestDatabases,
-  tempDir,
-  testEngines,
-} from '../../../test/support/databases.js';
+import { createTestDatabase, tempDir, testEngines } from '../../../test/support/databases.js';
 import { createLogFixture, type LogFixture } from '../../../test/support/log-fixture.js';
 import { runNode } from '../../../test/support/processes.js';
 import {
@@ -24,8 +19,6 @@ import { receiptFor, writeBundle, type BundleProgress } from '../src/index.js';
 const BIN = fileURLToPath(new URL('../../cli/bin/fieldproof.js', import.meta.url));
 const LEAVES = 5000;
 const BATCH = 250;
-
-afterAll(dropTestDatabases);
 
 describe.each(testEngines())('a log of thousands of leaves (%s)', (engine) => {
   let database: Database;

@@ -2,7 +2,7 @@ import type { Database } from '@fieldproof/db';
 import { fromHex, toHex, verifyConsistency, verifyInclusion } from '@fieldproof/merkle';
 import type { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
 import { createLogFixture, type LogFixture } from '../../../test/support/log-fixture.js';
 import {
   LogInconsistencyError,
@@ -14,8 +14,6 @@ import {
 
 /** Batches chosen so checkpoints land on powers of two, odd sizes and sizes one past a power of two. */
 const BATCHES = [1, 1, 2, 3, 1, 8, 1, 15, 1, 31, 7];
-
-afterAll(dropTestDatabases);
 
 describe.each(testEngines())('proofs from the log store (%s)', (engine) => {
   let database: Database;

@@ -2,7 +2,8 @@ import type { Database } from '@fieldproof/db';
 import { toHex } from '@fieldproof/merkle';
 import { verifyReceiptOffline, type Receipt } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, dropTestDatabases, testEngines } from '../../../test/support/databases.js';
+import { createTestDatabase, testEngines } from '../../../test/support/databases.js';
+import { V1_LEAF_COLUMNS } from '../../../test/support/leaf-columns.js';
 import {
   FIXTURE_SENDER,
   addAnchor,
@@ -18,8 +19,6 @@ import {
   receiptFor,
   receiptTreeSize,
 } from '../src/index.js';
-
-afterAll(dropTestDatabases);
 
 const SEPOLIA = { chain: 'sepolia', chainId: 11155111 };
 const block = (n: number) => ({
@@ -201,11 +200,6 @@ function rowOf(record: FixtureRecord) {
     payload_json: null,
     metadata: record.metadata === null ? null : JSON.stringify(record.metadata),
     content_stored: 0 as const,
-    leaf_version: 1,
-    not_before_chain_id: null,
-    not_before_number: null,
-    not_before_hash: null,
-    not_before_timestamp: null,
-    clock_suspect: null,
+    ...V1_LEAF_COLUMNS,
   };
 }

@@ -14,6 +14,7 @@ import {
   type EvidenceRecord,
   type EvidenceRecordRow,
 } from '../src/index.js';
+import { V1_LEAF_COLUMNS } from '../../../test/support/leaf-columns.js';
 import { ORIGIN, evidence } from './fixture.js';
 
 const BLOCK = { chainId: 31337, number: 12, hash: `0x${'c3'.repeat(32)}`, timestamp: 1_730_000_000_000 };
@@ -28,12 +29,7 @@ const row = (over: Partial<EvidenceRecordRow> = {}): EvidenceRecordRow => ({
   received_at: V1.receivedAt,
   payload_mime: V1.payloadMime ?? null,
   metadata: JSON.stringify(V1.metadata),
-  leaf_version: 1,
-  not_before_chain_id: null,
-  not_before_number: null,
-  not_before_hash: null,
-  not_before_timestamp: null,
-  clock_suspect: null,
+  ...V1_LEAF_COLUMNS,
   ...over,
 });
 const v2Row = (over: Partial<EvidenceRecordRow> = {}) =>

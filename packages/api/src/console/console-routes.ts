@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   deleteConsoleSession,
   deleteExpiredConsoleSessions,
@@ -14,7 +13,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { errors } from '../errors/catalogue.js';
 import { unitStatus } from '../status/unit-status.js';
-import { CSS } from './html.js';
+import {
+  acceptFormPosts,
+  consoleCsp,
+  formField,
+  redirectToConsole,
+  sendPage,
+  sha256Source,
+} from './console-http.js';
 import { consolePage, signInPage, verifierPage } from './console-page.js';
 import {
   CONSOLE_SESSION_TTL_MS,
@@ -34,10 +40,6 @@ const hidden = { hide: true } as const;
 /** How long the console waits for the keeper's health server before showing it unreachable. */
 const KEEPER_PROBE_TIMEOUT_MS = 1500;
 
-function sha256Source(text: string): string {
-  return `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-}
-
 /**
  * The operator console (docs/CONSOLE.md): GET /console (sign-in form, or the panels once signed in),
  * POST /console/session (an API key for a session cookie), POST /console/session/delete (sign out),
@@ -49,36 +51,13 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext, sessi
   const { database, config, now } = ctx;
   const db = database.db;
   const bundle = loadVerifierBundle();
-  // Only this page's own style and script run: nothing from elsewhere, no injected inline code.
-  const csp = [
-    "default-src 'none'",
-    `style-src ${sha256Source(CSS)}`,
+  // The page's own style and the verifier's script run; its images are inline data.
+  const csp = consoleCsp([
     ...(bundle === undefined ? [] : [`script-src ${sha256Source(bundle)}`]),
     "img-src 'self' data:",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
-
-  const html = (reply: FastifyReply, status: number, body: string) =>
-    reply
-      .code(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('content-security-policy', csp)
-      .header('x-frame-options', 'DENY')
-      .header('referrer-policy', 'no-referrer')
-      .header('x-content-type-options', 'nosniff')
-      .send(body);
-
-  // HTML forms post application/x-www-form-urlencoded: parsed here only, for these routes.
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    },
-  );
+  ]);
+  const html = (reply: FastifyReply, status: number, body: string) => sendPage(reply, csp, status, body);
+  acceptFormPosts(app);
 
   const status = () =>
     unitStatus({ config, database, now: now(), probeKeeper: true, probeTimeoutMs: KEEPER_PROBE_TIMEOUT_MS });
@@ -143,11 +122,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext, sessi
         expiresAt: at + CONSOLE_SESSION_TTL_MS,
       });
       request.log.info({ keyId: row.id }, 'console sign-in');
-      return reply
-        .code(303)
-        .header('set-cookie', sessionCookie(request, token, CONSOLE_SESSION_TTL_MS / 1000))
-        .header('location', '/console')
-        .send();
+      return redirectToConsole(reply, sessionCookie(request, token, CONSOLE_SESSION_TTL_MS / 1000));
     },
   );
 
@@ -165,11 +140,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext, sessi
   app.post('/console/session/delete', { schema: hidden, config: open }, async (request, reply) => {
     const session = await formSession(request);
     await deleteConsoleSession(db, hashSessionToken(session.token));
-    return reply
-      .code(303)
-      .header('set-cookie', sessionCookie(request, '', 0))
-      .header('location', '/console')
-      .send();
+    return redirectToConsole(reply, sessionCookie(request, '', 0));
   });
 
   app.post<{ Params: { id: string } }>(
@@ -213,10 +184,4 @@ export async function consoleRoutes(app: FastifyInstance, ctx: AppContext, sessi
     },
     async () => status(),
   );
-}
-
-function formField(request: FastifyRequest, name: string): string | undefined {
-  const body = request.body as Record<string, unknown> | null | undefined;
-  const value = body?.[name];
-  return typeof value === 'string' ? value : undefined;
 }

@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { anchoringOfLeaf, findEvidenceWithLeaf, listEvidence, newId, statusBounds } from '@fieldproof/db';
-import type { EvidenceSortKey, EvidenceStatus, NewEvidence, SortOrder } from '@fieldproof/db';
+import type { NewEvidence } from '@fieldproof/db';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { errors } from '../errors/catalogue.js';
 import { canonicalMetadata, canonicalOf, sha256OfText } from '../http/canonical.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { isMediaType } from '../http/schemas.js';
+import type { RouteTypes } from '../http/schemas.js';
 import { MAX_JSON_DEPTH, parseStrictJson } from '../http/strict-json.js';
 import { timeBracketOf } from './evidence-bracket.js';
 import { evidenceSummaryView, evidenceView } from './evidence-view.js';
@@ -19,36 +20,7 @@ import {
   listEvidenceSchema,
   postEvidenceSchema,
 } from './evidence-schemas.js';
-
-interface EvidenceJsonBody {
-  digest?: string;
-  payload?: unknown;
-  kind: string;
-  occurredAt: number;
-  payloadMime?: string;
-  metadata?: Record<string, unknown>;
-}
-
-interface EvidenceBytesQuery {
-  kind?: string;
-  occurredAt?: number;
-  payloadMime?: string;
-  digest?: string;
-  metadata?: string;
-}
-
-interface ListQuery {
-  limit: number;
-  cursor?: string;
-  order: SortOrder;
-  sort: EvidenceSortKey;
-  kind?: string;
-  status?: EvidenceStatus;
-  receivedFrom?: number;
-  receivedTo?: number;
-  occurredFrom?: number;
-  occurredTo?: number;
-}
+import type { EvidenceBytesQuery, EvidenceJsonBody } from './evidence-schemas.js';
 
 const OCTET_STREAM = 'application/octet-stream';
 
@@ -103,12 +75,7 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
         payload_json: null,
         metadata,
         content_stored: 0,
-        leaf_version: 2,
-        not_before_chain_id: leaf.not_before_chain_id,
-        not_before_number: leaf.not_before_number,
-        not_before_hash: leaf.not_before_hash,
-        not_before_timestamp: leaf.not_before_timestamp,
-        clock_suspect: leaf.clock_suspect,
+        ...leaf, // the fieldproof-leaf/v2 columns, exactly (LeafBracketColumns)
       };
     }
     const canonical = canonicalOf(body.payload, 'payload');
@@ -124,12 +91,7 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       payload_json: canonical,
       metadata,
       content_stored: 0,
-      leaf_version: 2,
-      not_before_chain_id: leaf.not_before_chain_id,
-      not_before_number: leaf.not_before_number,
-      not_before_hash: leaf.not_before_hash,
-      not_before_timestamp: leaf.not_before_timestamp,
-      clock_suspect: leaf.clock_suspect,
+      ...leaf,
     };
   }
 
@@ -175,12 +137,7 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
       payload_json: null,
       metadata,
       content_stored: 1,
-      leaf_version: 2,
-      not_before_chain_id: leaf.not_before_chain_id,
-      not_before_number: leaf.not_before_number,
-      not_before_hash: leaf.not_before_hash,
-      not_before_timestamp: leaf.not_before_timestamp,
-      clock_suspect: leaf.clock_suspect,
+      ...leaf,
     };
   }
 
@@ -192,7 +149,7 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     return evidenceView(row, leafIndex, anchors, await timeBracketOf(database.db, row, anchors));
   }
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get<RouteTypes<typeof listEvidenceSchema>>(
     '/v1/evidence',
     { schema: listEvidenceSchema, config: { scope: 'read' } },
     async (request) => {
@@ -231,13 +188,13 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: AppContext): Pro
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<RouteTypes<typeof getEvidenceSchema>>(
     '/v1/evidence/:id',
     { schema: getEvidenceSchema, config: { scope: 'read' } },
     async (request) => viewOf(request.params.id),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<RouteTypes<typeof getContentSchema>>(
     '/v1/evidence/:id/content',
     { schema: getContentSchema, config: { scope: 'read' } },
     async (request, reply) => {

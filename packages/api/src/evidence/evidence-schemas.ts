@@ -1,17 +1,16 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import {
-  cursorQuery,
   digestInput,
   digestOutput,
   errorResponses,
   idParams,
-  noQuery,
   idSchema,
   kindSchema,
-  limitQuery,
   metadataInput,
   millis,
   mimeSchema,
-  orderQuery,
+  noQuery,
+  pageQuery,
   pageSchema,
 } from '../http/schemas.js';
 
@@ -128,7 +127,7 @@ export const evidenceSchema = {
 } as const;
 
 /** JSON forms: a digest the client computed, or a JSON payload the server canonicalises and hashes. */
-const evidenceJsonBody = {
+export const evidenceJsonBody = {
   type: 'object',
   additionalProperties: false,
   required: ['kind', 'occurredAt'],
@@ -147,7 +146,7 @@ const evidenceJsonBody = {
 } as const;
 
 /** Raw bytes (application/octet-stream): the fields travel in the query string. */
-const evidenceBytesQuery = {
+export const evidenceBytesQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -178,25 +177,26 @@ export const postEvidenceSchema = {
   response: { 200: { $ref: 'Evidence#' }, 201: { $ref: 'Evidence#' }, ...errorResponses },
 } as const;
 
+const listEvidenceQuery = pageQuery({
+  sort: { type: 'string', enum: ['receivedAt', 'occurredAt'], default: 'receivedAt' },
+  kind: kindSchema,
+  status: { type: 'string', enum: EVIDENCE_STATUSES },
+  receivedFrom: { ...millis, description: 'receivedAt ≥ this (ms)' },
+  receivedTo: { ...millis, description: 'receivedAt < this (ms)' },
+  occurredFrom: { ...millis, description: 'occurredAt ≥ this (ms)' },
+  occurredTo: { ...millis, description: 'occurredAt < this (ms)' },
+});
+
+/** The JSON body of POST /v1/evidence, as its schema admits it (derived: the two cannot drift). */
+export type EvidenceJsonBody = FromSchema<typeof evidenceJsonBody>;
+
+/** The query string of POST /v1/evidence (the raw-bytes form's fields). */
+export type EvidenceBytesQuery = FromSchema<typeof evidenceBytesQuery>;
+
 export const listEvidenceSchema = {
   tags: ['evidence'],
   summary: 'List evidence (cursor-paginated)',
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      limit: limitQuery,
-      cursor: cursorQuery,
-      order: orderQuery,
-      sort: { type: 'string', enum: ['receivedAt', 'occurredAt'], default: 'receivedAt' },
-      kind: kindSchema,
-      status: { type: 'string', enum: EVIDENCE_STATUSES },
-      receivedFrom: { ...millis, description: 'receivedAt ≥ this (ms)' },
-      receivedTo: { ...millis, description: 'receivedAt < this (ms)' },
-      occurredFrom: { ...millis, description: 'occurredAt ≥ this (ms)' },
-      occurredTo: { ...millis, description: 'occurredAt < this (ms)' },
-    },
-  },
+  querystring: listEvidenceQuery,
   response: { 200: pageSchema(evidenceSummarySchema), ...errorResponses },
 } as const;
 

@@ -1,4 +1,15 @@
-import type { FromSchema } from 'json-schema-to-ts';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+/**
+ * A route's fastify generics derived from its schema (json-schema-to-ts): the handler is typed with what
+ * the schema admits, so the two cannot drift. `app.get<RouteTypes<typeof schema>>(url, { schema }, …)`;
+ * a part without a schema stays `unknown`. Types only: nothing of json-schema-to-ts is loaded at run time.
+ */
+export interface RouteTypes<S> {
+  Params: S extends { readonly params: infer P extends JSONSchema } ? FromSchema<P> : unknown;
+  Querystring: S extends { readonly querystring: infer Q extends JSONSchema } ? FromSchema<Q> : unknown;
+  Body: S extends { readonly body: infer B extends JSONSchema } ? FromSchema<B> : unknown;
+}
 
 /**
  * JSON-schema building blocks shared by the routes. Every object schema is closed
@@ -51,6 +62,22 @@ export const kindSchema = {
   pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$',
   description: '1-64 characters: letters, digits and . _ : / - (starting with a letter or digit)',
 } as const;
+
+/** A frequency in Hz, up to 1 THz: far beyond radio, well inside a safe integer. */
+export const hertz = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const;
+
+/**
+ * The schema of a record as the api returns it: a closed object whose every property is present (an
+ * empty one is null), so `required` is the property list itself rather than a second copy of it.
+ */
+export function viewObject<const P extends Record<string, JSONSchema>>(properties: P) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(properties) as Extract<keyof P, string>[],
+    properties,
+  } as const;
+}
 
 export const operationIdSchema = {
   type: 'string',
@@ -126,6 +153,18 @@ export const orderQuery = {
   default: 'asc',
   description: 'sort order (default asc: oldest first)',
 } as const;
+
+/**
+ * The query string of a cursor-paginated list: page size, cursor and order, then the list's own filters
+ * (`properties`); closed like every other object schema.
+ */
+export function pageQuery<const P extends Record<string, JSONSchema>>(properties: P) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: { limit: limitQuery, cursor: cursorQuery, order: orderQuery, ...properties },
+  } as const;
+}
 
 export const errorSchema = {
   $id: 'Error',

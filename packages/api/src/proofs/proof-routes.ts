@@ -1,5 +1,4 @@
 import { findAnchorProofOfJob, listAnchorsPage } from '@fieldproof/db';
-import type { AnchorJobState, SortOrder } from '@fieldproof/db';
 import { toHex } from '@fieldproof/merkle';
 import {
   EvidenceNotFoundError,
@@ -14,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { errors } from '../errors/catalogue.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import type { RouteTypes } from '../http/schemas.js';
 import { outboxView } from '../status/unit-status.js';
 import {
   getAnchorProofSchema,
@@ -24,14 +24,6 @@ import {
   listAnchorsSchema,
   receiptSchema,
 } from './proof-schemas.js';
-
-interface AnchorsQuery {
-  limit: number;
-  cursor?: string;
-  order: SortOrder;
-  chain?: string;
-  state?: AnchorJobState;
-}
 
 /**
  * What lets anyone check the log without trusting the server: GET /v1/evidence/:id/receipt,
@@ -44,7 +36,7 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
   const db = database.db;
   app.addSchema(receiptSchema);
 
-  app.get<{ Params: { id: string }; Querystring: { format?: 'v1' | 'v2' } }>(
+  app.get<RouteTypes<typeof getReceiptSchema>>(
     '/v1/evidence/:id/receipt',
     { schema: getReceiptSchema, config: { scope: 'read' } },
     async (request) => {
@@ -69,7 +61,7 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
     return { ...checkpoint, verifierKey: await deviceVerifierKeyOrThrow(db) };
   });
 
-  app.get<{ Querystring: { from: number; to: number } }>(
+  app.get<RouteTypes<typeof getConsistencySchema>>(
     '/v1/log/consistency',
     { schema: getConsistencySchema, config: { scope: 'read' } },
     async (request) => {
@@ -85,7 +77,7 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
   );
 
-  app.get<{ Querystring: AnchorsQuery }>(
+  app.get<RouteTypes<typeof listAnchorsSchema>>(
     '/v1/anchors',
     { schema: listAnchorsSchema, config: { scope: 'read' } },
     async (request) => {
@@ -106,7 +98,7 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<RouteTypes<typeof getAnchorProofSchema>>(
     '/v1/anchors/:id/proof',
     { schema: getAnchorProofSchema, config: { scope: 'read' } },
     async (request) => {
@@ -122,7 +114,7 @@ export async function proofRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
   );
 
-  app.get<{ Querystring: { deadLimit: number } }>(
+  app.get<RouteTypes<typeof getOutboxSchema>>(
     '/v1/outbox',
     { schema: getOutboxSchema, config: { scope: 'read' } },
     async (request) => outboxView(db, now(), request.query.deadLimit),

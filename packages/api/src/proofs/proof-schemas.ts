@@ -1,7 +1,6 @@
 import { ANCHOR_JOB_STATES } from '@fieldproof/db';
 import { RECEIPT_SCHEMA } from '@fieldproof/receipt';
 import {
-  cursorQuery,
   digestOutput,
   errorResponses,
   idParams,
@@ -9,7 +8,7 @@ import {
   limitQuery,
   noQuery,
   nullable,
-  orderQuery,
+  pageQuery,
   pageSchema,
 } from '../http/schemas.js';
 
@@ -132,17 +131,10 @@ const anchorListItem = {
 export const listAnchorsSchema = {
   tags: ['proofs'],
   summary: 'Anchors (outbox jobs and their current transactions) and their states, per chain',
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      limit: limitQuery,
-      cursor: cursorQuery,
-      order: orderQuery,
-      chain: { type: 'string', minLength: 1, maxLength: 64 },
-      state: { type: 'string', enum: ANCHOR_JOB_STATES },
-    },
-  },
+  querystring: pageQuery({
+    chain: { type: 'string', minLength: 1, maxLength: 64 },
+    state: { type: 'string', enum: ANCHOR_JOB_STATES },
+  }),
   response: { 200: pageSchema(anchorListItem), ...errorResponses },
 } as const;
 

@@ -1,6 +1,14 @@
 import { findCountermeasure, findCountermeasureByOperationId, listCountermeasures } from '@fieldproof/db';
 import type { CountermeasureRow } from '@fieldproof/db';
-import { idSchema, kindSchema, millis, nullable, operationIdSchema, text } from '../http/schemas.js';
+import {
+  idSchema,
+  kindSchema,
+  millis,
+  nullable,
+  operationIdSchema,
+  text,
+  viewObject,
+} from '../http/schemas.js';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { RecordType } from './record-type.js';
 
@@ -27,38 +35,20 @@ const bodySchema = {
   },
 } as const;
 
-const viewSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'id',
-    'evidenceId',
-    'operationId',
-    'relatedEvidenceId',
-    'countermeasureType',
-    'target',
-    'deployedAt',
-    'latitude',
-    'longitude',
-    'authorizedBy',
-    'notes',
-    'createdAt',
-  ],
-  properties: {
-    id: idSchema,
-    evidenceId: idSchema,
-    operationId: { type: 'string' },
-    relatedEvidenceId: nullable('string'),
-    countermeasureType: { type: 'string' },
-    target: nullable('string'),
-    deployedAt: { type: 'integer' },
-    latitude: nullable('number'),
-    longitude: nullable('number'),
-    authorizedBy: nullable('string'),
-    notes: nullable('string'),
-    createdAt: { type: 'integer' },
-  },
-} as const;
+const viewSchema = viewObject({
+  id: idSchema,
+  evidenceId: idSchema,
+  operationId: { type: 'string' },
+  relatedEvidenceId: nullable('string'),
+  countermeasureType: { type: 'string' },
+  target: nullable('string'),
+  deployedAt: { type: 'integer' },
+  latitude: nullable('number'),
+  longitude: nullable('number'),
+  authorizedBy: nullable('string'),
+  notes: nullable('string'),
+  createdAt: { type: 'integer' },
+});
 
 /** Countermeasure deployments: `/v1/countermeasures`. */
 export const countermeasureType: RecordType<CountermeasureBody, CountermeasureRow, CountermeasureView> = {

@@ -5,7 +5,7 @@ import {
 } from '@fieldproof/db';
 import type { JammingOperationRow } from '@fieldproof/db';
 import { errors } from '../errors/catalogue.js';
-import { idSchema, millis, nullable, operationIdSchema, text } from '../http/schemas.js';
+import { hertz, idSchema, millis, nullable, operationIdSchema, text, viewObject } from '../http/schemas.js';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { RecordType } from './record-type.js';
 
@@ -15,8 +15,6 @@ export type JammingOperationBody = FromSchema<typeof bodySchema>;
 /** The record as the api returns it, derived from its response schema below. */
 export type JammingOperationView = FromSchema<typeof viewSchema>;
 
-const hz = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const;
-
 const bodySchema = {
   type: 'object',
   additionalProperties: false,
@@ -24,8 +22,8 @@ const bodySchema = {
   properties: {
     operationId: operationIdSchema,
     relatedEvidenceId: { ...idSchema, description: 'evidence this operation relates to (must exist)' },
-    frequencyLowHz: hz,
-    frequencyHighHz: hz,
+    frequencyLowHz: hertz,
+    frequencyHighHz: hertz,
     powerDbm: { type: 'number', minimum: -200, maximum: 200 },
     target: text(256),
     authorizedBy: text(256),
@@ -44,44 +42,23 @@ export const endBodySchema = {
   },
 } as const;
 
-const viewSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'id',
-    'evidenceId',
-    'operationId',
-    'relatedEvidenceId',
-    'frequencyLowHz',
-    'frequencyHighHz',
-    'powerDbm',
-    'target',
-    'authorizedBy',
-    'startedAt',
-    'endedAt',
-    'successMetric',
-    'endEvidenceId',
-    'createdAt',
-    'updatedAt',
-  ],
-  properties: {
-    id: idSchema,
-    evidenceId: idSchema,
-    operationId: { type: 'string' },
-    relatedEvidenceId: nullable('string'),
-    frequencyLowHz: { type: 'integer' },
-    frequencyHighHz: { type: 'integer' },
-    powerDbm: nullable('number'),
-    target: nullable('string'),
-    authorizedBy: { type: 'string' },
-    startedAt: { type: 'integer' },
-    endedAt: nullable('integer'),
-    successMetric: nullable('number'),
-    endEvidenceId: nullable('string'),
-    createdAt: { type: 'integer' },
-    updatedAt: { type: 'integer' },
-  },
-} as const;
+const viewSchema = viewObject({
+  id: idSchema,
+  evidenceId: idSchema,
+  operationId: { type: 'string' },
+  relatedEvidenceId: nullable('string'),
+  frequencyLowHz: { type: 'integer' },
+  frequencyHighHz: { type: 'integer' },
+  powerDbm: nullable('number'),
+  target: nullable('string'),
+  authorizedBy: { type: 'string' },
+  startedAt: { type: 'integer' },
+  endedAt: nullable('integer'),
+  successMetric: nullable('number'),
+  endEvidenceId: nullable('string'),
+  createdAt: { type: 'integer' },
+  updatedAt: { type: 'integer' },
+});
 
 const num = (v: number | null) => (v === null ? null : Number(v));
 

@@ -7,14 +7,12 @@ import { errors } from '../errors/catalogue.js';
 import { canonicalOf, sha256OfText } from '../http/canonical.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import {
-  cursorQuery,
   errorResponses,
   idParams,
-  limitQuery,
   millis,
   noQuery,
   operationIdSchema,
-  orderQuery,
+  pageQuery,
   pageSchema,
 } from '../http/schemas.js';
 import type { IdParams } from '../http/schemas.js';
@@ -59,12 +57,7 @@ export function recordEvidence(
     payload_json: canonical,
     metadata: null,
     content_stored: 0,
-    leaf_version: 2,
-    not_before_chain_id: leaf.not_before_chain_id,
-    not_before_number: leaf.not_before_number,
-    not_before_hash: leaf.not_before_hash,
-    not_before_timestamp: leaf.not_before_timestamp,
-    clock_suspect: leaf.clock_suspect,
+    ...leaf, // the fieldproof-leaf/v2 columns, exactly (LeafBracketColumns)
   };
 }
 
@@ -135,19 +128,12 @@ export async function recordRoutes<
       schema: {
         tags: [type.tag],
         summary: `List ${type.name.replace(/-/g, ' ')}s in ${type.timeField} order (cursor-paginated)`,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: limitQuery,
-            cursor: cursorQuery,
-            order: orderQuery,
-            from: { ...millis, description: `${type.timeField} ≥ this (ms)` },
-            to: { ...millis, description: `${type.timeField} < this (ms)` },
-            operationId: operationIdSchema,
-            ...type.listQueryProperties,
-          },
-        },
+        querystring: pageQuery({
+          from: { ...millis, description: `${type.timeField} ≥ this (ms)` },
+          to: { ...millis, description: `${type.timeField} < this (ms)` },
+          operationId: operationIdSchema,
+          ...type.listQueryProperties,
+        }),
         response: { 200: pageSchema(viewRef), ...errorResponses },
       },
       config: { scope: 'read' },

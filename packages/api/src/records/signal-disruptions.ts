@@ -5,7 +5,7 @@ import {
 } from '@fieldproof/db';
 import type { SignalDisruptionRow } from '@fieldproof/db';
 import { errors } from '../errors/catalogue.js';
-import { idSchema, millis, nullable, operationIdSchema, text } from '../http/schemas.js';
+import { hertz, idSchema, millis, nullable, operationIdSchema, text, viewObject } from '../http/schemas.js';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { RecordType } from './record-type.js';
 
@@ -15,9 +15,6 @@ export type SignalDisruptionBody = FromSchema<typeof bodySchema>;
 /** The record as the api returns it, derived from its response schema below. */
 export type SignalDisruptionView = FromSchema<typeof viewSchema>;
 
-/** Hz up to 1 THz: far beyond radio, well inside a safe integer. */
-const hz = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const;
-
 const bodySchema = {
   type: 'object',
   additionalProperties: false,
@@ -26,8 +23,8 @@ const bodySchema = {
     operationId: { ...operationIdSchema, description: 'optional; when given, unique and used for replays' },
     relatedEvidenceId: { ...idSchema, description: 'evidence this audit relates to (must exist)' },
     occurredAt: { ...millis, description: 'when the disruption began, by the client (ms)' },
-    frequencyLowHz: hz,
-    frequencyHighHz: hz,
+    frequencyLowHz: hertz,
+    frequencyHighHz: hertz,
     durationMs: { type: 'integer', minimum: 0, maximum: 253_402_300_799_999 },
     affectedSystems: { type: 'array', maxItems: 64, items: text(128) },
     cause: text(256),
@@ -35,38 +32,20 @@ const bodySchema = {
   },
 } as const;
 
-const viewSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'id',
-    'evidenceId',
-    'operationId',
-    'relatedEvidenceId',
-    'occurredAt',
-    'frequencyLowHz',
-    'frequencyHighHz',
-    'durationMs',
-    'affectedSystems',
-    'cause',
-    'notes',
-    'createdAt',
-  ],
-  properties: {
-    id: idSchema,
-    evidenceId: idSchema,
-    operationId: nullable('string'),
-    relatedEvidenceId: nullable('string'),
-    occurredAt: { type: 'integer' },
-    frequencyLowHz: { type: 'integer' },
-    frequencyHighHz: { type: 'integer' },
-    durationMs: { type: 'integer' },
-    affectedSystems: { type: ['array', 'null'], items: { type: 'string' } },
-    cause: { type: 'string' },
-    notes: nullable('string'),
-    createdAt: { type: 'integer' },
-  },
-} as const;
+const viewSchema = viewObject({
+  id: idSchema,
+  evidenceId: idSchema,
+  operationId: nullable('string'),
+  relatedEvidenceId: nullable('string'),
+  occurredAt: { type: 'integer' },
+  frequencyLowHz: { type: 'integer' },
+  frequencyHighHz: { type: 'integer' },
+  durationMs: { type: 'integer' },
+  affectedSystems: { type: ['array', 'null'], items: { type: 'string' } },
+  cause: { type: 'string' },
+  notes: nullable('string'),
+  createdAt: { type: 'integer' },
+});
 
 /** Signal-disruption audits: `/v1/signal-disruptions`. */
 export const signalDisruptionType: RecordType<

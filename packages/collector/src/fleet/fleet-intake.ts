@@ -75,7 +75,7 @@ export function createFleetIntake(deps: {
 }
 
 /** The fleet database row of a fleet record: a digest-form evidence row of leaf format v1. */
-function evidenceRowOf(record: ReturnType<typeof fleetLeafRecordOf>): NewEvidence {
+export function evidenceRowOf(record: ReturnType<typeof fleetLeafRecordOf>): NewEvidence {
   return {
     id: record.id,
     digest: record.digest,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { KeyAuthenticator } from '@fieldproof/api';
+import type { RouteTypes } from '@fieldproof/api';
 import { hasScope } from '@fieldproof/db';
 import { toHex } from '@fieldproof/merkle';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -16,8 +17,8 @@ import { findDeviceAnchor } from '../db/device-anchors.js';
 import { findDeviceByOrigin, listDevices } from '../db/devices.js';
 import type { DeviceRow } from '../db/devices.js';
 import type { CollectorContext } from './collector-context.js';
+import { originAnd, originAndDigest, originParams } from './device-params.js';
 import { errors } from './collector-errors.js';
-import { originParams } from './route-schemas.js';
 
 /** How long a read key lookup is cached (a revoked key stops working within this). */
 const KEY_CACHE_MS = 5_000;
@@ -108,18 +109,13 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
     })),
   }));
 
-  app.get<{ Params: { origin: string }; Querystring: { treeSize?: string } }>(
+  const checkpointSchema = {
+    params: originParams,
+    querystring: { type: 'object', additionalProperties: false, properties: { treeSize: wholeNumber } },
+  } as const;
+  app.get<RouteTypes<typeof checkpointSchema>>(
     '/v1/devices/:origin/checkpoint',
-    {
-      schema: {
-        params: originParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { treeSize: wholeNumber },
-        },
-      },
-    },
+    { schema: checkpointSchema },
     async (request) => {
       const device = await deviceOf(request.params.origin);
       const checkpoint = await checkpointOf(device, size(request.query.treeSize, device.tree_size));
@@ -137,18 +133,17 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
     },
   );
 
-  app.get<{ Params: { origin: string }; Querystring: { from?: string; limit?: string } }>(
-    '/v1/devices/:origin/leaves',
-    {
-      schema: {
-        params: originParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { from: wholeNumber, limit: wholeNumber },
-        },
-      },
+  const leavesSchema = {
+    params: originParams,
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { from: wholeNumber, limit: wholeNumber },
     },
+  } as const;
+  app.get<RouteTypes<typeof leavesSchema>>(
+    '/v1/devices/:origin/leaves',
+    { schema: leavesSchema },
     async (request) => {
       const device = await deviceOf(request.params.origin);
       const from = size(request.query.from, 0);
@@ -166,19 +161,12 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
     },
   );
 
-  const evidenceParams = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['origin', 'id'],
-    properties: {
-      origin: originParams.properties.origin,
-      id: { type: 'string', minLength: 1, maxLength: 128 },
-    },
+  const evidenceSchema = {
+    params: originAnd('id', { type: 'string', minLength: 1, maxLength: 128 } as const),
   } as const;
-
-  app.get<{ Params: { origin: string; id: string } }>(
+  app.get<RouteTypes<typeof evidenceSchema>>(
     '/v1/devices/:origin/evidence/:id',
-    { schema: { params: evidenceParams } },
+    { schema: evidenceSchema },
     async (request) => {
       const device = await deviceOf(request.params.origin);
       const leaf = await findDeviceLeafByEvidenceId(db, device.id, request.params.id);
@@ -189,18 +177,17 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
     },
   );
 
-  app.get<{ Params: { origin: string; id: string }; Querystring: { format?: 'v1' | 'v2' } }>(
-    '/v1/devices/:origin/evidence/:id/receipt',
-    {
-      schema: {
-        params: evidenceParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { format: { type: 'string', enum: ['v1', 'v2'] } },
-        },
-      },
+  const receiptSchema = {
+    params: evidenceSchema.params,
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { format: { type: 'string', enum: ['v1', 'v2'] } },
     },
+  } as const;
+  app.get<RouteTypes<typeof receiptSchema>>(
+    '/v1/devices/:origin/evidence/:id/receipt',
+    { schema: receiptSchema },
     async (request) => {
       const device = await deviceOf(request.params.origin);
       const format = request.query.format === 'v1' ? 'fieldproof-receipt/v1' : 'fieldproof-receipt/v2';
@@ -216,21 +203,12 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
     },
   );
 
-  app.get<{ Params: { origin: string; txHash: string } }>(
+  const anchorProofSchema = {
+    params: originAnd('txHash', { type: 'string', pattern: '^0x[0-9a-f]{64}$' } as const),
+  } as const;
+  app.get<RouteTypes<typeof anchorProofSchema>>(
     '/v1/devices/:origin/anchors/:txHash/proof',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['origin', 'txHash'],
-          properties: {
-            origin: originParams.properties.origin,
-            txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
-          },
-        },
-      },
-    },
+    { schema: anchorProofSchema },
     async (request) => {
       const device = await deviceOf(request.params.origin);
       const anchor = await findDeviceAnchor(db, device.id, request.params.txHash);
@@ -246,19 +224,18 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
     },
   );
 
-  app.get<{ Params: { origin: string }; Querystring: { leafIndex: string; treeSize?: string } }>(
-    '/v1/devices/:origin/proofs/inclusion',
-    {
-      schema: {
-        params: originParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['leafIndex'],
-          properties: { leafIndex: wholeNumber, treeSize: wholeNumber },
-        },
-      },
+  const inclusionSchema = {
+    params: originParams,
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['leafIndex'],
+      properties: { leafIndex: wholeNumber, treeSize: wholeNumber },
     },
+  } as const;
+  app.get<RouteTypes<typeof inclusionSchema>>(
+    '/v1/devices/:origin/proofs/inclusion',
+    { schema: inclusionSchema },
     async (request) => {
       const device = await deviceOf(request.params.origin);
       const treeSize = size(request.query.treeSize, device.tree_size);
@@ -272,19 +249,18 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
     },
   );
 
-  app.get<{ Params: { origin: string }; Querystring: { from: string; to?: string } }>(
-    '/v1/devices/:origin/proofs/consistency',
-    {
-      schema: {
-        params: originParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['from'],
-          properties: { from: wholeNumber, to: wholeNumber },
-        },
-      },
+  const consistencySchema = {
+    params: originParams,
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from'],
+      properties: { from: wholeNumber, to: wholeNumber },
     },
+  } as const;
+  app.get<RouteTypes<typeof consistencySchema>>(
+    '/v1/devices/:origin/proofs/consistency',
+    { schema: consistencySchema },
     async (request) => {
       const device = await deviceOf(request.params.origin);
       const from = Number(request.query.from);
@@ -297,21 +273,10 @@ export async function auditRoutes(app: FastifyInstance, ctx: CollectorContext): 
     },
   );
 
-  app.get<{ Params: { origin: string; digest: string } }>(
+  const contentSchema = { params: originAndDigest } as const;
+  app.get<RouteTypes<typeof contentSchema>>(
     '/v1/devices/:origin/content/:digest',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['origin', 'digest'],
-          properties: {
-            origin: originParams.properties.origin,
-            digest: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-          },
-        },
-      },
-    },
+    { schema: contentSchema },
     async (request, reply) => {
       const device = await deviceOf(request.params.origin);
       const { digest } = request.params;

@@ -1,17 +1,20 @@
-import { createHash } from 'node:crypto';
 import {
-  CONSOLE_CSS,
   CONSOLE_SESSION_TTL_MS,
+  acceptFormPosts,
   age,
+  consoleCsp,
   csrfMatches,
   csrfTokenOf,
   esc,
+  formField,
   hashApiKey,
   hashSessionToken,
   isApiKeySecret,
   newSessionToken,
   num,
   page,
+  redirectToConsole,
+  sendPage,
   sessionCookie,
   sessionTokenOf,
 } from '@fieldproof/api';
@@ -37,23 +40,9 @@ const LAG_WARN_MS = 3_600_000;
  */
 export async function collectorConsoleRoutes(app: FastifyInstance, ctx: CollectorContext): Promise<void> {
   const db = ctx.collector.db;
-  const csp = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(CONSOLE_CSS).digest('base64')}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
-  const html = (reply: FastifyReply, status: number, body: string) =>
-    reply
-      .code(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('content-security-policy', csp)
-      .header('x-frame-options', 'DENY')
-      .header('referrer-policy', 'no-referrer')
-      .send(body);
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    },
-  );
+  const csp = consoleCsp();
+  const html = (reply: FastifyReply, status: number, body: string) => sendPage(reply, csp, status, body);
+  acceptFormPosts(app);
 
   async function session(request: FastifyRequest) {
     const token = sessionTokenOf(request);
@@ -103,12 +92,9 @@ export async function collectorConsoleRoutes(app: FastifyInstance, ctx: Collecto
   });
 
   app.post('/console/session', async (request, reply) => {
-    const key = (request.body as Record<string, unknown> | undefined)?.key;
-    if (typeof key !== 'string' || key.trim() === '')
-      return html(reply, 400, signIn('Enter an operator key.'));
-    const row = isApiKeySecret(key.trim())
-      ? await findActiveOperatorKeyByHash(db, hashApiKey(key.trim()))
-      : undefined;
+    const key = formField(request, 'key')?.trim();
+    if (key === undefined || key === '') return html(reply, 400, signIn('Enter an operator key.'));
+    const row = isApiKeySecret(key) ? await findActiveOperatorKeyByHash(db, hashApiKey(key)) : undefined;
     if (row === undefined) return html(reply, 401, signIn('Unknown or revoked operator key.'));
     const token = newSessionToken();
     const at = ctx.now();
@@ -118,24 +104,16 @@ export async function collectorConsoleRoutes(app: FastifyInstance, ctx: Collecto
       createdAt: at,
       expiresAt: at + CONSOLE_SESSION_TTL_MS,
     });
-    return reply
-      .code(303)
-      .header('set-cookie', sessionCookie(request, token, CONSOLE_SESSION_TTL_MS / 1000))
-      .header('location', '/console')
-      .send();
+    return redirectToConsole(reply, sessionCookie(request, token, CONSOLE_SESSION_TTL_MS / 1000));
   });
 
   app.post('/console/session/delete', async (request, reply) => {
     const s = await session(request);
     if (s === null) throw new errors.Unauthorized('not signed in to the console');
-    if (!csrfMatches(s.token, (request.body as Record<string, unknown> | undefined)?.csrf)) {
+    if (!csrfMatches(s.token, formField(request, 'csrf'))) {
       throw new errors.Forbidden('missing or wrong CSRF token: reload the console and try again');
     }
     await deleteCollectorSession(db, hashSessionToken(s.token));
-    return reply
-      .code(303)
-      .header('set-cookie', sessionCookie(request, '', 0))
-      .header('location', '/console')
-      .send();
+    return redirectToConsole(reply, sessionCookie(request, '', 0));
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
-import { originParams } from './route-schemas.js';
+import { originParams } from './device-params.js';
 
 /** At most this many entries per answer (FLEET-CONTRACT §3). */
 const FLEET_PROOFS_LIMIT_MAX = 256;

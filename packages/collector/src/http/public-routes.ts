@@ -1,11 +1,12 @@
 import { assertMigrationsCurrent } from '@fieldproof/db';
 import type { FastifyInstance } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import { COLLECTOR_MIGRATIONS_DIR } from '../db/collector-database.js';
 import { findDeviceByOrigin } from '../db/devices.js';
 import { listEquivocations } from '../db/equivocations.js';
 import type { CollectorContext } from './collector-context.js';
+import { originParams } from './device-params.js';
 import { errors } from './collector-errors.js';
-import { originParams } from './route-schemas.js';
 
 const status = {
   type: 'object',
@@ -85,7 +86,7 @@ export async function publicRoutes(app: FastifyInstance, ctx: CollectorContext):
     },
     async () => ({ name: ctx.cosigner.name, verifierKey: ctx.cosigner.verifierKey }),
   );
-  app.get<{ Params: { origin: string } }>(
+  app.get<{ Params: FromSchema<typeof originParams> }>(
     '/v1/devices/:origin/equivocations',
     {
       schema: {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createGunzip } from 'node:zlib';
+import type { RouteTypes } from '@fieldproof/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticatePushKey } from '../enrollment/enrollment.js';
 import type { DeviceRow } from '../db/devices.js';
@@ -7,13 +8,13 @@ import { getDeviceCheckpoint } from '../db/device-tree.js';
 import { applyPush } from '../push/apply-push.js';
 import { PushRefusedError } from '../push/push-errors.js';
 import type { PushRefusal } from '../push/push-errors.js';
-import { pushRequestSchema } from '../push/push-request.js';
+import { pushAcceptedSchema, pushRequestSchema } from '../push/push-request.js';
 import type { PushProtocol, PushRequest } from '../push/push-request.js';
 import { verifyPush } from '../push/verify-push.js';
 import type { CollectorContext } from './collector-context.js';
+import { originAndDigest, originParams } from './device-params.js';
 import { errors } from './collector-errors.js';
 import { fleetProofRoutes } from './fleet-proof-routes.js';
-import { originParams } from './route-schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,21 +34,6 @@ const headSchema = {
     checkpoint: { type: ['string', 'null'] },
     cosignature: { type: ['string', 'null'] },
     cosignedAt: { type: ['integer', 'null'] },
-  },
-} as const;
-
-const acceptedSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['origin', 'treeSize', 'rootHash', 'cosignature', 'cosignedAt', 'appended', 'anchorsStored'],
-  properties: {
-    origin: { type: 'string' },
-    treeSize: { type: 'integer' },
-    rootHash: { type: 'string' },
-    cosignature: { type: 'string' },
-    cosignedAt: { type: 'integer' },
-    appended: { type: 'integer' },
-    anchorsStored: { type: 'integer' },
   },
 } as const;
 
@@ -105,29 +91,20 @@ export async function pushRoutes(
     },
   );
 
-  app.put<{ Params: { origin: string; digest: string } }>(
-    '/v1/devices/:origin/content/:digest',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['origin', 'digest'],
-          properties: {
-            origin: originParams.properties.origin,
-            digest: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-          },
-        },
-        response: {
-          201: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['digest', 'size'],
-            properties: { digest: { type: 'string' }, size: { type: 'integer' } },
-          },
-        },
+  const putContentSchema = {
+    params: originAndDigest,
+    response: {
+      201: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['digest', 'size'],
+        properties: { digest: { type: 'string' }, size: { type: 'integer' } },
       },
     },
+  } as const;
+  app.put<RouteTypes<typeof putContentSchema>>(
+    '/v1/devices/:origin/content/:digest',
+    { schema: putContentSchema },
     async (request, reply) => {
       if (request.headers['content-type'] !== 'application/octet-stream') {
         throw new errors.UnsupportedMediaType('content is application/octet-stream');
@@ -149,7 +126,7 @@ export async function pushRoutes(
       schema: {
         params: originParams,
         body: pushRequestSchema(ctx.config.pushMaxLeaves, protocol),
-        response: { 200: acceptedSchema },
+        response: { 200: pushAcceptedSchema },
       },
     },
     async (request) => {

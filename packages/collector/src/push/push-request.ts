@@ -1,71 +1,63 @@
 import type { AnchorProof, EvidenceRecord } from '@fieldproof/receipt';
+import type { FromSchema } from 'json-schema-to-ts';
+
+/** Most anchors in one push (the unit sends 32 at a time). */
+export const PUSH_MAX_ANCHORS = 64;
+
+/**
+ * The types below are derived from the JSON schemas that validate the bodies (json-schema-to-ts), so a
+ * field added to one cannot be missing from the other. Two fields the schema leaves open are typed as what
+ * checks them: a leaf's `record` is an EvidenceRecord (the leaf encoder refuses any other shape and its
+ * `metadata` is any JSON object) and an anchor's `proof` an AnchorProof (verifyAnchorProof checks it field
+ * by field, FP_BAD_ANCHOR_PROOF naming the failing check).
+ */
+type PushBody = FromSchema<{
+  type: 'object';
+  additionalProperties: false;
+  required: ['checkpoint', 'leaves'];
+  properties: ReturnType<typeof pushRequestProperties>;
+}>;
+type SchemaLeaf = PushBody['leaves'][number];
+type SchemaAnchor = NonNullable<PushBody['anchors']>[number];
 
 /** One mirrored leaf as a unit pushes it: its index, its RFC 6962 leaf hash and the record it encodes. */
-export interface PushedLeaf {
-  readonly leafIndex: number;
-  /** hex SHA-256(0x00 ‖ leaf data of `record`, fieldproof-leaf/v1 or v2). */
-  readonly leafHash: string;
-  /** The record as `evidenceRecordOf` gives it: v1's seven fields, and v2's three more for a v2 leaf. */
-  readonly record: EvidenceRecord;
-  /** The unit holds the raw bytes (raw-bytes evidence): they must have been PUT before this push. */
-  readonly content: boolean;
-}
+export type PushedLeaf = Omit<SchemaLeaf, 'record'> & { readonly record: EvidenceRecord };
 
 /**
  * One anchor of the unit's log as it pushes it: a final anchor transaction with the anchor proof the unit
  * stored (docs/FORMATS.md §8), or — `state: 'lost'` — the news that the chain no longer has one it pushed
  * as final (a reorg or reset; the proof is the one it had).
  */
-export interface PushedAnchor {
-  /** The unit's chain name (informative, shown in receipts). */
-  readonly chain: string;
-  /** The checkpoint the transaction's FPA1 payload anchors. */
-  readonly treeSize: number;
-  /**
-   * The unit's signed checkpoint of `treeSize` (the one anchored). The collector may not hold that size as
-   * a pushed checkpoint (a push ends at the largest checkpoint in a batch): it then checks the root against
-   * its mirrored tree and cosigns it as a prefix of what it holds.
-   */
-  readonly checkpoint: string;
-  /** `0x` + 64 lowercase hex: keccak256 of `proof.rawTx`. */
-  readonly txHash: string;
-  readonly state: 'final' | 'lost';
-  readonly proof: AnchorProof;
-}
-
-/** Most anchors in one push (the unit sends 32 at a time). */
-export const PUSH_MAX_ANCHORS = 64;
+export type PushedAnchor = Omit<SchemaAnchor, 'proof'> & { readonly proof: AnchorProof };
 
 /** `POST /v1/devices/:origin/push` body (docs/COLLECTOR.md). */
-export interface PushRequest {
-  /** The unit's newest signed checkpoint (C2SP signed note), signed by its enrolled key. */
-  readonly checkpoint: string;
-  /** Consistency proof from `fromTreeSize` (≤ what the collector acknowledged) to the checkpoint. */
-  readonly consistency?: { readonly fromTreeSize: number; readonly proof: readonly string[] };
-  /** Leaves from (at most) the collector's tree size up to the checkpoint's size, in index order. */
+export type PushRequest = Omit<PushBody, 'leaves' | 'anchors'> & {
   readonly leaves: readonly PushedLeaf[];
-  /**
-   * Anchors of checkpoints the collector holds (after this push). Added in push protocol 2: an older
-   * collector's closed schema refuses a body with this field (400 FP_VALIDATION), and the unit then stops
-   * sending anchors to it — never leaves.
-   */
   readonly anchors?: readonly PushedAnchor[];
-}
+};
 
 /** What the collector answers to an accepted push (also to an idempotent re-send). */
-export interface PushAccepted {
-  readonly origin: string;
-  readonly treeSize: number;
-  readonly rootHash: string;
-  /** The collector's cosignature/v1 line over the checkpoint of `treeSize`. */
-  readonly cosignature: string;
-  /** POSIX seconds in the cosignature. */
-  readonly cosignedAt: number;
-  /** Leaves this push added (0 for a re-send). */
-  readonly appended: number;
-  /** Anchors this push stored or changed (0 when all were held already). */
-  readonly anchorsStored: number;
-}
+export type PushAccepted = FromSchema<typeof pushAcceptedSchema>;
+
+/** Response schema of an accepted push. */
+export const pushAcceptedSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['origin', 'treeSize', 'rootHash', 'cosignature', 'cosignedAt', 'appended', 'anchorsStored'],
+  properties: {
+    origin: { type: 'string' },
+    treeSize: { type: 'integer' },
+    rootHash: { type: 'string' },
+    // The collector's cosignature/v1 line over the checkpoint of `treeSize`.
+    cosignature: { type: 'string' },
+    // POSIX seconds in the cosignature.
+    cosignedAt: { type: 'integer' },
+    // Leaves this push added (0 for a re-send).
+    appended: { type: 'integer' },
+    // Anchors this push stored or changed (0 when all were held already).
+    anchorsStored: { type: 'integer' },
+  },
+} as const;
 
 const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const millis = { type: 'integer', minimum: 0, maximum: 253_402_300_799_999 } as const;
@@ -89,7 +81,9 @@ export function pushRequestSchema(maxLeaves: number, protocol: PushProtocol = 2)
 
 function pushRequestProperties(maxLeaves: number) {
   return {
+    // The unit's newest signed checkpoint (C2SP signed note), signed by its enrolled key.
     checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
+    // Consistency proof from `fromTreeSize` (≤ what the collector acknowledged) to the checkpoint.
     consistency: {
       type: 'object',
       additionalProperties: false,
@@ -103,6 +97,9 @@ function pushRequestProperties(maxLeaves: number) {
         },
       },
     },
+    // Anchors of checkpoints the collector holds (after this push). Added in push protocol 2: an older
+    // collector's closed schema refuses a body with this field (400 FP_VALIDATION), and the unit then
+    // stops sending anchors to it — never leaves.
     anchors: {
       type: 'array',
       maxItems: PUSH_MAX_ANCHORS,
@@ -111,9 +108,15 @@ function pushRequestProperties(maxLeaves: number) {
         additionalProperties: false,
         required: ['chain', 'treeSize', 'checkpoint', 'txHash', 'state', 'proof'],
         properties: {
+          // The unit's chain name (informative, shown in receipts).
           chain: { type: 'string', minLength: 1, maxLength: 64 },
+          // The unit's signed checkpoint of `treeSize` (the one anchored). The collector may not hold that
+          // size as a pushed checkpoint (a push ends at the largest checkpoint in a batch): it then checks
+          // the root against its mirrored tree and cosigns it as a prefix of what it holds.
           checkpoint: { type: 'string', minLength: 1, maxLength: 16_384 },
+          // The checkpoint the transaction's FPA1 payload anchors.
           treeSize: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+          // `0x` + 64 lowercase hex: keccak256 of `proof.rawTx`.
           txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
           state: { type: 'string', enum: ['final', 'lost'] },
           // Checked field by field by verifyAnchorProof (FP_BAD_ANCHOR_PROOF names the failing check).
@@ -121,6 +124,7 @@ function pushRequestProperties(maxLeaves: number) {
         },
       },
     },
+    // Leaves from (at most) the collector's tree size up to the checkpoint's size, in index order.
     leaves: {
       type: 'array',
       maxItems: maxLeaves,
@@ -130,8 +134,11 @@ function pushRequestProperties(maxLeaves: number) {
         required: ['leafIndex', 'leafHash', 'record', 'content'],
         properties: {
           leafIndex: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          // hex SHA-256(0x00 ‖ leaf data of `record`, fieldproof-leaf/v1 or v2).
           leafHash: hex64,
+          // The unit holds the raw bytes (raw-bytes evidence): they must have been PUT before this push.
           content: { type: 'boolean' },
+          // The record as `evidenceRecordOf` gives it: v1's seven fields, and v2's three more for a v2 leaf.
           record: {
             type: 'object',
             additionalProperties: false,

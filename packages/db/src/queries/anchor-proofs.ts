@@ -135,30 +135,9 @@ export type AnchorProofLookup =
 export async function findAnchorProofOfJob(db: Kysely<Schema>, jobId: string): Promise<AnchorProofLookup> {
   const job = await db.selectFrom('anchor_jobs').select('state').where('id', '=', jobId).executeTakeFirst();
   if (job === undefined) return { found: 'no-job' };
-  const row = await db
-    .selectFrom('anchor_jobs as j')
-    .innerJoin('anchor_txs as t', 't.job_id', 'j.id')
-    .innerJoin('anchor_proofs as p', (join) =>
-      join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
-    )
-    .select([
-      'p.chain_id',
-      'p.block_number',
-      'p.block_hash',
-      'p.raw_header',
-      'p.tx_index',
-      't.raw_tx',
-      'p.tx_proof',
-    ])
-    .where('j.id', '=', jobId)
-    .where('j.state', '=', 'final')
-    .where('t.state', '=', 'final')
-    .executeTakeFirst();
+  const row = await servedProofs(db).where('j.id', '=', jobId).executeTakeFirst();
   if (row === undefined) return { found: 'no-proof', state: job.state };
-  return {
-    found: 'proof',
-    proof: storedProofOf(row),
-  };
+  return { found: 'proof', proof: storedProofOf(row) };
 }
 
 /** The stored header of an anchor transaction's block (`anchor_proofs`), by transaction hash. */
@@ -197,25 +176,7 @@ export async function listAnchorProofsOfCheckpoint(
   db: Kysely<Schema>,
   treeSize: number,
 ): Promise<StoredAnchorProof[]> {
-  const rows = await db
-    .selectFrom('anchor_jobs as j')
-    .innerJoin('anchor_txs as t', 't.job_id', 'j.id')
-    .innerJoin('anchor_proofs as p', (join) =>
-      join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
-    )
-    .select([
-      'p.chain_id',
-      'p.block_number',
-      'p.block_hash',
-      'p.raw_header',
-      'p.tx_index',
-      't.raw_tx',
-      'p.tx_proof',
-    ])
-    .where('j.tree_size', '=', treeSize)
-    .where('j.state', '=', 'final')
-    .where('t.state', '=', 'final')
-    .execute();
+  const rows = await servedProofs(db).where('j.tree_size', '=', treeSize).execute();
   return rows.map((row) => storedProofOf(row));
 }
 
@@ -246,20 +207,7 @@ export async function listPushableAnchors(
     .innerJoin('anchor_proofs as p', (join) =>
       join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
     )
-    .select([
-      't.id',
-      'j.chain',
-      'j.tree_size',
-      't.tx_hash',
-      't.state',
-      't.raw_tx',
-      'p.chain_id',
-      'p.block_number',
-      'p.block_hash',
-      'p.raw_header',
-      'p.tx_index',
-      'p.tx_proof',
-    ])
+    .select(['t.id', 'j.chain', 'j.tree_size', 't.tx_hash', 't.state', ...PROOF_COLUMNS])
     .where('t.state', 'in', ['final', 'lost'])
     .where('j.tree_size', '<=', page.maxTreeSize)
     .where('t.id', '>', page.afterTxId)
@@ -274,6 +222,33 @@ export async function listPushableAnchors(
     state: r.state === 'lost' ? 'lost' : 'final',
     proof: storedProofOf(r),
   }));
+}
+
+/** The columns of a served proof: anchor_proofs (`p`) and its transaction's raw bytes (`t`). */
+const PROOF_COLUMNS = [
+  'p.chain_id',
+  'p.block_number',
+  'p.block_hash',
+  'p.raw_header',
+  'p.tx_index',
+  't.raw_tx',
+  'p.tx_proof',
+] as const;
+
+/**
+ * The proofs that are served: of a final job's final transaction, in the transaction's recorded block
+ * (a proof of an older block of a moved transaction, or of a lost one, is history). Narrowed by the caller.
+ */
+function servedProofs(db: Kysely<Schema>) {
+  return db
+    .selectFrom('anchor_jobs as j')
+    .innerJoin('anchor_txs as t', 't.job_id', 'j.id')
+    .innerJoin('anchor_proofs as p', (join) =>
+      join.onRef('p.tx_id', '=', 't.id').onRef('p.block_hash', '=', 't.block_hash'),
+    )
+    .select(PROOF_COLUMNS)
+    .where('j.state', '=', 'final')
+    .where('t.state', '=', 'final');
 }
 
 /** The columns of a served proof (anchor_proofs joined to its transaction's raw bytes). */
