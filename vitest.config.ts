@@ -13,6 +13,10 @@ export default defineConfig({
         replacement: fileURLToPath(new URL('./packages/config/src/observability.ts', import.meta.url)),
       },
       {
+        find: '@fieldproof/db/raw-sqlite',
+        replacement: fileURLToPath(new URL('./packages/db/src/raw-sqlite.ts', import.meta.url)),
+      },
+      {
         find: '@fieldproof/keeper/device',
         replacement: fileURLToPath(
           new URL('./packages/keeper/src/device/device-identity.ts', import.meta.url),

@@ -38,6 +38,8 @@ const variants = {
   baselinePage1k: { queue: true, blob: false, page: 1024 },
   noQueueBlobPage1k: { queue: false, blob: true, page: 1024 },
   noQueuePage1kNoAutoCkpt: { queue: false, blob: false, page: 1024, autockpt: 0 },
+  noQueuePage1kCkpt4000: { queue: false, blob: false, page: 1024, autockpt: 4000 },
+  noQueuePage1kCkpt16000: { queue: false, blob: false, page: 1024, autockpt: 16000 },
 };
 const [name, kArg, nArg, preArg] = process.argv.slice(2);
 const v = variants[name];

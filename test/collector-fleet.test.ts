@@ -25,7 +25,7 @@ import {
   tempDir,
   testEngines,
 } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { HARDHAT_ACCOUNTS, anchoringEnv, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { waitFor } from './support/wait-for.js';
 
 /**
@@ -49,23 +49,7 @@ afterAll(async () => {
   await dropTestDatabases();
 });
 
-function fleetEnv(): Record<string, string> {
-  return {
-    KEEPER_PROVIDER: 'evm',
-    KEEPER_CHAINS: JSON.stringify([
-      { name: 'local', rpcUrl: node.url, chainId: node.chainId, confirmations: 1 },
-    ]),
-    KEEPER_SIGNER_KEY: SIGNER.privateKey,
-    KEEPER_BATCH_MAX_WAIT_MS: '300',
-    KEEPER_POLL_MS: '50',
-    KEEPER_CONFIRM_POLL_MS: '50',
-    // A SIGKILLed replica's claim on an anchor job runs out this fast (then another replica takes it).
-    KEEPER_LEASE_MS: '1500',
-    KEEPER_BACKOFF_BASE_MS: '50',
-    KEEPER_BACKOFF_MAX_MS: '500',
-    KEEPER_CRON_RECHECK_FINAL: 'off',
-  };
-}
+const fleetEnv = () => anchoringEnv(node, SIGNER.privateKey);
 
 /** Every page of a unit's fleet proofs from `after`. */
 async function fleetProofs(

@@ -5,15 +5,13 @@ import { getFleetProof } from '@fieldproof/db';
 import { ANCHOR_STEP_TYPES, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { AnchorBranch, ReceiptV2 } from '@fieldproof/receipt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enrollFleet } from '../bench/lib/fleet.mjs';
-import type { FleetUnit } from '../bench/lib/fleet.mjs';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 import { startCollector } from '../packages/collector/src/start-collector.js';
 import type { RunningCollector } from '../packages/collector/src/start-collector.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
 import { TEST_PG_URL, dropTestDatabases, freshDatabaseUrl, tempDir } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { HARDHAT_ACCOUNTS, anchoringEnv, startHardhatNode, type HardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
 import { PushingUnit } from './support/pushing-unit.js';
 import { waitFor } from './support/wait-for.js';
@@ -50,15 +48,7 @@ async function startFleetCollector(): Promise<{ running: RunningCollector; dbUrl
       COLLECTOR_DATA_DIR: tempDir('fieldproof-fleet-collector-'),
       COLLECTOR_PORT: '0',
       LOG_LEVEL: 'silent',
-      KEEPER_PROVIDER: 'evm',
-      KEEPER_CHAINS: JSON.stringify([chainEntry()]),
-      KEEPER_SIGNER_KEY: COLLECTOR_SIGNER.privateKey,
-      KEEPER_BATCH_MAX_WAIT_MS: '200',
-      KEEPER_POLL_MS: '50',
-      KEEPER_CONFIRM_POLL_MS: '50',
-      KEEPER_BACKOFF_BASE_MS: '50',
-      KEEPER_BACKOFF_MAX_MS: '500',
-      KEEPER_CRON_RECHECK_FINAL: 'off',
+      ...anchoringEnv(node, COLLECTOR_SIGNER.privateKey),
     },
     process.cwd(),
   );
@@ -82,10 +72,7 @@ async function enrolledUnit(
     },
     { env },
   );
-  const enrolled = { origin, key: { verifierKey: unit.device.verifierKey }, pushKey: '' };
-  // enrollFleet reads only origin and key.verifierKey of its units, and sets pushKey.
-  await enrollFleet(dbUrl, [enrolled as unknown as FleetUnit]);
-  fs.writeFileSync(path.join(unit.dir, 'collector.key'), `${enrolled.pushKey}\n`, { mode: 0o600 });
+  await unit.enroll(dbUrl);
   await unit.open();
   return unit;
 }
@@ -102,25 +89,6 @@ async function fleetFinal(unit: PushingUnit, treeSize: number, label: string, di
     },
     { timeoutMs: 90_000, intervalMs: 100, between: () => node.mine() },
   );
-}
-
-async function receiptOf(unit: PushingUnit, id: string): Promise<ReceiptV2> {
-  const res = await unit.app.inject({
-    method: 'GET',
-    url: `/v1/evidence/${id}/receipt`,
-    headers: { authorization: `Bearer ${unit.readKey}` },
-  });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json<ReceiptV2>();
-}
-
-async function statusOf(unit: PushingUnit, id: string): Promise<string> {
-  const res = await unit.app.inject({
-    method: 'GET',
-    url: `/v1/evidence/${id}`,
-    headers: { authorization: `Bearer ${unit.readKey}` },
-  });
-  return res.json<{ status: string }>().status;
 }
 
 const stepTypes = (b: AnchorBranch) => b.steps.map((s) => s.type);
@@ -165,7 +133,7 @@ describe.skipIf(TEST_PG_URL === '')('units anchored through their collector (Pos
         { clock, label: 'direct anchor final', maxRounds: 60 },
       );
       await fleetFinal(unit, 5, 'fleet proof of 5');
-      const receipt = await receiptOf(unit, records[1]!.id);
+      const receipt = await unit.receiptOf(records[1]!.id);
       expect(receipt.anchors.map((b) => b.via ?? 'direct')).toEqual(['direct', 'fleet']);
       expect(stepTypes(receipt.anchors[0]!)).toEqual(['anchor-tx', 'tx-trie', 'header', 'block']);
       expect(stepTypes(receipt.anchors[1]!)).toEqual(FLEET_STEPS);
@@ -217,12 +185,12 @@ describe.skipIf(TEST_PG_URL === '')('units anchored through their collector (Pos
       const recorded = await Promise.all(units.map((u, i) => u.record(10, `collector-only ${i}`))); // 5, 10
       for (const unit of units) await fleetFinal(unit, 10, `${unit.origin}: fleet proof of 10`);
       for (const [i, unit] of units.entries()) {
-        for (const r of recorded[i]!) expect(await statusOf(unit, r.id)).toBe('final');
+        for (const r of recorded[i]!) expect(await unit.statusOf(r.id)).toBe('final');
       }
       const unit = units[0]!;
       const records = recorded[0]!;
       const before = (await getFleetProof(unit.database.db, 'fleet', 10))!;
-      const first = await receiptOf(unit, records[9]!.id);
+      const first = await unit.receiptOf(records[9]!.id);
       expect(first.anchors).toHaveLength(1);
       expect(first.anchors[0]).toMatchObject({ via: 'fleet', state: 'final' });
       expect(stepTypes(first.anchors[0]!)).toEqual(FLEET_STEPS);
@@ -231,10 +199,10 @@ describe.skipIf(TEST_PG_URL === '')('units anchored through their collector (Pos
       await node.rpc('hardhat_reset', []);
       await node.mineBlocks(blockOf(first.anchors[0]!).number + 5);
       const after = await fleetFinal(unit, 10, 'fleet proof of 10 after the re-anchor', before.receipt);
-      const followed = await receiptOf(unit, records[9]!.id);
+      const followed = await unit.receiptOf(records[9]!.id);
       expect(txOf(followed.anchors[0]!)).not.toBe(txOf(first.anchors[0]!));
       expect(txOf(followed.anchors[0]!)).toBe(txOf((JSON.parse(after.receipt) as ReceiptV2).anchors.at(-1)!));
-      for (const r of records) expect(await statusOf(unit, r.id)).toBe('final');
+      for (const r of records) expect(await unit.statusOf(r.id)).toBe('final');
       await fleetFinal(unit, 5, 'fleet proof of 5 after the re-anchor');
 
       // Export from the unit, stop the node, verify with one trusted block line per anchoring block.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   countLeaves,
   countQueuedEvidence,
-  createLogAppender,
+  deleteQueuedEvidence,
   enqueueEvidence,
   getCheckpoint,
   getLatestCheckpoint,
@@ -10,6 +10,8 @@ import {
   getNodes,
   hasQueuedEvidence,
   insertCheckpoint,
+  insertLeaves,
+  insertNodes,
   newId,
   oldestUnanchoredLeafTime,
   readSequenceQueue,
@@ -66,19 +68,18 @@ describe.each(testEngines())('log queries on %s', (engine) => {
         clock_suspect: null,
       });
 
-      // 2 345 rows: bulk statements of 100 (SQLite) / 1 000 (PostgreSQL) plus a tail.
-      const appender = createLogAppender(database);
+      // 2 345 rows: power-of-two chunks (512 × 4 + 256 + 16 + 8 + 1) of cached statement texts.
       await database.db.transaction().execute(async (trx) => {
-        await appender.insertLeaves(
+        await insertLeaves(
           trx,
           ids.map((evidenceId, i) => ({ leafIndex: i, evidenceId, leafHash: hex(i), sequencedAt: 5 })),
         );
-        await appender.insertNodes(trx, [
+        await insertNodes(trx, [
           { level: 1, index: 0, hash: hex(101) },
           { level: 1, index: 1, hash: hex(102) },
           { level: 2, index: 0, hash: hex(201) },
         ]);
-        await appender.deleteQueuedEvidence(trx, ids.slice(0, 2_222));
+        await deleteQueuedEvidence(trx, ids.slice(0, 2_222));
       });
       // PostgreSQL: the 123 queue rows not deleted; SQLite: the newest leaf moved the watermark past all.
       expect(await countQueuedEvidence(database.db)).toBe(engine === 'sqlite' ? 0 : 123);
@@ -115,32 +116,17 @@ describe.each(testEngines())('log queries on %s', (engine) => {
   it('getNodes outside a transaction never sees the uncommitted nodes of one open on the same handle', async () => {
     const database = await createTestDatabase(engine);
     try {
-      const appender = createLogAppender(database);
       let reading: Promise<unknown> | undefined;
       await database.db
         .transaction()
         .execute(async (trx) => {
-          await appender.insertNodes(trx, [{ level: 1, index: 0, hash: hex(101) }]);
+          await insertNodes(trx, [{ level: 1, index: 0, hash: hex(101) }]);
           // A proof read from elsewhere while this transaction is open (on SQLite: the same connection).
           reading = getNodes(database.db, [{ level: 1, index: 0 }]);
           throw new Error('roll back');
         })
         .catch(() => undefined);
       expect(await reading).toEqual([]);
-    } finally {
-      await database.close();
-    }
-  });
-
-  it('the SQLite appender refuses to run outside a transaction', async () => {
-    const database = await createTestDatabase(engine);
-    try {
-      const appender = createLogAppender(database);
-      if (database.sqlite !== undefined) {
-        await expect(appender.deleteQueuedEvidence(database.db, ['x'])).rejects.toThrow(
-          /outside a write transaction/,
-        );
-      }
     } finally {
       await database.close();
     }
@@ -153,7 +139,7 @@ describe.each(testEngines())('log queries on %s', (engine) => {
       expect(await oldestUnanchoredLeafTime(database.db)).toBeUndefined();
       const ids = await addEvidence(database, 4);
       await database.db.transaction().execute(async (trx) => {
-        await createLogAppender(database).insertLeaves(
+        await insertLeaves(
           trx,
           ids.map((evidenceId, i) => ({ leafIndex: i, evidenceId, leafHash: hex(i), sequencedAt: 100 + i })),
         );

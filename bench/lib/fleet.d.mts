@@ -44,7 +44,7 @@ export function startReplicas(options: {
 export function killAtRandom(
   replicas: Replicas,
   options: { count: number; random: () => number; minMs: number; spreadMs: number; pauseMs: number },
-): { stop(): Promise<string[]> };
+): { stop(): Promise<string[]>; made(): number };
 
 export function pushRounds(
   units: readonly FleetUnit[],

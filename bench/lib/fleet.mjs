@@ -151,7 +151,8 @@ export async function startReplicas({
 /**
  * SIGKILLs a running replica every `minMs` to `minMs + spreadMs` (at least one replica stays up) and
  * restarts it after up to `pauseMs`, every choice drawn from `random` (so a seed replays the choices).
- * `stop()` ends the loop, waits until every killed replica is back, and resolves the kills made.
+ * `stop()` ends the loop, waits until every killed replica is back, and resolves the kills made;
+ * `made()` counts the kills so far (a test can wait for the next kill instead of for a time).
  */
 export function killAtRandom(replicas, { count, random, minMs, spreadMs, pauseMs }) {
   let running = true;
@@ -178,6 +179,7 @@ export function killAtRandom(replicas, { count, random, minMs, spreadMs, pauseMs
     }
   })();
   return {
+    made: () => kills.length,
     async stop() {
       running = false;
       await killing;

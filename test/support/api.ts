@@ -1,9 +1,10 @@
 import { buildApp, createApiKeySecret, hashApiKey } from '@fieldproof/api';
+import type { BuildAppOptions } from '@fieldproof/api';
 import { loadConfig } from '@fieldproof/config';
 import type { FieldproofConfig } from '@fieldproof/config';
 import { insertApiKey, newId } from '@fieldproof/db';
 import type { ApiScope, Database, Engine } from '@fieldproof/db';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, tempDir } from './databases.js';
 
 /** An app on a fresh, migrated database of `engine`, with one key per scope set. */
@@ -23,7 +24,7 @@ export type AuthHeader = { authorization: string };
 export async function createTestApi(
   engine: Engine,
   env: Record<string, string> = {},
-  options: { now?: () => number; logger?: FastifyBaseLogger } = {},
+  options: Pick<BuildAppOptions, 'now' | 'logger' | 'eventLoopDelay'> = {},
 ): Promise<TestApi> {
   const database = await createTestDatabase(engine);
   const dataDir = tempDir('fieldproof-api-');
@@ -40,12 +41,7 @@ export async function createTestApi(
     write: await createKey(database, ['write']),
     admin: await createKey(database, ['admin']),
   };
-  const app = await buildApp({
-    config,
-    database,
-    ...(options.now ? { now: options.now } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
+  const app = await buildApp({ config, database, ...options });
   await app.ready();
   return {
     app,

@@ -62,6 +62,31 @@ export interface ChainTx {
   readonly blockHash: string;
 }
 
+/**
+ * The keeper's settings (the same names a collector with fleet anchoring takes) for anchoring on `node`
+ * with `signerKey`, one confirmation, polling and backing off fast for tests. A SIGKILLed process's claim
+ * on an anchor job runs out after KEEPER_LEASE_MS (then another replica takes it).
+ */
+export function anchoringEnv(
+  node: Pick<HardhatNode, 'url' | 'chainId'>,
+  signerKey: string,
+): Record<string, string> {
+  return {
+    KEEPER_PROVIDER: 'evm',
+    KEEPER_CHAINS: JSON.stringify([
+      { name: 'local', rpcUrl: node.url, chainId: node.chainId, confirmations: 1 },
+    ]),
+    KEEPER_SIGNER_KEY: signerKey,
+    KEEPER_BATCH_MAX_WAIT_MS: '300',
+    KEEPER_POLL_MS: '50',
+    KEEPER_CONFIRM_POLL_MS: '50',
+    KEEPER_LEASE_MS: '1500',
+    KEEPER_BACKOFF_BASE_MS: '50',
+    KEEPER_BACKOFF_MAX_MS: '500',
+    KEEPER_CRON_RECHECK_FINAL: 'off',
+  };
+}
+
 /** A free TCP port on 127.0.0.1 (bound and released; the small race is acceptable in tests). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -21,6 +21,9 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { expect } from 'vitest';
+import { enrollFleet } from '../../bench/lib/fleet.mjs';
+import type { FleetUnit } from '../../bench/lib/fleet.mjs';
+import type { ReceiptV2 } from '@fieldproof/receipt';
 import { tempDir } from './databases.js';
 
 /**
@@ -169,6 +172,36 @@ export class PushingUnit {
     }
     while (await this.#sequencer!.runOnce()) this.clock += 10;
     return out;
+  }
+
+  /** Enrolls this unit on the collector database `dbUrl` and writes its push key to its key file (before `open()`). */
+  async enroll(dbUrl: string): Promise<void> {
+    const enrolled = { origin: this.origin, key: { verifierKey: this.device.verifierKey }, pushKey: '' };
+    // enrollFleet reads only origin and key.verifierKey of its units, and sets pushKey.
+    await enrollFleet(dbUrl, [enrolled as unknown as FleetUnit]);
+    fs.writeFileSync(path.join(this.dir, 'collector.key'), `${enrolled.pushKey}\n`, { mode: 0o600 });
+  }
+
+  /** A record's status as the unit's api tells it (`GET /v1/evidence/:id`). */
+  async statusOf(id: string): Promise<string> {
+    const res = await this.app.inject({
+      method: 'GET',
+      url: `/v1/evidence/${id}`,
+      headers: { authorization: `Bearer ${this.readKey}` },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<{ status: string }>().status;
+  }
+
+  /** A record's receipt as the unit's api serves it (`GET /v1/evidence/:id/receipt`). */
+  async receiptOf(id: string): Promise<ReceiptV2> {
+    const res = await this.app.inject({
+      method: 'GET',
+      url: `/v1/evidence/${id}/receipt`,
+      headers: { authorization: `Bearer ${this.readKey}` },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<ReceiptV2>();
   }
 
   /** Runs the push outbox until it has nothing more to do (or stops on a refusal). */

@@ -25,6 +25,7 @@ import { errorSchema } from './http/schemas.js';
 import { parseJsonBody } from './http/strict-json.js';
 import { parseQueryString, refuseBadQuery } from './http/strict-query.js';
 import { ApiMetrics } from './ops/api-metrics.js';
+import { createLoadSheddingHook } from './ops/load-shedding.js';
 import { opsRoutes } from './ops/ops-routes.js';
 import { StorageHealth } from './ops/storage-health.js';
 import { proofRoutes } from './proofs/proof-routes.js';
@@ -87,6 +88,12 @@ export interface BuildAppOptions {
   readonly logger?: FastifyBaseLogger;
   /** The server clock in ms (receivedAt, createdAt). */
   readonly now?: () => number;
+  /**
+   * The event-loop delay in ms, read on every request and compared with API_MAX_EVENT_LOOP_DELAY_MS
+   * (above it: 503 FP_OVERLOADED). Default: @fastify/under-pressure's once-a-second sample of
+   * perf_hooks.monitorEventLoopDelay. Tests set it instead of blocking the loop.
+   */
+  readonly eventLoopDelay?: () => number;
 }
 
 /** The one line an operator sees when no admin key exists yet. */
@@ -297,15 +304,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     app.addSchema({ $id: type.tag, ...type.viewSchema });
   }
 
-  await app.register(underPressure, {
-    maxEventLoopDelay: config.api.maxEventLoopDelayMs,
-    retryAfter: 1,
-    // Probes override this per route (ops-routes.ts) so that they keep answering.
-    pressureHandler: async (_request, reply, type) => {
-      void reply.header('retry-after', '1');
-      throw new errors.Overloaded(`the server is overloaded (${type}); retry later`);
-    },
-  });
+  // Without thresholds under-pressure checks nothing and adds no hook: it only samples the event-loop delay
+  // once a second (perf_hooks.monitorEventLoopDelay: the second's mean less the monitor's 10 ms resolution;
+  // a second with no reading at all, the loop blocked throughout, is infinite), the default source of the
+  // shedding hook, which takes its place among the hooks here (after authentication, before the per-key limit).
+  await app.register(underPressure);
+  const eventLoopDelay = options.eventLoopDelay ?? (() => app.memoryUsage().eventLoopDelay);
+  if (config.api.maxEventLoopDelayMs > 0) {
+    app.addHook('onRequest', createLoadSheddingHook(eventLoopDelay, config.api.maxEventLoopDelayMs));
+  }
   // Per key, after authentication (route hooks run after the app-wide auth hook).
   await app.register(rateLimit, {
     global: true,

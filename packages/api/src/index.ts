@@ -20,7 +20,7 @@ export type { RouteTypes } from './http/schemas.js';
 export { ContentStore, type ContentStoreOptions } from './content/content-store.js';
 export { KeyAuthenticator, type ApiPrincipal } from './auth/key-authenticator.js';
 export { GroupCommitter } from './write/group-committer.js';
-export { applyWrites } from './write/apply-writes.js';
+export { applyWrites } from './write/kysely-write-session.js';
 export { createWriteExecutor } from './write/create-write-executor.js';
 export type { WriteExecutor } from './write/write-executor.js';
 export type { WriteRequest, WriteResult, WriteViolation } from './write/write-request.js';

@@ -137,49 +137,103 @@ describe.each(testEngines())('GroupCommitter and applyWrites (%s)', (engine) => 
     await database.close();
   });
 
-  it('reports each violation with the row it points at, and fails only that write', async () => {
-    const database = await createTestDatabase(engine);
-    const taken = row();
-    expect(await applyWrites(database.db, [write(taken)])).toEqual([{ ok: true, row: undefined }]);
-    const recordEvidence = row({ source: 'record' });
-    const countermeasure: WriteRequest = {
-      kind: 'countermeasure',
-      evidence: recordEvidence,
-      row: {
-        id: newId(),
-        operation_id: 'op',
-        evidence_id: recordEvidence.id,
-        related_evidence_id: '01a1fff6-ff7b-7424-b0d7-69df5f9c8323',
-        countermeasure_type: 't',
-        target: null,
-        deployed_at: 1,
-        latitude: null,
-        longitude: null,
-        authorized_by: null,
-        notes: null,
-        created_at: 1,
-      },
-    };
-    const results = await applyWrites(database.db, [
-      write(),
-      write(row({ digest: taken.digest })),
-      write(row({ source: 'bogus' as NewEvidence['source'] })),
-      write(),
-      countermeasure,
-    ]);
-    expect(results.map((r) => (r.ok ? 'ok' : r.violation))).toEqual([
-      'ok',
-      'unique',
-      'check',
-      'ok',
-      'foreign_key',
-    ]);
-    expect(results[1]).toMatchObject({ ok: false, existing: { id: taken.id, digest: taken.digest } });
-    const rows = await database.db.selectFrom('evidence').select('id').execute();
-    expect(rows).toHaveLength(3); // the violations were rolled back to their savepoints
-    expect(await countQueuedEvidence(database.db)).toBe(3);
-    await database.close();
-  });
+  // On SQLite the executor is the writer thread, which writes through better-sqlite3 without kysely:
+  // both paths must give the same answers.
+  it.each(['applyWrites', 'the executor'] as const)(
+    'reports each violation with the row it points at, and fails only that write (%s)',
+    async (path) => {
+      const database = await createTestDatabase(engine);
+      const executor = createWriteExecutor(database, DEFAULT_SQLITE_OPTIONS, { maxTransactionWrites: 100 });
+      const apply = (requests: WriteRequest[]) =>
+        path === 'applyWrites' ? applyWrites(database.db, requests) : executor.execute(requests);
+      const taken = row();
+      expect((await apply([write(taken)]))[0]).toMatchObject({ ok: true });
+      const recordEvidence = row({ source: 'record' });
+      const countermeasure: WriteRequest = {
+        kind: 'countermeasure',
+        evidence: recordEvidence,
+        row: {
+          id: newId(),
+          operation_id: 'op',
+          evidence_id: recordEvidence.id,
+          related_evidence_id: '01a1fff6-ff7b-7424-b0d7-69df5f9c8323',
+          countermeasure_type: 't',
+          target: null,
+          deployed_at: 1,
+          latitude: null,
+          longitude: null,
+          authorized_by: null,
+          notes: null,
+          created_at: 1,
+        },
+      };
+      const startEvidence = row({ source: 'record' });
+      const operationId = newId();
+      const start: WriteRequest = {
+        kind: 'jamming-operation',
+        evidence: startEvidence,
+        row: {
+          id: operationId,
+          operation_id: 'jam',
+          evidence_id: startEvidence.id,
+          related_evidence_id: null,
+          frequency_low_hz: 1,
+          frequency_high_hz: 2,
+          power_dbm: null,
+          target: null,
+          authorized_by: 'a',
+          started_at: 10,
+          created_at: 10,
+          updated_at: 10,
+        },
+      };
+      const end = (): WriteRequest => {
+        const evidence = row({ source: 'record' });
+        return {
+          kind: 'jamming-operation-end',
+          evidence,
+          end: {
+            id: operationId,
+            endedAt: 20,
+            successMetric: 0.5,
+            endEvidenceId: evidence.id,
+            updatedAt: 20,
+          },
+        };
+      };
+      const results = await apply([
+        write(),
+        write(row({ digest: taken.digest })),
+        write(row({ source: 'bogus' as NewEvidence['source'] })),
+        write(),
+        countermeasure,
+        start,
+        end(),
+        end(),
+      ]);
+      expect(results.map((r) => (r.ok ? 'ok' : r.violation))).toEqual([
+        'ok',
+        'unique',
+        'check',
+        'ok',
+        'foreign_key',
+        'ok',
+        'ok',
+        'not_running',
+      ]);
+      expect(results[1]).toMatchObject({ ok: false, existing: { id: taken.id, digest: taken.digest } });
+      expect(results[6]).toMatchObject({
+        ok: true,
+        row: { id: operationId, ended_at: 20, success_metric: 0.5 },
+      });
+      expect(results[7]).toMatchObject({ ok: false, existing: { id: operationId, ended_at: 20 } });
+      const rows = await database.db.selectFrom('evidence').select('id').execute();
+      expect(rows).toHaveLength(5); // the violations were rolled back to their savepoints
+      expect(await countQueuedEvidence(database.db)).toBe(5);
+      await executor.close();
+      await database.close();
+    },
+  );
 
   it('the executor answers each batch with its own results, also when batches share a transaction', async () => {
     const database = await createTestDatabase(engine);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDatabase, openSqlite, readPragmas, sqlitePragmasOf } from '@fieldproof/db';
 import type { Database } from '@fieldproof/db';
@@ -33,6 +34,26 @@ describe('SQLite connection factory', () => {
     const db = openSqlite(path.join(root, 'x.sqlite3'));
     db.close();
     expect(fs.statSync(root).mode & 0o777).toBe(0o755);
+  });
+
+  it('creates a new database with 1 KiB pages (an existing one keeps its page size); the WAL grows to 16 MiB before a checkpoint', () => {
+    /** Creates a table through `create`, then reopens the file the fieldproof way and reads its settings. */
+    const settingsAfter = (create: (file: string) => BetterSqlite3.Database) => {
+      const file = path.join(tempDir(), 'p.sqlite3');
+      const first = create(file);
+      first.exec('CREATE TABLE t (x)');
+      first.close();
+      const db = openSqlite(file);
+      const settings = [
+        db.pragma('page_size', { simple: true }),
+        db.pragma('wal_autocheckpoint', { simple: true }),
+      ];
+      db.close();
+      return settings;
+    };
+    expect(settingsAfter((file) => openSqlite(file))).toEqual([1024, 16_384]);
+    // A unit's database created before: 4 KiB pages (SQLite's default), left as they are.
+    expect(settingsAfter((file) => new BetterSqlite3(file))).toEqual([4096, 4_096]);
   });
 
   it('honours an explicit synchronous choice and reads it back', () => {

@@ -12,7 +12,7 @@ const statusSchema = {
 } as const;
 
 /** Probes keep answering under load shedding and are not rate limited. */
-const openProbe = { scope: 'none', rateLimit: false, pressureHandler: () => undefined } as const;
+const openProbe = { scope: 'none', rateLimit: false, loadShedding: false } as const;
 
 /** /healthz and /readyz (open), /metrics (read scope). */
 export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {

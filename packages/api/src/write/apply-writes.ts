@@ -1,19 +1,6 @@
-import {
-  appendEvidence,
-  classifyDbError,
-  endJammingOperation,
-  findCountermeasureByOperationId,
-  findEvidenceByDigest,
-  findJammingOperation,
-  findJammingOperationByOperationId,
-  findSignalDisruptionByOperationId,
-  insertCountermeasure,
-  insertJammingOperation,
-  insertSignalDisruption,
-} from '@fieldproof/db';
-import type { Schema } from '@fieldproof/db';
-import type { ControlledTransaction, Kysely } from 'kysely';
+import { classifyDbError } from '@fieldproof/db/raw-sqlite';
 import type { WriteRequest, WriteResult, WriteViolation } from './write-request.js';
+import type { WriteSession } from './write-session.js';
 
 /**
  * Applies a batch of writes in ONE transaction and commits it; resolves with one result per write, in
@@ -32,58 +19,56 @@ import type { WriteRequest, WriteResult, WriteViolation } from './write-request.
  * per-statement overhead, not the fsync, dominates a large batch. Violations are classified from the
  * driver's constraint codes (classifyDbError), never from message text.
  */
-export async function applyWrites(
-  db: Kysely<Schema>,
+export async function applyWritesIn(
+  session: WriteSession,
   requests: readonly WriteRequest[],
 ): Promise<WriteResult[]> {
-  const trx = await db.startTransaction().execute();
+  await session.begin();
   try {
-    const results = await applyInTransaction(trx, requests);
-    await trx.commit().execute();
+    const results = await applyInTransaction(session, requests);
+    await session.commit();
     return results;
   } catch (err) {
-    await trx
-      .rollback()
-      .execute()
-      .catch(() => undefined);
+    try {
+      await session.rollback();
+    } catch {
+      // the transaction is gone already (SQLite rolls back on SQLITE_FULL); the first error is the news
+    }
     throw err;
   }
 }
 
 async function applyInTransaction(
-  trx: ControlledTransaction<Schema>,
+  trx: WriteSession,
   requests: readonly WriteRequest[],
 ): Promise<WriteResult[]> {
   const results: (WriteResult | undefined)[] = new Array<WriteResult | undefined>(requests.length);
   const plain = requests.flatMap((r, i) => (r.kind === 'evidence' ? [{ i, row: r.evidence }] : []));
   if (plain.length > 1) {
-    const sp = await trx.savepoint('fast').execute();
+    await trx.savepoint('fast');
     try {
-      await appendEvidence(
-        sp,
-        plain.map((p) => p.row),
-      );
-      await sp.releaseSavepoint('fast').execute();
+      await trx.appendEvidence(plain.map((p) => p.row));
+      await trx.releaseSavepoint('fast');
       for (const p of plain) results[p.i] = { ok: true };
     } catch (err) {
       if (violationOf(err) === 'other') throw err;
-      await sp.rollbackToSavepoint('fast').execute();
-      await sp.releaseSavepoint('fast').execute();
+      await trx.rollbackToSavepoint('fast');
+      await trx.releaseSavepoint('fast');
     }
   }
   for (let i = 0; i < requests.length; i++) {
     if (results[i] !== undefined) continue;
     const request = requests[i]!;
-    const sp = await trx.savepoint('item').execute();
+    await trx.savepoint('item');
     try {
-      const row = await applyOne(sp, request);
-      await sp.releaseSavepoint('item').execute();
+      const row = await applyOne(trx, request);
+      await trx.releaseSavepoint('item');
       results[i] = { ok: true, row };
     } catch (err) {
       // Not this write's fault, and SQLite has rolled the whole transaction back: fail the batch with it.
       if (classifyDbError(err) === 'storage_full') throw err;
-      await sp.rollbackToSavepoint('item').execute();
-      await sp.releaseSavepoint('item').execute();
+      await trx.rollbackToSavepoint('item');
+      await trx.releaseSavepoint('item');
       const violation = err instanceof NotRunning ? 'not_running' : violationOf(err);
       results[i] = {
         ok: false,
@@ -99,41 +84,41 @@ async function applyInTransaction(
 /** The conditional UPDATE ending an operation matched no running operation. */
 class NotRunning extends Error {}
 
-async function applyOne(trx: Kysely<Schema>, request: WriteRequest) {
-  await appendEvidence(trx, [request.evidence]);
+async function applyOne(trx: WriteSession, request: WriteRequest) {
+  await trx.appendEvidence([request.evidence]);
   switch (request.kind) {
     case 'evidence':
       return undefined;
     case 'countermeasure':
-      await insertCountermeasure(trx, request.row);
+      await trx.insertRecord('countermeasures', request.row);
       return undefined;
     case 'signal-disruption':
-      await insertSignalDisruption(trx, request.row);
+      await trx.insertRecord('signal_disruptions', request.row);
       return undefined;
     case 'jamming-operation':
-      await insertJammingOperation(trx, request.row);
+      await trx.insertRecord('jamming_operations', request.row);
       return undefined;
     case 'jamming-operation-end':
-      if (!(await endJammingOperation(trx, request.end))) throw new NotRunning();
-      return findJammingOperation(trx, request.end.id);
+      if (!(await trx.endJammingOperation(request.end))) throw new NotRunning();
+      return trx.findJammingOperation(request.end.id);
   }
 }
 
 /** The row a failed write's violation points at, read after its savepoint was rolled back. */
-async function existingRowFor(trx: Kysely<Schema>, request: WriteRequest) {
+async function existingRowFor(trx: WriteSession, request: WriteRequest) {
   switch (request.kind) {
     case 'evidence':
-      return findEvidenceByDigest(trx, request.evidence.digest);
+      return trx.findEvidenceByDigest(request.evidence.digest);
     case 'countermeasure':
-      return findCountermeasureByOperationId(trx, request.row.operation_id);
+      return trx.findByOperationId('countermeasures', request.row.operation_id);
     case 'signal-disruption':
       return request.row.operation_id == null
         ? undefined
-        : findSignalDisruptionByOperationId(trx, request.row.operation_id);
+        : trx.findByOperationId('signal_disruptions', request.row.operation_id);
     case 'jamming-operation':
-      return findJammingOperationByOperationId(trx, request.row.operation_id);
+      return trx.findByOperationId('jamming_operations', request.row.operation_id);
     case 'jamming-operation-end':
-      return findJammingOperation(trx, request.end.id);
+      return trx.findJammingOperation(request.end.id);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Database, SqliteOptions } from '@fieldproof/db';
-import { applyWrites } from './apply-writes.js';
+import { applyWrites } from './kysely-write-session.js';
 import { SqliteWriterThread } from './sqlite-writer-thread.js';
 import type { WriteExecutor, WriteExecutorOptions } from './write-executor.js';
 

@@ -1,5 +1,6 @@
 import { classifyDbError } from '@fieldproof/db';
 import { errors } from '../errors/catalogue.js';
+import { CommitQueue } from './commit-queue.js';
 import type { WriteExecutor } from './write-executor.js';
 import type { WriteRequest, WriteResult } from './write-request.js';
 
@@ -20,31 +21,32 @@ interface Pending {
 }
 
 /**
- * Group commit: writes submitted during the same turn of the event loop — or while the executor cannot
- * take another batch — are handed over together (at most `maxBatch`), and the executor commits each batch
- * in one transaction, so the cost of a durable commit (an fsync under `synchronous=FULL`) is paid once per
- * batch instead of once per request. Each submitter's promise settles only after its batch committed: a
- * 2xx is never sent for a write that is not on disk. How one write's constraint violation is kept from
- * failing the others: see applyWrites.
+ * Group commit on the main thread (the queue algorithm: CommitQueue): writes submitted during the same
+ * turn of the event loop — or while the executor cannot take another batch — are handed over together (at
+ * most `maxBatch`), and the executor commits each batch in one transaction. Each submitter's promise
+ * settles only after its batch committed: a 2xx is never sent for a write that is not on disk. How one
+ * write's constraint violation is kept from failing the others: see applyWrites.
  *
  * How many batches are handed over before the first is answered is the executor's choice
  * (maxBatchesInFlight): the SQLite writer thread takes them as they come and merges what queued up while
- * it was committing; on PostgreSQL one batch at a time keeps batches large.
+ * it was committing (with a CommitQueue of its own); on PostgreSQL one batch at a time keeps batches large.
  */
 export class GroupCommitter {
   readonly #executor: WriteExecutor;
   readonly #options: GroupCommitterOptions;
-  #queue: Pending[] = [];
+  readonly #queue: CommitQueue<Pending>;
   /** Writes handed to the executor and not yet answered. */
   #inFlight = 0;
-  #batchesInFlight = 0;
-  #scheduled = false;
   #closed = false;
-  #idleWaiters: (() => void)[] = [];
 
   constructor(executor: WriteExecutor, options: GroupCommitterOptions) {
     this.#executor = executor;
     this.#options = options;
+    this.#queue = new CommitQueue<Pending>({
+      maxWeight: options.maxBatch,
+      maxInFlight: executor.maxBatchesInFlight,
+      commit: (batch) => this.#commit(batch),
+    });
   }
 
   /** Writes queued or in a transaction being committed. */
@@ -65,46 +67,17 @@ export class GroupCommitter {
   /** Queues `request` for the next batch; resolves with its result once the batch committed. */
   submit(request: WriteRequest): Promise<WriteResult> {
     this.assertCapacity();
-    return new Promise<WriteResult>((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject });
-      this.#schedule();
-    });
+    return new Promise<WriteResult>((resolve, reject) => this.#queue.push({ request, resolve, reject }));
   }
 
   /** Refuses new writes and resolves when every queued write has been committed (or failed). */
   async close(): Promise<void> {
     this.#closed = true;
-    if (!this.#idle()) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    await this.#queue.whenIdle();
   }
 
-  #idle(): boolean {
-    return this.#queue.length === 0 && this.#batchesInFlight === 0 && !this.#scheduled;
-  }
-
-  #schedule(): void {
-    if (this.#scheduled || this.#batchesInFlight >= this.#executor.maxBatchesInFlight) return;
-    this.#scheduled = true;
-    // setImmediate runs after the event loop's I/O phase: requests that arrived meanwhile join the batch.
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#dispatch();
-      this.#wakeIfIdle();
-    });
-  }
-
-  /** Hands batches to the executor while there are writes queued and it takes more. */
-  #dispatch(): void {
-    while (this.#queue.length > 0 && this.#batchesInFlight < this.#executor.maxBatchesInFlight) {
-      void this.#commit(this.#queue.splice(0, this.#options.maxBatch));
-    }
-  }
-
-  #wakeIfIdle(): void {
-    if (this.#idle()) for (const w of this.#idleWaiters.splice(0)) w();
-  }
-
-  async #commit(batch: Pending[]): Promise<void> {
-    this.#batchesInFlight++;
+  /** Commits one batch; what it returns answers the batch's submitters. */
+  async #commit(batch: Pending[]): Promise<() => void> {
     this.#inFlight += batch.length;
     const requests = batch.map((p) => p.request);
     let outcome: { results: WriteResult[] } | { error: unknown };
@@ -113,24 +86,20 @@ export class GroupCommitter {
     } catch (error) {
       outcome = { error };
     }
-    this.#batchesInFlight--;
     this.#inFlight -= batch.length;
-    // Writes that queued meanwhile go to the executor BEFORE this batch's submitters are answered:
-    // answering a batch (serialising and writing each response) keeps the event loop busy about as long
-    // as a commit takes, so the two overlap instead of taking turns.
-    this.#dispatch();
-    if ('results' in outcome) {
-      const { results } = outcome;
-      batch.forEach((p, i) => p.resolve(results[i]!));
-      this.#options.onBatch?.(requests, results);
-    } else {
-      this.#options.onBatchError?.(outcome.error, batch.length);
-      const failure =
-        classifyDbError(outcome.error) === 'retryable'
-          ? new errors.Unavailable('the database is busy; retry later')
-          : outcome.error;
-      for (const p of batch) p.reject(failure);
-    }
-    this.#wakeIfIdle();
+    return () => {
+      if ('results' in outcome) {
+        const { results } = outcome;
+        batch.forEach((p, i) => p.resolve(results[i]!));
+        this.#options.onBatch?.(requests, results);
+      } else {
+        this.#options.onBatchError?.(outcome.error, batch.length);
+        const failure =
+          classifyDbError(outcome.error) === 'retryable'
+            ? new errors.Unavailable('the database is busy; retry later')
+            : outcome.error;
+        for (const p of batch) p.reject(failure);
+      }
+    };
   }
 }

@@ -1,45 +1,9 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '@fieldproof/db';
 import type { DatabaseTarget, SqliteOptions } from '@fieldproof/db';
 import type { WriteExecutor, WriteExecutorOptions } from './write-executor.js';
 import type { WriteRequest, WriteResult } from './write-request.js';
-
-/**
- * The worker runs the compiled module in this package's dist (also when tests run the sources: from
- * both src/write and dist/write this URL names dist/write/sqlite-writer-worker.js), so `npm run build`
- * must have run — `npm test` does it first.
- */
-const WORKER_URL = new URL('../../dist/write/sqlite-writer-worker.js', import.meta.url);
-
-/** What the writer thread is started with. */
-export interface WriterData {
-  readonly target: DatabaseTarget;
-  readonly sqlite: SqliteOptions;
-  readonly maxTransactionWrites: number;
-}
-
-/**
- * What crosses to the writer thread for one batch: the requests as ONE JSON string (they are plain
- * strings, numbers and nulls). Copying one string is cheaper for both threads than a structured clone of
- * an object graph per request.
- */
-export interface WriterBatch {
-  readonly type: 'batch';
-  readonly id: number;
-  readonly requests: string;
-}
-
-/**
- * What the writer thread answers for one transaction, which held the batches `ids`: `allOk` when every
- * write was applied and returned no row (the usual case: no per-write objects are built or copied), else
- * each batch's results as one JSON string, in the order of `ids`.
- */
-export type WriterReply =
-  | { readonly ids: readonly number[]; readonly allOk: true }
-  | { readonly ids: readonly number[]; readonly results: readonly string[] }
-  | {
-      readonly ids: readonly number[];
-      readonly error: { readonly message: string; readonly code?: string };
-    };
+import type { WriterBatch, WriterData, WriterReply } from './writer-messages.js';
 
 const OK: WriteResult = Object.freeze({ ok: true });
 
@@ -120,7 +84,7 @@ export class SqliteWriterThread implements WriteExecutor {
   #spawn(): Worker {
     // The thread holds the event loop until close(): whoever builds the app must close it, also when a
     // later start-up step fails (startApi does). No unref(): a 'message' listener re-refs the port anyway.
-    const worker = new Worker(WORKER_URL, { workerData: this.#data });
+    const worker = startWorker(import.meta.url, 'sqlite-writer-worker', this.#data);
     worker.on('message', (reply: WriterReply) => this.#settle(reply));
     const fail = (err: Error) => {
       if (this.#worker === worker) this.#worker = undefined; // the next batch starts a new thread

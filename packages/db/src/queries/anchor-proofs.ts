@@ -113,11 +113,11 @@ export async function listFinalAnchorsWithoutProof(
       : [
           {
             jobId: r.id,
-            treeSize: Number(r.tree_size),
+            treeSize: r.tree_size,
             txId: r.tx_id,
             txHash: r.tx_hash,
             rawTx: r.raw_tx,
-            blockNumber: Number(r.block_number),
+            blockNumber: r.block_number,
             blockHash: r.block_hash,
           },
         ],
@@ -217,7 +217,7 @@ export async function listPushableAnchors(
   return rows.map((r) => ({
     txId: r.id,
     chain: r.chain,
-    treeSize: Number(r.tree_size),
+    treeSize: r.tree_size,
     txHash: r.tx_hash.toLowerCase(),
     state: r.state === 'lost' ? 'lost' : 'final',
     proof: storedProofOf(r),
@@ -264,11 +264,11 @@ interface StoredProofRow {
 
 function storedProofOf(row: StoredProofRow): StoredAnchorProof {
   return {
-    chainId: Number(row.chain_id),
-    blockNumber: Number(row.block_number),
+    chainId: row.chain_id,
+    blockNumber: row.block_number,
     blockHash: row.block_hash,
     rawHeader: row.raw_header,
-    txIndex: Number(row.tx_index),
+    txIndex: row.tx_index,
     rawTx: row.raw_tx.toLowerCase(),
     txProof: JSON.parse(row.tx_proof) as string[],
   };

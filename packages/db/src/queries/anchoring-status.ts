@@ -159,7 +159,7 @@ export async function directStatusBounds(db: Kysely<Schema>): Promise<StatusBoun
     .where('chain_id', '<>', 0)
     .groupBy('state')
     .execute();
-  const size = (state: AnchorJobState) => Number(rows.find((r) => r.state === state)?.tree_size ?? 0);
+  const size = (state: AnchorJobState) => rows.find((r) => r.state === state)?.tree_size ?? 0;
   const final = size('final');
   const confirmed = Math.max(final, size('confirmed'));
   const anchored = Math.max(confirmed, size('included'));

@@ -37,10 +37,10 @@ export async function listChainFinalizedBlocks(db: Kysely<Schema>): Promise<Chai
   const rows = await db.selectFrom('chain_finalized_blocks').selectAll().orderBy('chain').execute();
   return rows.map((r) => ({
     chain: r.chain,
-    chainId: Number(r.chain_id),
-    number: Number(r.block_number),
+    chainId: r.chain_id,
+    number: r.block_number,
     hash: r.block_hash,
-    timestamp: Number(r.block_timestamp),
-    seenAt: Number(r.seen_at),
+    timestamp: r.block_timestamp,
+    seenAt: r.seen_at,
   }));
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../schema/schema.js';
-import { LEAF_COLUMNS, type LeafEvidence } from './log.js';
+import { LEAF_COLUMNS, type LeafEvidence } from './log/leaf-columns.js';
 
 /** What the unit knows of one collector: the acknowledged size and the last failure. */
 export interface CollectorPushState {

@@ -1,9 +1,10 @@
-import { CompiledQuery } from 'kysely';
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { EvidenceTable, SequenceQueueTable } from '../schema/evidence-table.js';
+import type { EvidenceTable } from '../schema/evidence-table.js';
 import type { Schema } from '../schema/schema.js';
-import { engineOf } from '../database.js';
-import type { Engine } from '../database.js';
+import { runBulk } from './bulk-statement.js';
+import type { BulkStatement } from './bulk-statement.js';
+import { EVIDENCE_COLUMNS, EVIDENCE_INSERT_MAX_ROWS, evidenceValues } from './evidence-columns.js';
+import { enqueueEvidence } from './log/sequence-queue.js';
 import { afterCursor, pageOf } from './keyset.js';
 import type { KeysetPage, SortOrder } from './keyset.js';
 
@@ -15,99 +16,28 @@ export type EvidenceWithLeaf = EvidenceRow & { leaf_index: number | null };
 
 /**
  * Appends evidence rows and, on PostgreSQL, with each its `sequence_queue` row (the keeper drains the
- * queue; on SQLite it reads evidence in rowid order instead, see queries/log.ts).
- * Call inside a transaction: the two inserts must commit together. One multi-row statement per table,
- * because per-row statements cost most of a group commit's time; a constraint violation fails the whole
- * call (callers wanting per-row outcomes call it once per row under a savepoint).
+ * queue; on SQLite it reads evidence in rowid order instead, see queries/log/sequence-queue.ts).
+ * Call inside a transaction: the two inserts must commit together. Multi-row statements
+ * (queries/bulk-statement.ts), because per-row statements cost most of a group commit's time; a
+ * constraint violation fails the whole call (callers wanting per-row outcomes call it once per row under
+ * a savepoint).
  */
 export async function appendEvidence(trx: Kysely<Schema>, rows: readonly NewEvidence[]): Promise<void> {
-  const engine = engineOf(trx);
-  for (let start = 0; start < rows.length;) {
-    const chunk = rows.slice(start, start + appendChunkSize(rows.length - start));
-    start += chunk.length;
-    const sql = appendSql(trx, engine, chunk.length);
-    await trx.executeQuery(CompiledQuery.raw(sql.evidence, chunk.flatMap(evidenceValues)));
-    if (engine === 'postgres')
-      await trx.executeQuery(CompiledQuery.raw(sql.queue, chunk.flatMap(queueValues)));
-  }
+  await runBulk(trx, INSERT_EVIDENCE, rows);
+  await enqueueEvidence(trx, rows);
 }
-
-/** The evidence columns in the order of their values in appendEvidence's statements. */
-const EVIDENCE_COLUMNS = [
-  'id',
-  'digest',
-  'kind',
-  'source',
-  'occurred_at',
-  'received_at',
-  'payload_mime',
-  'payload_size',
-  'payload_json',
-  'metadata',
-  'content_stored',
-  'leaf_version',
-  'not_before_chain_id',
-  'not_before_number',
-  'not_before_hash',
-  'not_before_timestamp',
-  'clock_suspect',
-] as const satisfies readonly (keyof EvidenceTable)[];
-
-/**
- * A row that leaves out the leaf-format columns is a `fieldproof-leaf/v1` row (the columns' defaults,
- * migration 0008): the statement lists every column, so the default is bound here.
- */
-const evidenceValues = (row: NewEvidence): unknown[] =>
-  EVIDENCE_COLUMNS.map((c) => row[c] ?? (c === 'leaf_version' ? 1 : null));
-const queueValues = (row: NewEvidence): unknown[] => [row.id, row.received_at];
 
 /** Every column set (to null: only the SQL text is used), so kysely lists them all, in this order. */
 const TEMPLATE_EVIDENCE = Object.fromEntries(
   EVIDENCE_COLUMNS.map((c) => [c, null]),
 ) as unknown as NewEvidence;
-const TEMPLATE_QUEUE = { evidence_id: null, enqueued_at: null } as unknown as Insertable<SequenceQueueTable>;
 
-/** Compiled insert texts by engine and row count. */
-const appendSqlCache = new Map<string, { readonly evidence: string; readonly queue: string }>();
-
-/**
- * The SQL texts of n-row inserts into both tables. kysely's builder costs about as much per row as the
- * database's own insert, and the text depends only on the dialect and n: each is compiled once (by
- * kysely, so quoting and placeholders are the dialect's) and later batches only bind their values.
- */
-function appendSql(
-  trx: Kysely<Schema>,
-  engine: Engine,
-  n: number,
-): { readonly evidence: string; readonly queue: string } {
-  const key = `${n}:${engine}`;
-  let sql = appendSqlCache.get(key);
-  if (sql === undefined) {
-    sql = {
-      evidence: trx.insertInto('evidence').values(new Array<NewEvidence>(n).fill(TEMPLATE_EVIDENCE)).compile()
-        .sql,
-      queue: trx
-        .insertInto('sequence_queue')
-        .values(new Array<Insertable<SequenceQueueTable>>(n).fill(TEMPLATE_QUEUE))
-        .compile().sql,
-    };
-    appendSqlCache.set(key, sql);
-  }
-  return sql;
-}
-
-/** The largest multi-row insert appendEvidence issues (× 17 columns: far below SQLite's 32,766 parameters). */
-const APPEND_CHUNK_MAX = 128;
-
-/**
- * Rows go in chunks of a power of two (≤ 128): the SQL text of a multi-row insert depends on its row
- * count, so only 8 texts per table and dialect are ever compiled (and, on SQLite, prepared), instead of
- * one per batch size. A batch of n rows takes at most log2(n) + 1 chunks.
- */
-function appendChunkSize(remaining: number): number {
-  if (remaining >= APPEND_CHUNK_MAX) return APPEND_CHUNK_MAX;
-  return 2 ** Math.floor(Math.log2(remaining));
-}
+const INSERT_EVIDENCE: BulkStatement<NewEvidence> = {
+  name: 'evidence.insert',
+  maxRows: EVIDENCE_INSERT_MAX_ROWS,
+  build: (db, n) => db.insertInto('evidence').values(new Array<NewEvidence>(n).fill(TEMPLATE_EVIDENCE)),
+  values: evidenceValues,
+};
 
 export async function findEvidenceByDigest(
   db: Kysely<Schema>,

@@ -67,7 +67,13 @@ export function openSqlite(
 /** Sets and reads back every PRAGMA; throws SqlitePragmaError when one did not take. */
 export function applyPragmas(db: BetterSqlite3.Database, options: SqliteOptions): SqlitePragmas {
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
+  // Only a database not yet created takes a page size; an existing file keeps the one it has.
+  if (!db.readonly && isEmptyFile(db.name)) db.pragma(`page_size = ${NEW_DATABASE_PAGE_SIZE}`);
   if (!db.readonly) switchToWal(db, options.busyTimeoutMs);
+  if (!db.readonly) {
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    db.pragma(`wal_autocheckpoint = ${Math.round(WAL_AUTOCHECKPOINT_BYTES / pageSize)}`);
+  }
   db.pragma('foreign_keys = ON');
   db.pragma(`synchronous = ${options.synchronous}`);
   const pragmas = readPragmas(db);
@@ -98,6 +104,29 @@ function switchToWal(db: BetterSqlite3.Database, timeoutMs: number): void {
       // Back off a little longer each time, with jitter so that two waiters do not collide again.
       Atomics.wait(PAUSE, 0, 0, Math.min(50, attempt * 2) + Math.random() * 5);
     }
+  }
+}
+
+/**
+ * The page size of a database fieldproof creates. A commit writes every b-tree page it dirtied to the WAL
+ * whole, and one record dirties about one page in each of the evidence table's six b-trees (its random
+ * digest lands anywhere in the unique index): smaller pages, fewer bytes per commit on the SD card.
+ */
+const NEW_DATABASE_PAGE_SIZE = 1024;
+
+/**
+ * How large the WAL grows before the committing connection copies it back into the database (SQLite's
+ * default: 1 000 pages). A page rewritten by many commits in between is copied back once: the larger the
+ * WAL, the fewer bytes per record reach the card. Set on every writing connection alike, since whichever
+ * commits past the mark checkpoints. Measured: see BENCHMARKS.md, "The write path (issue 12)".
+ */
+const WAL_AUTOCHECKPOINT_BYTES = 16 * 1024 * 1024;
+
+function isEmptyFile(filePath: string): boolean {
+  try {
+    return fs.statSync(filePath).size === 0;
+  } catch {
+    return false; // ':memory:' or a path that is not a plain file
   }
 }
 

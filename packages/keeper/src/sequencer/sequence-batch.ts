@@ -1,12 +1,15 @@
 import {
   countLeaves,
+  deleteQueuedEvidence,
   getLatestCheckpoint,
   getNodes,
   insertCheckpoint,
+  insertLeaves,
+  insertNodes,
   readSequenceQueue,
   tryLockSequencer,
 } from '@fieldproof/db';
-import type { EngineCapabilities, LogAppender, QueuedEvidence, Schema } from '@fieldproof/db';
+import type { EngineCapabilities, QueuedEvidence, Schema } from '@fieldproof/db';
 import { appendToFrontier, fromHex, frontierNodes, rootFromFrontier, toHex } from '@fieldproof/merkle';
 import type { Hash } from '@fieldproof/merkle';
 import { signCheckpoint } from '@fieldproof/note';
@@ -39,8 +42,6 @@ export class LeafEncodingFailure extends Error {
 /** What {@link sequenceBatch} works with besides the transaction. */
 export interface SequenceContext {
   readonly capabilities: EngineCapabilities;
-  /** Bulk writes: `createLogAppender(database)`. */
-  readonly appender: LogAppender;
   readonly device: DeviceIdentity;
 }
 
@@ -62,7 +63,7 @@ export async function sequenceBatch(
   context: SequenceContext,
   options: { readonly limit: number; readonly now: number },
 ): Promise<SequencedBatch | undefined> {
-  const { capabilities, appender, device } = context;
+  const { capabilities, device } = context;
   if (!(await tryLockSequencer(trx, capabilities))) return undefined;
   const queued = await readSequenceQueue(trx, options.limit);
   if (queued.length === 0) return undefined;
@@ -87,7 +88,7 @@ export async function sequenceBatch(
   const root = rootFromFrontier(appended.frontier);
   const rootHash = toHex(root);
 
-  await appender.insertLeaves(
+  await insertLeaves(
     trx,
     queued.map((q, i) => ({
       leafIndex: treeSize + i,
@@ -96,13 +97,13 @@ export async function sequenceBatch(
       sequencedAt: options.now,
     })),
   );
-  await appender.insertNodes(
+  await insertNodes(
     trx,
     appended.nodes.map((n) => ({ level: n.level, index: n.index, hash: toHex(n.hash) })),
   );
   // Rows read by rowid (SQLite) have no queue row: the new leaf itself moves the watermark past them.
   const fromQueue = queued.filter((q) => q.fromQueue).map((q) => q.id);
-  if (fromQueue.length > 0) await appender.deleteQueuedEvidence(trx, fromQueue);
+  if (fromQueue.length > 0) await deleteQueuedEvidence(trx, fromQueue);
   await insertCheckpoint(trx, {
     treeSize: appended.treeSize,
     rootHash,

@@ -1,4 +1,4 @@
-import { createLogAppender, hasQueuedEvidence } from '@fieldproof/db';
+import { hasQueuedEvidence } from '@fieldproof/db';
 import type { DeviceIdentity } from '../device/device-identity.js';
 import type { KeeperDeps, KeeperTask } from '../task.js';
 import { sequenceBatch } from './sequence-batch.js';
@@ -24,7 +24,7 @@ export function createSequencer(deps: KeeperDeps, device: DeviceIdentity): Seque
   const { database, config, logger, now } = deps;
   const metrics = createSequencerMetrics(deps.registry);
   const log = logger.child({ task: 'sequencer' });
-  const context = { capabilities: database.capabilities, appender: createLogAppender(database), device };
+  const context = { capabilities: database.capabilities, device };
   let lastBatch: SequencedBatch | undefined;
 
   return {
