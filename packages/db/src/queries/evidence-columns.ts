@@ -1,5 +1,5 @@
 import type { EvidenceTable } from '../schema/evidence-table.js';
-import type { NewEvidence } from './evidence.js';
+import type { NewEvidence } from '../schema/evidence-table.js';
 import { LEAF_COLUMNS } from './log/leaf-columns.js';
 
 // Kysely-free (the api's SQLite writer thread takes it without kysely): see raw-sqlite.ts.

@@ -1,5 +1,5 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { EvidenceTable } from '../schema/evidence-table.js';
+import type { Kysely } from 'kysely';
+import type { EvidenceRow, NewEvidence } from '../schema/evidence-table.js';
 import type { Schema } from '../schema/schema.js';
 import { runBulk } from './bulk-statement.js';
 import type { BulkStatement } from './bulk-statement.js';
@@ -8,8 +8,7 @@ import { enqueueEvidence } from './log/sequence-queue.js';
 import { afterCursor, pageOf } from './keyset.js';
 import type { KeysetPage, SortOrder } from './keyset.js';
 
-export type EvidenceRow = Selectable<EvidenceTable>;
-export type NewEvidence = Insertable<EvidenceTable> & { readonly id: string; readonly received_at: number };
+export type { EvidenceRow, NewEvidence };
 
 /** An evidence row with its log position (null until the keeper sequenced it). */
 export type EvidenceWithLeaf = EvidenceRow & { leaf_index: number | null };

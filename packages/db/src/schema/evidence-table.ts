@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Insertable, Selectable } from 'kysely';
 
 export type EvidenceSource = 'digest' | 'json' | 'bytes' | 'record';
 
@@ -36,3 +36,8 @@ export interface SequenceQueueTable {
   evidence_id: string;
   enqueued_at: number;
 }
+
+/** A stored evidence row. */
+export type EvidenceRow = Selectable<EvidenceTable>;
+/** An evidence row to insert: its id and received time are always the caller's. */
+export type NewEvidence = Insertable<EvidenceTable> & { readonly id: string; readonly received_at: number };

@@ -1,5 +1,5 @@
 // Kysely-free (the api's SQLite writer thread takes it through evidence-columns.ts).
-import type { EvidenceRow } from '../evidence.js';
+import type { EvidenceRow } from '../../schema/evidence-table.js';
 
 /** The evidence columns a leaf is made of (fieldproof-leaf/v1 and v2). */
 export const LEAF_COLUMNS = [
