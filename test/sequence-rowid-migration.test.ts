@@ -70,12 +70,10 @@ async function leavesByEvidence(database: Database): Promise<Map<string, number[
 
 describe.each(testEngines())('migration 0007 (sequence by rowid) on %s', (engine) => {
   it('sequences queued and new evidence exactly once; receipts issued before it still verify', async () => {
-    // 0001–0006 plus 0008 (the leaf v2 columns, whose v1 defaults every row written here keeps) and 0010
-    // (fleet proofs, empty here): this keeper's sequencer and receipt reader stand in for the ones before
-    // 0007, and they read those tables. 0007 comes later.
+    // 0001–0006 plus 0008 (the leaf v2 columns, whose v1 defaults every row written here keeps): this
+    // keeper's sequencer stands in for the one before 0007, and it reads those columns. 0007 comes later.
     const dir = copyOfMigrations(6);
     addMigration(dir, 8);
-    addMigration(dir, 10);
     const database = await createEmptyTestDatabase(engine);
     try {
       await migrate(database, { dir });

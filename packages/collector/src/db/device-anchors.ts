@@ -1,6 +1,6 @@
 import type { AnchorProof } from '@fieldproof/receipt';
-import type { Kysely } from 'kysely';
-import type { CollectorSchema } from './collector-schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { CollectorSchema, DeviceAnchorTable } from './collector-schema.js';
 
 /** One anchor of a device as the collector keeps it, its proof already verified. */
 export interface DeviceAnchor {
@@ -106,18 +106,7 @@ export async function findDeviceAnchor(
   return row === undefined ? undefined : anchorOfRow(row);
 }
 
-function anchorOfRow(row: {
-  tx_hash: string;
-  chain: string;
-  chain_id: number;
-  tree_size: number;
-  block_number: number;
-  block_hash: string;
-  block_timestamp: number;
-  to_address: string | null;
-  state: 'final' | 'lost';
-  proof: string;
-}): DeviceAnchor {
+function anchorOfRow(row: Selectable<DeviceAnchorTable>): DeviceAnchor {
   return {
     txHash: row.tx_hash,
     chain: row.chain,

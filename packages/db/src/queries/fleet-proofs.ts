@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AnchorJobState } from '../schema/anchor-tables.js';
+import type { FleetProofCursorTable, FleetProofTable } from '../schema/fleet-proof-tables.js';
 import type { Schema } from '../schema/schema.js';
 
 /**
@@ -226,15 +227,7 @@ export async function recordFleetProofFailure(
   return (await getFleetProofCursor(db, collector))!;
 }
 
-function proofOf(row: {
-  collector: string;
-  tree_size: number;
-  note_hash: string;
-  fleet_tree_size: number;
-  receipt: string;
-  state: string;
-  updated_at: number;
-}): StoredFleetProof {
+function proofOf(row: Selectable<FleetProofTable>): StoredFleetProof {
   return {
     collector: row.collector,
     treeSize: Number(row.tree_size),
@@ -246,16 +239,7 @@ function proofOf(row: {
   };
 }
 
-function cursorOf(row: {
-  collector: string;
-  cursor: string;
-  fetched_at: number | null;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  last_error_at: number | null;
-  stopped: 0 | 1;
-}): FleetProofCursor {
+function cursorOf(row: Omit<Selectable<FleetProofCursorTable>, 'updated_at'>): FleetProofCursor {
   return {
     collector: row.collector,
     cursor: row.cursor,

@@ -104,7 +104,7 @@ export async function createReceiptReader(
   const targetOf = (treeSize: number) => {
     let target = targets.get(treeSize);
     if (target === undefined) {
-      target = loadTarget(db, treeSize, latest);
+      target = loadTarget(db, treeSize, latest, format);
       targets.set(treeSize, target);
     }
     return target;
@@ -134,7 +134,7 @@ export async function createReceiptReader(
         checkpointNote: checkpoint.note,
         devicePublicKey: verifierKey,
         anchors,
-        ...(format === RECEIPT_FORMAT_V2 && fleetPaths.length > 0 ? { fleetPaths } : {}),
+        ...(fleetPaths.length > 0 ? { fleetPaths } : {}),
       });
       assertVerifies(receipt);
       return receipt;
@@ -174,14 +174,19 @@ async function loadTarget(
   db: Kysely<Schema>,
   treeSize: number,
   latest: CheckpointView | undefined,
+  format: ReceiptFormatName,
 ): Promise<Target> {
   const checkpoint = latest?.treeSize === treeSize ? latest : await checkpointAt(db, treeSize);
   if (checkpoint === undefined) {
     throw new LogInconsistencyError(`an anchor names tree size ${treeSize}, which has no checkpoint`);
   }
+  const anchors = await receiptAnchorsOf(db, treeSize);
+  // A v1 receipt carries none of the rest: no query for it.
+  if (format !== RECEIPT_FORMAT_V2)
+    return { checkpoint, anchors, anchorProofs: [], cosignatures: [], fleetPaths: [] };
   return {
     checkpoint,
-    anchors: await receiptAnchorsOf(db, treeSize),
+    anchors,
     anchorProofs: [...(await listAnchorProofsOfCheckpoint(db, treeSize))],
     cosignatures: await listCosignaturesOfCheckpoint(db, treeSize),
     fleetPaths: await fleetPathsOf(db, treeSize),
