@@ -37,7 +37,7 @@ export interface FleetLog {
   readonly tasks: readonly KeeperTask[];
   /** The anchoring's readiness (a chain halted, failing, out of funds, or a lost anchor not yet covered). */
   readiness(): { ok: boolean; detail: string };
-  /** FLEET-CONTRACT §3 for one device. */
+  /** The fleet-proofs feed of one device (docs/COLLECTOR.md, "Fleet anchoring"). */
   listProofs(request: {
     readonly deviceId: string;
     readonly after: string | undefined;

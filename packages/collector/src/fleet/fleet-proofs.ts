@@ -6,7 +6,7 @@ import { listDeviceCheckpointsInFleetRange } from '../db/fleet-checkpoints.js';
 import { deviceNoteHash, type ReceiptV2 } from '@fieldproof/receipt';
 import { listFinalFleetAnchors } from './fleet-log-queries.js';
 
-/** One entry of `GET /v1/devices/:origin/fleet-proofs` (FLEET-CONTRACT §3). */
+/** One entry of `GET /v1/devices/:origin/fleet-proofs` (docs/COLLECTOR.md, "Fleet anchoring"). */
 export interface FleetProofEntry {
   readonly treeSize: number;
   readonly noteHash: string;

@@ -3,11 +3,11 @@ import type { CollectorContext } from './collector-context.js';
 import { errors } from './collector-errors.js';
 import { originParams } from './device-params.js';
 
-/** At most this many entries per answer (FLEET-CONTRACT §3). */
+/** At most this many entries per answer (docs/COLLECTOR.md, "Fleet anchoring"). */
 const FLEET_PROOFS_LIMIT_MAX = 256;
 
 /**
- * `GET /v1/devices/:origin/fleet-proofs?after=&limit=` (FLEET-CONTRACT §3): the current v2 receipts of
+ * `GET /v1/devices/:origin/fleet-proofs?after=&limit=` (docs/COLLECTOR.md, "Fleet anchoring"): the current v2 receipts of
  * this device's fleet leaves whose anchoring changed since `after`. Registered inside the push routes'
  * scope: the same push-key authentication, scoped to the device's own origin.
  */
