@@ -1,7 +1,7 @@
 /**
  * `@fieldproof/merkle`: RFC 6962 / RFC 9162 Merkle trees for an append-only log. Pure: no storage, no I/O.
  *
- * - Hashing: {@link hashLeaf}, {@link hashChildren}, {@link EMPTY_ROOT}, {@link sha256}, {@link toHex},
+ * - Hashing: {@link hashLeaf}, {@link hashLeafUtf8}, {@link hashChildren}, {@link EMPTY_ROOT}, {@link sha256}, {@link toHex},
  *   {@link fromHex}.
  * - Roots: {@link rootFromLeafHashes} (whole list), {@link appendToFrontier} + {@link rootFromFrontier}
  *   (growing log), {@link frontierNodes} (frontier of any size from stored nodes).
@@ -15,6 +15,7 @@ export {
   SHA256_BACKEND,
   hashChildren,
   hashLeaf,
+  hashLeafUtf8,
   sha256,
   type Hash,
 } from './hash/hasher.js';

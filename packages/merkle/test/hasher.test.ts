@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SHA256_BACKEND, hashChildren, hashLeaf, sha256, toHex } from '../src/index.js';
+import { SHA256_BACKEND, hashChildren, hashLeaf, hashLeafUtf8, sha256, toHex } from '../src/index.js';
 import { sha256Backends } from '../src/hash/hasher.js';
 
 // The hasher runs on node:crypto's one-shot hash where it exists and on @noble/hashes elsewhere (a
@@ -63,17 +63,44 @@ describe('SHA-256 backends', () => {
     );
   });
 
+  it('hex is lowercase, two digits a byte, at any length (also past one 4096-byte chunk)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ minLength: 4000, maxLength: 9000 })),
+        (data) => {
+          expect(toHex(data)).toBe(Buffer.from(data).toString('hex'));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(toHex(new Uint8Array(0))).toBe('');
+  });
+
+  it('a text leaf hashes as the UTF-8 bytes of its text, on any string', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => {
+        const utf8 = new TextEncoder().encode(text);
+        expect(toHex(hashLeafUtf8(text))).toBe(toHex(noble(Uint8Array.of(0, ...utf8))));
+      }),
+      { numRuns: 1000 },
+    );
+    // U+0000 inside the text is a 0x00 byte of the data, not a second prefix.
+    expect(hashLeafUtf8('\u0000a')).toEqual(hashLeaf(Uint8Array.of(0, 0x61)));
+  });
+
   it('without node:crypto (as in a browser) the package loads and hashes with @noble/hashes', () => {
     const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     const script = `delete process.getBuiltinModule;
       const m = await import(${JSON.stringify(dist)});
       const leaf = m.toHex(m.hashLeaf(new Uint8Array([1, 2, 3])));
-      console.log(JSON.stringify([m.SHA256_BACKEND, m.toHex(m.EMPTY_ROOT), leaf]));`;
+      const text = m.toHex(m.hashLeafUtf8('é€😀'));
+      console.log(JSON.stringify([m.SHA256_BACKEND, m.toHex(m.EMPTY_ROOT), leaf, text]));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual([
       '@noble/hashes',
       'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
       toHex(hashLeaf(new Uint8Array([1, 2, 3]))),
+      toHex(hashLeaf(new TextEncoder().encode('é€😀'))),
     ]);
   });
 

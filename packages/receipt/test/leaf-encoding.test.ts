@@ -4,10 +4,12 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   LEAF_FORMAT,
+  LEAF_FORMAT_V2,
   LeafEncodingError,
   canonicalJson,
   encodeLeafData,
   leafHashOf,
+  leafObjectOf,
   metadataDigestOf,
   type EvidenceRecord,
 } from '../src/index.js';
@@ -133,6 +135,59 @@ describe('fieldproof-leaf/v1', () => {
         expect(sameLeaf).toBe(sameFields);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('the leaf writer', () => {
+  it('writes exactly the RFC 8785 text canonicalize gives for the leaf object, v1 and v2', () => {
+    // Any well-formed string (the whole Unicode range, escapes included) in the free-text fields.
+    const text = (minLength: number) => fc.string({ unit: 'binary', minLength });
+    const v1 = fc.record({
+      id: text(1),
+      digest: fc.stringMatching(/^[0-9a-f]{64}$/),
+      kind: text(1),
+      occurredAt: fc.maxSafeNat(),
+      receivedAt: fc.maxSafeNat(),
+      payloadMime: fc.option(text(1)),
+      metadata: fc.option(fc.dictionary(fc.string(), fc.jsonValue())),
+    });
+    const notBefore = fc.option(
+      fc.record({
+        chainId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        number: fc.maxSafeNat(),
+        hash: fc.stringMatching(/^0x[0-9a-f]{64}$/),
+        timestamp: fc.maxSafeNat(),
+      }),
+    );
+    const v2 = fc
+      .tuple(v1, notBefore, fc.boolean())
+      .map(([r, block, clockSuspect]) => ({
+        ...r,
+        leafFormat: LEAF_FORMAT_V2,
+        notBefore: block,
+        clockSuspect,
+      }));
+    fc.assert(
+      fc.property(fc.oneof(v1, v2), (record) => {
+        const data = encodeLeafData(record as EvidenceRecord);
+        const expected = canonicalJson(leafObjectOf(record as EvidenceRecord));
+        expect(new TextDecoder().decode(data)).toBe(expected);
+        expect(leafHashOf(record as EvidenceRecord)).toEqual(hashLeaf(new TextEncoder().encode(expected)));
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it.each([
+    ['id', { id: 'a\udc00' }],
+    ['kind', { kind: '\ud800' }],
+    ['payloadMime', { payloadMime: 'x\ud800y' }],
+  ])('refuses a lone surrogate in %s, as canonicalJson does', (field, change) => {
+    const record = { ...RECORD, ...change } as EvidenceRecord;
+    expect(() => canonicalJson(leafObjectOf(record))).toThrow(`$.${field}: string holds a lone surrogate`);
+    expect(() => leafHashOf(record)).toThrow(
+      `cannot encode leaf: leaf.${field} string holds a lone surrogate`,
     );
   });
 });

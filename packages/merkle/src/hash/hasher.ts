@@ -18,31 +18,40 @@ const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 
 type Sha256 = (data: Uint8Array) => Hash;
+/** SHA-256 of the UTF-8 bytes of a string. */
+type Sha256Utf8 = (text: string) => Hash;
 
 /**
- * SHA-256 through node:crypto's one-shot `hash` (OpenSSL), or `undefined` where there is no node:crypto
+ * SHA-256 through node:crypto's one-shot `hash` (OpenSSL), of bytes and of a string's UTF-8 bytes (which
+ * OpenSSL hashes without a copy into a Uint8Array first), or `undefined` where there is no node:crypto
  * (a browser) or it gives a wrong answer. Reached through `process.getBuiltinModule` rather than an
  * import, so that this package still loads where node:crypto does not exist.
  */
-function nodeCryptoSha256(): Sha256 | undefined {
-  type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'latin1') => string;
+function nodeCryptoSha256(): { readonly bytes: Sha256; readonly utf8: Sha256Utf8 } | undefined {
+  type OneShotHash = (algorithm: string, data: Uint8Array | string, outputEncoding: 'latin1') => string;
   const host = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const crypto = host?.getBuiltinModule?.('node:crypto') as { hash?: OneShotHash } | undefined;
   const hash = crypto?.hash;
   if (typeof hash !== 'function') return undefined;
-  const sha256: Sha256 = (data) => {
-    // The digest as a latin1 string (one char per byte), copied into a plain Uint8Array: about twice as
-    // fast as the 'buffer' output, whose every call makes a Buffer with a backing store of its own (and
-    // GC work to free it) — measured on 65-byte inputs, issue 13. A plain Uint8Array, not a Buffer:
-    // Buffer#slice shares memory where Uint8Array#slice copies.
-    const digest = hash('sha256', data, 'latin1');
+  // The digest as a latin1 string (one char per byte), copied into a plain Uint8Array: about twice as
+  // fast as the 'buffer' output, whose every call makes a Buffer with a backing store of its own (and
+  // GC work to free it) — measured on 65-byte inputs, issue 13. A plain Uint8Array, not a Buffer:
+  // Buffer#slice shares memory where Uint8Array#slice copies.
+  const bytesOf = (digest: string): Hash => {
     const bytes = new Uint8Array(HASH_SIZE);
     for (let i = 0; i < HASH_SIZE; i++) bytes[i] = digest.charCodeAt(i);
     return bytes;
   };
+  const sha256: Sha256 = (data) => bytesOf(hash('sha256', data, 'latin1'));
+  // A string argument is hashed as its UTF-8 encoding (node:crypto's documented default).
+  const sha256Utf8: Sha256Utf8 = (text) => bytesOf(hash('sha256', text, 'latin1'));
   try {
     const probe = new Uint8Array([0x61, 0x62, 0x63]); // FIPS 180-2 "abc"
-    return equalBytes(sha256(probe), nobleSha256(probe)) ? sha256 : undefined;
+    const utf8Probe = 'é\u0000€😀';
+    const agrees =
+      equalBytes(sha256(probe), nobleSha256(probe)) &&
+      equalBytes(sha256Utf8(utf8Probe), nobleSha256(UTF8.encode(utf8Probe)));
+    return agrees ? { bytes: sha256, utf8: sha256Utf8 } : undefined;
   } catch {
     return undefined;
   }
@@ -52,7 +61,9 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
-const nodeSha256 = nodeCryptoSha256();
+const UTF8 = new TextEncoder();
+const nodeHashes = nodeCryptoSha256();
+const nodeSha256 = nodeHashes?.bytes;
 
 /**
  * SHA-256 of `data`. On Node, node:crypto's one-shot `hash`: the node hash of appends and proofs runs on
@@ -80,6 +91,17 @@ export function hashLeaf(data: Uint8Array): Hash {
   input[0] = LEAF_PREFIX;
   input.set(data, 1);
   return sha256(input);
+}
+
+/**
+ * Leaf hash of the UTF-8 bytes of `text`: the same hash as `hashLeaf(new TextEncoder().encode(text))`,
+ * without the two copies (encoding, then the prefixed input) where node:crypto hashes the string itself.
+ * For leaf data that is text, as fieldproof's JSON leaves are.
+ */
+export function hashLeafUtf8(text: string): Hash {
+  // U+0000 is the one-byte UTF-8 sequence 0x00: the leaf prefix.
+  if (nodeHashes !== undefined) return nodeHashes.utf8(`\u0000${text}`);
+  return hashLeaf(UTF8.encode(text));
 }
 
 // hashChildren is the hot loop of appends and proofs. JS runs it to completion without interleaving and
