@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, SqliteAdapter } from 'kysely';
 import type { SqliteDatabase } from 'kysely';
 import type pg from 'pg';
 import { createPostgresPool } from './postgres/create-postgres-pool.js';
+import { preparingPool } from './postgres/prepared-statements.js';
 import type { Schema } from './schema/schema.js';
 import { DEFAULT_SQLITE_OPTIONS, openSqlite, readPragmas } from './sqlite/open-sqlite.js';
 import type { SqliteOptions, SqlitePragmas } from './sqlite/open-sqlite.js';
@@ -150,7 +151,7 @@ function createPostgresDatabase(
   poolMax: number,
 ): Database {
   const pool = createPostgresPool(target.url, poolMax);
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   const rawOn = (client: pg.PoolClient | pg.Pool): RawConnection => ({
     async exec(sql) {
       await client.query(sql);

@@ -7,6 +7,7 @@ export * from './sqlite/sqlite-immediate-dialect.js';
 export * from './workers/start-worker.js';
 export * from './queries/evidence-columns.js';
 export * from './postgres/create-postgres-pool.js';
+export { preparedOnPostgres } from './postgres/prepared-statements.js';
 export * from './migrations/load-migrations.js';
 export * from './migrations/migrator.js';
 export * from './migrations/open-migrated-database.js';
