@@ -1,5 +1,8 @@
 import { rootFromFrontier, toHex, MemoryTree } from '@fieldproof/merkle';
 import { verifyCosignature } from '@fieldproof/note';
+import { leafHashOf } from '@fieldproof/receipt';
+import type { EvidenceRecord } from '@fieldproof/receipt';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +13,7 @@ import {
   getDeviceCheckpoint,
   verifyPush,
 } from '../src/index.js';
+import { INLINE_GUNZIP_BYTES } from '../src/http/gunzip-body.js';
 import { testEngines } from '../../../test/support/databases.js';
 import { SimulatedUnit, collectorDatabaseUrl, createTestCollector, devicePath, sendPush } from './support.js';
 import type { TestCollector } from './support.js';
@@ -282,6 +286,72 @@ describe.each(testEngines())('collector push (%s)', (engine) => {
       payload: `{"checkpoint":"${'x'.repeat(c.config.bodyLimitBytes)}"}`,
     });
     expect(big.json()).toMatchObject({ statusCode: 413, code: 'FP_PAYLOAD_TOO_LARGE' });
+  });
+
+  it('decompresses a body of any size in one piece, and stops a gzip bomb at the body limit', async () => {
+    // Past INLINE_GUNZIP_BYTES compressed (incompressible metadata): inflated on the threadpool.
+    unit.record(300, {
+      shape: (record) => ({ ...record, metadata: { noise: randomBytes(240).toString('base64') } }),
+    });
+    const request = unit.push();
+    const compressed = gzipSync(JSON.stringify(request));
+    expect(compressed.length).toBeGreaterThan(INLINE_GUNZIP_BYTES);
+    let res = await sendPush(c.app, unit.origin, key, request, { gzip: true });
+    expect(res.json()).toMatchObject({ treeSize: 300, appended: 300 });
+
+    // Bodies that decompress to one byte past the limit, compressed below and above INLINE_GUNZIP_BYTES.
+    const pushBomb = (bytes: Buffer) =>
+      c.app.inject({
+        method: 'POST',
+        url: devicePath(unit.origin, '/push'),
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        },
+        payload: bytes,
+      });
+    const small = gzipSync(Buffer.alloc(c.config.bodyLimitBytes + 1, 0x20), { level: 9 });
+    expect(small.length).toBeLessThan(INLINE_GUNZIP_BYTES);
+    res = await pushBomb(small);
+    expect(res.json()).toMatchObject({ statusCode: 413, code: 'FP_PAYLOAD_TOO_LARGE' });
+    // Incompressible, so the compressed body itself passes INLINE_GUNZIP_BYTES; past the limit once inflated.
+    const noise = randomBytes(INLINE_GUNZIP_BYTES * 2).toString('base64');
+    const big = gzipSync(noise.repeat(Math.ceil((c.config.bodyLimitBytes + 1) / noise.length)), { level: 1 });
+    expect(big.length).toBeGreaterThan(INLINE_GUNZIP_BYTES);
+    res = await pushBomb(big);
+    expect(res.json()).toMatchObject({ statusCode: 413, code: 'FP_PAYLOAD_TOO_LARGE' });
+    // A corrupt body past the inline size is the client's fault as well.
+    res = await pushBomb(Buffer.concat([big.subarray(0, 1000), randomBytes(INLINE_GUNZIP_BYTES)]));
+    expect(res.json()).toMatchObject({ statusCode: 400, code: 'FP_BAD_REQUEST' });
+    expect((await mirrored()).treeSize).toBe(300);
+  });
+
+  it('stores each record exactly as the unit sent it, whatever its characters', async () => {
+    const odd = 'quote " backslash \\ tab \t newline \n é € 😀 \u2028 </script>';
+    unit.record(3, {
+      shape: (record, n) => ({
+        ...record,
+        id: `${record.id}-${odd}`,
+        kind: `kind ${odd}`,
+        payloadMime: n === 1 ? null : `text/plain; note="${odd}"`,
+        metadata: n === 2 ? null : { [odd]: [odd, 1.5, -0, 1e21, { nested: odd }], z: true, a: null },
+      }),
+    });
+    const res = await sendPush(c.app, unit.origin, key, unit.push(), { gzip: true });
+    expect(res.json()).toMatchObject({ treeSize: 3, appended: 3 });
+    const device = (await findDeviceByOrigin(c.collector.db, unit.origin))!;
+    const rows = await c.collector.db
+      .selectFrom('device_leaves')
+      .select(['leaf_index', 'evidence_id', 'record'])
+      .where('device_id', '=', device.id)
+      .orderBy('leaf_index')
+      .execute();
+    expect(rows.map((r) => r.record)).toEqual(unit.leaves.map((l) => JSON.stringify(l.record)));
+    expect(rows.map((r) => r.evidence_id)).toEqual(unit.leaves.map((l) => l.record.id));
+    for (const [i, row] of rows.entries()) {
+      expect(toHex(leafHashOf(JSON.parse(row.record) as EvidenceRecord))).toBe(unit.leaves[i]!.leafHash);
+    }
   });
 
   describe('the unlocked append of a push that continues the head', () => {

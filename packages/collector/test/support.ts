@@ -8,7 +8,7 @@ import { MemoryTree, toHex } from '@fieldproof/merkle';
 import { createCosigner, generateDeviceKey, signCheckpoint } from '@fieldproof/note';
 import type { Cosigner, DeviceKey } from '@fieldproof/note';
 import { leafHashOf } from '@fieldproof/receipt';
-import type { JsonObject } from '@fieldproof/receipt';
+import type { EvidenceRecord, JsonObject } from '@fieldproof/receipt';
 import type { FastifyBaseLogger, FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildCollectorApp, enrollDevice, openCollectorDatabase } from '../src/index.js';
 import type { CollectorDatabase, PushRequest, PushedLeaf } from '../src/index.js';
@@ -32,14 +32,24 @@ export class SimulatedUnit {
     readonly origin: string = key.name,
   ) {}
 
-  /** Records `count` evidence and signs the checkpoint of the grown tree. `withContent`: raw bytes kept. */
-  record(count: number, options: { readonly withContent?: boolean; readonly tag?: string } = {}): string {
+  /**
+   * Records `count` evidence and signs the checkpoint of the grown tree. `withContent`: raw bytes kept;
+   * `shape`: changes each record before it is hashed (its digest and content stay as made).
+   */
+  record(
+    count: number,
+    options: {
+      readonly withContent?: boolean;
+      readonly tag?: string;
+      readonly shape?: (record: EvidenceRecord, n: number) => EvidenceRecord;
+    } = {},
+  ): string {
     for (let i = 0; i < count; i++) {
       const n = this.tree.treeSize;
       const bytes = Buffer.from(`evidence ${n} ${options.tag ?? ''} ${newId()}\n`);
       const digest = createHash('sha256').update(bytes).digest('hex');
       const metadata: JsonObject | null = n % 3 === 0 ? { n, band: 'L1', site: { lat: 48.1 } } : null;
-      const record = {
+      const made: EvidenceRecord = {
         id: newId(),
         digest,
         kind: n % 2 === 0 ? 'detection' : 'jamming-operation',
@@ -48,6 +58,7 @@ export class SimulatedUnit {
         payloadMime: options.withContent === true ? 'image/jpeg' : null,
         metadata,
       };
+      const record = options.shape?.(made, n) ?? made;
       const leafHash = leafHashOf(record);
       this.tree.append([leafHash]);
       this.leaves.push({

@@ -1,3 +1,4 @@
+import { preparedOnPostgres } from '@fieldproof/db';
 import type { EngineCapabilities } from '@fieldproof/db';
 import { CompiledQuery } from 'kysely';
 import type { Insertable, Kysely, Selectable } from 'kysely';
@@ -91,8 +92,9 @@ export interface DeviceTreeAppend {
  * PostgreSQL: ONE autocommitted statement, because round trips are what a push costs most there (each is
  * a syscall and a wake-up on both sides, as much as a 100-row insert): the UPDATE takes the device row's
  * lock (a concurrent push for the device waits on it, then finds the head moved), and the three INSERTs
- * read the UPDATE's RETURNING, so they insert nothing unless the head moved here. The rows arrive as one
- * array per column (`unnest`): a fixed statement text of 17 parameters, whatever the batch size.
+ * read the UPDATE's RETURNING, so they insert nothing unless the head moved here. The leaves and the nodes
+ * arrive as one JSON text each (`json_to_recordset`): a fixed statement text of 10 parameters, whatever
+ * the batch size.
  * SQLite: the same writes in one BEGIN IMMEDIATE transaction (statements cost no round trip there).
  * Inside the caller's transaction `db` (which holds the device lock) it writes there.
  */
@@ -111,15 +113,8 @@ export async function appendDeviceTree(
         rootHash,
         now,
         heldTreeSize,
-        leaves.map((l) => l.leafIndex),
-        leaves.map((l) => l.leafHash),
-        leaves.map((l) => l.evidenceId),
-        leaves.map((l) => l.digest),
-        leaves.map((l) => l.record),
-        leaves.map((l) => (l.contentStored ? 1 : 0)),
-        nodes.map((n) => n.level),
-        nodes.map((n) => n.index),
-        nodes.map((n) => n.hash),
+        leavesJson(leaves),
+        nodesJson(nodes),
         checkpoint.signed_note,
         checkpoint.cosignature,
         checkpoint.cosigned_at,
@@ -143,27 +138,53 @@ export async function appendDeviceTree(
   return db.isTransaction ? write(db) : db.transaction().execute(write);
 }
 
-/** {@link appendDeviceTree} on PostgreSQL (parameters in the order of its array). */
-const POSTGRES_APPEND = `WITH head AS (
+/** {@link appendDeviceTree} on PostgreSQL (parameters in the order of its array), prepared per connection. */
+const POSTGRES_APPEND = preparedOnPostgres(`WITH head AS (
   UPDATE devices SET tree_size = $2, root_hash = $3, updated_at = $4
   WHERE id = $1 AND tree_size = $5
   RETURNING id
 ), leaves AS (
   INSERT INTO device_leaves
     (device_id, leaf_index, leaf_hash, evidence_id, digest, record, content_stored, received_at)
-  SELECT head.id, l.leaf_index, l.leaf_hash, l.evidence_id, l.digest, l.record, l.content_stored, $4
-  FROM head, unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[])
-    AS l (leaf_index, leaf_hash, evidence_id, digest, record, content_stored)
+  SELECT head.id, l.i, l.h, l.e, l.d, l.r::text, l.c, $4
+  FROM head, json_to_recordset($6::json) AS l (i bigint, h text, e text, d text, r json, c int)
 ), nodes AS (
   INSERT INTO device_nodes (device_id, level, node_index, hash)
-  SELECT head.id, n.level, n.node_index, n.hash
-  FROM head, unnest($12::int[], $13::bigint[], $14::text[]) AS n (level, node_index, hash)
+  SELECT head.id, n.l, n.i, n.h
+  FROM head, json_to_recordset($7::json) AS n (l int, i bigint, h text)
 ), checkpoint AS (
   INSERT INTO device_checkpoints
     (device_id, tree_size, root_hash, signed_note, cosignature, cosigned_at, received_at)
-  SELECT head.id, $2, $3, $15, $16, $17, $4 FROM head
+  SELECT head.id, $2, $3, $8, $9, $10, $4 FROM head
 )
-SELECT count(*) AS moved FROM head`;
+SELECT count(*) AS moved FROM head`);
+
+/**
+ * The leaves as one JSON array of `{i, h, e, d, r, c}` for {@link POSTGRES_APPEND}, written by hand: the
+ * record is JSON text already and goes in as it is (PostgreSQL's `json` keeps a value's text, so `r::text`
+ * is the record exactly), where an array parameter would escape each of its quotes for PostgreSQL to
+ * unescape again. Hashes and digests are validated lowercase hex; the id is a JSON string.
+ */
+function leavesJson(leaves: readonly NewDeviceLeaf[]): string {
+  let json = '[';
+  for (let k = 0; k < leaves.length; k++) {
+    const l = leaves[k]!;
+    if (k > 0) json += ',';
+    json += `{"i":${l.leafIndex},"h":"${l.leafHash}","e":${JSON.stringify(l.evidenceId)},"d":"${l.digest}","r":${l.record},"c":${l.contentStored ? 1 : 0}}`;
+  }
+  return `${json}]`;
+}
+
+/** The nodes as one JSON array of `{l, i, h}` for {@link POSTGRES_APPEND}. */
+function nodesJson(nodes: readonly DeviceNode[]): string {
+  let json = '[';
+  for (let k = 0; k < nodes.length; k++) {
+    const n = nodes[k]!;
+    if (k > 0) json += ',';
+    json += `{"l":${n.level},"i":${n.index},"h":"${n.hash}"}`;
+  }
+  return `${json}]`;
+}
 
 /**
  * The stored perfect nodes among `ids` (level 0 from device_leaves, level ≥ 1 from device_nodes); ids not

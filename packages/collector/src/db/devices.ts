@@ -1,3 +1,4 @@
+import { preparedOnPostgres } from '@fieldproof/db';
 import type { EngineCapabilities } from '@fieldproof/db';
 import type { Kysely, Selectable } from 'kysely';
 import type { CollectorSchema, DeviceTable } from './collector-schema.js';
@@ -44,14 +45,30 @@ export async function findActiveDeviceByPushKeyHash(
   db: Kysely<CollectorSchema>,
   pushKeyHash: string,
 ): Promise<DeviceRow | undefined> {
-  const row = await db
+  // Every push runs this first: prepared once per PostgreSQL connection, so its columns are named.
+  const query = db
     .selectFrom('devices')
-    .selectAll()
+    .select(DEVICE_COLUMNS)
     .where('push_key_hash', '=', pushKeyHash)
     .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+    .compile();
+  preparedOnPostgres(query.sql);
+  const row = (await db.executeQuery(query)).rows[0];
   return row === undefined ? undefined : normalise(row);
 }
+
+const DEVICE_COLUMNS = [
+  'id',
+  'origin',
+  'verifier_key',
+  'push_key_hash',
+  'label',
+  'created_at',
+  'revoked_at',
+  'tree_size',
+  'root_hash',
+  'updated_at',
+] as const satisfies readonly (keyof DeviceTable)[]; // normalise() takes a whole row: none can be missing
 
 export async function listDevices(db: Kysely<CollectorSchema>): Promise<DeviceRow[]> {
   const rows = await db.selectFrom('devices').selectAll().orderBy('created_at').orderBy('id').execute();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createGunzip } from 'node:zlib';
 import { ContentStore } from '@fieldproof/api';
 import type { CollectorConfig } from '@fieldproof/config';
 import type { Cosigner } from '@fieldproof/note';
@@ -11,6 +10,7 @@ import type { FleetLog } from '../fleet/fleet-log.js';
 import type { CollectorContext } from './collector-context.js';
 import { collectorErrorHandler } from './collector-error-handler.js';
 import { errors } from './collector-errors.js';
+import { gunzipBody } from './gunzip-body.js';
 import { CollectorMetrics } from './collector-metrics.js';
 import { auditRoutes } from './audit-routes.js';
 import { collectorConsoleRoutes } from './console-routes.js';
@@ -89,17 +89,9 @@ export async function buildCollectorApp(options: BuildCollectorAppOptions): Prom
     // Content uploads are streamed by their handler (which decompresses them itself), not parsed here.
     if (request.headers['content-type'] === 'application/octet-stream') return payload;
     if (encoding !== 'gzip') throw new errors.UnsupportedMediaType(`content-encoding ${encoding} (use gzip)`);
-    const gunzip = createGunzip() as ReturnType<typeof createGunzip> & { receivedEncodedLength: number };
-    gunzip.receivedEncodedLength = 0;
-    payload.on('data', (chunk: Buffer) => {
-      gunzip.receivedEncodedLength += chunk.length;
-    });
-    payload.on('error', (err) => gunzip.destroy(err));
-    // Fastify answers a body stream's error with its statusCode: a corrupt gzip body is the client's 400.
-    gunzip.on('error', (err: Error & { statusCode?: number }) => {
-      err.statusCode = 400;
-    });
-    return payload.pipe(gunzip);
+    const { 'content-length': length, 'transfer-encoding': chunked } = request.headers;
+    if (length === undefined && chunked === undefined) return payload; // no body to decompress
+    return gunzipBody(payload, config.bodyLimitBytes);
   });
   app.removeContentTypeParser('text/plain');
   await app.register(async (scope) => publicRoutes(scope, ctx));

@@ -20,7 +20,7 @@ import {
   getDeviceNodes,
   insertDeviceCheckpoint,
 } from '../db/device-tree.js';
-import type { DeviceTreeAppend, NewDeviceLeaf } from '../db/device-tree.js';
+import type { DeviceTreeAppend } from '../db/device-tree.js';
 import { upsertDeviceAnchor } from '../db/device-anchors.js';
 import { lockDevice } from '../db/devices.js';
 import type { DeviceRow } from '../db/devices.js';
@@ -28,7 +28,7 @@ import { insertEquivocation } from '../db/equivocations.js';
 import { FrontierCache } from './frontier-cache.js';
 import { PushRefusedError, refuse } from './push-errors.js';
 import type { PushAccepted } from './push-request.js';
-import type { VerifiedPush } from './verify-push.js';
+import type { VerifiedLeaf, VerifiedPush } from './verify-push.js';
 
 /** The stored tree disagrees with itself: a bug or a damaged database, never the unit's fault. */
 export class MirrorInconsistencyError extends Error {
@@ -271,14 +271,14 @@ function appendOf(
   deviceId: string,
   held: number,
   frontier: readonly Hash[],
-  fresh: readonly NewDeviceLeaf[],
+  fresh: readonly VerifiedLeaf[],
   push: VerifiedPush,
   now: number,
 ): { readonly append: DeviceTreeAppend; readonly frontier: Hash[] } | undefined {
   const appended = appendToFrontier(
     frontier,
     held,
-    fresh.map((l) => fromHex(l.leafHash)),
+    fresh.map((l) => l.hash),
   );
   if (appended.treeSize !== push.treeSize || toHex(rootFromFrontier(appended.frontier)) !== push.rootHash) {
     return undefined;

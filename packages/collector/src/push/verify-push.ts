@@ -4,7 +4,6 @@ import { NoteError, openCheckpoint } from '@fieldproof/note';
 import {
   AnchorPayloadError,
   AnchorProofError,
-  canonicalJson,
   decodeAnchorPayload,
   leafHashOf,
   ReceiptError,
@@ -25,10 +24,15 @@ export interface VerifiedPush {
   readonly treeSize: number;
   readonly root: Hash;
   readonly rootHash: string;
-  readonly leaves: readonly NewDeviceLeaf[];
+  readonly leaves: readonly VerifiedLeaf[];
   readonly consistency: { readonly fromTreeSize: number; readonly proof: readonly Hash[] } | undefined;
   /** Anchors whose proofs verified and whose payload names this origin; with the root they anchor. */
   readonly anchors: readonly VerifiedPushAnchor[];
+}
+
+/** A pushed leaf whose hash is its record's: the row to store, and the hash as bytes for the tree. */
+export interface VerifiedLeaf extends NewDeviceLeaf {
+  readonly hash: Hash;
 }
 
 /** A pushed anchor after {@link verifyAnchor}: what the collector stores, and the root to match. */
@@ -81,15 +85,14 @@ export function verifyPush(
         `leaf ${leaf.leafIndex} is beyond the checkpoint's tree size ${checkpoint.treeSize}`,
       );
     }
-    let computed: string;
-    let record: string;
+    let hash: Hash;
     try {
-      computed = toHex(leafHashOf(leaf.record));
-      record = canonicalJson(leaf.record, 'record');
+      hash = leafHashOf(leaf.record);
     } catch (err) {
       if (err instanceof ReceiptError) refuse('leaf_mismatch', `leaf ${leaf.leafIndex}: ${err.message}`);
       throw err;
     }
+    const computed = toHex(hash);
     if (computed !== leaf.leafHash) {
       refuse(
         'leaf_mismatch',
@@ -99,9 +102,12 @@ export function verifyPush(
     return {
       leafIndex: leaf.leafIndex,
       leafHash: computed,
+      hash,
       evidenceId: leaf.record.id,
       digest: leaf.record.digest,
-      record,
+      // The record as the unit sent it (its leaf hash just checked every field it commits to), in the
+      // unit's key order: readers parse it, none compares its text.
+      record: JSON.stringify(leaf.record),
       contentStored: leaf.content,
     };
   });
