@@ -3,14 +3,16 @@
 // checkpoints, the keeper's wire format):
 //
 // - ingest: leaves mirrored per second, all replicas together, against the raw PostgreSQL ceiling for the
-//   same rows — multi-row INSERTs of the same batches into a table shaped like device_leaves, over as many
-//   connections as the replicas have, in the same run;
+//   same rows — the leaves, nodes and checkpoint the collector stored, one INSERT statement per push into
+//   tables shaped like its own, over as many connections as the replicas have, in the same run (the
+//   fastest of two rounds); and against the leaf rows alone;
 // - push-to-cosignature latency: every unit records one record a second and pushes every `interval`;
 //   latency is from signing the checkpoint to holding the collector's verified cosignature;
 // - recovery point: the most records (and the oldest record's age) a unit held unacknowledged when a push
 //   was acknowledged — what it would have lost, destroyed just before — per push interval;
 // - catch-up: one unit back after a week offline (a record every 10 s: 60 480 records), pushed in the
 //   keeper's batches of 1000 leaves.
+import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
@@ -28,6 +30,19 @@ import { ratio } from './report.mjs';
 
 const REPLICAS = 3;
 const POOL_MAX = 3;
+const CEILING_ROUNDS = 2;
+
+/** Runs `round` `rounds` times, running `reset` on `client` before each round after the first; the fastest, in s. */
+async function fastestOf(rounds, reset, client, round) {
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    if (r > 0) await client.query(reset);
+    const started = performance.now();
+    await round();
+    best = Math.min(best, (performance.now() - started) / 1000);
+  }
+  return best;
+}
 
 /**
  * The PostgreSQL server a section runs on (FIELDPROOF_BENCH_PG_URL, else FIELDPROOF_TEST_PG_URL); without
@@ -65,21 +80,43 @@ export async function ownDatabase(baseUrl, name) {
   };
 }
 
+// The load generator shares the two cores with the replicas and PostgreSQL, so it must cost little:
+// node:http on kept-alive sockets spends about a third of the CPU per push that fetch (undici) does.
+const agent = new http.Agent({ keepAlive: true });
+
+/** POSTs `body` and resolves its status and text. */
+function httpPost(url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST',
+      agent,
+      headers: { ...headers, 'content-length': body.length },
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.end(body);
+  });
+}
+
 async function post(url, unit, bytes) {
   for (;;) {
-    const res = await fetch(`${url}/v1/devices/${encodeURIComponent(unit.origin)}/push`, {
-      method: 'POST',
-      headers: {
+    const res = await httpPost(
+      `${url}/v1/devices/${encodeURIComponent(unit.origin)}/push`,
+      {
         authorization: `Bearer ${unit.pushKey}`,
         'content-type': 'application/json',
         'content-encoding': 'gzip',
       },
-      body: bytes,
-    });
-    const text = await res.text();
-    if (res.status === 200) return JSON.parse(text);
+      bytes,
+    );
+    if (res.status === 200) return JSON.parse(res.text);
     if (res.status >= 500) continue;
-    throw new Error(`push refused: ${res.status} ${text.slice(0, 300)}`);
+    throw new Error(`push refused: ${res.status} ${res.text.slice(0, 300)}`);
   }
 }
 
@@ -165,23 +202,25 @@ export async function benchCollector(report, size) {
           return c;
         }),
       );
-      const rawStarted = performance.now();
-      let b = 0;
-      await Promise.all(
-        connections.map(async (c) => {
-          while (b < batches.length) {
-            const rows = batches[b++];
-            const values = rows
-              .map((_, r) => `(${Array.from({ length: 8 }, (_, k) => `$${r * 8 + k + 1}`).join(',')})`)
-              .join(',');
-            await c.query(
-              `INSERT INTO raw_leaves (device_id, leaf_index, leaf_hash, evidence_id, digest, record, content_stored, received_at) VALUES ${values}`,
-              rows.flat(),
-            );
-          }
-        }),
-      );
-      const rawSeconds = (performance.now() - rawStarted) / 1000;
+      // Each ceiling runs CEILING_ROUNDS times (emptied in between) and its fastest round counts: a ceiling
+      // caught by a PostgreSQL checkpoint or a neighbour's burst would flatter the ratio.
+      const rawSeconds = await fastestOf(CEILING_ROUNDS, 'TRUNCATE raw_leaves', connections[0], async () => {
+        let b = 0;
+        await Promise.all(
+          connections.map(async (c) => {
+            while (b < batches.length) {
+              const rows = batches[b++];
+              const values = rows
+                .map((_, r) => `(${Array.from({ length: 8 }, (_, k) => `$${r * 8 + k + 1}`).join(',')})`)
+                .join(',');
+              await c.query(
+                `INSERT INTO raw_leaves (device_id, leaf_index, leaf_hash, evidence_id, digest, record, content_stored, received_at) VALUES ${values}`,
+                rows.flat(),
+              );
+            }
+          }),
+        );
+      });
       const rows = batches.reduce((n, batch) => n + batch.length, 0);
       if (rows !== appended)
         throw new Error(`the collector appended ${appended} leaves, the ceiling inserted ${rows}`);
@@ -189,16 +228,31 @@ export async function benchCollector(report, size) {
 
       // "The same rows" in full: each push stored its leaves, the tree nodes they completed and the
       // cosigned checkpoint. Read back exactly what the collector stored, grouped by push, and insert each
-      // push's rows raw in one statement (one round trip, atomic — as the collector's own append is).
+      // push's rows raw in one statement (one round trip, atomic — as the collector's own append is), two
+      // ways: a multi-row VALUES statement, and one prepared statement taking a column array each (unnest).
+      // The faster way is the ceiling the target is checked against.
       const same = await samePushRows(connections[0], size.batch);
-      const sameStarted = performance.now();
-      let q = 0;
-      await Promise.all(
-        connections.map(async (c) => {
-          while (q < same.length) await insertPushRows(c, same[q++]);
-        }),
-      );
-      const sameSeconds = (performance.now() - sameStarted) / 1000;
+      const sameWays = {};
+      for (const [way, insert] of [
+        ['multi-row VALUES', insertPushRows],
+        ['prepared unnest', insertPushColumns],
+      ]) {
+        sameWays[way] = await fastestOf(
+          CEILING_ROUNDS,
+          'TRUNCATE raw_push_leaves, raw_nodes, raw_checkpoints',
+          connections[0],
+          async () => {
+            let q = 0;
+            await Promise.all(
+              connections.map(async (c) => {
+                while (q < same.length) await insert(c, same[q++]);
+              }),
+            );
+          },
+        );
+        await connections[0].query('TRUNCATE raw_push_leaves, raw_nodes, raw_checkpoints');
+      }
+      const [sameWay, sameSeconds] = Object.entries(sameWays).sort((a, b) => a[1] - b[1])[0];
       await Promise.all(connections.map((c) => c.end()));
       const sameLeaves = same.reduce((n, push) => n + push.leaves.length, 0);
       if (sameLeaves !== appended)
@@ -215,7 +269,7 @@ export async function benchCollector(report, size) {
           seconds,
           rawSeconds,
           sameRows,
-          sameSeconds,
+          sameSeconds: sameWays,
         },
       });
       report.add({
@@ -223,19 +277,31 @@ export async function benchCollector(report, size) {
         measure: `leaves ingested/s, ${REPLICAS} replicas (${size.units} units × ${size.rounds} pushes of ${size.batch})`,
         value: ingest,
         unit: 'leaves/s',
-        peer: `raw INSERTs of the same rows (leaves, nodes, checkpoint: one statement per push), ${REPLICAS * POOL_MAX} conns`,
+        peer: `raw INSERTs of the same rows (leaves, nodes, checkpoint: one ${sameWay} statement per push), ${REPLICAS * POOL_MAX} conns, best of ${CEILING_ROUNDS}`,
         peerValue: sameCeiling,
         ratio: ratio(ingest, sameCeiling),
         target: '≥ 0.5×',
         met: ratio(ingest, sameCeiling) >= 0.5,
-        note: `${sameRows} rows for ${sameLeaves} leaves (${(sameRows / sameLeaves).toFixed(2)} per leaf), exactly the rows the collector stored`,
+        note: `${sameRows} rows for ${sameLeaves} leaves (${(sameRows / sameLeaves).toFixed(2)} per leaf), exactly the rows the collector stored; the faster of two ways to insert them`,
       });
+      for (const [way, wayS] of Object.entries(sameWays)) {
+        if (way === sameWay) continue;
+        report.add({
+          section,
+          measure: 'leaves ingested/s, same run',
+          value: ingest,
+          unit: 'leaves/s',
+          peer: `raw INSERTs of the same rows, one ${way} statement per push (the slower way)`,
+          peerValue: sameLeaves / wayS,
+          ratio: ratio(ingest, sameLeaves / wayS),
+        });
+      }
       report.add({
         section,
         measure: 'leaves ingested/s, same run',
         value: ingest,
         unit: 'leaves/s',
-        peer: `raw multi-row INSERT of the leaf rows alone, ${REPLICAS * POOL_MAX} conns`,
+        peer: `raw multi-row INSERT of the leaf rows alone, ${REPLICAS * POOL_MAX} conns, best of ${CEILING_ROUNDS}`,
         peerValue: ceiling,
         ratio: ratio(ingest, ceiling),
       });
@@ -395,6 +461,26 @@ async function samePushRows(client, batch) {
   for (const r of checkpoints.rows)
     pushOf(r.device_id, Number(r.tree_size) - 1).checkpoints.push(Object.values(r));
   return [...pushes.values()];
+}
+
+const UNNEST_PUSH = `WITH l AS (
+  INSERT INTO raw_push_leaves (device_id, leaf_index, leaf_hash, evidence_id, digest, record, content_stored, received_at)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[])
+), n AS (
+  INSERT INTO raw_nodes (device_id, level, node_index, hash)
+  SELECT * FROM unnest($9::text[], $10::int[], $11::bigint[], $12::text[])
+)
+INSERT INTO raw_checkpoints (device_id, tree_size, root_hash, signed_note, cosignature, cosigned_at, received_at)
+SELECT * FROM unnest($13::text[], $14::bigint[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::bigint[])`;
+
+/** One push's rows in one prepared statement (fixed text): a column array each, expanded by unnest. */
+async function insertPushColumns(client, push) {
+  const columns = (rows, width) => Array.from({ length: width }, (_, k) => rows.map((row) => row[k]));
+  await client.query({
+    name: 'raw_push_columns',
+    text: UNNEST_PUSH,
+    values: [...columns(push.leaves, 8), ...columns(push.nodes, 4), ...columns(push.checkpoints, 7)],
+  });
 }
 
 /** One push's rows in one statement: `WITH l AS (INSERT …), n AS (INSERT …) INSERT …`. */

@@ -22,6 +22,11 @@ export interface DeviceLeafTable {
   leaf_hash: string;
   evidence_id: string;
   digest: string;
+  /**
+   * The record as JSON text, as the unit pushed it (its key order); rows mirrored before the collector
+   * stored pushes verbatim hold RFC 8785 canonical JSON, as migration 0001's comment says. Both parse to
+   * the record the leaf hash commits to.
+   */
   record: string;
   content_stored: 0 | 1;
   received_at: number;
