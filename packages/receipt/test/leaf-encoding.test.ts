@@ -160,14 +160,12 @@ describe('the leaf writer', () => {
         timestamp: fc.maxSafeNat(),
       }),
     );
-    const v2 = fc
-      .tuple(v1, notBefore, fc.boolean())
-      .map(([r, block, clockSuspect]) => ({
-        ...r,
-        leafFormat: LEAF_FORMAT_V2,
-        notBefore: block,
-        clockSuspect,
-      }));
+    const v2 = fc.tuple(v1, notBefore, fc.boolean()).map(([r, block, clockSuspect]) => ({
+      ...r,
+      leafFormat: LEAF_FORMAT_V2,
+      notBefore: block,
+      clockSuspect,
+    }));
     fc.assert(
       fc.property(fc.oneof(v1, v2), (record) => {
         const data = encodeLeafData(record as EvidenceRecord);
@@ -184,7 +182,7 @@ describe('the leaf writer', () => {
     ['kind', { kind: '\ud800' }],
     ['payloadMime', { payloadMime: 'x\ud800y' }],
   ])('refuses a lone surrogate in %s, as canonicalJson does', (field, change) => {
-    const record = { ...RECORD, ...change } as EvidenceRecord;
+    const record: EvidenceRecord = { ...RECORD, ...change };
     expect(() => canonicalJson(leafObjectOf(record))).toThrow(`$.${field}: string holds a lone surrogate`);
     expect(() => leafHashOf(record)).toThrow(
       `cannot encode leaf: leaf.${field} string holds a lone surrogate`,
