@@ -4,7 +4,7 @@ import { fleetDatabaseUrl, loadCollectorSettings } from '@fieldproof/config';
 import { createDatabase, parseDatabaseUrl, statusBounds } from '@fieldproof/db';
 import { buildReceipt, decodeAnchorPayload, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { ReceiptV2 } from '@fieldproof/receipt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCollector } from '../packages/collector/src/start-collector.js';
 import type { RunningCollector } from '../packages/collector/src/start-collector.js';
 import {
@@ -18,14 +18,8 @@ import {
   startReplicas,
 } from '../bench/lib/fleet.mjs';
 import type { Replicas } from '../bench/lib/fleet.mjs';
-import {
-  TEST_PG_URL,
-  dropTestDatabases,
-  freshDatabaseUrl,
-  tempDir,
-  testEngines,
-} from './support/databases.js';
-import { HARDHAT_ACCOUNTS, anchoringEnv, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { TEST_PG_URL, freshDatabaseUrl, tempDir, testEngines } from './support/databases.js';
+import { HARDHAT_ACCOUNTS, anchoringEnv, useHardhatNode } from './support/hardhat.js';
 import { waitFor } from './support/wait-for.js';
 
 /**
@@ -40,14 +34,7 @@ const UNITS = Number(process.env.FIELDPROOF_FLEET_UNITS ?? '6');
 const ROUNDS = Number(process.env.FIELDPROOF_FLEET_ROUNDS ?? '4');
 const REPLICAS = 3;
 
-let node: HardhatNode;
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
 
 const fleetEnv = () => anchoringEnv(node, SIGNER.privateKey);
 

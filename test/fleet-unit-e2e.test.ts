@@ -4,14 +4,14 @@ import { loadCollectorSettings } from '@fieldproof/config';
 import { getFleetProof } from '@fieldproof/db';
 import { ANCHOR_STEP_TYPES, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { AnchorBranch, ReceiptV2 } from '@fieldproof/receipt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 import { startCollector } from '../packages/collector/src/start-collector.js';
 import type { RunningCollector } from '../packages/collector/src/start-collector.js';
 import { FIELDPROOF_BIN } from './support/api-process.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
-import { TEST_PG_URL, dropTestDatabases, freshDatabaseUrl, tempDir } from './support/databases.js';
-import { HARDHAT_ACCOUNTS, anchoringEnv, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { TEST_PG_URL, freshDatabaseUrl, tempDir } from './support/databases.js';
+import { HARDHAT_ACCOUNTS, anchoringEnv, useHardhatNode } from './support/hardhat.js';
 import { runNode } from './support/processes.js';
 import { PushingUnit } from './support/pushing-unit.js';
 import { waitFor } from './support/wait-for.js';
@@ -28,14 +28,7 @@ import { waitFor } from './support/wait-for.js';
 const COLLECTOR_SIGNER = HARDHAT_ACCOUNTS[1];
 const fp = (args: string[], env: Record<string, string> = {}) => runNode([FIELDPROOF_BIN, ...args], env);
 
-let node: HardhatNode;
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
 
 const chainEntry = () => ({ name: 'local', rpcUrl: node.url, chainId: node.chainId, confirmations: 1 });
 

@@ -2,10 +2,9 @@ import { getCheckpoint, getFleetProofCursor, getFleetProof } from '@fieldproof/d
 import { createCosigner, generateDeviceKey } from '@fieldproof/note';
 import { ANCHOR_STEP_TYPES, verifyReceiptV2Offline } from '@fieldproof/receipt';
 import type { ReceiptV2 } from '@fieldproof/receipt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropTestDatabases } from './support/databases.js';
+import { describe, expect, it } from 'vitest';
 import { FleetLogStandIn } from './support/fleet-log-stand-in.js';
-import { HARDHAT_ACCOUNTS, startHardhatNode, type HardhatNode } from './support/hardhat.js';
+import { HARDHAT_ACCOUNTS, useHardhatNode } from './support/hardhat.js';
 import { PushingUnit } from './support/pushing-unit.js';
 import { TestClock, anchorDeps, driveUntil, jobsOf } from './support/anchor-fixtures.js';
 import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
@@ -21,14 +20,7 @@ import { createAnchoring } from '../packages/keeper/src/anchor/index.js';
 const txOf = (r: ReceiptV2) =>
   (r.anchors[0]!.steps.find((s) => s.type === 'anchor-tx') as { txHash: string }).txHash;
 
-let node: HardhatNode;
-beforeAll(async () => {
-  node = await startHardhatNode();
-});
-afterAll(async () => {
-  await node?.stop();
-  await dropTestDatabases();
-});
+const node = useHardhatNode();
 
 describe('a unit anchoring through its collector (KEEPER_PROVIDER=collector)', () => {
   it('stores verified fleet proofs, its records become final, a reorg replaces the proof, tampering is refused', async () => {

@@ -131,29 +131,40 @@ export function createCollectorPusher(
     try {
       return await fleet.step();
     } catch (err) {
-      const permanent = err instanceof CollectorPushError && err.permanent;
       const attempts = ((await getFleetProofCursor(db, target.name))?.attempts ?? 0) + 1;
-      const delay = permanent
-        ? 0
-        : backoffDelay(attempts, config.keeper.backoffBaseMs, config.keeper.backoffMaxMs, random);
-      const message = (err as Error).message;
-      await recordFleetProofFailure(
-        db,
-        target.name,
-        { error: message, nextAttemptAt: now() + delay, stopped: permanent },
-        now(),
-      );
-      if (permanent) {
-        fleetStopped = true;
-        log.error(
-          { err },
-          'fleet proofs refused: fetching them from this collector stopped until the keeper restarts',
-        );
-      } else {
-        log.warn({ attempts, retryInMs: delay, error: message }, 'fetching fleet proofs failed; backing off');
-      }
+      const { permanent } = await recordFailure(err, attempts, recordFleetProofFailure, {
+        stopped: 'fleet proofs refused: fetching them from this collector stopped until the keeper restarts',
+        retrying: 'fetching fleet proofs failed; backing off',
+      });
+      if (permanent) fleetStopped = true;
       return false;
     }
+  }
+
+  /**
+   * A failed round, recorded with `record` (attempts, error, when to try next: no retry for a refusal no
+   * retry fixes, else the anchoring outbox's backoff) and logged; says whether it was such a refusal.
+   */
+  async function recordFailure(
+    err: unknown,
+    attempts: number,
+    record: (...args: Parameters<typeof recordCollectorFailure>) => Promise<unknown>,
+    messages: { readonly stopped: string; readonly retrying: string },
+  ): Promise<{ readonly permanent: boolean }> {
+    const permanent = err instanceof CollectorPushError && err.permanent;
+    const delay = permanent
+      ? 0
+      : backoffDelay(attempts, config.keeper.backoffBaseMs, config.keeper.backoffMaxMs, random);
+    const message = (err as Error).message;
+    await record(
+      db,
+      target.name,
+      { error: message, nextAttemptAt: now() + delay, stopped: permanent },
+      now(),
+    );
+    if (permanent) log.error({ err }, messages.stopped);
+    else log.warn({ attempts, retryInMs: delay, error: message }, messages.retrying);
+    return { permanent };
   }
 
   async function putContent(origin: string, leaf: LeafWithEvidence): Promise<boolean> {
@@ -400,24 +411,11 @@ export function createCollectorPusher(
     try {
       return await round();
     } catch (err) {
-      const permanent = err instanceof CollectorPushError && err.permanent;
-      const attempts = (state?.attempts ?? 0) + 1;
-      const delay = permanent
-        ? 0
-        : backoffDelay(attempts, config.keeper.backoffBaseMs, config.keeper.backoffMaxMs, random);
-      const message = (err as Error).message;
-      await recordCollectorFailure(
-        db,
-        target.name,
-        { error: message, nextAttemptAt: now() + delay, stopped: permanent },
-        now(),
-      );
-      if (permanent) {
-        stopped = true;
-        log.error({ err }, 'collector refused the push: pushing to it stopped until the keeper restarts');
-      } else {
-        log.warn({ attempts, retryInMs: delay, error: message }, 'push to collector failed; backing off');
-      }
+      const { permanent } = await recordFailure(err, (state?.attempts ?? 0) + 1, recordCollectorFailure, {
+        stopped: 'collector refused the push: pushing to it stopped until the keeper restarts',
+        retrying: 'push to collector failed; backing off',
+      });
+      if (permanent) stopped = true;
       const acked = (await getCollectorPushState(db, target.name))?.ackedTreeSize ?? 0;
       await updateLag(Number(latest.tree_size), acked);
       return false;
